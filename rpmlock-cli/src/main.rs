@@ -1,0 +1,5 @@
+//! The `rpmlock` command line.
+
+fn main() {
+    println!("rpmlock");
+}

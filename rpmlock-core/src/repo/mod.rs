@@ -1,0 +1,41 @@
+//! Repository metadata: repomd.xml, fetching with a content-addressed cache, and
+//! streaming parsers for primary and filelists.
+
+use crate::model::Checksum;
+
+/// A parsed `repodata/repomd.xml`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RepoMd {
+    /// `<revision>`, when present.
+    pub revision: Option<String>,
+    /// Every `<data>` entry, in file order.
+    pub data: Vec<RepoMdData>,
+}
+
+impl RepoMd {
+    /// The entry of type `kind` (`primary`, `filelists`, `modules`, ...).
+    pub fn get(&self, kind: &str) -> Option<&RepoMdData> {
+        self.data.iter().find(|d| d.kind == kind)
+    }
+}
+
+/// One `<data type=...>` entry of repomd.xml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RepoMdData {
+    /// `type` attribute.
+    pub kind: String,
+    /// `location href`.
+    pub location_href: String,
+    /// `location xml:base`, if any.
+    pub location_base: Option<String>,
+    /// Checksum of the file as stored.
+    pub checksum: Checksum,
+    /// Checksum of the uncompressed content.
+    pub open_checksum: Option<Checksum>,
+    /// Size of the file as stored.
+    pub size: Option<u64>,
+    /// Size of the uncompressed content.
+    pub open_size: Option<u64>,
+}

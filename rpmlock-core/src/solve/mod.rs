@@ -1,0 +1,1 @@
+//! Dependency resolution with libsolv, configured exactly as dnf configures it.
