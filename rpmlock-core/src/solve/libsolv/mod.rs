@@ -1,0 +1,761 @@
+//! The only unsafe code of the crate: a small RAII wrapper over libsolv's C API.
+//!
+//! Each C object is owned by exactly one Rust value ([`Pool`], [`Solver`], [`Queue`]);
+//! a [`Solver`] borrows its [`Pool`], so the pool outlives it. Ids cross the boundary as
+//! typed newtypes. None of these types is `Send`: a pool lives and dies on one thread
+//! (each target arch gets its own pool on its own thread).
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+use libsolv_sys::ffi;
+
+// Exported by libsolv but not bound by libsolv-sys (see LIBSOLV.md).
+unsafe extern "C" {
+    fn pool_parserpmrichdep(pool: *mut ffi::Pool, dep: *const c_char) -> ffi::Id;
+}
+
+/// An error reported by libsolv itself.
+#[derive(Debug, thiserror::Error)]
+#[error("libsolv: {0}")]
+pub struct LibsolvError(pub String);
+
+/// A dependency or string id of one pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DepId(ffi::Id);
+
+/// A solvable (package) id of one pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SolvableId(ffi::Id);
+
+impl SolvableId {
+    /// The raw id as an index (solvable ids are dense, starting at 2).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// Wraps a raw id handed out by libsolv (e.g. in a rule info).
+    pub fn from_raw(id: ffi::Id) -> Self {
+        SolvableId(id)
+    }
+}
+
+/// A repository of one pool (index into the pool's repo list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepoId(usize);
+
+/// Relation flags for [`Pool::rel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rel {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `=`
+    Eq,
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+}
+
+impl Rel {
+    fn flags(self) -> c_int {
+        let (gt, eq, lt) = (ffi::REL_GT as c_int, ffi::REL_EQ as c_int, ffi::REL_LT as c_int);
+        match self {
+            Rel::Lt => lt,
+            Rel::Le => lt | eq,
+            Rel::Eq => eq,
+            Rel::Ge => gt | eq,
+            Rel::Gt => gt,
+        }
+    }
+}
+
+/// The dependency arrays of a solvable.
+#[derive(Debug, Default)]
+pub struct SolvableDeps {
+    /// Provides.
+    pub provides: Vec<DepId>,
+    /// Requires (`pre == false`).
+    pub requires: Vec<DepId>,
+    /// `Requires(pre)` entries.
+    pub prereqs: Vec<DepId>,
+    /// Conflicts.
+    pub conflicts: Vec<DepId>,
+    /// Obsoletes.
+    pub obsoletes: Vec<DepId>,
+    /// Recommends.
+    pub recommends: Vec<DepId>,
+    /// Suggests.
+    pub suggests: Vec<DepId>,
+    /// Supplements.
+    pub supplements: Vec<DepId>,
+    /// Enhances.
+    pub enhances: Vec<DepId>,
+}
+
+/// A libsolv `Queue`, freed on drop.
+pub struct Queue {
+    raw: ffi::Queue,
+}
+
+impl Queue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        let mut raw = std::mem::MaybeUninit::<ffi::Queue>::uninit();
+        // SAFETY: queue_init fully initialises the struct it is given.
+        unsafe { ffi::queue_init(raw.as_mut_ptr()) };
+        // SAFETY: initialised just above.
+        Queue {
+            raw: unsafe { raw.assume_init() },
+        }
+    }
+
+    /// Appends one id.
+    pub fn push(&mut self, id: ffi::Id) {
+        // SAFETY: self.raw is an initialised queue; queue_insert grows it as needed.
+        unsafe { ffi::queue_insert(&mut self.raw, self.raw.count, id) };
+    }
+
+    /// The elements.
+    pub fn as_slice(&self) -> &[ffi::Id] {
+        if self.raw.count == 0 || self.raw.elements.is_null() {
+            return &[];
+        }
+        // SAFETY: elements points to `count` initialised ids owned by the queue.
+        unsafe { std::slice::from_raw_parts(self.raw.elements, self.raw.count as usize) }
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut ffi::Queue {
+        &mut self.raw
+    }
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue::new()
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        // SAFETY: the queue was initialised by queue_init and is freed once.
+        unsafe { ffi::queue_free(&mut self.raw) };
+    }
+}
+
+/// A libsolv pool configured for rpm, with one target arch.
+pub struct Pool {
+    raw: NonNull<ffi::Pool>,
+    repos: Vec<NonNull<ffi::Repo>>,
+    // Not Send/Sync: libsolv pools are single-threaded.
+    _marker: PhantomData<*mut ()>,
+}
+
+/// libsolv's log, routed to `tracing`.
+unsafe extern "C" fn debug_callback(
+    _pool: *mut ffi::Pool,
+    _data: *mut c_void,
+    kind: c_int,
+    msg: *const c_char,
+) {
+    if msg.is_null() {
+        return;
+    }
+    // SAFETY: libsolv passes a NUL-terminated message valid for this call.
+    let text = unsafe { CStr::from_ptr(msg) }.to_string_lossy();
+    let text = text.trim_end();
+    if kind as u32 & (ffi::SOLV_FATAL | ffi::SOLV_ERROR) != 0 {
+        tracing::warn!(target: "libsolv", "{text}");
+    } else {
+        tracing::trace!(target: "libsolv", "{text}");
+    }
+}
+
+impl Pool {
+    /// Creates a pool for `arch` the way dnf does: rpm semantics (checked), dnf's pool
+    /// flags, Fedora's arch policy, and `arch` as the pool arch.
+    pub fn new(arch: &str) -> Result<Pool, LibsolvError> {
+        let arch_c = cstring(arch)?;
+        // SAFETY: pool_create returns a new pool or NULL on allocation failure.
+        let raw = NonNull::new(unsafe { ffi::pool_create() })
+            .ok_or_else(|| LibsolvError("pool_create failed".into()))?;
+        let pool = Pool {
+            raw,
+            repos: Vec::new(),
+            _marker: PhantomData,
+        };
+        let p = pool.raw.as_ptr();
+        // SAFETY: p is a live pool owned by `pool` (freed by Drop on every early return).
+        unsafe {
+            ffi::pool_setdebugcallback(p, Some(debug_callback), std::ptr::null_mut());
+            ffi::pool_setdebugmask(
+                p,
+                (ffi::SOLV_FATAL | ffi::SOLV_ERROR | ffi::SOLV_WARN) as c_int,
+            );
+            if ffi::pool_setdisttype(p, ffi::DISTTYPE_RPM as c_int) < 0 {
+                return Err(LibsolvError(
+                    "pool_setdisttype(DISTTYPE_RPM) refused: this libsolv was built without rpm support"
+                        .into(),
+                ));
+            }
+            ffi::pool_set_flag(p, ffi::POOL_FLAG_WHATPROVIDESWITHDISABLED as c_int, 1);
+            ffi::pool_set_flag(p, ffi::POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS as c_int, 1);
+            ffi::pool_setarch(p, arch_c.as_ptr());
+            if let Some(policy) = fedora_arch_policy(arch) {
+                let policy = cstring(policy)?;
+                ffi::pool_setarchpolicy(p, policy.as_ptr());
+            }
+        }
+        Ok(pool)
+    }
+
+    fn ptr(&self) -> *mut ffi::Pool {
+        self.raw.as_ptr()
+    }
+
+    /// Interns a string (a name, an EVR, a file path).
+    pub fn intern(&mut self, s: &str) -> DepId {
+        // SAFETY: the pointer/length pair describes `s`; libsolv copies the bytes.
+        // pool_strn2id stops at NUL bytes, so interior NULs cannot overrun.
+        DepId(unsafe {
+            ffi::pool_strn2id(
+                self.ptr(),
+                s.as_ptr() as *const c_char,
+                s.len() as std::ffi::c_uint,
+                1,
+            )
+        })
+    }
+
+    /// The id of an already interned string, if any.
+    pub fn lookup(&self, s: &str) -> Option<DepId> {
+        // SAFETY: as in `intern`; create=0 never modifies the pool.
+        let id = unsafe {
+            ffi::pool_strn2id(
+                self.ptr(),
+                s.as_ptr() as *const c_char,
+                s.len() as std::ffi::c_uint,
+                0,
+            )
+        };
+        (id != 0).then_some(DepId(id))
+    }
+
+    /// A versioned dependency `name OP evr`.
+    pub fn rel(&mut self, name: DepId, rel: Rel, evr: DepId) -> DepId {
+        // SAFETY: both ids belong to this pool; create=1 interns the relation.
+        DepId(unsafe { ffi::pool_rel2id(self.ptr(), name.0, evr.0, rel.flags(), 1) })
+    }
+
+    /// Parses a rich dependency such as `(a or b)`; `None` when libsolv rejects it.
+    pub fn parse_rich(&mut self, s: &str) -> Result<Option<DepId>, LibsolvError> {
+        let c = cstring(s)?;
+        // SAFETY: c is NUL-terminated; the parser only reads it and interns ids.
+        let id = unsafe { pool_parserpmrichdep(self.ptr(), c.as_ptr()) };
+        Ok((id != 0).then_some(DepId(id)))
+    }
+
+    /// Adds a repository with libsolv priorities (already negated as dnf does).
+    pub fn add_repo(&mut self, name: &str, priority: i32, subpriority: i32) -> Result<RepoId, LibsolvError> {
+        let c = cstring(name)?;
+        // SAFETY: repo_create copies the name; the repo is owned by the pool.
+        let repo = NonNull::new(unsafe { ffi::repo_create(self.ptr(), c.as_ptr()) })
+            .ok_or_else(|| LibsolvError(format!("repo_create failed for {name}")))?;
+        // SAFETY: repo is a live repo of this pool.
+        unsafe {
+            (*repo.as_ptr()).priority = priority;
+            (*repo.as_ptr()).subpriority = subpriority;
+        }
+        self.repos.push(repo);
+        Ok(RepoId(self.repos.len() - 1))
+    }
+
+    /// Adds one solvable to `repo`.
+    pub fn add_solvable(
+        &mut self,
+        repo: RepoId,
+        name: DepId,
+        evr: DepId,
+        arch: DepId,
+        deps: &SolvableDeps,
+    ) -> SolvableId {
+        let r = self.repos[repo.0].as_ptr();
+        // SAFETY: r is a live repo of this pool. repo_add_solvable may reallocate
+        // pool->solvables, so the solvable pointer is taken afterwards and used only
+        // until the next allocation (repo_addid_dep does not add solvables).
+        unsafe {
+            let id = ffi::repo_add_solvable(r);
+            let s = (*self.ptr()).solvables.add(id as usize);
+            (*s).name = name.0;
+            (*s).evr = evr.0;
+            (*s).arch = arch.0;
+            let add = |mut off: ffi::Offset, ids: &[DepId], marker: ffi::Id| {
+                for d in ids {
+                    off = ffi::repo_addid_dep(r, off, d.0, marker);
+                }
+                off
+            };
+            (*s).provides = add(0, &deps.provides, 0);
+            let mut req = add(0, &deps.requires, 0);
+            if !deps.prereqs.is_empty() {
+                req = add(
+                    req,
+                    &deps.prereqs,
+                    ffi::solv_knownid_SOLVABLE_PREREQMARKER as ffi::Id,
+                );
+            }
+            (*s).requires = req;
+            (*s).conflicts = add(0, &deps.conflicts, 0);
+            (*s).obsoletes = add(0, &deps.obsoletes, 0);
+            (*s).recommends = add(0, &deps.recommends, 0);
+            (*s).suggests = add(0, &deps.suggests, 0);
+            (*s).supplements = add(0, &deps.supplements, 0);
+            (*s).enhances = add(0, &deps.enhances, 0);
+            SolvableId(id)
+        }
+    }
+
+    /// Finishes loading: internalizes repos, adds file provides and builds the
+    /// whatprovides index (`pool_addfileprovides_queue` + `pool_createwhatprovides`).
+    pub fn prepare(&mut self) {
+        let mut q = Queue::new();
+        let mut q2 = Queue::new();
+        // SAFETY: every repo pointer is live; the queues are initialised.
+        unsafe {
+            for r in &self.repos {
+                ffi::repo_internalize(r.as_ptr());
+            }
+            ffi::pool_addfileprovides_queue(self.ptr(), q.as_mut_ptr(), q2.as_mut_ptr());
+            ffi::pool_createwhatprovides(self.ptr());
+        }
+    }
+
+    /// Every solvable providing `dep` (after [`Pool::prepare`]).
+    pub fn whatprovides(&self, dep: DepId) -> Vec<SolvableId> {
+        let p = self.ptr();
+        const RELBIT: u32 = 0x8000_0000;
+        // SAFETY: prepare() built the whatprovides arrays; ids are of this pool.
+        // This is libsolv's static inline pool_whatprovides().
+        unsafe {
+            let off = if dep.0 as u32 & RELBIT != 0 {
+                let relid = (dep.0 as u32 ^ RELBIT) as usize;
+                let cached = *(*p).whatprovides_rel.add(relid);
+                if cached != 0 {
+                    cached
+                } else {
+                    ffi::pool_addrelproviders(p, dep.0) as ffi::Offset
+                }
+            } else {
+                *(*p).whatprovides.add(dep.0 as usize)
+            };
+            let mut out = Vec::new();
+            let mut cur = (*p).whatprovidesdata.add(off as usize);
+            while *cur != 0 {
+                out.push(SolvableId(*cur));
+                cur = cur.add(1);
+            }
+            out
+        }
+    }
+
+    /// Registers `ids` as a "one of" set and returns its id for a job.
+    pub fn one_of(&mut self, ids: &[SolvableId]) -> ffi::Id {
+        let mut q = Queue::new();
+        for s in ids {
+            q.push(s.0);
+        }
+        // SAFETY: q holds solvable ids of this pool.
+        unsafe { ffi::pool_queuetowhatprovides(self.ptr(), q.as_mut_ptr()) as ffi::Id }
+    }
+
+    /// The number of solvable slots (ids are below this).
+    pub fn nsolvables(&self) -> usize {
+        // SAFETY: reading a plain field of a live pool.
+        unsafe { (*self.ptr()).nsolvables as usize }
+    }
+
+    /// Whether the pool's arch policy can install `s` (noarch always can).
+    pub fn arch_installable(&self, s: SolvableId) -> bool {
+        // SAFETY: s is a valid solvable id; id2arch has lastarch+1 entries.
+        unsafe {
+            let p = self.ptr();
+            let arch = (*(*p).solvables.add(s.0 as usize)).arch;
+            if arch <= 0 || arch > (*p).lastarch {
+                return arch == ffi::solv_knownid_ARCH_NOARCH as ffi::Id;
+            }
+            (*p).id2arch.is_null() || *(*p).id2arch.add(arch as usize) != 0
+        }
+    }
+
+    /// `name-[epoch:]version-release.arch` of a solvable.
+    pub fn solvable_str(&self, s: SolvableId) -> String {
+        // SAFETY: pool_solvable2str returns a temporary string valid until the next
+        // tmp-space allocation; it is copied at once.
+        unsafe {
+            let sp = (*self.ptr()).solvables.add(s.0 as usize);
+            cstr_owned(ffi::pool_solvable2str(self.ptr(), sp))
+        }
+    }
+
+    /// The name of the repo a solvable belongs to.
+    pub fn solvable_repo_name(&self, s: SolvableId) -> String {
+        // SAFETY: every added solvable has a live repo with a NUL-terminated name.
+        unsafe {
+            let sp = (*self.ptr()).solvables.add(s.0 as usize);
+            let repo = (*sp).repo;
+            if repo.is_null() || (*repo).name.is_null() {
+                return String::new();
+            }
+            cstr_owned((*repo).name)
+        }
+    }
+
+    /// A dependency as text (`foo >= 1.0`, `(a or b)`).
+    pub fn dep_str(&self, d: ffi::Id) -> String {
+        // SAFETY: as in solvable_str.
+        unsafe { cstr_owned(ffi::pool_dep2str(self.ptr(), d)) }
+    }
+
+    /// Sets `pool->considered` to exactly the given solvables (excludes everything
+    /// else); `None` considers every solvable.
+    pub fn set_considered(&mut self, considered: Option<&[bool]>) {
+        let p = self.ptr();
+        // SAFETY: the map is allocated by map_init for nsolvables bits and owned by
+        // the pool from then on (freed in Drop); bits are set within range.
+        unsafe {
+            if !(*p).considered.is_null() {
+                ffi::map_free((*p).considered);
+                drop(Box::from_raw((*p).considered));
+                (*p).considered = std::ptr::null_mut();
+            }
+            let Some(flags) = considered else { return };
+            let n = (*p).nsolvables;
+            let map: *mut ffi::Map = Box::into_raw(Box::new(std::mem::zeroed()));
+            ffi::map_init(map, n);
+            for (i, &on) in flags.iter().enumerate().take(n as usize) {
+                if on {
+                    *(*map).map.add(i >> 3) |= 1 << (i & 7);
+                }
+            }
+            (*p).considered = map;
+        }
+    }
+
+    /// Whether `s` is considered (not excluded) by the pool.
+    pub fn is_considered(&self, s: SolvableId) -> bool {
+        let p = self.ptr();
+        // SAFETY: the considered map, when set, covers every solvable id.
+        unsafe {
+            let map = (*p).considered;
+            if map.is_null() {
+                return true;
+            }
+            let i = s.index();
+            if i >> 3 >= (*map).size as usize {
+                return false;
+            }
+            *(*map).map.add(i >> 3) & (1 << (i & 7)) != 0
+        }
+    }
+
+    /// Makes `repo` the pool's installed repo.
+    pub fn set_installed(&mut self, repo: RepoId) {
+        // SAFETY: the repo belongs to this pool.
+        unsafe { ffi::pool_set_installed(self.ptr(), self.repos[repo.0].as_ptr()) };
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let p = self.ptr();
+        // SAFETY: the pool is live and freed exactly once; the considered map is ours.
+        unsafe {
+            if !(*p).considered.is_null() {
+                ffi::map_free((*p).considered);
+                drop(Box::from_raw((*p).considered));
+                (*p).considered = std::ptr::null_mut();
+            }
+            ffi::pool_free(p);
+        }
+    }
+}
+
+/// Fedora's libsolv arch policy where it differs from a default libsolv build.
+fn fedora_arch_policy(arch: &str) -> Option<&'static str> {
+    match arch {
+        "x86_64" => Some("x86_64:athlon:i686:i586:i486:i386"),
+        _ => None,
+    }
+}
+
+/// One job of a solver run.
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
+    /// `SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | SOLVER_SETARCH | SOLVER_SETEVR`
+    /// over a set from [`Pool::one_of`].
+    InstallOneOf(ffi::Id),
+    /// `SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES` for an install-only provide.
+    MultiversionProvides(DepId),
+}
+
+/// Solver flags.
+#[derive(Debug, Clone, Copy)]
+pub struct SolverFlags {
+    /// Whether weak dependencies are installed.
+    pub install_weak_deps: bool,
+}
+
+/// One piece of a problem, from `solver_allruleinfos`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleInfo {
+    /// `SolverRuleinfo` value.
+    pub kind: u32,
+    /// Source solvable (or 0).
+    pub source: ffi::Id,
+    /// Target solvable (or 0).
+    pub target: ffi::Id,
+    /// Dependency id (or 0).
+    pub dep: ffi::Id,
+}
+
+/// A solver over a prepared [`Pool`].
+pub struct Solver<'p> {
+    raw: NonNull<ffi::Solver>,
+    pool: &'p Pool,
+}
+
+impl<'p> Solver<'p> {
+    /// Creates a solver with dnf's flags.
+    pub fn new(pool: &'p Pool, flags: SolverFlags) -> Result<Solver<'p>, LibsolvError> {
+        // SAFETY: the pool is prepared and outlives the solver (borrow).
+        let raw = NonNull::new(unsafe { ffi::solver_create(pool.ptr()) })
+            .ok_or_else(|| LibsolvError("solver_create failed".into()))?;
+        let solver = Solver { raw, pool };
+        let set = |flag: u32, value: c_int| {
+            // SAFETY: a live solver; flags are libsolv constants.
+            unsafe { ffi::solver_set_flag(solver.raw.as_ptr(), flag as c_int, value) };
+        };
+        set(ffi::SOLVER_FLAG_ALLOW_VENDORCHANGE, 1);
+        set(ffi::SOLVER_FLAG_DUP_ALLOW_VENDORCHANGE, 1);
+        set(ffi::SOLVER_FLAG_KEEP_ORPHANS, 1);
+        set(ffi::SOLVER_FLAG_BEST_OBEY_POLICY, 1);
+        set(ffi::SOLVER_FLAG_YUM_OBSOLETES, 1);
+        set(ffi::SOLVER_FLAG_ALLOW_DOWNGRADE, 1);
+        if !flags.install_weak_deps {
+            set(ffi::SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+        }
+        Ok(solver)
+    }
+
+    /// Solves `jobs`; returns the number of problems (0: solved).
+    pub fn solve(&mut self, jobs: &[Job]) -> usize {
+        let mut q = Queue::new();
+        for job in jobs {
+            match *job {
+                Job::InstallOneOf(set) => {
+                    q.push(
+                        (ffi::SOLVER_INSTALL
+                            | ffi::SOLVER_SOLVABLE_ONE_OF
+                            | ffi::SOLVER_SETARCH
+                            | ffi::SOLVER_SETEVR) as ffi::Id,
+                    );
+                    q.push(set);
+                }
+                Job::MultiversionProvides(dep) => {
+                    q.push((ffi::SOLVER_MULTIVERSION | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
+                    q.push(dep.0);
+                }
+            }
+        }
+        // SAFETY: a live solver and an initialised job queue.
+        unsafe { ffi::solver_solve(self.raw.as_ptr(), q.as_mut_ptr()) as usize }
+    }
+
+    /// For each problem, the de-duplicated rule infos of all its problem rules.
+    pub fn problems(&self) -> Vec<Vec<RuleInfo>> {
+        let s = self.raw.as_ptr();
+        // SAFETY: a live solver after solve(); queues are initialised and freed.
+        unsafe {
+            let count = ffi::solver_problem_count(s);
+            let mut out = Vec::new();
+            for problem in 1..=count {
+                let mut rules = Queue::new();
+                ffi::solver_findallproblemrules(s, problem as ffi::Id, rules.as_mut_ptr());
+                let mut infos: Vec<RuleInfo> = Vec::new();
+                for &rid in rules.as_slice() {
+                    let mut rq = Queue::new();
+                    ffi::solver_allruleinfos(s, rid, rq.as_mut_ptr());
+                    for chunk in rq.as_slice().chunks_exact(4) {
+                        let info = RuleInfo {
+                            kind: chunk[0] as u32,
+                            source: chunk[1],
+                            target: chunk[2],
+                            dep: chunk[3],
+                        };
+                        if !infos.contains(&info) {
+                            infos.push(info);
+                        }
+                    }
+                }
+                out.push(infos);
+            }
+            out
+        }
+    }
+
+    /// The packages the transaction installs (install, obsoletes, upgrade, downgrade,
+    /// reinstall and multi-install steps), in transaction order.
+    pub fn installs(&self) -> Vec<SolvableId> {
+        // SAFETY: a live, solved solver; the transaction is freed before returning.
+        unsafe {
+            let t = ffi::solver_create_transaction(self.raw.as_ptr());
+            if t.is_null() {
+                return Vec::new();
+            }
+            let mode = (ffi::SOLVER_TRANSACTION_SHOW_OBSOLETES
+                | ffi::SOLVER_TRANSACTION_CHANGE_IS_REINSTALL
+                | ffi::SOLVER_TRANSACTION_SHOW_ACTIVE
+                | ffi::SOLVER_TRANSACTION_SHOW_ALL) as c_int;
+            let steps = &(*t).steps;
+            let mut out = Vec::new();
+            for i in 0..steps.count as usize {
+                let p = *steps.elements.add(i);
+                let kind = ffi::transaction_type(t, p, mode) as u32;
+                if matches!(
+                    kind,
+                    ffi::SOLVER_TRANSACTION_INSTALL
+                        | ffi::SOLVER_TRANSACTION_OBSOLETES
+                        | ffi::SOLVER_TRANSACTION_UPGRADE
+                        | ffi::SOLVER_TRANSACTION_DOWNGRADE
+                        | ffi::SOLVER_TRANSACTION_REINSTALL
+                        | ffi::SOLVER_TRANSACTION_MULTIINSTALL
+                ) {
+                    out.push(SolvableId(p));
+                }
+            }
+            ffi::transaction_free(t);
+            out
+        }
+    }
+
+    /// The pool this solver works on.
+    pub fn pool(&self) -> &'p Pool {
+        self.pool
+    }
+}
+
+impl Drop for Solver<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the solver is live and freed exactly once, before its pool.
+        unsafe { ffi::solver_free(self.raw.as_ptr()) };
+    }
+}
+
+fn cstring(s: &str) -> Result<CString, LibsolvError> {
+    CString::new(s).map_err(|_| LibsolvError(format!("string contains a NUL byte: {s:?}")))
+}
+
+/// Copies a C string owned by libsolv.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string.
+unsafe fn cstr_owned(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: guaranteed by the caller.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Rule kinds, re-exported for problem rendering.
+pub mod rule {
+    #![allow(missing_docs)]
+    use libsolv_sys::ffi;
+    pub const PKG: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG;
+    pub const PKG_NOT_INSTALLABLE: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_NOT_INSTALLABLE;
+    pub const PKG_NOTHING_PROVIDES_DEP: u32 =
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_NOTHING_PROVIDES_DEP;
+    pub const PKG_REQUIRES: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_REQUIRES;
+    pub const PKG_SELF_CONFLICT: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_SELF_CONFLICT;
+    pub const PKG_CONFLICTS: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_CONFLICTS;
+    pub const PKG_SAME_NAME: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_SAME_NAME;
+    pub const PKG_OBSOLETES: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_OBSOLETES;
+    pub const PKG_IMPLICIT_OBSOLETES: u32 = ffi::SolverRuleinfo_SOLVER_RULE_PKG_IMPLICIT_OBSOLETES;
+    pub const PKG_INSTALLED_OBSOLETES: u32 =
+        ffi::SolverRuleinfo_SOLVER_RULE_PKG_INSTALLED_OBSOLETES;
+    pub const UPDATE: u32 = ffi::SolverRuleinfo_SOLVER_RULE_UPDATE;
+    pub const JOB: u32 = ffi::SolverRuleinfo_SOLVER_RULE_JOB;
+    pub const JOB_NOTHING_PROVIDES_DEP: u32 =
+        ffi::SolverRuleinfo_SOLVER_RULE_JOB_NOTHING_PROVIDES_DEP;
+    pub const JOB_PROVIDED_BY_SYSTEM: u32 = ffi::SolverRuleinfo_SOLVER_RULE_JOB_PROVIDED_BY_SYSTEM;
+    pub const JOB_UNKNOWN_PACKAGE: u32 = ffi::SolverRuleinfo_SOLVER_RULE_JOB_UNKNOWN_PACKAGE;
+    pub const JOB_UNSUPPORTED: u32 = ffi::SolverRuleinfo_SOLVER_RULE_JOB_UNSUPPORTED;
+    pub const DISTUPGRADE: u32 = ffi::SolverRuleinfo_SOLVER_RULE_DISTUPGRADE;
+    pub const INFARCH: u32 = ffi::SolverRuleinfo_SOLVER_RULE_INFARCH;
+    pub const BEST: u32 = ffi::SolverRuleinfo_SOLVER_RULE_BEST;
+    pub const YUMOBS: u32 = ffi::SolverRuleinfo_SOLVER_RULE_YUMOBS;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(pool: &mut Pool, repo: RepoId, name: &str, evr: &str, arch: &str, deps: SolvableDeps) -> SolvableId {
+        let (n, e, a) = (pool.intern(name), pool.intern(evr), pool.intern(arch));
+        let mut deps = deps;
+        let selfp = pool.rel(n, Rel::Eq, e);
+        deps.provides.push(selfp);
+        pool.add_solvable(repo, n, e, a, &deps)
+    }
+
+    #[test]
+    fn ffi_smoke_resolves_a_chain() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let repo = pool.add_repo("test", -99, -1000).unwrap();
+        let b_name = pool.intern("b");
+        let a = pkg(&mut pool, repo, "a", "1-1", "x86_64", SolvableDeps { requires: vec![b_name], ..Default::default() });
+        let b = pkg(&mut pool, repo, "b", "2-1", "noarch", SolvableDeps::default());
+        let _other = pkg(&mut pool, repo, "c", "1-1", "aarch64", SolvableDeps::default());
+        pool.prepare();
+        assert_eq!(pool.whatprovides(b_name), vec![b]);
+        assert_eq!(pool.solvable_str(a), "a-1-1.x86_64");
+        assert_eq!(pool.solvable_repo_name(a), "test");
+        let set = pool.one_of(&[a]);
+        let mut solver = Solver::new(&pool, SolverFlags { install_weak_deps: true }).unwrap();
+        assert_eq!(solver.solve(&[Job::InstallOneOf(set)]), 0);
+        let mut got = solver.installs();
+        got.sort();
+        assert_eq!(got, vec![a, b]);
+    }
+
+    #[test]
+    fn ffi_smoke_reports_problems_and_arch() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let repo = pool.add_repo("test", -99, -1000).unwrap();
+        let missing = pool.intern("missing");
+        let a = pkg(&mut pool, repo, "a", "1-1", "x86_64", SolvableDeps { requires: vec![missing], ..Default::default() });
+        let arm = pkg(&mut pool, repo, "arm", "1-1", "aarch64", SolvableDeps::default());
+        let i686 = pkg(&mut pool, repo, "x", "1-1", "i686", SolvableDeps::default());
+        pool.prepare();
+        assert!(!pool.arch_installable(arm));
+        assert!(pool.arch_installable(i686));
+        let set = pool.one_of(&[a]);
+        let mut solver = Solver::new(&pool, SolverFlags { install_weak_deps: true }).unwrap();
+        assert_eq!(solver.solve(&[Job::InstallOneOf(set)]), 1);
+        let problems = solver.problems();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].iter().any(|r| r.kind == rule::PKG_NOTHING_PROVIDES_DEP && r.dep == missing.0));
+    }
+
+    #[test]
+    fn rich_deps_parse() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let d = pool.parse_rich("(a or (b if c else d))").unwrap().unwrap();
+        assert_eq!(pool.dep_str(d.0), "(a or (b if c else d))");
+        assert!(pool.parse_rich("(a or").unwrap().is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! Solver cases written as small inline package lists.
+
+use super::*;
+use crate::model::{DepFlags, Dependency, Evr, Package};
+
+/// `name-[e:]v-r.arch` plus dependencies given as `"requires: foo >= 1"`-style lines.
+fn pkg(nevra: &str, deps: &[&str]) -> Package {
+    let (rest, arch) = nevra.rsplit_once('.').unwrap();
+    let (rest, rel) = rest.rsplit_once('-').unwrap();
+    let (name, ver) = rest.rsplit_once('-').unwrap();
+    let evr = Evr::parse(&format!("{ver}-{rel}"));
+    let mut p = Package {
+        name: name.into(),
+        arch: arch.into(),
+        evr: evr.clone(),
+        location_href: format!("Packages/{nevra}.rpm"),
+        ..Default::default()
+    };
+    p.provides.push(Dependency::versioned(name, DepFlags::Eq, evr.to_string()));
+    for line in deps {
+        let (kind, dep) = line.split_once(": ").unwrap();
+        let d = parse_dep(dep);
+        match kind {
+            "requires" => p.requires.push(d),
+            "pre" => p.requires.push(Dependency { pre: true, ..d }),
+            "provides" => p.provides.push(d),
+            "conflicts" => p.conflicts.push(d),
+            "obsoletes" => p.obsoletes.push(d),
+            "recommends" => p.recommends.push(d),
+            "suggests" => p.suggests.push(d),
+            "supplements" => p.supplements.push(d),
+            "enhances" => p.enhances.push(d),
+            "file" => p.files.push(dep.into()),
+            other => panic!("unknown dep kind {other}"),
+        }
+    }
+    p
+}
+
+fn parse_dep(s: &str) -> Dependency {
+    if s.starts_with('(') {
+        return Dependency::unversioned(s);
+    }
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    match parts.as_slice() {
+        [n] => Dependency::unversioned(*n),
+        [n, op, evr] => Dependency::versioned(*n, DepFlags::from_operator(op).unwrap(), *evr),
+        _ => panic!("bad dep {s}"),
+    }
+}
+
+fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
+    SolveRepo {
+        repoid: id,
+        packages,
+        filelists: None,
+        priority: 99,
+        cost: 1000,
+    }
+}
+
+fn run(arch: &str, repos: Vec<SolveRepo<'_>>, specs: &[&str], weak: bool) -> Result<Vec<String>, SolveError> {
+    let request = SolveRequest {
+        arch,
+        repos: repos.clone(),
+        specs: specs.iter().map(|s| s.to_string()).collect(),
+        install_weak_deps: weak,
+    };
+    let refs = solve(&request)?;
+    let mut out: Vec<String> = refs
+        .iter()
+        .map(|r| repos[r.repo].packages[r.package].nevra())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn ok(arch: &str, packages: &[Package], specs: &[&str]) -> Vec<String> {
+    run(arch, vec![repo("base", packages)], specs, true).unwrap()
+}
+
+#[test]
+fn chain_and_virtual_provides() {
+    let p = [
+        pkg("a-1-1.x86_64", &["requires: b"]),
+        pkg("b-1-1.noarch", &["requires: webserver"]),
+        pkg("httpd-2-1.x86_64", &["provides: webserver"]),
+        pkg("unrelated-1-1.x86_64", &[]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["a"]), ["a-1-1.x86_64", "b-1-1.noarch", "httpd-2-1.x86_64"]);
+    assert_eq!(ok("x86_64", &p, &["webserver"]), ["httpd-2-1.x86_64"]);
+}
+
+#[test]
+fn newest_version_and_epoch_win() {
+    let p = [
+        pkg("v-1.0-1.noarch", &[]),
+        pkg("v-2.0-1.noarch", &[]),
+        pkg("v-1.5-1.noarch", &[]),
+        pkg("e-1:1.0-1.noarch", &[]),
+        pkg("e-9.0-1.noarch", &[]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["v", "e"]), ["e-1:1.0-1.noarch", "v-2.0-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["v-1.5"]), ["v-1.5-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["v-1.0-1"]), ["v-1.0-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["v-1.0-1.noarch"]), ["v-1.0-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["v < 2"]), ["v-1.5-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["e-9.0-1"]), ["e-9.0-1.noarch"]);
+}
+
+#[test]
+fn weak_deps_both_ways() {
+    let p = [
+        pkg("app-1-1.noarch", &["recommends: extra", "suggests: sugg"]),
+        pkg("extra-1-1.noarch", &[]),
+        pkg("sugg-1-1.noarch", &[]),
+        pkg("plugin-1-1.noarch", &["supplements: app"]),
+        pkg("lang-1-1.noarch", &["supplements: (app and extra)"]),
+    ];
+    assert_eq!(
+        ok("x86_64", &p, &["app"]),
+        ["app-1-1.noarch", "extra-1-1.noarch", "lang-1-1.noarch", "plugin-1-1.noarch"]
+    );
+    let off = run("x86_64", vec![repo("base", &p)], &["app"], false).unwrap();
+    assert_eq!(off, ["app-1-1.noarch"]);
+}
+
+#[test]
+fn rich_dependencies() {
+    let p = [
+        pkg("r-1-1.noarch", &["requires: (x or y)", "requires: (z if x else w)"]),
+        pkg("x-1-1.noarch", &[]),
+        pkg("y-1-1.noarch", &[]),
+        pkg("z-1-1.noarch", &[]),
+        pkg("w-1-1.noarch", &[]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["r"]), ["r-1-1.noarch", "x-1-1.noarch", "z-1-1.noarch"]);
+}
+
+#[test]
+fn multilib_only_when_needed() {
+    let p = [
+        pkg("lib-1-1.x86_64", &["provides: liblib.so.1()(64bit)"]),
+        pkg("lib-1-1.i686", &["provides: liblib.so.1"]),
+        pkg("old32-1-1.i686", &["requires: liblib.so.1"]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["lib"]), ["lib-1-1.x86_64"]);
+    assert_eq!(ok("x86_64", &p, &["lib.i686"]), ["lib-1-1.i686"]);
+    // libsolv installs the multilib sibling of a pulled-in i686 library as well
+    // (checked with testsolv on the same packages and flags).
+    assert_eq!(ok("x86_64", &p, &["old32"]), ["lib-1-1.i686", "lib-1-1.x86_64", "old32-1-1.i686"]);
+    assert_eq!(ok("i686", &p, &["lib"]), ["lib-1-1.i686"]);
+}
+
+#[test]
+fn obsoletes_replace_old_name() {
+    let p = [
+        pkg("oldname-1-1.noarch", &[]),
+        pkg("newname-2-1.noarch", &["obsoletes: oldname < 2", "provides: oldname = 2-1"]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["oldname"]), ["newname-2-1.noarch"]);
+}
+
+#[test]
+fn no_match_lists_every_spec() {
+    let p = [pkg("a-1-1.noarch", &[])];
+    let err = run("x86_64", vec![repo("base", &p)], &["nosuch", "a", "other"], true).unwrap_err();
+    assert_eq!(err.to_string(), "No match for argument: nosuch\nNo match for argument: other");
+}
+
+#[test]
+fn problems_in_dnf_words() {
+    let p = [
+        pkg("needy-1-1.x86_64", &["requires: ghost"]),
+        pkg("left-1-1.noarch", &["conflicts: right"]),
+        pkg("right-1-1.noarch", &[]),
+        pkg("armonly-1-1.aarch64", &[]),
+    ];
+    let err = run("x86_64", vec![repo("base", &p)], &["needy"], true).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Problem: conflicting requests\n  - nothing provides ghost needed by needy-1-1.x86_64 from base"
+    );
+    let err = run("x86_64", vec![repo("base", &p)], &["left", "right"], true).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Problem: package left-1-1.noarch from base conflicts with right provided by right-1-1.noarch from base\n  - conflicting requests"
+    );
+    let err = run("x86_64", vec![repo("base", &p)], &["armonly"], true).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Problem: conflicting requests\n  - package armonly-1-1.aarch64 from base does not have a compatible architecture"
+    );
+}
+
+#[test]
+fn priority_and_cost_pick_the_repo() {
+    let a = [pkg("p-1-1.noarch", &[])];
+    let b = [pkg("p-2-1.noarch", &[])];
+    let mut high = repo("high", &a);
+    high.priority = 10;
+    let r = run("x86_64", vec![repo("low", &b), high], &["p"], true).unwrap();
+    assert_eq!(r, ["p-1-1.noarch"]);
+}
+
+#[test]
+fn globs_files_and_nul_bytes() {
+    let p = [
+        pkg("chain-a-1-1.noarch", &["file: /usr/bin/chain-a"]),
+        pkg("chain-b-1-1.noarch", &[]),
+        pkg("tool-1-1.noarch", &["requires: /usr/bin/chain-a"]),
+    ];
+    assert_eq!(ok("x86_64", &p, &["chain-*"]), ["chain-a-1-1.noarch", "chain-b-1-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["/usr/bin/chain-a"]), ["chain-a-1-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["/usr/*/chain-?"]), ["chain-a-1-1.noarch"]);
+    assert_eq!(ok("x86_64", &p, &["tool"]), ["chain-a-1-1.noarch", "tool-1-1.noarch"]);
+    let bad = [pkg("bad-1-1.noarch", &["requires: a\0b"])];
+    let err = run("x86_64", vec![repo("base", &bad)], &["bad"], true).unwrap_err();
+    assert!(matches!(err, SolveError::InvalidData { .. }), "{err}");
+}
+
+#[test]
+fn filelists_satisfy_deep_file_deps() {
+    let p = [
+        pkg("lib-1-1.x86_64", &[]),
+        pkg("user-1-1.x86_64", &["requires: /opt/lib/liblib.so.1"]),
+    ];
+    let err = run("x86_64", vec![repo("base", &p)], &["user"], true).unwrap_err();
+    assert!(err.may_need_filelists());
+    let files = vec![vec!["/opt/lib/liblib.so.1".to_string()], vec![]];
+    let mut r = repo("base", &p);
+    r.filelists = Some(&files);
+    assert_eq!(run("x86_64", vec![r], &["user"], true).unwrap(), ["lib-1-1.x86_64", "user-1-1.x86_64"]);
+}
