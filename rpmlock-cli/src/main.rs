@@ -1,5 +1,64 @@
-//! The `rpmlock` command line.
+//! `rpmlock`: hermetic, pinned RPM lockfiles for container builds.
+//!
+//! A thin front end over `rpmlock-core`: it parses arguments, sets up logging, runs
+//! the command and maps errors to exit codes (0 success, 1 user-facing failure such as
+//! an unsolvable request, 2 any other error).
 
-fn main() {
-    println!("rpmlock");
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+mod commands;
+mod printer;
+
+/// Hermetic, pinned RPM lockfiles for container builds.
+#[derive(Debug, Parser)]
+#[command(name = "rpmlock", version, about, propagate_version = true)]
+struct Cli {
+    /// More log output (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Resolve rpms.in.yaml and write rpms.lock.yaml.
+    Lock(commands::lock::LockArgs),
+}
+
+/// Where a run ended, for the exit code.
+#[allow(dead_code)]
+pub(crate) enum Outcome {
+    Success,
+    /// A failure the user must act on (unsolvable, no match).
+    Failure,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    printer::init_logging(cli.verbose, cli.quiet);
+    let result = match cli.command {
+        Command::Lock(args) => commands::lock::run(args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failure) => ExitCode::from(1),
+        Err(err) => {
+            let code = printer::print_error(&err);
+            let _ = std::io::stderr().flush();
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// A path argument that may be `-` for stdout.
+pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
+    path == PathBuf::from("-")
 }

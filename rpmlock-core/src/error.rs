@@ -7,4 +7,52 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// Fetching or parsing repository metadata failed.
+    #[error(transparent)]
+    Repo(#[from] crate::repo::RepoError),
+    /// Resolution failed for one arch.
+    #[error("failed to resolve packages for {arch}")]
+    Solve {
+        /// Target arch.
+        arch: String,
+        /// What went wrong.
+        #[source]
+        source: crate::solve::SolveError,
+    },
+    /// Reading or writing a lockfile failed.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    /// A repo option has a value of the wrong type.
+    #[error("repo '{repoid}': option {option}={value:?} is not a number")]
+    InvalidOption {
+        /// Repo.
+        repoid: String,
+        /// Option name.
+        option: String,
+        /// Value as written.
+        value: String,
+    },
+    /// Other I/O.
+    #[error("{context}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Whether this is a failure the user must act on (exit code 1): an unsolvable
+    /// request or a spec that matches nothing. Everything else is exit code 2.
+    pub fn is_user_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Solve {
+                source: crate::solve::SolveError::NoMatch { .. } | crate::solve::SolveError::Unsolvable { .. },
+                ..
+            }
+        )
+    }
 }

@@ -1,0 +1,71 @@
+//! `rpmlock lock`: resolve an rpms.in.yaml into an rpms.lock.yaml.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use rpmlock_core::config::Input;
+use rpmlock_core::repo::FetchOptions;
+use rpmlock_core::reporter::NoopReporter;
+use rpmlock_core::resolve::{self, LockOptions};
+use rpmlock_core::Error;
+
+use crate::Outcome;
+
+/// Arguments of `rpmlock lock`.
+#[derive(Debug, Args)]
+pub(crate) struct LockArgs {
+    /// The input file.
+    #[arg(default_value = "rpms.in.yaml")]
+    input: PathBuf,
+    /// Where to write the lockfile (`-`: standard output).
+    #[arg(long, short = 'o', default_value = "rpms.lock.yaml")]
+    outfile: PathBuf,
+    /// Target arch (repeatable); overrides the input's `arches`.
+    #[arg(long = "arch", value_name = "ARCH")]
+    arches: Vec<String>,
+    /// Resolve on an empty root, whatever the input's context says.
+    #[arg(long)]
+    bare: bool,
+    /// Use only cached metadata; never touch the network.
+    #[arg(long, conflicts_with = "refresh")]
+    offline: bool,
+    /// Download all metadata again, ignoring the cache.
+    #[arg(long)]
+    refresh: bool,
+    /// Cache directory (default: $XDG_CACHE_HOME/rpmlock).
+    #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
+    let input = Input::from_path(&args.input)?;
+    let fetch = FetchOptions {
+        cache_dir: args.cache_dir.unwrap_or_else(rpmlock_core::repo::default_cache_dir),
+        offline: args.offline,
+        refresh: args.refresh,
+    };
+    let mut options = LockOptions::new(fetch);
+    options.arches = args.arches;
+    options.bare = args.bare;
+    let lockfile = resolve::lock(&input, &options, Arc::new(NoopReporter))?;
+    if crate::is_stdout(&args.outfile) {
+        let text = lockfile.render();
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (e.g. `| head`) is not an error.
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(Error::Io {
+                    context: "writing the lockfile to standard output".into(),
+                    source: e,
+                });
+            }
+            _ => {}
+        }
+    } else {
+        lockfile.write_atomic(&args.outfile)?;
+        tracing::info!("wrote {}", args.outfile.display());
+    }
+    Ok(Outcome::Success)
+}

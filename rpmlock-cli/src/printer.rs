@@ -1,0 +1,46 @@
+//! Diagnostics on stderr: log lines and error chains.
+
+use std::error::Error as StdError;
+
+use rpmlock_core::Error;
+use tracing_subscriber::EnvFilter;
+
+/// Logs go to stderr; `RPMLOCK_LOG` (an `EnvFilter` spec) overrides the level.
+pub(crate) fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("RPMLOCK_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}
+
+/// Prints `error: ...` and the whole `Caused by:` chain; returns the exit code.
+pub(crate) fn print_error(err: &Error) -> u8 {
+    let mut text = format!("error: {err}");
+    let mut source = err.source();
+    if source.is_some() {
+        text.push_str("\n\nCaused by:");
+    }
+    while let Some(cause) = source {
+        let msg = cause.to_string();
+        let mut lines = msg.lines();
+        if let Some(first) = lines.next() {
+            text.push_str(&format!("\n    {first}"));
+        }
+        for l in lines {
+            text.push_str(&format!("\n    {l}"));
+        }
+        source = cause.source();
+    }
+    eprintln!("{text}");
+    if err.is_user_failure() { 1 } else { 2 }
+}
