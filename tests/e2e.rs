@@ -1,0 +1,193 @@
+//! End to end: the `rpmlock` binary against an HTTP server on 127.0.0.1 serving
+//! `repos/`, for every scenario under `tests/scenarios/`. Each successful lock is
+//! compared with what Debian's dnf resolves on the same repos and request
+//! (`tests/dnf_resolve.py`), and snapshotted.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{Server, read, rpmlock, workspace};
+
+struct Scenario {
+    name: String,
+    dir: PathBuf,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let root = workspace().join("tests/scenarios");
+    let mut out: Vec<Scenario> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("rpms.in.yaml").is_file())
+        .map(|dir| Scenario {
+            name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+            dir,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(out.len() >= 10, "expected the scenario set under {}", root.display());
+    out
+}
+
+/// `name-evr.arch` per arch, from a lockfile (the arch is the URL's file name's).
+fn lock_sets(lock: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(lock).expect("lock is YAML");
+    let mut out = BTreeMap::new();
+    for arch in doc["arches"].as_sequence().expect("arches") {
+        let mut set = BTreeSet::new();
+        for p in arch["packages"].as_sequence().expect("packages") {
+            let url = p["url"].as_str().unwrap();
+            let file = url.rsplit('/').next().unwrap().trim_end_matches(".rpm");
+            let parch = file.rsplit('.').next().unwrap();
+            set.insert(format!(
+                "{}-{}.{}",
+                p["name"].as_str().unwrap(),
+                p["evr"].as_str().unwrap(),
+                parch
+            ));
+        }
+        out.insert(arch["arch"].as_str().unwrap().to_string(), set);
+    }
+    out
+}
+
+/// What dnf resolves for the scenario, per arch: Ok(set) or Err(message).
+fn dnf_sets(input: &Path, repos_url: &str) -> BTreeMap<String, Result<BTreeSet<String>, String>> {
+    let script = workspace().join("tests/dnf_resolve.py");
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(input)
+        .arg("--repos-root")
+        .arg(repos_url)
+        .output()
+        .expect("run tests/dnf_resolve.py (needs Debian's dnf and python3-yaml)");
+    assert!(
+        out.status.success(),
+        "dnf_resolve.py failed on {}:\n{}",
+        input.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("dnf_resolve.py prints JSON");
+    json.as_object()
+        .unwrap()
+        .iter()
+        .map(|(arch, r)| {
+            let v = if r["ok"].as_bool() == Some(true) {
+                Ok(r["packages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_string())
+                    .collect())
+            } else {
+                Err(r["error"].as_str().unwrap_or_default().to_string())
+            };
+            (arch.clone(), v)
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct Expect {
+    exit: i32,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let input_text = read(&s.dir.join("rpms.in.yaml")).replace("@REPOS@", &server.url());
+    let input = tmp.path().join("rpms.in.yaml");
+    std::fs::write(&input, &input_text).unwrap();
+    let outfile = tmp.path().join("rpms.lock.yaml");
+    let expect: Expect = serde_yaml::from_str(&read(&s.dir.join("expect.yaml"))).unwrap();
+    let out = rpmlock(
+        &["lock", input.to_str().unwrap(), "--outfile", outfile.to_str().unwrap()],
+        &tmp.path().join("cache"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    if code != expect.exit {
+        return Err(format!("exit {code}, expected {}; stderr:\n{stderr}", expect.exit));
+    }
+    if let Some(msg) = &expect.error {
+        if !stderr.contains(msg.as_str()) {
+            return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
+        }
+    }
+    let dnf = dnf_sets(&input, &server.url());
+    if code != 0 {
+        if outfile.exists() {
+            return Err("a failed run wrote a lockfile".into());
+        }
+        if !dnf.values().any(|r| r.is_err()) {
+            return Err(format!("rpmlock failed but dnf resolved every arch: {dnf:?}"));
+        }
+        return Ok(());
+    }
+    let lock = read(&outfile);
+    let ours = lock_sets(&lock);
+    for (arch, theirs) in &dnf {
+        let Some(mine) = ours.get(arch) else {
+            return Err(format!("lock has no arch {arch}"));
+        };
+        match theirs {
+            Ok(set) if set == mine => {}
+            Ok(set) => {
+                return Err(format!(
+                    "{arch}: differs from dnf\n  only rpmlock: {:?}\n  only dnf:     {:?}",
+                    mine.difference(set).collect::<Vec<_>>(),
+                    set.difference(mine).collect::<Vec<_>>()
+                ));
+            }
+            Err(e) => return Err(format!("{arch}: rpmlock resolved, dnf failed: {e}")),
+        }
+    }
+    if ours.len() != dnf.len() {
+        return Err(format!("arches differ: rpmlock {:?}, dnf {:?}", ours.keys(), dnf.keys()));
+    }
+    let normalized = lock.replace(&server.url(), "http://127.0.0.1:PORT");
+    insta::with_settings!({ snapshot_suffix => s.name.clone(), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("lock", normalized);
+    });
+    Ok(())
+}
+
+#[test]
+fn scenarios_match_dnf() {
+    let server = Server::start(&workspace().join("repos"));
+    let all = scenarios();
+    let mut failures = Vec::new();
+    // Two at a time: dnf's Python start-up dominates and the machine is small.
+    for chunk in all.chunks(2) {
+        let results: Vec<(String, Result<(), String>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|s| {
+                    let server = &server;
+                    scope.spawn(move || {
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_scenario(s, server)))
+                            .unwrap_or_else(|p| {
+                                Err(p
+                                    .downcast_ref::<String>()
+                                    .cloned()
+                                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                                    .unwrap_or_else(|| "panic".into()))
+                            });
+                        (s.name.clone(), r)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (name, r) in results {
+            if let Err(e) = r {
+                failures.push(format!("scenario {name}: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} scenarios failed:\n\n{}", failures.len(), all.len(), failures.join("\n\n"));
+}

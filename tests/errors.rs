@@ -1,0 +1,242 @@
+//! Bad input of every kind: a clear message naming the culprit, the right exit code,
+//! and an existing lockfile left byte-identical.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use support::{Faults, Server, copy_tree, read, rpmlock, workspace};
+
+const OLD_LOCK: &str = "---\nlockfileVersion: 1\nlockfileVendor: redhat\narches: []\n";
+
+/// A temp dir holding a copy of one test repo (served over HTTP), an input file and an
+/// existing lockfile.
+struct Case {
+    tmp: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(repo: &str) -> Case {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&workspace().join("repos").join(repo), &tmp.path().join("www/repo"));
+        std::fs::write(tmp.path().join("rpms.lock.yaml"), OLD_LOCK).unwrap();
+        Case { tmp }
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.tmp.path().join("www/repo")
+    }
+
+    fn write_input(&self, text: &str) -> PathBuf {
+        let p = self.tmp.path().join("rpms.in.yaml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn input_for(&self, baseurl: &str, packages: &str) -> PathBuf {
+        self.write_input(&format!(
+            "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {baseurl}\npackages: [{packages}]\narches: [x86_64]\ncontext:\n  bare: true\n"
+        ))
+    }
+
+    /// Runs `rpmlock lock`; asserts the exit code, that stderr contains every
+    /// `needles`, and that the old lockfile is untouched. Returns stderr.
+    fn expect_failure(&self, input: &Path, code: i32, needles: &[&str]) -> String {
+        let lock = self.tmp.path().join("rpms.lock.yaml");
+        let out = rpmlock(
+            &["lock", input.to_str().unwrap(), "--outfile", lock.to_str().unwrap()],
+            &self.tmp.path().join("cache"),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(code), "stderr:\n{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "stderr lacks {n:?}:\n{stderr}");
+        }
+        assert_eq!(read(&lock), OLD_LOCK, "the existing lockfile was modified");
+        let leftovers: Vec<_> = std::fs::read_dir(self.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp") || n.contains("rpms.lock.yaml."))
+            .collect();
+        assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
+        stderr
+    }
+
+    /// The path of repodata file `kind` (e.g. primary), from repomd.xml.
+    fn data_file(&self, kind: &str) -> PathBuf {
+        let repomd = read(&self.repo().join("repodata/repomd.xml"));
+        let block = data_block(&repomd, kind);
+        let href = between(block, "href=\"", "\"");
+        self.repo().join(href)
+    }
+
+    /// Replaces data file `kind` with `bytes` and updates repomd's checksum and size,
+    /// so only the content itself is bad.
+    fn replace_data(&self, kind: &str, bytes: &[u8]) {
+        let path = self.data_file(kind);
+        std::fs::write(&path, bytes).unwrap();
+        let repomd_path = self.repo().join("repodata/repomd.xml");
+        let repomd = read(&repomd_path);
+        let block = data_block(&repomd, kind).to_string();
+        let old_sum = between(&block, "<checksum type=\"sha256\">", "<");
+        let mut new_block = block.replace(old_sum, &hex(&Sha256::digest(bytes)));
+        if let Some(size) = block.split("<size>").nth(1).and_then(|s| s.split('<').next()) {
+            new_block = new_block.replace(&format!("<size>{size}<"), &format!("<size>{}<", bytes.len()));
+        }
+        std::fs::write(&repomd_path, repomd.replace(&block, &new_block)).unwrap();
+    }
+}
+
+fn data_block<'a>(repomd: &'a str, kind: &str) -> &'a str {
+    let start = repomd
+        .find(&format!("<data type=\"{kind}\">"))
+        .unwrap_or_else(|| panic!("no {kind} in repomd"));
+    let end = start + repomd[start..].find("</data>").unwrap();
+    &repomd[start..end]
+}
+
+fn between<'a>(s: &'a str, a: &str, b: &str) -> &'a str {
+    let i = s.find(a).unwrap_or_else(|| panic!("{a} not in {s}")) + a.len();
+    &s[i..i + s[i..].find(b).unwrap()]
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn yaml_syntax_error_names_file_and_line() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input("contentOrigin:\n  repos: [\npackages: foo\n");
+    case.expect_failure(&input, 2, &["rpms.in.yaml", "line"]);
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(
+        "contentOrigin:\n  repos:\n    - repoid: r\n      baseurl: /nowhere\npackages: [a]\npackagez: [b]\n",
+    );
+    case.expect_failure(&input, 2, &["packagez"]);
+}
+
+#[test]
+fn repomd_404() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/missing", server.url()), "chain-a");
+    case.expect_failure(&input, 2, &["404", "/missing/repodata/repomd.xml", "testrepo"]);
+}
+
+#[test]
+fn server_500() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start_with(
+        &case.tmp.path().join("www"),
+        Faults {
+            status_500: vec!["repomd.xml".into()],
+            ..Default::default()
+        },
+    );
+    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    case.expect_failure(&input, 2, &["500", "repomd.xml"]);
+}
+
+#[test]
+fn connection_refused() {
+    let case = Case::new("base/x86_64");
+    // Bind and drop to get a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let input = case.input_for(&format!("http://127.0.0.1:{port}/repo"), "chain-a");
+    let stderr = case.expect_failure(&input, 2, &[&format!("127.0.0.1:{port}")]);
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+}
+
+#[test]
+fn corrupt_gzip_names_the_file() {
+    let case = Case::new("base/x86_64");
+    let mut bytes = std::fs::read(case.data_file("primary")).unwrap();
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    case.replace_data("primary", &bytes);
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    case.expect_failure(&input, 2, &["primary"]);
+}
+
+#[test]
+fn truncated_zstd_names_the_file() {
+    let case = Case::new("compress-zst");
+    let bytes = std::fs::read(case.data_file("primary")).unwrap();
+    assert_eq!(&bytes[..4], &[0x28, 0xb5, 0x2f, 0xfd], "compress-zst's primary is zstd");
+    case.replace_data("primary", &bytes[..bytes.len() * 2 / 3]);
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    case.expect_failure(&input, 2, &["primary"]);
+}
+
+#[test]
+fn checksum_mismatch_names_the_url() {
+    let case = Case::new("base/x86_64");
+    let path = case.data_file("primary");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    let stderr = case.expect_failure(&input, 2, &["primary.xml"]);
+    assert!(stderr.to_lowercase().contains("checksum"), "{stderr}");
+}
+
+#[test]
+fn malformed_xml_reports_a_byte_offset() {
+    let case = Case::new("base/x86_64");
+    let xml = b"<?xml version=\"1.0\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" packages=\"1\">\n<package type=\"rpm\"><name>x</name></oops></metadata>\n";
+    case.replace_data("primary", &gzip(xml));
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    let stderr = case.expect_failure(&input, 2, &["primary"]);
+    assert!(stderr.contains("offset") || stderr.contains("byte"), "{stderr}");
+}
+
+#[test]
+fn unknown_package_exits_1() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "no-such-package");
+    case.expect_failure(&input, 1, &["No match for argument: no-such-package"]);
+}
+
+#[test]
+fn unsolvable_request_exits_1_with_dnf_problems() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "broken-needs-ghost");
+    case.expect_failure(&input, 1, &["Problem", "nothing provides"]);
+}
+
+#[test]
+fn offline_without_cache_fails_clearly() {
+    let case = Case::new("base/x86_64");
+    let input = case.input_for("http://127.0.0.1:9/repo", "chain-a");
+    let lock = case.tmp.path().join("rpms.lock.yaml");
+    let out = rpmlock(
+        &["lock", input.to_str().unwrap(), "--outfile", lock.to_str().unwrap(), "--offline"],
+        &case.tmp.path().join("cache"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("testrepo") && stderr.contains("cache"), "{stderr}");
+    assert_eq!(read(&lock), OLD_LOCK);
+}

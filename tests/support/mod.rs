@@ -1,0 +1,142 @@
+//! Test support: an HTTP server on 127.0.0.1 serving a directory (with fault injection),
+//! and helpers to run the `rpmlock` binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+/// How the server misbehaves for paths containing a marker.
+#[derive(Clone, Default)]
+pub struct Faults {
+    /// Paths ending with one of these get HTTP 500.
+    pub status_500: Vec<String>,
+    /// Paths ending with one of these get a connection reset after the headers.
+    pub reset: Vec<String>,
+}
+
+/// A static file server on 127.0.0.1:0; stops when dropped.
+pub struct Server {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    pub fn start(root: &Path) -> Server {
+        Server::start_with(root, Faults::default())
+    }
+
+    pub fn start_with(root: &Path, faults: Faults) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let root = root.to_path_buf();
+        let stop2 = stop.clone();
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let root = root.clone();
+                let faults = faults.clone();
+                thread::spawn(move || {
+                    let _ = serve(conn, &root, &faults);
+                });
+            }
+        });
+        Server { port, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request)? == 0 {
+            return Ok(());
+        }
+        let mut line = String::new();
+        while reader.read_line(&mut line)? > 0 && line.trim_end() != "" {
+            line.clear();
+        }
+        let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let head = request.starts_with("HEAD ");
+        if faults.status_500.iter().any(|m| path.ends_with(m)) {
+            conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")?;
+            continue;
+        }
+        let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
+        let body = match std::fs::read(&file) {
+            Ok(b) if file.is_file() => b,
+            _ => {
+                conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found")?;
+                continue;
+            }
+        };
+        let header = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+        conn.write_all(header.as_bytes())?;
+        if faults.reset.iter().any(|m| path.ends_with(m)) {
+            conn.write_all(&body[..body.len() / 2])?;
+            let _ = conn.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        if !head {
+            conn.write_all(&body)?;
+        }
+    }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Runs `rpmlock ARGS` with a private cache dir.
+pub fn rpmlock(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rpmlock"))
+        .args(args)
+        .env("RPMLOCK_CACHE_DIR", cache)
+        .env_remove("RPMLOCK_LOG")
+        .output()
+        .expect("run rpmlock")
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Reads a whole file as a string.
+pub fn read(path: &Path) -> String {
+    let mut s = String::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut s))
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    s
+}
