@@ -45,7 +45,11 @@ fn run(out: &Path) -> Result<()> {
     for p in &pkgs {
         let rpm = build_binary(p)?;
         for dir in repo_dirs(p) {
-            write(&rpm, &out.join(dir), &file_name(p.name, p.version, p.release, p.arch))?;
+            write(
+                &rpm,
+                &out.join(dir),
+                &file_name(p.name, p.version, p.release, p.arch),
+            )?;
         }
         if !p.source_missing {
             sources.entry(p.source_rpm()).or_default().push(p);
@@ -144,9 +148,13 @@ fn build_binary(p: &Pkg) -> Result<Vec<u8>> {
     let mut files = p.files.clone();
     files.sort();
     for path in &files {
-        let contents = format!("{} {}-{} {}\n{path}\n", p.name, p.version, p.release, p.arch);
+        let contents = format!(
+            "{} {}-{} {}\n{path}\n",
+            p.name, p.version, p.release, p.arch
+        );
         let executable = path.contains("/bin/") || path.contains("/sbin/") || path.contains(".so");
-        let opts = FileOptions::new(path.as_str()).permissions(if executable { 0o755 } else { 0o644 });
+        let opts =
+            FileOptions::new(path.as_str()).permissions(if executable { 0o755 } else { 0o644 });
         b.with_file_contents(contents, opts)?;
     }
     let pkg = b.build()?;
@@ -159,7 +167,11 @@ fn build_binary(p: &Pkg) -> Result<Vec<u8>> {
 fn build_source(binaries: &[&Pkg]) -> Result<Vec<u8>> {
     let first = binaries[0];
     let name = first.source;
-    let arch = if binaries.iter().all(|p| p.arch == "noarch") { "noarch" } else { "x86_64" };
+    let arch = if binaries.iter().all(|p| p.arch == "noarch") {
+        "noarch"
+    } else {
+        "x86_64"
+    };
     let summary = format!("{name} (rpmlock test source package)");
     let mut b = PackageBuilder::new(name, first.version, LICENSE, arch, &summary);
     b.using_config(config())
@@ -181,7 +193,10 @@ fn build_source(binaries: &[&Pkg]) -> Result<Vec<u8>> {
     );
     b.with_file_contents(spec, FileOptions::new(format!("/{name}.spec")))?;
     let tarball = format!("{name}-{} sources\n", first.version);
-    b.with_file_contents(tarball, FileOptions::new(format!("/{name}-{}.tar", first.version)))?;
+    b.with_file_contents(
+        tarball,
+        FileOptions::new(format!("/{name}-{}.tar", first.version)),
+    )?;
     let pkg = b.build()?;
     let pkg = rewrite_header(pkg, None)?;
     to_bytes(&pkg, true)
@@ -204,7 +219,10 @@ fn rewrite_header(mut pkg: Package, source_rpm: Option<&str>) -> Result<Package>
         .map(|(tag, data)| HeaderEntry::new(tag, data))
         .collect();
     match source_rpm {
-        Some(file) => entries.push(HeaderEntry::new(sourcerpm, IndexData::StringTag(file.into()))),
+        Some(file) => entries.push(HeaderEntry::new(
+            sourcerpm,
+            IndexData::StringTag(file.into()),
+        )),
         None => entries.push(HeaderEntry::new(
             IndexTag::RPMTAG_SOURCEPACKAGE as u32,
             IndexData::Int32(vec![1]),

@@ -149,8 +149,16 @@ pub fn packages() -> Vec<Pkg> {
     let mut v: Vec<Pkg> = Vec::new();
 
     // --- dependency chain: chain-a -> chain-b -> chain-c (arch) -> chain-d (Requires(pre))
-    v.push(Pkg::new(Base, "chain-a", "1.0-1", "noarch").requires("chain-b").bin());
-    v.push(Pkg::new(Base, "chain-b", "1.0-1", "noarch").requires("chain-c >= 1.0").bin());
+    v.push(
+        Pkg::new(Base, "chain-a", "1.0-1", "noarch")
+            .requires("chain-b")
+            .bin(),
+    );
+    v.push(
+        Pkg::new(Base, "chain-b", "1.0-1", "noarch")
+            .requires("chain-c >= 1.0")
+            .bin(),
+    );
     v.extend(per_arch(&ARCHES, |a| {
         Pkg::new(Base, "chain-c", "1.0-1", a)
             .requires("chain-d")
@@ -192,11 +200,19 @@ pub fn packages() -> Vec<Pkg> {
             .file("/usr/sbin/nginx")
             .readme(),
     );
-    v.push(Pkg::new(Base, "webapp", "1.0-1", "noarch").requires("webserver").bin());
+    v.push(
+        Pkg::new(Base, "webapp", "1.0-1", "noarch")
+            .requires("webserver")
+            .bin(),
+    );
 
     // --- file dependencies
     v.push(Pkg::new(Base, "filedep-tool", "1.0-1", "noarch").bin());
-    v.push(Pkg::new(Base, "filedep-primary", "1.0-1", "noarch").requires("/usr/bin/filedep-tool").bin());
+    v.push(
+        Pkg::new(Base, "filedep-primary", "1.0-1", "noarch")
+            .requires("/usr/bin/filedep-tool")
+            .bin(),
+    );
     v.extend(per_arch(&ARCHES, |a| {
         Pkg::new(Base, "libfoo", "1.0-1", a)
             .provides("libfoo.so.1()(64bit)")
@@ -218,9 +234,21 @@ pub fn packages() -> Vec<Pkg> {
     );
 
     // --- rich dependencies, one package per operator; targets rdep-*
-    v.push(Pkg::new(Base, "rich-and", "1.0-1", "noarch").requires("(rdep-a and rdep-b)").bin());
-    v.push(Pkg::new(Base, "rich-or", "1.0-1", "noarch").requires("(rdep-c or rdep-d)").bin());
-    v.push(Pkg::new(Base, "rich-if", "1.0-1", "noarch").requires("(rdep-e if chain-d)").bin());
+    v.push(
+        Pkg::new(Base, "rich-and", "1.0-1", "noarch")
+            .requires("(rdep-a and rdep-b)")
+            .bin(),
+    );
+    v.push(
+        Pkg::new(Base, "rich-or", "1.0-1", "noarch")
+            .requires("(rdep-c or rdep-d)")
+            .bin(),
+    );
+    v.push(
+        Pkg::new(Base, "rich-if", "1.0-1", "noarch")
+            .requires("(rdep-e if chain-d)")
+            .bin(),
+    );
     v.push(
         Pkg::new(Base, "rich-ifelse", "1.0-1", "noarch")
             .requires("(rdep-f if chain-d else rdep-g)")
@@ -236,7 +264,11 @@ pub fn packages() -> Vec<Pkg> {
             .requires("(webserver without webserver-tls)")
             .bin(),
     );
-    v.push(Pkg::new(Base, "rich-unless", "1.0-1", "noarch").requires("(rdep-h unless rdep-i)").bin());
+    v.push(
+        Pkg::new(Base, "rich-unless", "1.0-1", "noarch")
+            .requires("(rdep-h unless rdep-i)")
+            .bin(),
+    );
     v.push(
         Pkg::new(Base, "rich-unlesselse", "1.0-1", "noarch")
             .requires("(rdep-j unless rdep-k else rdep-l)")
@@ -256,7 +288,11 @@ pub fn packages() -> Vec<Pkg> {
         "rdep-a", "rdep-b", "rdep-c", "rdep-d", "rdep-e", "rdep-f", "rdep-g", "rdep-h", "rdep-i",
         "rdep-j", "rdep-k", "rdep-l",
     ] {
-        v.push(Pkg::new(Base, name, "1.0-1", "noarch").readme().source("rdep"));
+        v.push(
+            Pkg::new(Base, name, "1.0-1", "noarch")
+                .readme()
+                .source("rdep"),
+        );
     }
 
     // --- weak dependencies both ways
@@ -269,11 +305,23 @@ pub fn packages() -> Vec<Pkg> {
     v.push(Pkg::new(Base, "weak-rec", "1.0-1", "noarch").readme());
     v.push(Pkg::new(Updates, "weak-rec", "1.1-1", "noarch").readme());
     v.push(Pkg::new(Base, "weak-sug", "1.0-1", "noarch").readme());
-    v.push(Pkg::new(Base, "weak-supp", "1.0-1", "noarch").supplements("weak-main").readme());
-    v.push(Pkg::new(Base, "weak-enh", "1.0-1", "noarch").enhances("weak-main").readme());
+    v.push(
+        Pkg::new(Base, "weak-supp", "1.0-1", "noarch")
+            .supplements("weak-main")
+            .readme(),
+    );
+    v.push(
+        Pkg::new(Base, "weak-enh", "1.0-1", "noarch")
+            .enhances("weak-main")
+            .readme(),
+    );
 
     // --- conflicts
-    v.push(Pkg::new(Base, "conflict-a", "1.0-1", "noarch").conflicts("conflict-b").bin());
+    v.push(
+        Pkg::new(Base, "conflict-a", "1.0-1", "noarch")
+            .conflicts("conflict-b")
+            .bin(),
+    );
     v.push(Pkg::new(Base, "conflict-b", "1.0-1", "noarch").bin());
 
     // --- obsoletes: oldname replaced by newname
@@ -291,7 +339,9 @@ pub fn packages() -> Vec<Pkg> {
 
     // --- several versions of one (arch) package
     for evr in ["1.0-1", "1.1-1", "1.1-2", "2.0-1"] {
-        v.extend(per_arch(&ARCHES, |a| Pkg::new(Base, "multiver", evr, a).bin()));
+        v.extend(per_arch(&ARCHES, |a| {
+            Pkg::new(Base, "multiver", evr, a).bin()
+        }));
     }
 
     // --- multilib: libmulti for x86_64 and i686; an i686-only app needs the 32-bit one
@@ -307,32 +357,62 @@ pub fn packages() -> Vec<Pkg> {
             .file("/usr/lib/libmulti.so.1")
             .readme(),
     );
-    v.push(Pkg::new(Base, "legacy-app", "1.0-1", "i686").requires("libmulti.so.1").bin());
+    v.push(
+        Pkg::new(Base, "legacy-app", "1.0-1", "i686")
+            .requires("libmulti.so.1")
+            .bin(),
+    );
     v.extend(per_arch(&ARCHES, |a| {
-        Pkg::new(Base, "app64", "1.0-1", a).requires("libmulti.so.1()(64bit)").bin()
+        Pkg::new(Base, "app64", "1.0-1", a)
+            .requires("libmulti.so.1()(64bit)")
+            .bin()
     }));
 
     // --- exists only for x86_64
     v.push(Pkg::new(Base, "x86only", "1.0-1", "x86_64").bin());
 
     // --- unsolvable: requires what nobody provides
-    v.push(Pkg::new(Base, "broken", "1.0-1", "noarch").requires("nosuchcap >= 1").bin());
+    v.push(
+        Pkg::new(Base, "broken", "1.0-1", "noarch")
+            .requires("nosuchcap >= 1")
+            .bin(),
+    );
 
     // --- source RPM deliberately missing from repos/source
-    v.push(Pkg::new(Base, "nosrc", "1.0-1", "noarch").bin().source_missing());
+    v.push(
+        Pkg::new(Base, "nosrc", "1.0-1", "noarch")
+            .bin()
+            .source_missing(),
+    );
 
     // --- xmlbase repo (primary locations with xml:base)
-    v.push(Pkg::new(XmlBase, "xb-hello", "1.0-1", "noarch").requires("xb-lib").bin());
+    v.push(
+        Pkg::new(XmlBase, "xb-hello", "1.0-1", "noarch")
+            .requires("xb-lib")
+            .bin(),
+    );
     v.extend(per_arch(&ARCHES, |a| {
-        Pkg::new(XmlBase, "xb-lib", "1.0-1", a).file("/usr/lib64/libxb.so.1").readme()
+        Pkg::new(XmlBase, "xb-lib", "1.0-1", a)
+            .file("/usr/lib64/libxb.so.1")
+            .readme()
     }));
 
     // --- bz2 and zstd repos (small; bz-hello duplicates a base package name too)
-    v.push(Pkg::new(Bz2, "bz-hello", "1.0-1", "noarch").requires("chain-d").bin());
+    v.push(
+        Pkg::new(Bz2, "bz-hello", "1.0-1", "noarch")
+            .requires("chain-d")
+            .bin(),
+    );
     v.push(Pkg::new(Bz2, "chain-d", "1.0-1", "noarch").bin());
-    v.push(Pkg::new(Zst, "zst-hello", "1.0-1", "noarch").requires("zst-lib").bin());
+    v.push(
+        Pkg::new(Zst, "zst-hello", "1.0-1", "noarch")
+            .requires("zst-lib")
+            .bin(),
+    );
     v.extend(per_arch(&ARCHES, |a| {
-        Pkg::new(Zst, "zst-lib", "1.0-1", a).file("/usr/lib64/libzst.so.1").readme()
+        Pkg::new(Zst, "zst-lib", "1.0-1", a)
+            .file("/usr/lib64/libzst.so.1")
+            .readme()
     }));
 
     v
