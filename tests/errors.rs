@@ -181,7 +181,7 @@ fn truncated_zstd_names_the_file() {
     assert_eq!(&bytes[..4], &[0x28, 0xb5, 0x2f, 0xfd], "compress-zst's primary is zstd");
     case.replace_data("primary", &bytes[..bytes.len() * 2 / 3]);
     let server = Server::start(&case.tmp.path().join("www"));
-    let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
+    let input = case.input_for(&format!("{}/repo", server.url()), "zst-hello");
     case.expect_failure(&input, 2, &["primary"]);
 }
 
@@ -222,7 +222,7 @@ fn unknown_package_exits_1() {
 fn unsolvable_request_exits_1_with_dnf_problems() {
     let case = Case::new("base/x86_64");
     let server = Server::start(&case.tmp.path().join("www"));
-    let input = case.input_for(&format!("{}/repo", server.url()), "broken-needs-ghost");
+    let input = case.input_for(&format!("{}/repo", server.url()), "broken");
     case.expect_failure(&input, 1, &["Problem", "nothing provides"]);
 }
 
