@@ -1,5 +1,22 @@
 //! Repository metadata: repomd.xml, fetching with a content-addressed cache, and
 //! streaming parsers for primary and filelists.
+//!
+//! Parsers: [`parse_repomd`], [`parse_primary`] / [`parse_primary_with`],
+//! [`parse_filelists`]; input is decompressed by magic bytes ([`open_decompressed`]).
+//! Every parse error names the file and the byte offset in the uncompressed document.
+
+mod decompress;
+mod error;
+mod filelists;
+mod primary;
+mod repomd;
+mod xml;
+
+pub use decompress::{Compression, open_decompressed};
+pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
+pub use filelists::{parse_filelists, parse_filelists_map};
+pub use primary::{parse_primary, parse_primary_with};
+pub use repomd::parse_repomd;
 
 use crate::model::Checksum;
 
