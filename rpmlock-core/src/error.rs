@@ -7,4 +7,7 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// Fetching or parsing repository metadata failed.
+    #[error(transparent)]
+    Repo(#[from] crate::repo::RepoError),
 }

@@ -48,6 +48,25 @@ pub enum RepoError {
         #[source]
         source: io::Error,
     },
+    /// A `file://` URL could not be read.
+    #[error("repo '{repoid}': cannot read {url}")]
+    LocalRead {
+        /// Repository id.
+        repoid: String,
+        /// The URL.
+        url: String,
+        /// The error (it names the path).
+        #[source]
+        source: io::Error,
+    },
+    /// repomd.xml lists no data file of a type that is required.
+    #[error("repo '{repoid}': repomd.xml lists no {kind} metadata")]
+    MissingData {
+        /// Repository id.
+        repoid: String,
+        /// The data type (`primary`, `filelists`).
+        kind: &'static str,
+    },
     /// A local file (usually in the cache) could not be read or written.
     #[error("I/O error on {}", path.display())]
     Io {
@@ -145,17 +164,6 @@ pub enum RepoError {
         url: String,
         /// Its scheme.
         scheme: String,
-    },
-    /// repomd.xml lists a checksum type rpmlock does not know, so the file cannot be
-    /// verified.
-    #[error("repo '{repoid}': {kind} metadata: unsupported checksum type '{checksum_type}'")]
-    UnsupportedChecksum {
-        /// Repository id.
-        repoid: String,
-        /// The data type (`primary`, ...).
-        kind: String,
-        /// The checksum type as written.
-        checksum_type: String,
     },
     /// The HTTP client could not be built (TLS backend initialisation).
     #[error("cannot build the HTTP client")]
@@ -259,7 +267,6 @@ pub fn redact_url(url: &Url) -> String {
 
 /// [`redact_url`] for a string that may not parse as a URL: user-info is cut out by
 /// hand then.
-#[cfg_attr(not(test), expect(dead_code, reason = "used by fetch, next commit"))]
 pub(crate) fn redact_str(url: &str) -> String {
     if let Ok(u) = Url::parse(url) {
         return redact_url(&u);

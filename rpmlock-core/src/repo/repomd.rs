@@ -313,6 +313,12 @@ mod tests {
             "file:///r/repomd.xml: invalid metadata at byte 23: unknown checksum type 'crc'"
         );
         assert_eq!(
+            err(
+                "<repomd><data type=\"p\"><checksum type=\"sha256\">../../etc</checksum></data></repomd>"
+            ),
+            "file:///r/repomd.xml: invalid metadata at byte 23: invalid value '../../etc' in 'checksum'"
+        );
+        assert_eq!(
             err("<html><body>404</body></html>"),
             "file:///r/repomd.xml: invalid metadata at byte 0: expected <repomd> document, found <html>"
         );

@@ -106,6 +106,13 @@ pub(crate) fn checksum(kind: &[u8], hex: &str) -> Result<Checksum, ParseErrorKin
     let algorithm = ChecksumAlgorithm::from_repodata(&kind)
         .ok_or_else(|| ParseErrorKind::UnknownChecksumType(kind.into_owned()))?;
     let hex = hex.trim();
+    // The digest names a file in the cache: anything but hex digits is refused.
+    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseErrorKind::InvalidValue {
+            attribute: "checksum",
+            value: hex.to_string(),
+        });
+    }
     Ok(Checksum {
         algorithm,
         hex: if hex.bytes().any(|b| b.is_ascii_uppercase()) {
