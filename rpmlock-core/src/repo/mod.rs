@@ -1,5 +1,30 @@
 //! Repository metadata: repomd.xml, fetching with a content-addressed cache, and
 //! streaming parsers for primary and filelists.
+//!
+//! Parsers: [`parse_repomd`], [`parse_primary`] / [`parse_primary_with`],
+//! [`parse_filelists`]; input is decompressed by magic bytes ([`open_decompressed`]).
+//! Every parse error names the file and the byte offset in the uncompressed document.
+//!
+//! Fetching, for one repository: [`Fetcher::fetch_repomd`] (revalidated on every run)
+//! → [`Fetcher::fetch_data`] (content-addressed in the cache by the checksum repomd.xml
+//! gives, verified while it streams) → [`Fetcher::open`] (decompressed by magic bytes),
+//! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] for all three steps.
+
+mod cache;
+mod decompress;
+mod error;
+mod fetch;
+mod filelists;
+mod primary;
+mod repomd;
+mod xml;
+
+pub use decompress::{Compression, open_decompressed};
+pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
+pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
+pub use filelists::{parse_filelists, parse_filelists_map};
+pub use primary::{parse_primary, parse_primary_with};
+pub use repomd::parse_repomd;
 
 use crate::model::Checksum;
 

@@ -1,0 +1,338 @@
+//! Errors of the repo stage, and URL redaction for messages and logs.
+
+use std::io;
+use std::path::PathBuf;
+
+use url::Url;
+
+use super::decompress::Compression;
+use crate::model::Checksum;
+
+/// Any failure while fetching or parsing repository metadata.
+///
+/// Messages never contain URL user-info (`user:pass@`): every URL is passed through
+/// [`redact_url`] first.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The server answered with an error status.
+    #[error("repo '{repoid}': GET {url}: HTTP {status}")]
+    HttpStatus {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL requested.
+        url: String,
+        /// The status received, e.g. `404 Not Found`.
+        status: reqwest::StatusCode,
+    },
+    /// The request failed before a response arrived: connection refused, DNS, TLS,
+    /// timeout.
+    #[error("repo '{repoid}': GET {url}: {}", network_failure(source))]
+    Network {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL requested.
+        url: String,
+        /// The client's error (without the URL, which may hold credentials).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The response body (or a local `file://` source) could not be read to the end.
+    #[error("repo '{repoid}': GET {url}: download interrupted")]
+    Download {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL requested.
+        url: String,
+        /// The read error.
+        #[source]
+        source: io::Error,
+    },
+    /// A `file://` URL could not be read.
+    #[error("repo '{repoid}': cannot read {url}")]
+    LocalRead {
+        /// Repository id.
+        repoid: String,
+        /// The URL.
+        url: String,
+        /// The error (it names the path).
+        #[source]
+        source: io::Error,
+    },
+    /// repomd.xml lists no data file of a type that is required.
+    #[error("repo '{repoid}': repomd.xml lists no {kind} metadata")]
+    MissingData {
+        /// Repository id.
+        repoid: String,
+        /// The data type (`primary`, `filelists`).
+        kind: &'static str,
+    },
+    /// A local file (usually in the cache) could not be read or written.
+    #[error("I/O error on {}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A metadata file could not be decompressed: corrupt or truncated data.
+    #[error("{file}: cannot decompress {compression} data")]
+    Decompress {
+        /// The file (URL or path) being read.
+        file: String,
+        /// The compression detected from the file's magic bytes.
+        compression: Compression,
+        /// The decoder's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading a metadata document failed part-way (a disk error, or corrupt data
+    /// found by a decoder the parser was given).
+    #[error("{file}: read error at byte {offset}")]
+    Read {
+        /// The file (URL or path) being read.
+        file: String,
+        /// Byte offset in the (uncompressed) document.
+        offset: u64,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A downloaded file does not match the checksum repomd.xml gives for it.
+    #[error("checksum mismatch for {url}: expected {expected}, got {actual}")]
+    ChecksumMismatch {
+        /// The (redacted) URL.
+        url: String,
+        /// The checksum repomd.xml lists.
+        expected: Checksum,
+        /// The checksum of the bytes received.
+        actual: Checksum,
+    },
+    /// A metadata document is malformed or misses something required.
+    #[error("{file}: invalid metadata at byte {offset}")]
+    Parse {
+        /// The file (URL or path) being parsed.
+        file: String,
+        /// Byte offset in the (uncompressed) document.
+        offset: u64,
+        /// What is wrong.
+        #[source]
+        source: ParseErrorKind,
+    },
+    /// `--offline` was given and the file is not in the cache.
+    #[error("repo '{repoid}': {url} is not in the cache (offline mode)")]
+    NotCached {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL that would have been fetched.
+        url: String,
+    },
+    /// Every base URL (mirror) of a repository failed.
+    #[error("repo '{repoid}': all {} base URLs failed:{}", failures.len(), list_failures(failures))]
+    AllMirrorsFailed {
+        /// Repository id.
+        repoid: String,
+        /// Each mirror's (redacted) base URL and its error.
+        failures: Vec<(String, RepoError)>,
+    },
+    /// The repository has no base URL at all.
+    #[error("repo '{repoid}': no base URL")]
+    NoBaseUrl {
+        /// Repository id.
+        repoid: String,
+    },
+    /// A URL that cannot be parsed.
+    #[error("repo '{repoid}': invalid URL '{url}'")]
+    InvalidUrl {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted as far as possible) URL.
+        url: String,
+        /// The parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A URL scheme other than `http`, `https` and `file`.
+    #[error(
+        "repo '{repoid}': unsupported URL scheme '{scheme}' in {url} (expected http, https or file)"
+    )]
+    UnsupportedScheme {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// The HTTP client could not be built (TLS backend initialisation).
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+/// What is wrong in a metadata document; the source of [`RepoError::Parse`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// Not well-formed XML.
+    #[error("malformed XML")]
+    Xml(#[source] XmlSyntax),
+    /// An element lacks a required attribute.
+    #[error("<{element}> has no '{attribute}' attribute")]
+    MissingAttribute {
+        /// Element name.
+        element: &'static str,
+        /// Attribute name.
+        attribute: &'static str,
+    },
+    /// An element lacks a required child element.
+    #[error("<{element}> has no <{child}>")]
+    MissingElement {
+        /// Element name.
+        element: &'static str,
+        /// The missing child.
+        child: &'static str,
+    },
+    /// A number attribute that is not a number.
+    #[error("invalid number '{value}' in '{attribute}'")]
+    InvalidNumber {
+        /// Attribute name.
+        attribute: &'static str,
+        /// The value found.
+        value: String,
+    },
+    /// An attribute value outside its allowed set (e.g. `flags="XX"`).
+    #[error("invalid value '{value}' in '{attribute}'")]
+    InvalidValue {
+        /// Attribute name.
+        attribute: &'static str,
+        /// The value found.
+        value: String,
+    },
+    /// An unknown checksum type.
+    #[error("unknown checksum type '{0}'")]
+    UnknownChecksumType(String),
+    /// An entity reference other than the five XML predefines and character references.
+    #[error("unknown entity '&{0};'")]
+    UnknownEntity(String),
+    /// Text or an attribute value that is not UTF-8.
+    #[error("invalid UTF-8")]
+    InvalidUtf8(#[source] std::str::Utf8Error),
+    /// The document ended early or has the wrong root element.
+    #[error("expected <{expected}> document, found {found}")]
+    WrongDocument {
+        /// The expected root element.
+        expected: &'static str,
+        /// What was found instead.
+        found: String,
+    },
+}
+
+/// A quick-xml error, shown by its own message only: quick-xml's errors repeat their
+/// cause in their message, which would print it twice in an error chain.
+#[derive(Debug)]
+pub struct XmlSyntax(pub quick_xml::Error);
+
+impl std::fmt::Display for XmlSyntax {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for XmlSyntax {}
+
+impl From<quick_xml::Error> for ParseErrorKind {
+    fn from(e: quick_xml::Error) -> Self {
+        ParseErrorKind::Xml(XmlSyntax(e))
+    }
+}
+
+/// `url` without user-info (`user:pass@`), for messages and logs.
+///
+/// ```
+/// # use rpmlock_core::repo::redact_url;
+/// let url = url::Url::parse("https://user:secret@example.com/repo/").unwrap();
+/// assert_eq!(redact_url(&url), "https://example.com/repo/");
+/// ```
+pub fn redact_url(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut url = url.clone();
+    // Only fails for URLs that cannot have user-info at all.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+/// [`redact_url`] for a string that may not parse as a URL: user-info is cut out by
+/// hand then.
+pub(crate) fn redact_str(url: &str) -> String {
+    if let Ok(u) = Url::parse(url) {
+        return redact_url(&u);
+    }
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let end = url[s + 3..].find('/').map_or(url.len(), |i| i + s + 3);
+            if at < end {
+                return format!("{}{}", &url[..s + 3], &url[at + 1..]);
+            }
+            url.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn network_failure(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    }
+}
+
+fn list_failures(failures: &[(String, RepoError)]) -> String {
+    let mut out = String::new();
+    for (url, err) in failures {
+        out.push_str("\n  ");
+        out.push_str(url);
+        out.push_str(": ");
+        out.push_str(&error_chain(err));
+    }
+    out
+}
+
+/// An error and its sources joined by `: `.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut s = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        s.push_str(": ");
+        s.push_str(&e.to_string());
+        cur = e.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_user_info() {
+        assert_eq!(
+            redact_str("https://u:p@host.example/a/b"),
+            "https://host.example/a/b"
+        );
+        assert_eq!(redact_str("https://u@host/a"), "https://host/a");
+        assert_eq!(redact_str("not a url"), "not a url");
+        assert_eq!(redact_str("weird://u:p@[/x"), "weird://[/x");
+        assert_eq!(
+            redact_str("http://host/a@b"),
+            "http://host/a@b",
+            "an @ in the path is not user-info"
+        );
+    }
+}

@@ -1,0 +1,1171 @@
+//! Fetching repository metadata over `http(s)://` and `file://` with the cache of
+//! [`super::cache`]: repomd.xml revalidated on every run, data files downloaded once,
+//! verified against repomd.xml's checksum while they stream.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use sha2::digest::DynDigest;
+use url::Url;
+
+use super::cache::{Cache, Validators};
+use super::decompress::Compression;
+use super::error::{redact_str, redact_url};
+use super::{RepoError, RepoMd, parse_filelists_map, parse_primary, parse_repomd};
+use crate::model::{Checksum, ChecksumAlgorithm, Package};
+use crate::reporter::Reporter;
+
+/// Connect timeout of the shared client.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the client waits for response headers and for each read of a body.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// repomd.xml larger than this is not a repomd.xml.
+const MAX_REPOMD_SIZE: u64 = 64 << 20;
+/// Copy buffer for downloads.
+const CHUNK: usize = 64 * 1024;
+
+/// How the fetcher uses the network and the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Cache directory, versioned (see [`default_cache_dir`]).
+    pub cache_dir: PathBuf,
+    /// Use only what the cache holds; never touch the network. `file://` repositories
+    /// are still read, they are local.
+    pub offline: bool,
+    /// Download repomd.xml unconditionally and every data file again.
+    pub refresh: bool,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            cache_dir: default_cache_dir(),
+            offline: false,
+            refresh: false,
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/rpmlock/v1`, else `~/.cache/rpmlock/v1` (else under the temporary
+/// directory when there is no home).
+pub fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| dirs::home_dir().map(|h| h.join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("rpmlock").join("v1")
+}
+
+/// A repository whose repomd.xml has been fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedRepo {
+    /// Repository id.
+    pub repoid: String,
+    /// The base URL that answered (always ends with `/`); package `location href`s
+    /// without an `xml:base` are relative to it.
+    pub base_url: Url,
+    /// The parsed repomd.xml.
+    pub repomd: RepoMd,
+}
+
+/// A metadata file in the cache, verified against repomd.xml's checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedFile {
+    /// Where it is in the cache.
+    pub path: PathBuf,
+    /// Where it came from (user-info removed).
+    pub url: String,
+    /// Its size in bytes, as stored (compressed).
+    pub size: u64,
+    /// Its checksum, as repomd.xml gives it.
+    pub checksum: Checksum,
+}
+
+/// Fetches repository metadata through one shared HTTP client and the cache.
+/// `Send + Sync`: share one fetcher (e.g. in an `Arc`) between threads.
+pub struct Fetcher {
+    opts: FetchOptions,
+    client: Client,
+    cache: Cache,
+    reporter: Arc<dyn Reporter>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a response arrived.
+enum Got {
+    /// 304: the cached copy is current.
+    NotModified,
+    /// A body to read.
+    Body {
+        reader: Box<dyn Read + Send>,
+        len: Option<u64>,
+        validators: Validators,
+    },
+}
+
+/// Calls `download_finished` when dropped, so it is reported on every path.
+struct Finished<'a>(&'a dyn Reporter, &'a str);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.download_finished(self.1);
+    }
+}
+
+impl Fetcher {
+    /// A fetcher with its own client from [`Fetcher::default_client`].
+    pub fn new(opts: FetchOptions, reporter: Arc<dyn Reporter>) -> Result<Fetcher, RepoError> {
+        Ok(Fetcher::with_client(
+            opts,
+            Fetcher::default_client()?,
+            reporter,
+        ))
+    }
+
+    /// A fetcher using `client` (e.g. one configured with a proxy or client
+    /// certificates). Clients share their connection pool when cloned.
+    pub fn with_client(opts: FetchOptions, client: Client, reporter: Arc<dyn Reporter>) -> Fetcher {
+        let cache = Cache::new(opts.cache_dir.clone());
+        Fetcher {
+            opts,
+            client,
+            cache,
+            reporter,
+        }
+    }
+
+    /// The client rpmlock uses by default: user agent `rpmlock/VERSION`, 30 s connect
+    /// timeout, 60 s read timeout (per read, not for the whole body), rustls verifying
+    /// against the platform's trust store, no transparent decompression (files are
+    /// verified as stored).
+    pub fn default_client() -> Result<Client, RepoError> {
+        Client::builder()
+            .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(READ_TIMEOUT)
+            .build()
+            .map_err(RepoError::Client)
+    }
+
+    /// The options this fetcher runs with.
+    pub fn options(&self) -> &FetchOptions {
+        &self.opts
+    }
+
+    /// Fetches and parses `repodata/repomd.xml` from the first base URL that works.
+    ///
+    /// `baseurls` are tried in order; a failing one is logged and the next tried. With
+    /// one base URL its error is returned as is, with several
+    /// [`RepoError::AllMirrorsFailed`] lists each. An absolute path is accepted as a
+    /// `file://` URL.
+    pub fn fetch_repomd(
+        &self,
+        repoid: &str,
+        baseurls: &[String],
+    ) -> Result<FetchedRepo, RepoError> {
+        let mut failures = Vec::new();
+        for raw in baseurls {
+            let result = parse_base(repoid, raw).and_then(|base| {
+                let repomd = self.repomd_from(repoid, &base)?;
+                Ok(FetchedRepo {
+                    repoid: repoid.to_string(),
+                    base_url: base,
+                    repomd,
+                })
+            });
+            match result {
+                Ok(repo) => return Ok(repo),
+                Err(e) => {
+                    let shown = redact_str(raw);
+                    if baseurls.len() > 1 {
+                        tracing::warn!(
+                            "repo '{repoid}': base URL {shown} failed, trying the next: {}",
+                            super::error::error_chain(&e)
+                        );
+                    }
+                    failures.push((shown, e));
+                }
+            }
+        }
+        match failures.len() {
+            0 => Err(RepoError::NoBaseUrl {
+                repoid: repoid.to_string(),
+            }),
+            1 => Err(failures.pop().expect("one failure").1),
+            _ => Err(RepoError::AllMirrorsFailed {
+                repoid: repoid.to_string(),
+                failures,
+            }),
+        }
+    }
+
+    fn repomd_from(&self, repoid: &str, base: &Url) -> Result<RepoMd, RepoError> {
+        let url = join(repoid, base, "repodata/repomd.xml")?;
+        let shown = redact_url(&url);
+        if url.scheme() == "file" {
+            let bytes = self.read_small(repoid, &url)?;
+            return parse_repomd(&bytes, &shown);
+        }
+        let cached = self.cache.read_repomd(base)?;
+        if self.opts.offline {
+            return match cached {
+                Some((bytes, _)) => {
+                    let path = self.cache.repomd_dir(base).join("repomd.xml");
+                    parse_repomd(&bytes, &path.display().to_string())
+                }
+                None => Err(RepoError::NotCached {
+                    repoid: repoid.to_string(),
+                    url: shown,
+                }),
+            };
+        }
+        let validators = if self.opts.refresh {
+            None
+        } else {
+            cached.as_ref().map(|(_, v)| v)
+        };
+        match self.get(repoid, &url, validators)? {
+            Got::NotModified => {
+                tracing::debug!("repo '{repoid}': {shown} not modified, using the cached copy");
+                let (bytes, _) = cached.expect("a conditional request needs a cached copy");
+                let path = self.cache.repomd_dir(base).join("repomd.xml");
+                parse_repomd(&bytes, &path.display().to_string())
+            }
+            Got::Body {
+                reader,
+                len,
+                validators,
+            } => {
+                let bytes = self.read_body(repoid, &shown, reader, len)?;
+                // Parse before storing: an error page never replaces a good copy.
+                let md = parse_repomd(&bytes, &shown)?;
+                self.cache.store_repomd(base, &bytes, &validators)?;
+                Ok(md)
+            }
+        }
+    }
+
+    /// The data file of type `kind` (`primary`, `filelists`, `modules`, ...), from the
+    /// cache or downloaded into it; `None` when repomd.xml lists no such type.
+    pub fn fetch_data(
+        &self,
+        repo: &FetchedRepo,
+        kind: &str,
+    ) -> Result<Option<CachedFile>, RepoError> {
+        let Some(entry) = repo.repomd.get(kind) else {
+            return Ok(None);
+        };
+        let repoid = repo.repoid.as_str();
+        let base = match &entry.location_base {
+            Some(b) => parse_base(repoid, b)?,
+            None => repo.base_url.clone(),
+        };
+        let url = join(repoid, &base, &entry.location_href)?;
+        let shown = redact_url(&url);
+        let path = self.cache.data_path(&entry.checksum);
+        let cached_file = |size| CachedFile {
+            path: path.clone(),
+            url: shown.clone(),
+            size,
+            checksum: entry.checksum.clone(),
+        };
+        if !self.opts.refresh {
+            match fs_err::metadata(&path) {
+                Ok(m) => {
+                    tracing::debug!(
+                        "repo '{repoid}': {kind} {shown}: cached at {}",
+                        path.display()
+                    );
+                    return Ok(Some(cached_file(m.len())));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(RepoError::Io {
+                        path: path.clone(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        if self.opts.offline && url.scheme() != "file" {
+            return Err(RepoError::NotCached {
+                repoid: repoid.to_string(),
+                url: shown,
+            });
+        }
+        let Got::Body { reader, len, .. } = self.get(repoid, &url, None)? else {
+            unreachable!("an unconditional request is never answered 304")
+        };
+        let size = self.download_verified(
+            repoid,
+            &shown,
+            reader,
+            len.or(entry.size),
+            &entry.checksum,
+            &path,
+        )?;
+        tracing::info!("repo '{repoid}': downloaded {kind} {shown} ({size} bytes)");
+        Ok(Some(cached_file(size)))
+    }
+
+    /// Streams `reader` into a temporary file beside `dest`, hashing as bytes arrive;
+    /// renames it to `dest` only when the checksum matches.
+    fn download_verified(
+        &self,
+        repoid: &str,
+        shown: &str,
+        mut reader: Box<dyn Read + Send>,
+        total: Option<u64>,
+        expected: &Checksum,
+        dest: &Path,
+    ) -> Result<u64, RepoError> {
+        self.reporter.download_started(repoid, shown, total);
+        let _finished = Finished(&*self.reporter, shown);
+        let mut tmp = Cache::temp_beside(dest)?;
+        let tmp_path = tmp.path().to_path_buf();
+        let mut hasher = hasher(expected.algorithm);
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(download_error(repoid, shown, source)),
+            };
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).map_err(|source| RepoError::Io {
+                path: tmp_path.clone(),
+                source,
+            })?;
+            size += n as u64;
+            self.reporter.download_progress(shown, n as u64);
+        }
+        let actual = Checksum {
+            algorithm: expected.algorithm,
+            hex: hex::encode(hasher.finalize()),
+        };
+        if actual != *expected {
+            // `tmp` is deleted when dropped: nothing is stored.
+            return Err(RepoError::ChecksumMismatch {
+                url: shown.to_string(),
+                expected: expected.clone(),
+                actual,
+            });
+        }
+        Cache::persist(tmp, dest)?;
+        Ok(size)
+    }
+
+    /// Opens a cached file, decompressed by its magic bytes.
+    pub fn open(&self, file: &CachedFile) -> Result<Box<dyn BufRead + Send>, RepoError> {
+        Ok(self.open_with_compression(file)?.1)
+    }
+
+    fn open_with_compression(
+        &self,
+        file: &CachedFile,
+    ) -> Result<(Compression, Box<dyn BufRead + Send>), RepoError> {
+        super::decompress::open_decompressed(&file.path).map_err(|source| RepoError::Io {
+            path: file.path.clone(),
+            source,
+        })
+    }
+
+    /// Fetches and parses the repository's primary.xml. A repository without one is an
+    /// error.
+    pub fn load_primary(&self, repo: &FetchedRepo) -> Result<Vec<Package>, RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, parse_primary)
+    }
+
+    /// Fetches and parses the repository's filelists.xml: pkgid → every file of the
+    /// package. A repository without one is an error.
+    pub fn load_filelists(
+        &self,
+        repo: &FetchedRepo,
+    ) -> Result<HashMap<String, Vec<String>>, RepoError> {
+        let file = self.require(repo, "filelists")?;
+        self.parse_file(&file, parse_filelists_map)
+    }
+
+    fn require(&self, repo: &FetchedRepo, kind: &'static str) -> Result<CachedFile, RepoError> {
+        self.fetch_data(repo, kind)?
+            .ok_or_else(|| RepoError::MissingData {
+                repoid: repo.repoid.clone(),
+                kind,
+            })
+    }
+
+    /// Runs `parse` on the decompressed file; a read error from a decoder becomes
+    /// [`RepoError::Decompress`] naming the URL.
+    fn parse_file<T>(
+        &self,
+        file: &CachedFile,
+        parse: impl FnOnce(Box<dyn BufRead + Send>, &str) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let (compression, reader) = self.open_with_compression(file)?;
+        parse(reader, &file.url).map_err(|e| match e {
+            RepoError::Read { file, source, .. } if compression != Compression::None => {
+                RepoError::Decompress {
+                    file,
+                    compression,
+                    source,
+                }
+            }
+            e => e,
+        })
+    }
+
+    /// GET `url`; `validators` make it conditional.
+    fn get(
+        &self,
+        repoid: &str,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Got, RepoError> {
+        match url.scheme() {
+            "file" => {
+                let path = file_path(repoid, url)?;
+                let file = fs_err::File::open(&path).map_err(|source| RepoError::LocalRead {
+                    repoid: repoid.to_string(),
+                    url: redact_url(url),
+                    source,
+                })?;
+                let len = file.metadata().ok().map(|m| m.len());
+                Ok(Got::Body {
+                    reader: Box::new(file),
+                    len,
+                    validators: Validators::default(),
+                })
+            }
+            "http" | "https" => {
+                let mut req = self.client.get(url.clone());
+                if let Some(v) = validators {
+                    if let Some(etag) = &v.etag {
+                        req = req.header(IF_NONE_MATCH, etag);
+                    }
+                    if let Some(lm) = &v.last_modified {
+                        req = req.header(IF_MODIFIED_SINCE, lm);
+                    }
+                }
+                tracing::debug!("repo '{repoid}': GET {}", redact_url(url));
+                let resp = req.send().map_err(|e| RepoError::Network {
+                    repoid: repoid.to_string(),
+                    url: redact_url(url),
+                    source: e.without_url(),
+                })?;
+                let status = resp.status();
+                if status == StatusCode::NOT_MODIFIED && validators.is_some() {
+                    return Ok(Got::NotModified);
+                }
+                if !status.is_success() {
+                    return Err(RepoError::HttpStatus {
+                        repoid: repoid.to_string(),
+                        url: redact_url(url),
+                        status,
+                    });
+                }
+                let header = |name| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let validators = Validators {
+                    etag: header(ETAG),
+                    last_modified: header(LAST_MODIFIED),
+                };
+                let len = resp.content_length();
+                Ok(Got::Body {
+                    reader: Box::new(resp),
+                    len,
+                    validators,
+                })
+            }
+            other => Err(RepoError::UnsupportedScheme {
+                repoid: repoid.to_string(),
+                url: redact_url(url),
+                scheme: other.to_string(),
+            }),
+        }
+    }
+
+    /// A small file (repomd.xml) read whole, with progress reported.
+    fn read_small(&self, repoid: &str, url: &Url) -> Result<Vec<u8>, RepoError> {
+        let Got::Body { reader, len, .. } = self.get(repoid, url, None)? else {
+            unreachable!("an unconditional request is never answered 304")
+        };
+        self.read_body(repoid, &redact_url(url), reader, len)
+    }
+
+    fn read_body(
+        &self,
+        repoid: &str,
+        shown: &str,
+        reader: Box<dyn Read + Send>,
+        len: Option<u64>,
+    ) -> Result<Vec<u8>, RepoError> {
+        self.reporter.download_started(repoid, shown, len);
+        let _finished = Finished(&*self.reporter, shown);
+        let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
+        let n = reader
+            .take(MAX_REPOMD_SIZE)
+            .read_to_end(&mut bytes)
+            .map_err(|source| download_error(repoid, shown, source))?;
+        self.reporter.download_progress(shown, n as u64);
+        Ok(bytes)
+    }
+}
+
+fn download_error(repoid: &str, shown: &str, source: io::Error) -> RepoError {
+    RepoError::Download {
+        repoid: repoid.to_string(),
+        url: shown.to_string(),
+        source,
+    }
+}
+
+/// A streaming hasher for `alg`.
+fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
+    match alg {
+        ChecksumAlgorithm::Md5 => Box::new(md5::Md5::default()),
+        ChecksumAlgorithm::Sha1 => Box::new(sha1::Sha1::default()),
+        ChecksumAlgorithm::Sha224 => Box::new(sha2::Sha224::default()),
+        ChecksumAlgorithm::Sha256 => Box::new(sha2::Sha256::default()),
+        ChecksumAlgorithm::Sha384 => Box::new(sha2::Sha384::default()),
+        ChecksumAlgorithm::Sha512 => Box::new(sha2::Sha512::default()),
+    }
+}
+
+/// Parses a base URL (or an absolute path), checks its scheme and makes it end with
+/// `/` so relative locations join below it.
+fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
+    let raw = raw.trim();
+    let invalid = |source| RepoError::InvalidUrl {
+        repoid: repoid.to_string(),
+        url: redact_str(raw),
+        source,
+    };
+    let mut url = if raw.starts_with('/') {
+        Url::from_directory_path(raw)
+            .map_err(|()| invalid(url::ParseError::RelativeUrlWithoutBase))?
+    } else {
+        Url::parse(raw).map_err(invalid)?
+    };
+    match url.scheme() {
+        "http" | "https" | "file" => {}
+        other => {
+            return Err(RepoError::UnsupportedScheme {
+                repoid: repoid.to_string(),
+                url: redact_url(&url),
+                scheme: other.to_string(),
+            });
+        }
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn join(repoid: &str, base: &Url, href: &str) -> Result<Url, RepoError> {
+    base.join(href).map_err(|source| RepoError::InvalidUrl {
+        repoid: repoid.to_string(),
+        url: format!("{}{href}", redact_url(base)),
+        source,
+    })
+}
+
+fn file_path(repoid: &str, url: &Url) -> Result<PathBuf, RepoError> {
+    url.to_file_path().map_err(|()| RepoError::InvalidUrl {
+        repoid: repoid.to_string(),
+        url: redact_url(url),
+        source: url::ParseError::InvalidDomainCharacter,
+    })
+}
+
+// Compile-time check: the fetcher is shared between threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Fetcher>();
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::error::error_chain;
+    use sha2::Digest;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    /// A canned response.
+    #[derive(Clone)]
+    enum Resp {
+        /// 200 with a body and an optional ETag (answered 304 when it matches).
+        Ok(Vec<u8>, Option<&'static str>),
+        /// An error status with its reason.
+        Status(u16, &'static str),
+    }
+
+    /// A tiny HTTP/1.1 server on 127.0.0.1 serving canned responses by path and
+    /// counting requests per path.
+    struct Server {
+        base: String,
+        hits: Arc<Mutex<HashMap<String, usize>>>,
+    }
+
+    impl Server {
+        fn start(routes: Vec<(&str, Resp)>) -> Server {
+            let routes: HashMap<String, Resp> = routes
+                .into_iter()
+                .map(|(p, r)| (p.to_string(), r))
+                .collect();
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let base = format!("http://{}/", listener.local_addr().unwrap());
+            let hits = Arc::new(Mutex::new(HashMap::new()));
+            let hits2 = hits.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        continue;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut if_none_match = None;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':')
+                            && k.eq_ignore_ascii_case("if-none-match")
+                        {
+                            if_none_match = Some(v.trim().to_string());
+                        }
+                    }
+                    *hits2.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
+                    let (head, body) = match routes.get(&path) {
+                        Some(Resp::Ok(body, etag)) => {
+                            if etag.is_some() && if_none_match.as_deref() == *etag {
+                                ("HTTP/1.1 304 Not Modified\r\n".to_string(), Vec::new())
+                            } else {
+                                let mut h = "HTTP/1.1 200 OK\r\n".to_string();
+                                if let Some(e) = etag {
+                                    h.push_str(&format!("ETag: {e}\r\n"));
+                                }
+                                (h, body.clone())
+                            }
+                        }
+                        Some(Resp::Status(code, reason)) => {
+                            (format!("HTTP/1.1 {code} {reason}\r\n"), b"oops".to_vec())
+                        }
+                        None => ("HTTP/1.1 404 Not Found\r\n".to_string(), b"nope".to_vec()),
+                    };
+                    let _ = write!(
+                        stream,
+                        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(&body);
+                }
+            });
+            Server { base, hits }
+        }
+
+        fn hits(&self, path: &str) -> usize {
+            self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+        }
+    }
+
+    /// A base URL on which nothing listens.
+    fn refused_base() -> String {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/", l.local_addr().unwrap());
+        drop(l);
+        base
+    }
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Reporter for Recorder {
+        fn download_started(&self, repoid: &str, url: &str, _total: Option<u64>) {
+            self.0.lock().unwrap().push(format!("start {repoid} {url}"));
+        }
+        fn download_finished(&self, url: &str) {
+            self.0.lock().unwrap().push(format!("end {url}"));
+        }
+    }
+
+    const PRIMARY: &str = r#"<?xml version="1.0"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="1">
+<package type="rpm"><name>hello</name><arch>noarch</arch><version epoch="0" ver="1" rel="1"/>
+<checksum type="sha256" pkgid="YES">abcd</checksum><size package="10" installed="20"/>
+<location href="Packages/hello-1-1.noarch.rpm"/>
+<format><rpm:sourcerpm>hello-1-1.src.rpm</rpm:sourcerpm><rpm:provides><rpm:entry name="hello"/></rpm:provides></format>
+</package></metadata>"#;
+    const FILELISTS: &str = r#"<filelists packages="1"><package pkgid="abcd" name="hello" arch="noarch"><version epoch="0" ver="1" rel="1"/><file>/usr/bin/hello</file></package></filelists>"#;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn sha256(data: &[u8]) -> String {
+        hex::encode(sha2::Sha256::digest(data))
+    }
+
+    /// repomd.xml listing `entries` of (type, href, file bytes, xml:base).
+    fn repomd(entries: &[(&str, &str, &[u8], Option<&str>)]) -> Vec<u8> {
+        let mut s = String::from("<repomd><revision>1</revision>");
+        for (kind, href, bytes, base) in entries {
+            let base = base
+                .map(|b| format!(" xml:base=\"{b}\""))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "<data type=\"{kind}\"><checksum type=\"sha256\">{}</checksum><location href=\"{href}\"{base}/><size>{}</size></data>",
+                sha256(bytes),
+                bytes.len()
+            ));
+        }
+        s.push_str("</repomd>");
+        s.into_bytes()
+    }
+
+    fn good_repo() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let primary = gz(PRIMARY.as_bytes());
+        let filelists = zstd::encode_all(FILELISTS.as_bytes(), 3).unwrap();
+        let md = repomd(&[
+            ("primary", "repodata/p.xml.gz", &primary, None),
+            ("filelists", "repodata/f.xml.zst", &filelists, None),
+        ]);
+        (md, primary, filelists)
+    }
+
+    fn fetcher(cache: &Path, offline: bool, refresh: bool) -> Fetcher {
+        Fetcher::new(
+            FetchOptions {
+                cache_dir: cache.to_path_buf(),
+                offline,
+                refresh,
+            },
+            Arc::new(crate::reporter::NoopReporter),
+        )
+        .unwrap()
+    }
+
+    fn data_files(cache: &Path) -> Vec<String> {
+        let dir = cache.join("data/sha256");
+        let Ok(rd) = fs_err::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut v: Vec<_> = rd
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn http_repo_is_cached_and_revalidated() {
+        let (md, primary, filelists) = good_repo();
+        let srv = Server::start(vec![
+            ("/repo/repodata/repomd.xml", Resp::Ok(md, Some("\"v1\""))),
+            ("/repo/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+            (
+                "/repo/repodata/f.xml.zst",
+                Resp::Ok(filelists.clone(), None),
+            ),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let rec = Arc::new(Recorder::default());
+        let f = Fetcher::new(
+            FetchOptions {
+                cache_dir: cache.path().to_path_buf(),
+                offline: false,
+                refresh: false,
+            },
+            rec.clone(),
+        )
+        .unwrap();
+        // No trailing slash: normalised.
+        let base = format!("{}repo", srv.base);
+        let repo = f.fetch_repomd("base", std::slice::from_ref(&base)).unwrap();
+        assert_eq!(repo.base_url.as_str(), format!("{base}/"));
+        assert_eq!(repo.repomd.revision.as_deref(), Some("1"));
+        let pkgs = f.load_primary(&repo).unwrap();
+        assert_eq!(pkgs.len(), 1);
+        assert_eq!(pkgs[0].nevra(), "hello-1-1.noarch");
+        let files = f.load_filelists(&repo).unwrap();
+        assert_eq!(files["abcd"], ["/usr/bin/hello"]);
+        let cached = f.fetch_data(&repo, "primary").unwrap().unwrap();
+        assert_eq!(
+            cached.path,
+            cache.path().join("data/sha256").join(sha256(&primary))
+        );
+        assert_eq!(cached.url, format!("{base}/repodata/p.xml.gz"));
+        assert_eq!(cached.size, primary.len() as u64);
+        assert_eq!(fs_err::read(&cached.path).unwrap(), primary);
+        assert!(f.fetch_data(&repo, "other").unwrap().is_none());
+        assert_eq!(data_files(cache.path()), {
+            let mut v = vec![sha256(&primary), sha256(&filelists)];
+            v.sort();
+            v
+        });
+        assert_eq!(srv.hits("/repo/repodata/repomd.xml"), 1);
+        assert_eq!(srv.hits("/repo/repodata/p.xml.gz"), 1);
+        let events = rec.0.lock().unwrap().clone();
+        assert_eq!(
+            events[..2],
+            [
+                format!("start base {base}/repodata/repomd.xml"),
+                format!("end {base}/repodata/repomd.xml")
+            ]
+        );
+        assert_eq!(events.len(), 6, "{events:?}");
+
+        // A second run revalidates repomd.xml (304) and downloads nothing else.
+        let f2 = fetcher(cache.path(), false, false);
+        let repo2 = f2
+            .fetch_repomd("base", std::slice::from_ref(&base))
+            .unwrap();
+        assert_eq!(repo2, repo);
+        assert_eq!(f2.load_primary(&repo2).unwrap(), pkgs);
+        assert_eq!(srv.hits("/repo/repodata/repomd.xml"), 2);
+        assert_eq!(srv.hits("/repo/repodata/p.xml.gz"), 1);
+
+        // Offline: the network is not touched.
+        let f3 = fetcher(cache.path(), true, false);
+        let repo3 = f3
+            .fetch_repomd("base", std::slice::from_ref(&base))
+            .unwrap();
+        assert_eq!(repo3.repomd, repo.repomd);
+        assert_eq!(f3.load_primary(&repo3).unwrap(), pkgs);
+        assert_eq!(srv.hits("/repo/repodata/repomd.xml"), 2);
+
+        // Refresh: everything again.
+        let f4 = fetcher(cache.path(), false, true);
+        let repo4 = f4.fetch_repomd("base", &[base]).unwrap();
+        f4.load_primary(&repo4).unwrap();
+        assert_eq!(srv.hits("/repo/repodata/repomd.xml"), 3);
+        assert_eq!(srv.hits("/repo/repodata/p.xml.gz"), 2);
+    }
+
+    #[test]
+    fn offline_without_cache_names_repo_and_url() {
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), true, false);
+        let e = f
+            .fetch_repomd("base", &["https://u:pw@repo.example/os/".into()])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "repo 'base': https://repo.example/os/repodata/repomd.xml is not in the cache (offline mode)"
+        );
+    }
+
+    #[test]
+    fn http_errors_read_clearly() {
+        let srv = Server::start(vec![(
+            "/err/repodata/repomd.xml",
+            Resp::Status(500, "Internal Server Error"),
+        )]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let e = f
+            .fetch_repomd("base", &[format!("{}missing/", srv.base)])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "repo 'base': GET {}missing/repodata/repomd.xml: HTTP 404 Not Found",
+                srv.base
+            )
+        );
+        let e = f
+            .fetch_repomd("base", &[format!("{}err/", srv.base)])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "repo 'base': GET {}err/repodata/repomd.xml: HTTP 500 Internal Server Error",
+                srv.base
+            )
+        );
+        // Credentials never appear in messages.
+        let with_creds = srv.base.replace("http://", "http://user:secret@");
+        let e = f.fetch_repomd("base", &[with_creds]).unwrap_err();
+        assert!(!error_chain(&e).contains("secret"), "{}", error_chain(&e));
+        assert!(error_chain(&e).contains("HTTP 404"));
+    }
+
+    #[test]
+    fn connection_refused_reads_clearly() {
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let base = refused_base();
+        let e = f
+            .fetch_repomd("base", std::slice::from_ref(&base))
+            .unwrap_err();
+        assert!(matches!(e, RepoError::Network { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!("repo 'base': GET {base}repodata/repomd.xml: cannot connect")
+        );
+        let chain = error_chain(&e);
+        assert!(
+            chain.to_lowercase().contains("connection refused"),
+            "{chain}"
+        );
+        // The cause is not repeated: the URL appears once.
+        assert_eq!(chain.matches("repodata/repomd.xml").count(), 1, "{chain}");
+    }
+
+    #[test]
+    fn mirrors_are_tried_in_order() {
+        let (md, primary, _) = good_repo();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let dead = refused_base();
+        let repo = f
+            .fetch_repomd("base", &[dead.clone(), srv.base.clone()])
+            .unwrap();
+        assert_eq!(repo.base_url.as_str(), srv.base);
+        assert_eq!(f.load_primary(&repo).unwrap().len(), 1);
+
+        let e = f
+            .fetch_repomd("base", &[dead.clone(), format!("{}nothing/", srv.base)])
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("repo 'base': all 2 base URLs failed:\n  "),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!(
+                "\n  {dead}: repo 'base': GET {dead}repodata/repomd.xml: cannot connect"
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("HTTP 404 Not Found"), "{msg}");
+    }
+
+    #[test]
+    fn checksum_mismatch_stores_nothing() {
+        let primary = gz(PRIMARY.as_bytes());
+        let md = repomd(&[("primary", "repodata/p.xml.gz", b"something else", None)]);
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        let e = f.load_primary(&repo).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "checksum mismatch for {}repodata/p.xml.gz: expected sha256:{}, got sha256:{}",
+                srv.base,
+                sha256(b"something else"),
+                sha256(&primary)
+            )
+        );
+        assert!(matches!(e, RepoError::ChecksumMismatch { .. }));
+        // Neither the file nor a temporary file is left in the cache.
+        assert!(
+            fs_err::read_dir(cache.path().join("data/sha256"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_data_names_the_url() {
+        // Corrupt gzip: a wrong CRC in the trailer, found only after the whole
+        // document parsed (the repository checksum matches the corrupt bytes: the
+        // server is faithful, the repository is broken).
+        let mut primary = gz(PRIMARY.as_bytes());
+        let n = primary.len();
+        primary[n - 8] ^= 0xff;
+        let malformed = gz(b"<metadata><package><name>x</nam></package></metadata>");
+        let truncated = zstd::encode_all(PRIMARY.as_bytes(), 3).unwrap();
+        let truncated = truncated[..truncated.len() - 5].to_vec();
+        let srv = Server::start(vec![
+            (
+                "/a/repodata/repomd.xml",
+                Resp::Ok(
+                    repomd(&[("primary", "repodata/p.xml.gz", &primary, None)]),
+                    None,
+                ),
+            ),
+            ("/a/repodata/p.xml.gz", Resp::Ok(primary, None)),
+            (
+                "/b/repodata/repomd.xml",
+                Resp::Ok(
+                    repomd(&[("primary", "repodata/p.xml.gz", &malformed, None)]),
+                    None,
+                ),
+            ),
+            ("/b/repodata/p.xml.gz", Resp::Ok(malformed, None)),
+            (
+                "/c/repodata/repomd.xml",
+                Resp::Ok(
+                    repomd(&[("primary", "repodata/p.xml.zst", &truncated, None)]),
+                    None,
+                ),
+            ),
+            ("/c/repodata/p.xml.zst", Resp::Ok(truncated, None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let load = |dir: &str| {
+            let repo = f
+                .fetch_repomd("r", &[format!("{}{dir}/", srv.base)])
+                .unwrap();
+            f.load_primary(&repo).unwrap_err()
+        };
+        let e = load("a");
+        assert!(
+            matches!(
+                e,
+                RepoError::Decompress {
+                    compression: Compression::Gzip,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}a/repodata/p.xml.gz: cannot decompress gzip data",
+                srv.base
+            )
+        );
+        let e = load("b");
+        assert!(
+            e.to_string()
+                == format!(
+                    "{}b/repodata/p.xml.gz: invalid metadata at byte 26",
+                    srv.base
+                ),
+            "{e}"
+        );
+        let e = load("c");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}c/repodata/p.xml.zst: cannot decompress zstd data",
+                srv.base
+            )
+        );
+    }
+
+    #[test]
+    fn file_urls_paths_and_xml_base() {
+        let root = tempfile::tempdir().unwrap();
+        let repo_dir = root.path().join("repo");
+        let other = root.path().join("elsewhere");
+        let primary = gz(PRIMARY.as_bytes());
+        let filelists = zstd::encode_all(FILELISTS.as_bytes(), 3).unwrap();
+        let other_url = Url::from_directory_path(&other).unwrap();
+        fs_err::create_dir_all(repo_dir.join("repodata")).unwrap();
+        fs_err::create_dir_all(other.join("repodata")).unwrap();
+        fs_err::write(repo_dir.join("repodata/p.xml.gz"), &primary).unwrap();
+        fs_err::write(other.join("repodata/f.xml.zst"), &filelists).unwrap();
+        fs_err::write(
+            repo_dir.join("repodata/repomd.xml"),
+            repomd(&[
+                ("primary", "repodata/p.xml.gz", &primary, None),
+                (
+                    "filelists",
+                    "repodata/f.xml.zst",
+                    &filelists,
+                    Some(other_url.as_str()),
+                ),
+            ]),
+        )
+        .unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        for offline in [false, true] {
+            let f = fetcher(cache.path(), offline, false);
+            for base in [
+                repo_dir.display().to_string(),
+                Url::from_directory_path(&repo_dir).unwrap().to_string(),
+            ] {
+                let repo = f.fetch_repomd("local", &[base]).unwrap();
+                assert_eq!(repo.base_url.scheme(), "file");
+                assert!(repo.base_url.as_str().ends_with("/repo/"));
+                assert_eq!(f.load_primary(&repo).unwrap().len(), 1);
+                let fl = f.fetch_data(&repo, "filelists").unwrap().unwrap();
+                assert_eq!(fl.url, format!("{other_url}repodata/f.xml.zst"));
+                assert_eq!(f.load_filelists(&repo).unwrap()["abcd"], ["/usr/bin/hello"]);
+            }
+        }
+        let f = fetcher(cache.path(), false, false);
+        let e = f
+            .fetch_repomd("local", &[root.path().display().to_string()])
+            .unwrap_err();
+        let chain = error_chain(&e);
+        assert!(
+            chain.starts_with(&format!(
+                "repo 'local': cannot read {}repodata/repomd.xml: ",
+                Url::from_directory_path(root.path()).unwrap()
+            )),
+            "{chain}"
+        );
+    }
+
+    #[test]
+    fn unsupported_and_invalid_urls() {
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let e = f
+            .fetch_repomd("r", &["ftp://u:p@h.example/x/".into()])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "repo 'r': unsupported URL scheme 'ftp' in ftp://h.example/x/ (expected http, https or file)"
+        );
+        let e = f.fetch_repomd("r", &["relative/dir".into()]).unwrap_err();
+        assert_eq!(
+            error_chain(&e),
+            "repo 'r': invalid URL 'relative/dir': relative URL without a base"
+        );
+        let e = f.fetch_repomd("r", &[]).unwrap_err();
+        assert_eq!(e.to_string(), "repo 'r': no base URL");
+    }
+
+    #[test]
+    fn default_cache_dir_is_versioned() {
+        assert!(default_cache_dir().ends_with("rpmlock/v1"));
+    }
+}

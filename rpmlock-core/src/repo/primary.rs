@@ -1,0 +1,673 @@
+//! Streaming parser of `primary.xml`: every package's NEVRA, checksum, location, sizes,
+//! source RPM, dependencies and the files primary lists.
+//!
+//! This is the hot path of a cold run (the 63k-package benchmark repository has a 72 MB
+//! primary.xml): one reused event buffer, one reused text buffer, attribute values
+//! borrowed from the event and unescaped only when they contain `&`, and no allocation
+//! per event beyond the output strings.
+
+use std::io::BufRead;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::xml::{
+    Origin, checksum, decode_str, decode_string, parse_u64, push_entity, text_string,
+};
+use super::{ParseErrorKind, RepoError};
+use crate::model::{DepFlags, Dependency, Evr, Package};
+
+/// Which text element is being collected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    None,
+    Name,
+    Arch,
+    Checksum,
+    Sourcerpm,
+    File,
+}
+
+/// Which dependency list `<rpm:entry>` elements go to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Deps {
+    Provides,
+    Requires,
+    Conflicts,
+    Obsoletes,
+    Recommends,
+    Suggests,
+    Supplements,
+    Enhances,
+}
+
+impl Deps {
+    fn from_local_name(name: &[u8]) -> Option<Deps> {
+        Some(match name {
+            b"provides" => Deps::Provides,
+            b"requires" => Deps::Requires,
+            b"conflicts" => Deps::Conflicts,
+            b"obsoletes" => Deps::Obsoletes,
+            b"recommends" => Deps::Recommends,
+            b"suggests" => Deps::Suggests,
+            b"supplements" => Deps::Supplements,
+            b"enhances" => Deps::Enhances,
+            _ => return None,
+        })
+    }
+
+    fn list(self, p: &mut Package) -> &mut Vec<Dependency> {
+        match self {
+            Deps::Provides => &mut p.provides,
+            Deps::Requires => &mut p.requires,
+            Deps::Conflicts => &mut p.conflicts,
+            Deps::Obsoletes => &mut p.obsoletes,
+            Deps::Recommends => &mut p.recommends,
+            Deps::Suggests => &mut p.suggests,
+            Deps::Supplements => &mut p.supplements,
+            Deps::Enhances => &mut p.enhances,
+        }
+    }
+}
+
+/// Upper bound for pre-allocating from the root's `packages="N"` attribute.
+const MAX_PREALLOC: usize = 1 << 20;
+
+/// Parses a whole primary.xml into packages, in file order.
+///
+/// `origin` names the file in errors (a redacted URL or a path); the reader must yield
+/// the uncompressed document (see [`super::open_decompressed`]).
+///
+/// ```
+/// let xml = br#"<metadata packages="1"><package type="rpm"><name>a</name><arch>noarch</arch>
+///   <version epoch="1" ver="2" rel="3"/><location href="a.rpm"/></package></metadata>"#;
+/// let pkgs = rpmlock_core::repo::parse_primary(&xml[..], "primary.xml").unwrap();
+/// assert_eq!(pkgs[0].nevra(), "a-1:2-3.noarch");
+/// ```
+pub fn parse_primary<R: BufRead>(reader: R, origin: &str) -> Result<Vec<Package>, RepoError> {
+    let mut out = Vec::new();
+    parse(
+        reader,
+        origin,
+        &mut out,
+        |out, n| out.reserve(n.min(MAX_PREALLOC)),
+        |out, p| out.push(p),
+    )?;
+    Ok(out)
+}
+
+/// Parses primary.xml, handing each package to `visit` as soon as its `</package>` is
+/// read. Returns the number of packages.
+pub fn parse_primary_with<R: BufRead>(
+    reader: R,
+    origin: &str,
+    mut visit: impl FnMut(Package),
+) -> Result<u64, RepoError> {
+    let mut n = 0u64;
+    parse(
+        reader,
+        origin,
+        &mut (),
+        |_, _| {},
+        |_, p| {
+            n += 1;
+            visit(p)
+        },
+    )?;
+    Ok(n)
+}
+
+fn parse<R: BufRead, S>(
+    reader: R,
+    origin: &str,
+    state: &mut S,
+    mut announce: impl FnMut(&mut S, usize),
+    mut emit: impl FnMut(&mut S, Package),
+) -> Result<(), RepoError> {
+    let o = Origin(origin);
+    let mut reader = Reader::from_reader(reader);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut text = Vec::with_capacity(256);
+    let mut target = Text::None;
+    let mut deps: Option<Deps> = None;
+    let mut pkg: Option<(u64, Package)> = None;
+    let mut checksum_type: Vec<u8> = Vec::with_capacity(16);
+    // Where the text element being collected starts, for errors about its content.
+    let mut text_pos = 0;
+    let mut root_seen = false;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| o.xml(reader.error_position(), e))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = e.local_name();
+                let name = name.as_ref();
+                if let Some((_, p)) = pkg.as_mut() {
+                    let res = match name {
+                        b"entry" => match deps {
+                            Some(kind) => dependency(e).map(|d| kind.list(p).push(d)),
+                            None => Ok(()),
+                        },
+                        b"name" if !empty => {
+                            target = Text::Name;
+                            Ok(())
+                        }
+                        b"arch" if !empty => {
+                            target = Text::Arch;
+                            Ok(())
+                        }
+                        b"version" => version(e).map(|evr| p.evr = evr),
+                        b"checksum" if !empty => {
+                            target = Text::Checksum;
+                            checksum_type.clear();
+                            attr(e, "type", "checksum").map(|t| checksum_type.extend_from_slice(&t))
+                        }
+                        b"location" => location(e, p),
+                        b"size" => size(e, p),
+                        b"sourcerpm" if !empty => {
+                            target = Text::Sourcerpm;
+                            Ok(())
+                        }
+                        b"file" if !empty => {
+                            target = Text::File;
+                            Ok(())
+                        }
+                        other => {
+                            if !empty {
+                                deps = Deps::from_local_name(other).or(deps);
+                            }
+                            Ok(())
+                        }
+                    };
+                    res.map_err(|k| o.err(pos, k))?;
+                    text.clear();
+                    text_pos = pos;
+                } else if name == b"package" {
+                    pkg = Some((pos, Package::default()));
+                    if empty {
+                        // `<package/>`: let the end-of-package check report what is missing.
+                        let (start, p) = pkg.take().expect("just set");
+                        emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                    }
+                } else if !root_seen {
+                    if name != b"metadata" {
+                        return Err(o.err(
+                            pos,
+                            ParseErrorKind::WrongDocument {
+                                expected: "metadata",
+                                found: format!("<{}>", String::from_utf8_lossy(name)),
+                            },
+                        ));
+                    }
+                    root_seen = true;
+                    if let Ok(Some(n)) = super::xml::find_attr(e, b"packages")
+                        && let Ok(n) = parse_u64("packages", &n)
+                    {
+                        announce(state, usize::try_from(n).unwrap_or(usize::MAX));
+                    }
+                }
+            }
+            Event::Text(ref t) if target != Text::None => text.extend_from_slice(t),
+            Event::GeneralRef(ref r) if target != Text::None => {
+                push_entity(&mut text, r).map_err(|k| o.err(pos, k))?
+            }
+            Event::CData(ref t) if target != Text::None => text.extend_from_slice(t),
+            Event::End(ref e) => {
+                if target != Text::None {
+                    let (_, p) = pkg.as_mut().expect("text targets are set inside <package>");
+                    end_text(target, &text, &checksum_type, p).map_err(|k| o.err(text_pos, k))?;
+                    target = Text::None;
+                } else {
+                    let name = e.local_name();
+                    let name = name.as_ref();
+                    if name == b"package" {
+                        if let Some((start, p)) = pkg.take() {
+                            emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                        }
+                        deps = None;
+                    } else if deps.is_some() && Deps::from_local_name(name).is_some() {
+                        deps = None;
+                    }
+                }
+            }
+            Event::Eof => {
+                if !root_seen {
+                    return Err(o.err(
+                        pos,
+                        ParseErrorKind::WrongDocument {
+                            expected: "metadata",
+                            found: "no root element".to_string(),
+                        },
+                    ));
+                }
+                break;
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+/// The raw value of a required attribute.
+fn attr<'a>(
+    e: &'a BytesStart<'_>,
+    key: &'static str,
+    element: &'static str,
+) -> Result<std::borrow::Cow<'a, [u8]>, ParseErrorKind> {
+    super::xml::find_attr(e, key.as_bytes())?.ok_or(ParseErrorKind::MissingAttribute {
+        element,
+        attribute: key,
+    })
+}
+
+fn end_text(
+    target: Text,
+    text: &[u8],
+    checksum_type: &[u8],
+    p: &mut Package,
+) -> Result<(), ParseErrorKind> {
+    match target {
+        Text::None => {}
+        Text::Name => p.name = text_string(text)?,
+        Text::Arch => p.arch = text_string(text)?,
+        Text::Sourcerpm => p.sourcerpm = text_string(text)?,
+        Text::File => p.files.push(text_string(text)?),
+        Text::Checksum => {
+            let hex = std::str::from_utf8(text).map_err(ParseErrorKind::InvalidUtf8)?;
+            p.checksum = Some(checksum(checksum_type, hex)?);
+        }
+    }
+    Ok(())
+}
+
+fn finish(p: Package) -> Result<Package, ParseErrorKind> {
+    let missing = |child| ParseErrorKind::MissingElement {
+        element: "package",
+        child,
+    };
+    if p.name.is_empty() {
+        return Err(missing("name"));
+    }
+    if p.arch.is_empty() {
+        return Err(missing("arch"));
+    }
+    if p.evr.version.is_empty() {
+        return Err(missing("version"));
+    }
+    if p.location_href.is_empty() {
+        return Err(missing("location"));
+    }
+    Ok(p)
+}
+
+fn invalid_attr(e: quick_xml::events::attributes::AttrError) -> ParseErrorKind {
+    ParseErrorKind::from(quick_xml::Error::InvalidAttr(e))
+}
+
+/// `<version epoch= ver= rel=/>` of the package itself.
+fn version(e: &BytesStart<'_>) -> Result<Evr, ParseErrorKind> {
+    let mut evr = Evr::default();
+    let mut has_ver = false;
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(invalid_attr)?;
+        match a.key.as_ref() {
+            b"epoch" if !a.value.is_empty() => evr.epoch = parse_u64("epoch", &a.value)?,
+            b"ver" => {
+                evr.version = decode_string(&a.value)?;
+                has_ver = true;
+            }
+            b"rel" => evr.release = decode_string(&a.value)?,
+            _ => {}
+        }
+    }
+    if !has_ver {
+        return Err(ParseErrorKind::MissingAttribute {
+            element: "version",
+            attribute: "ver",
+        });
+    }
+    Ok(evr)
+}
+
+fn location(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
+    let mut href = false;
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(invalid_attr)?;
+        match a.key.as_ref() {
+            b"href" => {
+                p.location_href = decode_string(&a.value)?;
+                href = true;
+            }
+            b"xml:base" => p.location_base = Some(decode_string(&a.value)?),
+            _ => {}
+        }
+    }
+    if !href {
+        return Err(ParseErrorKind::MissingAttribute {
+            element: "location",
+            attribute: "href",
+        });
+    }
+    Ok(())
+}
+
+fn size(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(invalid_attr)?;
+        match a.key.as_ref() {
+            b"package" => p.download_size = parse_u64("package", &a.value)?,
+            b"installed" => p.install_size = parse_u64("installed", &a.value)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One `<rpm:entry>`: the EVR is built as `[epoch:]ver[-rel]`, epoch `0` dropped, the
+/// way libsolv's rpmmd reader does.
+fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
+    let mut name = None;
+    let mut flags = None;
+    let (mut epoch, mut ver, mut rel) = (None, None, None);
+    let mut pre = false;
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(invalid_attr)?;
+        match a.key.as_ref() {
+            b"name" => name = Some(decode_string(&a.value)?),
+            b"flags" => {
+                flags = Some(match &*a.value {
+                    b"EQ" => DepFlags::Eq,
+                    b"LT" => DepFlags::Lt,
+                    b"LE" => DepFlags::Le,
+                    b"GT" => DepFlags::Gt,
+                    b"GE" => DepFlags::Ge,
+                    other => {
+                        return Err(ParseErrorKind::InvalidValue {
+                            attribute: "flags",
+                            value: String::from_utf8_lossy(other).into_owned(),
+                        });
+                    }
+                })
+            }
+            b"epoch" => epoch = Some(a.value),
+            b"ver" => ver = Some(a.value),
+            b"rel" => rel = Some(a.value),
+            b"pre" => pre = matches!(&*a.value, b"1" | b"true"),
+            _ => {}
+        }
+    }
+    let name = name.ok_or(ParseErrorKind::MissingAttribute {
+        element: "rpm:entry",
+        attribute: "name",
+    })?;
+    let constraint = match flags {
+        None => None,
+        Some(flags) => {
+            let mut evr = String::new();
+            if let Some(e) = epoch.as_deref().filter(|e| !e.is_empty() && *e != b"0") {
+                evr.push_str(&decode_str(e)?);
+                evr.push(':');
+            }
+            if let Some(v) = ver.as_deref() {
+                evr.push_str(&decode_str(v)?);
+            }
+            if let Some(r) = rel.as_deref().filter(|r| !r.is_empty()) {
+                evr.push('-');
+                evr.push_str(&decode_str(r)?);
+            }
+            if evr.is_empty() {
+                None
+            } else {
+                Some((flags, evr))
+            }
+        }
+    };
+    Ok(Dependency {
+        name,
+        constraint,
+        pre,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Checksum, ChecksumAlgorithm};
+
+    const PRIMARY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="2">
+<package type="rpm">
+  <name>bash</name>
+  <arch>x86_64</arch>
+  <version epoch="0" ver="5.1.8" rel="9.el9"/>
+  <checksum type="sha256" pkgid="YES">0C2F</checksum>
+  <summary>The GNU Bourne Again shell</summary>
+  <description>A &lt;shell&gt; &amp; more. &#x41;</description>
+  <packager>Builder &lt;b@example.com&gt;</packager>
+  <url>https://www.gnu.org/software/bash</url>
+  <time file="1" build="2"/>
+  <size package="1796217" installed="7738634" archive="7744000"/>
+  <location href="Packages/b/bash-5.1.8-9.el9.x86_64.rpm" xml:base="https://other.example/repo/"/>
+  <format>
+    <rpm:license>GPLv3+</rpm:license>
+    <rpm:vendor/>
+    <rpm:group>Unspecified</rpm:group>
+    <rpm:buildhost>b</rpm:buildhost>
+    <rpm:sourcerpm>bash-5.1.8-9.el9.src.rpm</rpm:sourcerpm>
+    <rpm:header-range start="4504" end="78212"/>
+    <rpm:provides>
+      <rpm:entry name="/bin/bash"/>
+      <rpm:entry name="bash" flags="EQ" epoch="0" ver="5.1.8" rel="9.el9"/>
+      <rpm:entry name="config(bash)" flags="EQ" epoch="2" ver="5.1.8" rel="9.el9"/>
+      <rpm:entry name="libver" flags="GE" epoch="0" ver="1.0"/>
+    </rpm:provides>
+    <rpm:requires>
+      <rpm:entry name="/bin/sh" pre="1"/>
+      <rpm:entry name="libc.so.6(GLIBC_2.34)(64bit)"/>
+      <rpm:entry name="(python3 if python3-libs)"></rpm:entry>
+      <rpm:entry name="(a &gt;= 1.0 with a &lt; 2)"/>
+      <rpm:entry name="filesystem" flags="GE" epoch="0" ver="3" pre="1"/>
+    </rpm:requires>
+    <rpm:conflicts><rpm:entry name="c" flags="LT" epoch="0" ver="1" rel="1"/></rpm:conflicts>
+    <rpm:obsoletes><rpm:entry name="o" flags="LE" epoch="1" ver="2" rel="3"/></rpm:obsoletes>
+    <rpm:recommends><rpm:entry name="r" flags="GT" epoch="0" ver="1"/></rpm:recommends>
+    <rpm:suggests><rpm:entry name="(s1 or s2)"/></rpm:suggests>
+    <rpm:supplements><rpm:entry name="(bash and langpacks-de)"/></rpm:supplements>
+    <rpm:enhances><rpm:entry name="e"/></rpm:enhances>
+    <file>/etc/skel/.bashrc</file>
+    <file type="dir">/etc/bash.d</file>
+    <file>/usr/bin/bash</file>
+    <file type="ghost">/usr/bin/a&amp;b</file>
+  </format>
+</package>
+<package type="rpm">
+  <name>bash</name>
+  <arch>src</arch>
+  <version epoch="3" ver="1" rel=""/>
+  <checksum type="sha">aa</checksum>
+  <size package="10"/>
+  <location href="src/bash.src.rpm"/>
+  <format><rpm:sourcerpm/></format>
+</package>
+</metadata>
+"#;
+
+    fn dep(name: &str, c: Option<(DepFlags, &str)>, pre: bool) -> Dependency {
+        Dependency {
+            name: name.into(),
+            constraint: c.map(|(f, e)| (f, e.into())),
+            pre,
+        }
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let pkgs = parse_primary(PRIMARY.as_bytes(), "primary.xml").unwrap();
+        assert_eq!(pkgs.len(), 2);
+        let b = &pkgs[0];
+        assert_eq!(b.name, "bash");
+        assert_eq!(b.arch, "x86_64");
+        assert_eq!(b.evr, Evr::new(0, "5.1.8", "9.el9"));
+        assert_eq!(
+            b.checksum,
+            Some(Checksum {
+                algorithm: ChecksumAlgorithm::Sha256,
+                hex: "0c2f".into()
+            })
+        );
+        assert_eq!(b.location_href, "Packages/b/bash-5.1.8-9.el9.x86_64.rpm");
+        assert_eq!(
+            b.location_base.as_deref(),
+            Some("https://other.example/repo/")
+        );
+        assert_eq!((b.download_size, b.install_size), (1796217, 7738634));
+        assert_eq!(b.sourcerpm, "bash-5.1.8-9.el9.src.rpm");
+        assert_eq!(
+            b.provides,
+            [
+                dep("/bin/bash", None, false),
+                dep("bash", Some((DepFlags::Eq, "5.1.8-9.el9")), false),
+                dep("config(bash)", Some((DepFlags::Eq, "2:5.1.8-9.el9")), false),
+                dep("libver", Some((DepFlags::Ge, "1.0")), false),
+            ]
+        );
+        assert_eq!(
+            b.requires,
+            [
+                dep("/bin/sh", None, true),
+                dep("libc.so.6(GLIBC_2.34)(64bit)", None, false),
+                dep("(python3 if python3-libs)", None, false),
+                dep("(a >= 1.0 with a < 2)", None, false),
+                dep("filesystem", Some((DepFlags::Ge, "3")), true),
+            ]
+        );
+        assert!(b.requires[2].is_rich());
+        assert_eq!(b.conflicts, [dep("c", Some((DepFlags::Lt, "1-1")), false)]);
+        assert_eq!(
+            b.obsoletes,
+            [dep("o", Some((DepFlags::Le, "1:2-3")), false)]
+        );
+        assert_eq!(b.recommends, [dep("r", Some((DepFlags::Gt, "1")), false)]);
+        assert_eq!(b.suggests, [dep("(s1 or s2)", None, false)]);
+        assert_eq!(b.supplements, [dep("(bash and langpacks-de)", None, false)]);
+        assert_eq!(b.enhances, [dep("e", None, false)]);
+        assert_eq!(
+            b.files,
+            [
+                "/etc/skel/.bashrc",
+                "/etc/bash.d",
+                "/usr/bin/bash",
+                "/usr/bin/a&b"
+            ]
+        );
+
+        let s = &pkgs[1];
+        assert_eq!(s.nevra(), "bash-3:1.src");
+        assert_eq!(s.evr, Evr::new(3, "1", ""));
+        assert_eq!(
+            s.checksum.as_ref().unwrap().algorithm,
+            ChecksumAlgorithm::Sha1
+        );
+        assert_eq!(s.location_base, None);
+        assert_eq!(s.sourcerpm, "");
+        assert!(s.provides.is_empty() && s.files.is_empty());
+    }
+
+    #[test]
+    fn visitor_sees_each_package() {
+        let mut names = Vec::new();
+        let n = parse_primary_with(PRIMARY.as_bytes(), "p", |p| names.push(p.nevra())).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(names, ["bash-5.1.8-9.el9.x86_64", "bash-3:1.src"]);
+    }
+
+    fn err(xml: &str) -> String {
+        let e = parse_primary(xml.as_bytes(), "https://h.example/r/primary.xml.gz").unwrap_err();
+        crate::repo::error::error_chain(&e)
+    }
+
+    const HEAD: &str = "<metadata>\n<package>"; // the package starts at byte 11
+
+    #[test]
+    fn malformed_xml_reports_the_byte_offset() {
+        let xml = format!("{HEAD}<name>a</nam></package></metadata>");
+        let e = err(&xml);
+        assert!(
+            e.starts_with(
+                "https://h.example/r/primary.xml.gz: invalid metadata at byte 27: malformed XML: "
+            ),
+            "{e}"
+        );
+        let e = err("<metadata><package><name>a</name");
+        assert!(e.contains("invalid metadata at byte"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_report_the_byte_offset() {
+        let ok_tail = "<arch>noarch</arch><version ver=\"1\"/><location href=\"a.rpm\"/></package></metadata>";
+        assert_eq!(
+            err(&format!(
+                "{HEAD}<name>a</name><size package=\"1x\"/>{ok_tail}"
+            )),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 34: invalid number '1x' in 'package'"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}{ok_tail}")),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 11: <package> has no <name>"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}<name>a</name><location/>{ok_tail}")),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 34: <location> has no 'href' attribute"
+        );
+        assert_eq!(
+            err(&format!(
+                "{HEAD}<name>a</name><format><rpm:requires><rpm:entry flags=\"EQ\"/></rpm:requires></format>{ok_tail}"
+            )),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 56: <rpm:entry> has no 'name' attribute"
+        );
+        assert_eq!(
+            err(&format!(
+                "{HEAD}<name>a</name><format><rpm:requires><rpm:entry name=\"x\" flags=\"XX\" ver=\"1\"/></rpm:requires></format>{ok_tail}"
+            )),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 56: invalid value 'XX' in 'flags'"
+        );
+        assert_eq!(
+            err(&format!("{HEAD}<name>a&bogus;</name>{ok_tail}")),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 27: unknown entity '&bogus;'"
+        );
+        assert_eq!(
+            err("<filelists/>"),
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 0: expected <metadata> document, found <filelists>"
+        );
+    }
+
+    #[test]
+    fn text_errors_point_at_the_element() {
+        let e = err(&format!(
+            "{HEAD}<name>a</name><checksum type=\"crc32\">00</checksum></package></metadata>"
+        ));
+        assert_eq!(
+            e,
+            "https://h.example/r/primary.xml.gz: invalid metadata at byte 34: unknown checksum type 'crc32'"
+        );
+    }
+
+    #[test]
+    fn decoder_errors_become_read_errors() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, PRIMARY.as_bytes()).unwrap();
+        let mut data = gz.finish().unwrap();
+        data.truncate(data.len() - 10);
+        let (_, r) = super::super::decompress::decompress(std::io::Cursor::new(data)).unwrap();
+        let e = parse_primary(r, "p.xml.gz").unwrap_err();
+        assert!(matches!(e, RepoError::Read { .. }), "{e:?}");
+        assert!(
+            e.to_string().starts_with("p.xml.gz: read error at byte "),
+            "{e}"
+        );
+    }
+}

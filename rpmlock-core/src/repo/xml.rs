@@ -1,0 +1,138 @@
+//! Small helpers shared by the quick-xml parsers: error construction with the file and
+//! byte offset, attribute and text decoding that only unescapes when needed.
+
+use std::io;
+use std::sync::Arc;
+
+use quick_xml::escape::{resolve_predefined_entity, unescape};
+use quick_xml::events::{BytesRef, BytesStart};
+
+use super::{ParseErrorKind, RepoError};
+use crate::model::{Checksum, ChecksumAlgorithm};
+
+/// Where a parser is: the file name for messages.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin<'a>(pub(crate) &'a str);
+
+impl Origin<'_> {
+    /// A parse error at `offset`.
+    pub(crate) fn err(self, offset: u64, kind: ParseErrorKind) -> RepoError {
+        RepoError::Parse {
+            file: self.0.to_string(),
+            offset,
+            source: kind,
+        }
+    }
+
+    /// A quick-xml error at `offset`; I/O errors of the underlying reader (decoders)
+    /// become [`RepoError::Read`].
+    pub(crate) fn xml(self, offset: u64, e: quick_xml::Error) -> RepoError {
+        match e {
+            quick_xml::Error::Io(arc) => RepoError::Read {
+                file: self.0.to_string(),
+                offset,
+                source: Arc::try_unwrap(arc)
+                    .unwrap_or_else(|arc| io::Error::new(arc.kind(), arc.to_string())),
+            },
+            e => self.err(offset, ParseErrorKind::from(e)),
+        }
+    }
+}
+
+/// `raw` as UTF-8, unescaped only when it holds a `&`.
+pub(crate) fn decode_str(raw: &[u8]) -> Result<std::borrow::Cow<'_, str>, ParseErrorKind> {
+    let s = std::str::from_utf8(raw).map_err(ParseErrorKind::InvalidUtf8)?;
+    if raw.contains(&b'&') {
+        unescape(s).map_err(|e| ParseErrorKind::from(quick_xml::Error::Escape(e)))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(s))
+    }
+}
+
+/// [`decode_str`], owned.
+pub(crate) fn decode_string(raw: &[u8]) -> Result<String, ParseErrorKind> {
+    decode_str(raw).map(|c| c.into_owned())
+}
+
+/// Appends the expansion of an entity reference event (`&lt;`, `&#x41;`) to `text`.
+pub(crate) fn push_entity(text: &mut Vec<u8>, r: &BytesRef<'_>) -> Result<(), ParseErrorKind> {
+    if let Some(c) = r.resolve_char_ref().map_err(ParseErrorKind::from)? {
+        let mut b = [0u8; 4];
+        text.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        return Ok(());
+    }
+    let name = std::str::from_utf8(r).map_err(ParseErrorKind::InvalidUtf8)?;
+    match resolve_predefined_entity(name) {
+        Some(s) => {
+            text.extend_from_slice(s.as_bytes());
+            Ok(())
+        }
+        None => Err(ParseErrorKind::UnknownEntity(name.to_string())),
+    }
+}
+
+/// Collected text as an owned UTF-8 string (entities were expanded on the way in).
+pub(crate) fn text_string(text: &[u8]) -> Result<String, ParseErrorKind> {
+    std::str::from_utf8(text)
+        .map(str::to_owned)
+        .map_err(ParseErrorKind::InvalidUtf8)
+}
+
+/// Parses a decimal number attribute.
+pub(crate) fn parse_u64(attribute: &'static str, raw: &[u8]) -> Result<u64, ParseErrorKind> {
+    let invalid = || ParseErrorKind::InvalidNumber {
+        attribute,
+        value: String::from_utf8_lossy(raw).into_owned(),
+    };
+    if raw.is_empty() || raw.len() > 20 {
+        return Err(invalid());
+    }
+    let mut n: u64 = 0;
+    for &b in raw {
+        if !b.is_ascii_digit() {
+            return Err(invalid());
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+            .ok_or_else(invalid)?;
+    }
+    Ok(n)
+}
+
+/// A checksum from its `type` attribute and hex text (lower-cased).
+pub(crate) fn checksum(kind: &[u8], hex: &str) -> Result<Checksum, ParseErrorKind> {
+    let kind = decode_str(kind)?;
+    let algorithm = ChecksumAlgorithm::from_repodata(&kind)
+        .ok_or_else(|| ParseErrorKind::UnknownChecksumType(kind.into_owned()))?;
+    let hex = hex.trim();
+    // The digest names a file in the cache: anything but hex digits is refused.
+    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseErrorKind::InvalidValue {
+            attribute: "checksum",
+            value: hex.to_string(),
+        });
+    }
+    Ok(Checksum {
+        algorithm,
+        hex: if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+            hex.to_ascii_lowercase()
+        } else {
+            hex.to_string()
+        },
+    })
+}
+
+/// The raw value of attribute `key` of `e`, if present.
+pub(crate) fn find_attr<'a>(
+    e: &'a BytesStart<'_>,
+    key: &[u8],
+) -> Result<Option<std::borrow::Cow<'a, [u8]>>, ParseErrorKind> {
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(|e| ParseErrorKind::from(quick_xml::Error::InvalidAttr(e)))?;
+        if a.key.as_ref() == key {
+            return Ok(Some(a.value));
+        }
+    }
+    Ok(None)
+}
