@@ -1,13 +1,18 @@
 //! The input: `rpms.in.yaml` (see FORMAT.md), validated into an [`Input`], and the dnf
 //! variables (`$basearch`, `$releasever`, ...) substituted per target arch.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
 
 mod parse;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod tests_support;
 pub mod vars;
 
 pub use parse::ConfigError;
+use vars::{Vars, substitute};
 
 /// A validated `rpms.in.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +21,10 @@ pub struct Input {
     /// The file this was read from (relative paths in the input resolve against its
     /// directory); `None` for input given as a string.
     pub path: Option<PathBuf>,
+    /// The absolute directory relative paths in the input (plain-path base URLs) resolve
+    /// against: the input file's directory with symlinks resolved (as the prototype's
+    /// `os.path.realpath`), or the current directory for input without a path.
+    pub base_dir: PathBuf,
     /// `contentOrigin.repos`, in configuration order.
     pub repos: Vec<RepoConfig>,
     /// `packages`.
@@ -34,7 +43,18 @@ pub struct Input {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Context {
-    /// No `context` key.
+    /// No `context` key, or one that selects nothing (`{bare: false}`, `{}`).
+    ///
+    /// What rpm-lockfile-prototype does then (read in its `main()`, 2025): it does *not*
+    /// default to bare. Without `--bare`/`--local-system`/`--image`/`-f` on the command
+    /// line it uses `--image`, then `context.image`, then the Containerfile given by
+    /// `-f`/`context.containerfile`, then a `Containerfile` or `Dockerfile` found in the
+    /// current directory (the image of its last `FROM`; and, when `packages` is empty,
+    /// it extracts packages from its `RUN dnf install` lines, deprecated); with none of
+    /// these it fails with "No base image source found". rpmlock implements neither
+    /// image contexts nor Containerfiles yet, so the caller decides (CLI `--bare`, or a
+    /// clear error). Likewise a missing `arches` means the host arch
+    /// (`platform.machine()`), chosen by the caller.
     #[default]
     Unspecified,
     /// `{bare: true}`: nothing installed.
@@ -86,6 +106,163 @@ pub enum ArchFilter {
     Only(Vec<String>),
     /// Every arch but these.
     Not(Vec<String>),
+}
+
+impl Input {
+    /// Reads and validates an input file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Input, ConfigError> {
+        let path = path.as_ref();
+        let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Input::from_yaml_str(&text, Some(path))
+    }
+
+    /// Validates input given as a string; `path` (if any) names it in errors and is
+    /// the base of relative paths (the current directory otherwise).
+    ///
+    /// ```
+    /// use rpmlock_core::config::Input;
+    /// let input = Input::from_yaml_str(
+    ///     "contentOrigin:\n  repos:\n  - repoid: baseos-$basearch\n    baseurl: https://example.com/$basearch/\npackages: [bash]\n",
+    ///     None,
+    /// ).unwrap();
+    /// let repos = input.repos_for_arch("aarch64", "9").unwrap();
+    /// assert_eq!(repos[0].repoid, "baseos-aarch64");
+    /// assert_eq!(repos[0].baseurls, ["https://example.com/aarch64/"]);
+    /// assert_eq!(input.packages_for_arch("aarch64"), ["bash"]);
+    /// ```
+    pub fn from_yaml_str(text: &str, path: Option<&Path>) -> Result<Input, ConfigError> {
+        parse::parse_input(text, path, base_dir_of(path))
+    }
+
+    /// The repos for target `arch`, with `$arch`, `$basearch`, `$releasever` and the
+    /// process's `DNF_VAR_*` variables substituted (see [`Input::repos_for_arch_with`]).
+    pub fn repos_for_arch(
+        &self,
+        arch: &str,
+        releasever: &str,
+    ) -> Result<Vec<ResolvedRepo>, ConfigError> {
+        self.repos_for_arch_with(&Vars::from_process_env(arch, releasever))
+    }
+
+    /// The repos with `vars` substituted in every repoid, base URL and option value;
+    /// plain-path base URLs become absolute `file://` URLs (relative ones resolved
+    /// against [`Input::base_dir`]). Two repos whose repoids become equal are an error.
+    pub fn repos_for_arch_with(&self, vars: &Vars) -> Result<Vec<ResolvedRepo>, ConfigError> {
+        let origin = parse::origin_name(self.path.as_deref());
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::with_capacity(self.repos.len());
+        for repo in &self.repos {
+            let repoid = substitute(&repo.repoid, vars)?;
+            if !seen.insert(repoid.clone()) {
+                return Err(ConfigError::DuplicateRepoid { origin, repoid });
+            }
+            let mut baseurls = Vec::with_capacity(repo.baseurls.len());
+            for url in &repo.baseurls {
+                let url = substitute(url, vars)?;
+                baseurls.push(self.absolute_url(&origin, &repoid, url)?);
+            }
+            let options = repo
+                .options
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
+                .collect::<Result<_, ConfigError>>()?;
+            out.push(ResolvedRepo {
+                repoid,
+                baseurls,
+                options,
+            });
+        }
+        Ok(out)
+    }
+
+    fn absolute_url(&self, origin: &str, repoid: &str, url: String) -> Result<String, ConfigError> {
+        if has_scheme(&url) {
+            return Ok(url);
+        }
+        let path = normalize(&self.base_dir.join(&url));
+        let mut file_url = url::Url::from_file_path(&path)
+            .map_err(|()| ConfigError::InvalidValue {
+                origin: origin.to_string(),
+                key: format!("repo {repoid}: baseurl"),
+                message: format!("cannot turn path `{}` into a file:// URL", path.display()),
+            })?
+            .to_string();
+        // Keep the trailing slash the user wrote: it is how URLs are joined later.
+        if url.ends_with('/') && !file_url.ends_with('/') {
+            file_url.push('/');
+        }
+        Ok(file_url)
+    }
+
+    /// The package specs requested on `arch`, in input order.
+    pub fn packages_for_arch(&self, arch: &str) -> Vec<&str> {
+        self.packages
+            .iter()
+            .filter(|p| p.arches.applies_to(arch))
+            .map(|p| p.spec.as_str())
+            .collect()
+    }
+}
+
+/// The directory relative paths of an input at `path` resolve against.
+fn base_dir_of(path: Option<&Path>) -> PathBuf {
+    let cwd = || std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let Some(path) = path else {
+        return cwd();
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs_err::canonicalize(&dir).unwrap_or_else(|_| normalize(&cwd().join(dir)))
+}
+
+/// Whether `s` starts with a URL scheme and `:` (RFC 3986: a letter, then letters,
+/// digits or `+-.`; at least two characters, so a drive letter is not one): what
+/// separates a URL from a plain path.
+fn has_scheme(s: &str) -> bool {
+    let Some((scheme, _)) = s.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && scheme.len() > 1
+}
+
+/// Removes `.` and resolves `..` components lexically.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl ResolvedRepo {
+    /// A boolean repo option in dnf's syntax (`1`/`0`, `yes`/`no`, `true`/`false`,
+    /// `on`/`off`); `None` when the option is not set.
+    pub fn bool_option(&self, name: &str) -> Result<Option<bool>, ConfigError> {
+        let Some(value) = self.options.get(name) else {
+            return Ok(None);
+        };
+        parse::dnf_bool(value)
+            .map(Some)
+            .ok_or_else(|| ConfigError::InvalidValue {
+                origin: format!("repo {}", self.repoid),
+                key: name.to_string(),
+                message: format!("`{value}` is not a boolean"),
+            })
+    }
 }
 
 impl ArchFilter {

@@ -1,10 +1,736 @@
 //! Parsing and validation of rpms.in.yaml.
+//!
+//! The YAML is read with serde_yaml into a [`Value`] and validated by hand, so that every
+//! error names the offending key path (`packages[2].arches.only`) and, for a typo, the
+//! key that was probably meant.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_yaml::{Mapping, Value};
+
+use super::vars::{KNOWN_ARCHES, is_known_arch};
+use super::{ArchFilter, Context, Input, PackageRequest, RepoConfig};
 
 /// An invalid or unreadable input file.
+///
+/// Every variant names the input (`origin`: its path, or `<input>` for a string).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// Placeholder until the parser lands.
-    #[error("not implemented")]
-    Todo,
+    /// The input file could not be read.
+    #[error("cannot read input file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input is not valid YAML.
+    #[error("{origin}:{line}:{column}: invalid YAML")]
+    Syntax {
+        /// The input.
+        origin: String,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// The YAML parser's error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// The input is YAML but could not be loaded (e.g. a duplicate key), and the YAML
+    /// parser gave no position.
+    #[error("{origin}: invalid YAML")]
+    Yaml {
+        /// The input.
+        origin: String,
+        /// The YAML parser's error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// A key that is not part of the format (a typo, most likely).
+    #[error("{origin}: unknown key: {key}{}", did_you_mean(suggestion))]
+    UnknownKey {
+        /// The input.
+        origin: String,
+        /// Full path of the key, e.g. `contentOrigin.repo`.
+        key: String,
+        /// A known key with a similar name.
+        suggestion: Option<String>,
+    },
+    /// A key of the format that this version of rpmlock does not implement yet.
+    #[error("{origin}: not supported yet: {key}")]
+    NotSupportedYet {
+        /// The input.
+        origin: String,
+        /// Full path of the key, e.g. `context.image`.
+        key: String,
+    },
+    /// A required key is missing.
+    #[error("{origin}: missing required key: {key}")]
+    MissingKey {
+        /// The input.
+        origin: String,
+        /// Full path of the key, e.g. `contentOrigin.repos[0].repoid`.
+        key: String,
+    },
+    /// A value has the wrong type.
+    #[error("{origin}: {key}: expected {expected}, found {found}")]
+    WrongType {
+        /// The input.
+        origin: String,
+        /// Full path of the key.
+        key: String,
+        /// What the format wants there.
+        expected: &'static str,
+        /// What the input has.
+        found: &'static str,
+    },
+    /// An arch name that dnf does not know.
+    #[error("{origin}: {key}: unknown arch `{arch}`{}", did_you_mean(suggestion))]
+    UnknownArch {
+        /// The input.
+        origin: String,
+        /// Full path of the key.
+        key: String,
+        /// The arch as written.
+        arch: String,
+        /// A known arch with a similar name.
+        suggestion: Option<String>,
+    },
+    /// Two repos with one repoid.
+    #[error("{origin}: duplicate repoid `{repoid}` in contentOrigin.repos")]
+    DuplicateRepoid {
+        /// The input.
+        origin: String,
+        /// The repoid (after variable substitution when the duplicate only appears then).
+        repoid: String,
+    },
+    /// Any other invalid value.
+    #[error("{origin}: {key}: {message}")]
+    InvalidValue {
+        /// The input.
+        origin: String,
+        /// Full path of the key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+/// How an input is named in error messages.
+pub(crate) fn origin_name(path: Option<&Path>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => "<input>".to_string(),
+    }
+}
+
+/// Top-level keys rpmlock implements.
+const TOP_SUPPORTED: &[&str] = &[
+    "contentOrigin",
+    "packages",
+    "arches",
+    "installWeakDeps",
+    "noSources",
+    "context",
+    "zchunk",
+];
+/// Top-level keys of the format that this version does not implement.
+const TOP_NOT_YET: &[&str] = &[
+    "reinstallPackages",
+    "upgradePackages",
+    "excludePackages",
+    "moduleEnable",
+    "moduleDisable",
+    "allowerasing",
+    "assumeProvides",
+    "matchContextVersions",
+    "variables",
+    "packagesFromContainerfile",
+];
+const ORIGIN_SUPPORTED: &[&str] = &["repos"];
+/// `composes` is a content origin of the prototype (not in FORMAT.md).
+const ORIGIN_NOT_YET: &[&str] = &["repofiles", "composes"];
+const REPO_SUPPORTED: &[&str] = &["repoid", "baseurl"];
+/// `varsFromImage` / `varsFromContainerfile` are the prototype's label variables.
+const REPO_NOT_YET: &[&str] = &[
+    "metalink",
+    "mirrorlist",
+    "varsFromImage",
+    "varsFromContainerfile",
+];
+/// dnf repo options rpmlock knows; other options only get a warning.
+pub(crate) const KNOWN_REPO_OPTIONS: &[&str] = &[
+    "sslverify",
+    "sslcacert",
+    "sslclientcert",
+    "sslclientkey",
+    "proxy",
+    "proxy_username",
+    "proxy_password",
+    "username",
+    "password",
+    "excludepkgs",
+    "exclude",
+    "includepkgs",
+    "priority",
+    "cost",
+    "module_hotfixes",
+    "enabled",
+    "gpgcheck",
+    "gpgkey",
+    "repo_gpgcheck",
+    "name",
+    "metadata_expire",
+    "skip_if_unavailable",
+    "timeout",
+    "minrate",
+    "type",
+];
+const CONTEXT_KEYS: &[&str] = &[
+    "bare",
+    "localSystem",
+    "image",
+    "containerfile",
+    "rpmOstreeTreefile",
+    "flatpak",
+    "rootfs",
+];
+const PACKAGE_KEYS: &[&str] = &["name", "arches"];
+const FILTER_KEYS: &[&str] = &["only", "not"];
+
+/// The closest of `candidates` to `key`, if close enough to be a plausible typo.
+pub(crate) fn suggest<'a>(
+    key: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let lower = key.to_lowercase();
+    let max = 1 + key.chars().count() / 4;
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= max)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Whether a value changes nothing when given for a key that is not implemented yet
+/// (`allowerasing: false`, `reinstallPackages: []`, ...).
+fn is_inert(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => !b,
+        Value::String(s) => yaml11_bool(s) == Some(false),
+        Value::Sequence(s) => s.is_empty(),
+        Value::Mapping(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// A YAML 1.1 boolean as PyYAML (the prototype's reader) resolves it; serde_yaml reads
+/// YAML 1.2, where `yes`/`no`/`on`/`off` are strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Some(true),
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// Validation state: the input's name for error messages.
+struct Parser {
+    origin: String,
+}
+
+impl Parser {
+    fn wrong_type(&self, key: &str, expected: &'static str, found: &Value) -> ConfigError {
+        ConfigError::WrongType {
+            origin: self.origin.clone(),
+            key: key.to_string(),
+            expected,
+            found: type_name(found),
+        }
+    }
+
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::InvalidValue {
+            origin: self.origin.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn not_yet(&self, key: String) -> ConfigError {
+        ConfigError::NotSupportedYet {
+            origin: self.origin.clone(),
+            key,
+        }
+    }
+
+    fn missing(&self, key: String) -> ConfigError {
+        ConfigError::MissingKey {
+            origin: self.origin.clone(),
+            key,
+        }
+    }
+
+    /// The mapping's entries as `(key, value)`, every key a string.
+    fn entries<'v>(
+        &self,
+        path: &str,
+        value: &'v Value,
+    ) -> Result<Vec<(&'v str, &'v Value)>, ConfigError> {
+        let map: &Mapping = value
+            .as_mapping()
+            .ok_or_else(|| self.wrong_type(path, "a mapping", value))?;
+        map.iter()
+            .map(|(k, v)| match k {
+                Value::String(k) => Ok((k.as_str(), v)),
+                other => {
+                    Err(self.wrong_type(&format!("{}(key)", prefix(path)), "string keys", other))
+                }
+            })
+            .collect()
+    }
+
+    /// Checks every key of a mapping: `supported` keys pass, `not_yet` ones fail with
+    /// [`ConfigError::NotSupportedYet`] unless their value is inert, others fail with
+    /// [`ConfigError::UnknownKey`].
+    fn check_keys(
+        &self,
+        path: &str,
+        entries: &[(&str, &Value)],
+        supported: &[&str],
+        not_yet: &[&str],
+    ) -> Result<(), ConfigError> {
+        for (key, value) in entries {
+            if supported.contains(key) {
+                continue;
+            }
+            let full = format!("{}{key}", prefix(path));
+            if not_yet.contains(key) {
+                if is_inert(value) {
+                    continue;
+                }
+                return Err(self.not_yet(full));
+            }
+            return Err(ConfigError::UnknownKey {
+                origin: self.origin.clone(),
+                key: full,
+                suggestion: suggest(key, supported.iter().chain(not_yet).copied()),
+            });
+        }
+        Ok(())
+    }
+
+    fn string(&self, path: &str, value: &Value) -> Result<String, ConfigError> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(self.wrong_type(path, "a string", other)),
+        }
+    }
+
+    fn nonempty_string(&self, path: &str, value: &Value) -> Result<String, ConfigError> {
+        let s = self.string(path, value)?;
+        if s.trim().is_empty() {
+            return Err(self.invalid(path, "must not be empty"));
+        }
+        Ok(s)
+    }
+
+    fn bool(&self, path: &str, value: &Value) -> Result<bool, ConfigError> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            Value::String(s) => {
+                yaml11_bool(s).ok_or_else(|| self.wrong_type(path, "a boolean", value))
+            }
+            other => Err(self.wrong_type(path, "a boolean", other)),
+        }
+    }
+
+    fn arch(&self, path: &str, value: &Value) -> Result<String, ConfigError> {
+        let arch = self.string(path, value)?;
+        if !is_known_arch(&arch) {
+            let suggestion = if arch == "noarch" {
+                None
+            } else {
+                suggest(&arch, KNOWN_ARCHES.iter().copied())
+            };
+            return Err(ConfigError::UnknownArch {
+                origin: self.origin.clone(),
+                key: path.to_string(),
+                arch,
+                suggestion,
+            });
+        }
+        Ok(arch)
+    }
+
+    /// A string or a list of strings (`arches: {only: ...}`), each a known arch.
+    fn arch_list(&self, path: &str, value: &Value) -> Result<Vec<String>, ConfigError> {
+        match value {
+            Value::String(_) => Ok(vec![self.arch(path, value)?]),
+            Value::Sequence(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.arch(&format!("{path}[{i}]"), v))
+                .collect(),
+            other => Err(self.wrong_type(path, "an arch or a list of arches", other)),
+        }
+    }
+
+    fn input(
+        &self,
+        doc: &Value,
+        path: Option<&Path>,
+        base_dir: PathBuf,
+    ) -> Result<Input, ConfigError> {
+        if doc.is_null() {
+            return Err(self.missing("contentOrigin".into()));
+        }
+        let entries = self.entries("(top level)", doc)?;
+        self.check_keys("", &entries, TOP_SUPPORTED, TOP_NOT_YET)?;
+        let get = |k: &str| entries.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+
+        let origin = get("contentOrigin").ok_or_else(|| self.missing("contentOrigin".into()))?;
+        let repos = self.content_origin(origin)?;
+        let packages = match get("packages") {
+            Some(v) => self.packages(v)?,
+            None => Vec::new(),
+        };
+        let arches = match get("arches") {
+            Some(v) => self.arches(v)?,
+            None => Vec::new(),
+        };
+        let install_weak_deps = match get("installWeakDeps") {
+            Some(v) => self.bool("installWeakDeps", v)?,
+            None => true,
+        };
+        let no_sources = match get("noSources") {
+            Some(v) => self.bool("noSources", v)?,
+            None => false,
+        };
+        if let Some(v) = get("zchunk") {
+            // Accepted and ignored (FORMAT.md): zchunk only changes which copy of the
+            // metadata dnf downloads, never the result.
+            self.bool("zchunk", v)?;
+        }
+        let context = match get("context") {
+            Some(v) => self.context(v)?,
+            None => Context::Unspecified,
+        };
+        Ok(Input {
+            path: path.map(Path::to_path_buf),
+            base_dir,
+            repos,
+            packages,
+            arches,
+            install_weak_deps,
+            no_sources,
+            context,
+        })
+    }
+
+    fn content_origin(&self, value: &Value) -> Result<Vec<RepoConfig>, ConfigError> {
+        let entries = self.entries("contentOrigin", value)?;
+        self.check_keys("contentOrigin", &entries, ORIGIN_SUPPORTED, ORIGIN_NOT_YET)?;
+        let Some((_, repos)) = entries.iter().find(|(k, _)| *k == "repos") else {
+            return Ok(Vec::new());
+        };
+        let items = repos
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type("contentOrigin.repos", "a list of repos", repos))?;
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let repo = self.repo(&format!("contentOrigin.repos[{i}]"), item)?;
+            if !seen.insert(repo.repoid.clone()) {
+                return Err(ConfigError::DuplicateRepoid {
+                    origin: self.origin.clone(),
+                    repoid: repo.repoid,
+                });
+            }
+            out.push(repo);
+        }
+        Ok(out)
+    }
+
+    fn repo(&self, path: &str, value: &Value) -> Result<RepoConfig, ConfigError> {
+        let entries = self.entries(path, value)?;
+        let get = |k: &str| entries.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+        let repoid = match get("repoid") {
+            Some(v) => self.nonempty_string(&format!("{path}.repoid"), v)?,
+            None => return Err(self.missing(format!("{path}.repoid"))),
+        };
+        for (key, _) in &entries {
+            if REPO_NOT_YET.contains(key) {
+                return Err(self.not_yet(format!("{path}.{key}")));
+            }
+        }
+        let baseurl_path = format!("{path}.baseurl");
+        let baseurls = match get("baseurl") {
+            Some(v) => self.baseurls(&baseurl_path, v)?,
+            None => return Err(self.missing(baseurl_path)),
+        };
+        let mut options = BTreeMap::new();
+        for (key, value) in &entries {
+            if REPO_SUPPORTED.contains(key) {
+                continue;
+            }
+            if !KNOWN_REPO_OPTIONS.contains(key) {
+                let hint = did_you_mean(&suggest(key, KNOWN_REPO_OPTIONS.iter().copied()));
+                tracing::warn!(
+                    "{}: repo {repoid}: unknown repo option `{key}` is passed on but not used{hint}",
+                    self.origin
+                );
+            }
+            let text = self.option_value(&format!("{path}.{key}"), value)?;
+            options.insert(key.to_string(), text);
+        }
+        Ok(RepoConfig {
+            repoid,
+            baseurls,
+            options,
+        })
+    }
+
+    fn baseurls(&self, path: &str, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let urls: Vec<String> = match value {
+            Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
+            Value::Sequence(items) => {
+                let mut urls = Vec::new();
+                // A list item is one URL (so a path may contain spaces).
+                for (i, item) in items.iter().enumerate() {
+                    let s = self.nonempty_string(&format!("{path}[{i}]"), item)?;
+                    urls.push(s.trim().to_string());
+                }
+                urls
+            }
+            other => return Err(self.wrong_type(path, "a URL or a list of URLs", other)),
+        };
+        if urls.is_empty() {
+            return Err(self.invalid(path, "must hold at least one URL"));
+        }
+        Ok(urls)
+    }
+
+    /// A repo option's value as dnf would read it from a .repo file.
+    fn option_value(&self, path: &str, value: &Value) -> Result<String, ConfigError> {
+        let scalar = |v: &Value| -> Option<String> {
+            match v {
+                Value::Null => Some(String::new()),
+                Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        if let Some(s) = scalar(value) {
+            return Ok(s);
+        }
+        if let Value::Sequence(items) = value {
+            let parts: Option<Vec<String>> = items.iter().map(scalar).collect();
+            if let Some(parts) = parts {
+                return Ok(parts.join(" "));
+            }
+        }
+        Err(self.wrong_type(path, "a scalar or a list of scalars", value))
+    }
+
+    fn packages(&self, value: &Value) -> Result<Vec<PackageRequest>, ConfigError> {
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type("packages", "a list of package specs", value))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| self.package(&format!("packages[{i}]"), item))
+            .collect()
+    }
+
+    fn package(&self, path: &str, value: &Value) -> Result<PackageRequest, ConfigError> {
+        if let Value::String(_) = value {
+            return Ok(PackageRequest {
+                spec: self.nonempty_string(path, value)?,
+                arches: ArchFilter::All,
+            });
+        }
+        if !value.is_mapping() {
+            return Err(self.wrong_type(path, "a package spec or {name, arches}", value));
+        }
+        let entries = self.entries(path, value)?;
+        self.check_keys(path, &entries, PACKAGE_KEYS, &[])?;
+        let get = |k: &str| entries.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+        let spec = match get("name") {
+            Some(v) => self.nonempty_string(&format!("{path}.name"), v)?,
+            None => return Err(self.missing(format!("{path}.name"))),
+        };
+        let arches = match get("arches") {
+            Some(v) => self.arch_filter(&format!("{path}.arches"), v)?,
+            None => ArchFilter::All,
+        };
+        Ok(PackageRequest { spec, arches })
+    }
+
+    fn arch_filter(&self, path: &str, value: &Value) -> Result<ArchFilter, ConfigError> {
+        let entries = self.entries(path, value)?;
+        self.check_keys(path, &entries, FILTER_KEYS, &[])?;
+        match entries.as_slice() {
+            [("only", v)] => Ok(ArchFilter::Only(
+                self.arch_list(&format!("{path}.only"), v)?,
+            )),
+            [("not", v)] => Ok(ArchFilter::Not(self.arch_list(&format!("{path}.not"), v)?)),
+            [] => Err(self.invalid(path, "expected `only` or `not`")),
+            _ => Err(self.invalid(path, "`only` and `not` cannot be used together")),
+        }
+    }
+
+    fn arches(&self, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type("arches", "a list of arches", value))?;
+        let mut out: Vec<String> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let arch = self.arch(&format!("arches[{i}]"), item)?;
+            if out.contains(&arch) {
+                tracing::warn!("{}: arches: `{arch}` listed twice", self.origin);
+            } else {
+                out.push(arch);
+            }
+        }
+        Ok(out)
+    }
+
+    fn context(&self, value: &Value) -> Result<Context, ConfigError> {
+        let entries = self.entries("context", value)?;
+        self.check_keys("context", &entries, CONTEXT_KEYS, &[])?;
+        let mut context = Context::Unspecified;
+        for (key, value) in &entries {
+            let path = format!("context.{key}");
+            match *key {
+                "bare" => {
+                    if self.bool(&path, value)? {
+                        context = Context::Bare;
+                    }
+                }
+                "localSystem" | "flatpak" => {
+                    if self.bool(&path, value)? {
+                        return Err(self.not_yet(path));
+                    }
+                }
+                _ => return Err(self.not_yet(path)),
+            }
+        }
+        Ok(context)
+    }
+}
+
+fn prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    }
+}
+
+/// Parses and validates `text`, read from `path` (for messages and relative paths).
+pub(crate) fn parse_input(
+    text: &str,
+    path: Option<&Path>,
+    base_dir: PathBuf,
+) -> Result<Input, ConfigError> {
+    let origin = origin_name(path);
+    let doc: Value = serde_yaml::from_str(text).map_err(|source| match source.location() {
+        Some(loc) => ConfigError::Syntax {
+            origin: origin.clone(),
+            line: loc.line(),
+            column: loc.column(),
+            source,
+        },
+        None => ConfigError::Yaml {
+            origin: origin.clone(),
+            source,
+        },
+    })?;
+    Parser { origin }.input(&doc, path, base_dir)
+}
+
+/// dnf's boolean option syntax (`1`/`0`, `yes`/`no`, `true`/`false`, `on`/`off`, any
+/// case).
+pub(crate) fn dnf_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "yes" | "true" | "on" => Some(true),
+        "0" | "no" | "false" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let top = TOP_SUPPORTED.iter().chain(TOP_NOT_YET).copied();
+        assert_eq!(suggest("package", top.clone()).as_deref(), Some("packages"));
+        assert_eq!(
+            suggest("contentorigin", top.clone()).as_deref(),
+            Some("contentOrigin")
+        );
+        assert_eq!(
+            suggest("installWeakDep", top.clone()).as_deref(),
+            Some("installWeakDeps")
+        );
+        assert_eq!(suggest("arch", top.clone()).as_deref(), Some("arches"));
+        assert_eq!(suggest("foo", top.clone()), None);
+        assert_eq!(
+            suggest("x86-64", KNOWN_ARCHES.iter().copied()).as_deref(),
+            Some("x86_64")
+        );
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn yaml11_bools() {
+        assert_eq!(yaml11_bool("Off"), Some(false));
+        assert_eq!(yaml11_bool("oFF"), None);
+        assert_eq!(yaml11_bool("y"), None);
+        assert_eq!(dnf_bool("On"), Some(true));
+        assert_eq!(dnf_bool("2"), None);
+    }
 }
