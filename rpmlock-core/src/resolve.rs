@@ -281,7 +281,7 @@ fn package_url(repo: &FetchedRepo, p: &Package) -> String {
         None => repo.base_url.clone(),
     };
     match base.join(&p.location_href) {
-        Ok(u) => crate::repo::strip_userinfo(&u),
+        Ok(u) => crate::repo::redact_url(&u),
         Err(_) => format!("{}{}", base, p.location_href),
     }
 }

@@ -56,3 +56,6 @@ pub struct ModuleMetadata {
     /// `sha256:HEX` of the file as downloaded.
     pub checksum: String,
 }
+
+mod tmp_stub;
+pub use tmp_stub::LockError;
