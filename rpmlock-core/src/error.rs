@@ -7,4 +7,7 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A lockfile that cannot be read, parsed or written.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
