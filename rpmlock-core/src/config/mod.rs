@@ -45,7 +45,7 @@ pub struct Input {
 pub enum Context {
     /// No `context` key, or one that selects nothing (`{bare: false}`, `{}`).
     ///
-    /// What rpm-lockfile-prototype does then (read in its `main()`, 2025): it does *not*
+    /// What rpm-lockfile-prototype does then (read in its current `main()`): it does *not*
     /// default to bare. Without `--bare`/`--local-system`/`--image`/`-f` on the command
     /// line it uses `--image`, then `context.image`, then the Containerfile given by
     /// `-f`/`context.containerfile`, then a `Containerfile` or `Dockerfile` found in the

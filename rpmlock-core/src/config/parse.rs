@@ -321,9 +321,10 @@ impl Parser {
         map.iter()
             .map(|(k, v)| match k {
                 Value::String(k) => Ok((k.as_str(), v)),
-                other => {
-                    Err(self.wrong_type(&format!("{}(key)", prefix(path)), "string keys", other))
-                }
+                other => Err(self.invalid(
+                    path,
+                    format!("keys must be strings, found {}", type_name(other)),
+                )),
             })
             .collect()
     }

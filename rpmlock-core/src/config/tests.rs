@@ -174,6 +174,10 @@ fn bad_inputs_have_precise_messages() {
         ("packages: [a]\n", "missing required key: contentOrigin"),
         ("- a\n", "(top level): expected a mapping, found a list"),
         (
+            "contentOrigin: {}\n1: a\n",
+            "(top level): keys must be strings, found a number",
+        ),
+        (
             "contentOrigin: {}\npackage: [a]\n",
             "unknown key: package (did you mean `packages`?)",
         ),

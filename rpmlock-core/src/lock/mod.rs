@@ -1,6 +1,314 @@
 //! The lockfile: `rpms.lock.yaml` model, rendering (byte-compatible with PyYAML as the
 //! prototype writes it) and parsing.
 
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+mod parse;
+mod render;
+
+/// A lockfile that cannot be read, parsed or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The lockfile could not be read.
+    #[error("cannot read lockfile {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lockfile could not be written; an existing file at `path` is unchanged.
+    #[error("cannot write lockfile {}", path.display())]
+    Write {
+        /// The target file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid YAML, or not shaped like a lockfile, at a known position.
+    #[error("{origin}:{line}:{column}: invalid lockfile")]
+    Syntax {
+        /// The lockfile (path or `<input>`).
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The YAML error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// Not shaped like a lockfile, at no known position.
+    #[error("{origin}: invalid lockfile")]
+    Invalid {
+        /// The lockfile.
+        origin: String,
+        /// The YAML error.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// A required top-level key is missing.
+    #[error("{origin}: missing required key: {key}")]
+    MissingKey {
+        /// The lockfile.
+        origin: String,
+        /// The key (`lockfileVersion`, `lockfileVendor`, `arches`).
+        key: &'static str,
+    },
+    /// `lockfileVersion` is not 1.
+    #[error("{origin}: unsupported lockfileVersion {found} (rpmlock reads version 1)")]
+    Version {
+        /// The lockfile.
+        origin: String,
+        /// The value found, as YAML.
+        found: String,
+    },
+    /// `lockfileVendor` is not `redhat`.
+    #[error("{origin}: unsupported lockfileVendor {found} (expected redhat)")]
+    Vendor {
+        /// The lockfile.
+        origin: String,
+        /// The value found, as YAML.
+        found: String,
+    },
+    /// Two different files would be saved under one name by Hermeto, which stores
+    /// every file as `<arch>/<repoid>/<basename of url>`.
+    #[error("two different files would be prefetched as {0}")]
+    BasenameCollision(Box<Collision>),
+}
+
+/// Two different files sharing one `(arch, repoid, basename)`: see
+/// [`LockError::BasenameCollision`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Collision {
+    /// Target arch.
+    pub arch: String,
+    /// Repoid.
+    pub repoid: String,
+    /// The shared file name.
+    pub basename: String,
+    /// URL of the first file.
+    pub first_url: String,
+    /// Its checksum.
+    pub first_checksum: String,
+    /// URL of the second file.
+    pub second_url: String,
+    /// Its checksum.
+    pub second_checksum: String,
+}
+
+/// `ARCH/REPOID/BASENAME: URL1 and URL2`, with the checksums when the URLs are equal.
+impl std::fmt::Display for Collision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}: {}{} and {}{}",
+            self.arch,
+            self.repoid,
+            self.basename,
+            self.first_url,
+            same_url_note(&self.first_url, &self.second_url, &self.first_checksum),
+            self.second_url,
+            same_url_note(&self.first_url, &self.second_url, &self.second_checksum),
+        )
+    }
+}
+
+/// The checksum in a collision message, when the URLs alone do not tell the files apart.
+fn same_url_note(first: &str, second: &str, checksum: &str) -> String {
+    if first == second {
+        format!(" ({checksum})")
+    } else {
+        String::new()
+    }
+}
+
+impl Lockfile {
+    /// A lockfile with these arches.
+    pub fn new(arches: Vec<ArchLock>) -> Lockfile {
+        Lockfile { arches }
+    }
+
+    /// Sorts and de-duplicates like the prototype: arches by name (stable),
+    /// `packages` and `source` by (url, repoid, size, checksum, name, evr, sourcerpm)
+    /// with exact duplicates removed, `module_metadata` by url (then the other fields).
+    /// An empty `sourcerpm` becomes `None` (the prototype omits falsy ones).
+    pub fn normalize(&mut self) {
+        self.arches.sort_by(|a, b| a.arch.cmp(&b.arch));
+        for arch in &mut self.arches {
+            for list in [&mut arch.packages, &mut arch.source] {
+                for p in list.iter_mut() {
+                    if p.sourcerpm.as_deref() == Some("") {
+                        p.sourcerpm = None;
+                    }
+                }
+                list.sort();
+                list.dedup();
+            }
+            arch.module_metadata.sort();
+            arch.module_metadata.dedup();
+        }
+    }
+
+    /// Refuses a lock in which two different files (different url or checksum) share
+    /// one `(arch, repoid, basename of url)`: Hermeto would save both under one name.
+    pub fn check_collisions(&self) -> Result<(), LockError> {
+        for arch in &self.arches {
+            let files = arch
+                .packages
+                .iter()
+                .chain(&arch.source)
+                .map(|p| (&p.repoid, &p.url, &p.checksum))
+                .chain(
+                    arch.module_metadata
+                        .iter()
+                        .map(|m| (&m.repoid, &m.url, &m.checksum)),
+                );
+            let mut seen: BTreeMap<(&str, &str), (&str, &str)> = BTreeMap::new();
+            for (repoid, url, checksum) in files {
+                let basename = url_basename(url);
+                match seen.get(&(repoid.as_str(), basename)) {
+                    Some(&(first_url, first_checksum))
+                        if (first_url, first_checksum) != (url.as_str(), checksum.as_str()) =>
+                    {
+                        return Err(LockError::BasenameCollision(Box::new(Collision {
+                            arch: arch.arch.clone(),
+                            repoid: repoid.clone(),
+                            basename: basename.to_string(),
+                            first_url: first_url.to_string(),
+                            first_checksum: first_checksum.to_string(),
+                            second_url: url.clone(),
+                            second_checksum: checksum.clone(),
+                        })));
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert((repoid, basename), (url, checksum));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks for collisions ([`Lockfile::check_collisions`]), renders
+    /// ([`Lockfile::render`]) and writes the result to `path` atomically: a temporary
+    /// file in the same directory, fsynced, then renamed over `path`. On any error an
+    /// existing file at `path` is left untouched.
+    pub fn write_atomic(&self, path: impl AsRef<Path>) -> Result<(), LockError> {
+        let path = path.as_ref();
+        self.check_collisions()?;
+        let text = self.render();
+        let write_err = |source| LockError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".rpmlock-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(write_err)?;
+        tmp.write_all(text.as_bytes()).map_err(write_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            // Keep an existing file's mode; a new file gets the usual 0644 (the
+            // temporary file is created 0600).
+            let mode = fs_err::metadata(path)
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0o644);
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(write_err)?;
+        }
+        tmp.as_file().sync_all().map_err(write_err)?;
+        tmp.persist(path).map_err(|e| write_err(e.error))?;
+        // Make the rename durable; not all file systems support syncing a directory.
+        if let Ok(d) = fs_err::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Reads and parses a lockfile ([`Lockfile::parse`]).
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Lockfile, LockError> {
+        let path = path.as_ref();
+        let text = fs_err::read_to_string(path).map_err(|source| LockError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Lockfile::parse(&text, Some(path))
+    }
+}
+
+/// The file name Hermeto saves `url` as: the last path segment, without query or
+/// fragment.
+fn url_basename(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let path = &url[..end];
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+impl ArchLock {
+    /// An empty lock for `arch`.
+    pub fn new(arch: impl Into<String>) -> ArchLock {
+        ArchLock {
+            arch: arch.into(),
+            ..ArchLock::default()
+        }
+    }
+}
+
+impl LockedPackage {
+    /// A package entry; `sourcerpm` is `None` for source packages.
+    pub fn new(
+        url: impl Into<String>,
+        repoid: impl Into<String>,
+        size: u64,
+        checksum: impl Into<String>,
+        name: impl Into<String>,
+        evr: impl Into<String>,
+        sourcerpm: Option<String>,
+    ) -> LockedPackage {
+        LockedPackage {
+            url: url.into(),
+            repoid: repoid.into(),
+            size,
+            checksum: checksum.into(),
+            name: name.into(),
+            evr: evr.into(),
+            sourcerpm,
+        }
+    }
+}
+
+impl ModuleMetadata {
+    /// A module metadata entry.
+    pub fn new(
+        url: impl Into<String>,
+        repoid: impl Into<String>,
+        size: u64,
+        checksum: impl Into<String>,
+    ) -> ModuleMetadata {
+        ModuleMetadata {
+            url: url.into(),
+            repoid: repoid.into(),
+            size,
+            checksum: checksum.into(),
+        }
+    }
+}
+
 /// A whole lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -39,7 +347,8 @@ pub struct LockedPackage {
     pub name: String,
     /// `[epoch:]version-release`.
     pub evr: String,
-    /// Source RPM file name; `None` for source packages.
+    /// Source RPM file name; `None` for source packages (an empty one is written as
+    /// `None`, as the prototype omits it).
     pub sourcerpm: Option<String>,
 }
 
@@ -57,5 +366,5 @@ pub struct ModuleMetadata {
     pub checksum: String,
 }
 
-mod tmp_stub;
-pub use tmp_stub::LockError;
+#[cfg(test)]
+mod tests;
