@@ -28,7 +28,11 @@ fn scenarios() -> Vec<Scenario> {
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    assert!(out.len() >= 10, "expected the scenario set under {}", root.display());
+    assert!(
+        out.len() >= 10,
+        "expected the scenario set under {}",
+        root.display()
+    );
     out
 }
 
@@ -70,7 +74,8 @@ fn dnf_sets(input: &Path, repos_url: &str) -> BTreeMap<String, Result<BTreeSet<S
         input.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("dnf_resolve.py prints JSON");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("dnf_resolve.py prints JSON");
     json.as_object()
         .unwrap()
         .iter()
@@ -105,18 +110,26 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     let outfile = tmp.path().join("rpms.lock.yaml");
     let expect: Expect = serde_yaml::from_str(&read(&s.dir.join("expect.yaml"))).unwrap();
     let out = rpmlock(
-        &["lock", input.to_str().unwrap(), "--outfile", outfile.to_str().unwrap()],
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            outfile.to_str().unwrap(),
+        ],
         &tmp.path().join("cache"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let code = out.status.code().unwrap_or(-1);
     if code != expect.exit {
-        return Err(format!("exit {code}, expected {}; stderr:\n{stderr}", expect.exit));
+        return Err(format!(
+            "exit {code}, expected {}; stderr:\n{stderr}",
+            expect.exit
+        ));
     }
-    if let Some(msg) = &expect.error {
-        if !stderr.contains(msg.as_str()) {
-            return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
-        }
+    if let Some(msg) = &expect.error
+        && !stderr.contains(msg.as_str())
+    {
+        return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
     }
     let dnf = dnf_sets(&input, &server.url());
     if code != 0 {
@@ -124,7 +137,9 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
             return Err("a failed run wrote a lockfile".into());
         }
         if !dnf.values().any(|r| r.is_err()) {
-            return Err(format!("rpmlock failed but dnf resolved every arch: {dnf:?}"));
+            return Err(format!(
+                "rpmlock failed but dnf resolved every arch: {dnf:?}"
+            ));
         }
         return Ok(());
     }
@@ -147,7 +162,11 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
         }
     }
     if ours.len() != dnf.len() {
-        return Err(format!("arches differ: rpmlock {:?}, dnf {:?}", ours.keys(), dnf.keys()));
+        return Err(format!(
+            "arches differ: rpmlock {:?}, dnf {:?}",
+            ours.keys(),
+            dnf.keys()
+        ));
     }
     let normalized = lock.replace(&server.url(), "http://127.0.0.1:PORT");
     insta::with_settings!({ snapshot_suffix => s.name.clone(), prepend_module_to_snapshot => false }, {
@@ -169,14 +188,16 @@ fn scenarios_match_dnf() {
                 .map(|s| {
                     let server = &server;
                     scope.spawn(move || {
-                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_scenario(s, server)))
-                            .unwrap_or_else(|p| {
-                                Err(p
-                                    .downcast_ref::<String>()
-                                    .cloned()
-                                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                                    .unwrap_or_else(|| "panic".into()))
-                            });
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            run_scenario(s, server)
+                        }))
+                        .unwrap_or_else(|p| {
+                            Err(p
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "panic".into()))
+                        });
                         (s.name.clone(), r)
                     })
                 })
@@ -189,5 +210,11 @@ fn scenarios_match_dnf() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} scenarios failed:\n\n{}", failures.len(), all.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios failed:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
 }

@@ -20,7 +20,10 @@ struct Case {
 impl Case {
     fn new(repo: &str) -> Case {
         let tmp = tempfile::tempdir().unwrap();
-        copy_tree(&workspace().join("repos").join(repo), &tmp.path().join("www/repo"));
+        copy_tree(
+            &workspace().join("repos").join(repo),
+            &tmp.path().join("www/repo"),
+        );
         std::fs::write(tmp.path().join("rpms.lock.yaml"), OLD_LOCK).unwrap();
         Case { tmp }
     }
@@ -46,7 +49,12 @@ impl Case {
     fn expect_failure(&self, input: &Path, code: i32, needles: &[&str]) -> String {
         let lock = self.tmp.path().join("rpms.lock.yaml");
         let out = rpmlock(
-            &["lock", input.to_str().unwrap(), "--outfile", lock.to_str().unwrap()],
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                lock.to_str().unwrap(),
+            ],
             &self.tmp.path().join("cache"),
         );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -60,7 +68,10 @@ impl Case {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.starts_with(".tmp") || n.contains("rpms.lock.yaml."))
             .collect();
-        assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
+        assert!(
+            leftovers.is_empty(),
+            "temp files left behind: {leftovers:?}"
+        );
         stderr
     }
 
@@ -85,8 +96,15 @@ impl Case {
             &format!(">{old_sum}<"),
             &format!(">{}<", hex(&Sha256::digest(bytes))),
         );
-        if let Some(size) = block.split("<size>").nth(1).and_then(|s| s.split('<').next()) {
-            new_block = new_block.replace(&format!("<size>{size}<"), &format!("<size>{}<", bytes.len()));
+        if let Some(size) = block
+            .split("<size>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+        {
+            new_block = new_block.replace(
+                &format!("<size>{size}<"),
+                &format!("<size>{}<", bytes.len()),
+            );
         }
         std::fs::write(&repomd_path, repomd.replace(&block, &new_block)).unwrap();
     }
@@ -136,7 +154,11 @@ fn repomd_404() {
     let case = Case::new("base/x86_64");
     let server = Server::start(&case.tmp.path().join("www"));
     let input = case.input_for(&format!("{}/missing", server.url()), "chain-a");
-    case.expect_failure(&input, 2, &["404", "/missing/repodata/repomd.xml", "testrepo"]);
+    case.expect_failure(
+        &input,
+        2,
+        &["404", "/missing/repodata/repomd.xml", "testrepo"],
+    );
 }
 
 #[test]
@@ -157,7 +179,11 @@ fn server_500() {
 fn connection_refused() {
     let case = Case::new("base/x86_64");
     // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let input = case.input_for(&format!("http://127.0.0.1:{port}/repo"), "chain-a");
     let stderr = case.expect_failure(&input, 2, &[&format!("127.0.0.1:{port}")]);
     assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
@@ -182,7 +208,11 @@ fn corrupt_gzip_names_the_file() {
 fn truncated_zstd_names_the_file() {
     let case = Case::new("compress-zst");
     let bytes = std::fs::read(case.data_file("primary")).unwrap();
-    assert_eq!(&bytes[..4], &[0x28, 0xb5, 0x2f, 0xfd], "compress-zst's primary is zstd");
+    assert_eq!(
+        &bytes[..4],
+        &[0x28, 0xb5, 0x2f, 0xfd],
+        "compress-zst's primary is zstd"
+    );
     case.replace_data("primary", &bytes[..bytes.len() * 2 / 3]);
     let server = Server::start(&case.tmp.path().join("www"));
     let input = case.input_for(&format!("{}/repo", server.url()), "zst-hello");
@@ -209,7 +239,15 @@ fn malformed_xml_reports_a_byte_offset() {
     case.replace_data("primary", &gzip(xml));
     let server = Server::start(&case.tmp.path().join("www"));
     let input = case.input_for(&format!("{}/repo", server.url()), "chain-a");
-    case.expect_failure(&input, 2, &["primary.xml.gz", "invalid metadata at byte", "malformed XML"]);
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "primary.xml.gz",
+            "invalid metadata at byte",
+            "malformed XML",
+        ],
+    );
 }
 
 #[test]
@@ -234,11 +272,20 @@ fn offline_without_cache_fails_clearly() {
     let input = case.input_for("http://127.0.0.1:9/repo", "chain-a");
     let lock = case.tmp.path().join("rpms.lock.yaml");
     let out = rpmlock(
-        &["lock", input.to_str().unwrap(), "--outfile", lock.to_str().unwrap(), "--offline"],
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            lock.to_str().unwrap(),
+            "--offline",
+        ],
         &case.tmp.path().join("cache"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("testrepo") && stderr.contains("cache"), "{stderr}");
+    assert!(
+        stderr.contains("testrepo") && stderr.contains("cache"),
+        "{stderr}"
+    );
     assert_eq!(read(&lock), OLD_LOCK);
 }

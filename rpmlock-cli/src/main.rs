@@ -5,7 +5,7 @@
 //! an unsolvable request, 2 any other error).
 
 use std::io::Write;
-use std::path::PathBuf;
+
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
@@ -60,5 +60,5 @@ fn main() -> ExitCode {
 
 /// A path argument that may be `-` for stdout.
 pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
-    path == PathBuf::from("-")
+    path == std::path::Path::new("-")
 }

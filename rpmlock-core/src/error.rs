@@ -32,6 +32,15 @@ pub enum Error {
         /// Value as written.
         value: String,
     },
+    /// The input names no context (what is installed before the packages).
+    #[error(
+        "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (image, containerfile and local-system contexts are not supported yet)",
+        .input.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
+    )]
+    NoContext {
+        /// The input file.
+        input: Option<std::path::PathBuf>,
+    },
     /// Other I/O.
     #[error("{context}")]
     Io {
@@ -50,7 +59,8 @@ impl Error {
         matches!(
             self,
             Error::Solve {
-                source: crate::solve::SolveError::NoMatch { .. } | crate::solve::SolveError::Unsolvable { .. },
+                source: crate::solve::SolveError::NoMatch { .. }
+                    | crate::solve::SolveError::Unsolvable { .. },
                 ..
             }
         )

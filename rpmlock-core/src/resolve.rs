@@ -93,7 +93,11 @@ struct ArchRepo<'a> {
 }
 
 /// Runs a whole lock: fetch, parse, resolve every arch, look up sources.
-pub fn lock(input: &Input, options: &LockOptions, reporter: Arc<dyn Reporter>) -> Result<Lockfile, Error> {
+pub fn lock(
+    input: &Input,
+    options: &LockOptions,
+    reporter: Arc<dyn Reporter>,
+) -> Result<Lockfile, Error> {
     let arches: Vec<String> = if !options.arches.is_empty() {
         options.arches.clone()
     } else if !input.arches.is_empty() {
@@ -101,7 +105,16 @@ pub fn lock(input: &Input, options: &LockOptions, reporter: Arc<dyn Reporter>) -
     } else {
         vec![host_arch().to_string()]
     };
-    let context = if options.bare { &Context::Bare } else { &input.context };
+    let context = if options.bare {
+        &Context::Bare
+    } else {
+        &input.context
+    };
+    if *context == Context::Unspecified {
+        return Err(Error::NoContext {
+            input: input.path.clone(),
+        });
+    }
     let releasever = releasever(context);
 
     // Repos per arch, after substitution; a repo is fetched once per distinct
@@ -112,10 +125,12 @@ pub fn lock(input: &Input, options: &LockOptions, reporter: Arc<dyn Reporter>) -
     for arch in &arches {
         let repos = input.repos_for_arch(arch, releasever)?;
         for r in &repos {
-            unique.entry((r.repoid.clone(), r.baseurls.clone())).or_insert_with(|| {
-                to_fetch.push(r.clone());
-                to_fetch.len() - 1
-            });
+            unique
+                .entry((r.repoid.clone(), r.baseurls.clone()))
+                .or_insert_with(|| {
+                    to_fetch.push(r.clone());
+                    to_fetch.len() - 1
+                });
         }
         per_arch.push((arch.clone(), repos));
     }
@@ -198,12 +213,24 @@ fn fetch_all(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<LoadedRepo
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    results.into_iter().map(|r| r.map_err(Error::from)).collect()
+    results
+        .into_iter()
+        .map(|r| r.map_err(Error::from))
+        .collect()
 }
 
 /// Resolves one arch and builds its lock section.
-fn lock_arch(fetcher: &Fetcher, input: &Input, arch: &str, repos: &[ArchRepo<'_>]) -> Result<ArchLock, Error> {
-    let specs: Vec<String> = input.packages_for_arch(arch).into_iter().map(str::to_string).collect();
+fn lock_arch(
+    fetcher: &Fetcher,
+    input: &Input,
+    arch: &str,
+    repos: &[ArchRepo<'_>],
+) -> Result<ArchLock, Error> {
+    let specs: Vec<String> = input
+        .packages_for_arch(arch)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let solve_with = |filelists: &[Option<Arc<Vec<Vec<String>>>>]| {
         let request = SolveRequest {
             arch,
@@ -266,7 +293,11 @@ fn locked(repo: &ArchRepo<'_>, p: &Package, with_sourcerpm: bool) -> LockedPacka
         url: package_url(&repo.data.fetched, p),
         repoid: repo.config.repoid.clone(),
         size: p.download_size,
-        checksum: p.checksum.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        checksum: p
+            .checksum
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
         name: p.name.clone(),
         evr: p.evr.to_string(),
         sourcerpm: (with_sourcerpm && !p.sourcerpm.is_empty()).then(|| p.sourcerpm.clone()),
@@ -287,7 +318,11 @@ fn package_url(repo: &FetchedRepo, p: &Package) -> String {
 }
 
 fn with_slash(s: &str) -> String {
-    if s.ends_with('/') { s.to_string() } else { format!("{s}/") }
+    if s.ends_with('/') {
+        s.to_string()
+    } else {
+        format!("{s}/")
+    }
 }
 
 /// For every locked binary package, the first (in repo load order) `src` package whose
@@ -298,7 +333,11 @@ fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackag
         for (pi, p) in repo.data.packages.iter().enumerate() {
             if p.arch == "src" || p.arch == "nosrc" {
                 index
-                    .entry((p.name.as_str(), p.evr.version.as_str(), p.evr.release.as_str()))
+                    .entry((
+                        p.name.as_str(),
+                        p.evr.version.as_str(),
+                        p.evr.release.as_str(),
+                    ))
                     .or_insert((ri, pi));
             }
         }
@@ -313,7 +352,11 @@ fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackag
         let found = split_nvr(nvr).and_then(|(n, v, rel)| index.get(&(n, v, rel)));
         match found {
             Some(&(ri, pi)) => out.push(locked(&repos[ri], &repos[ri].data.packages[pi], false)),
-            None => tracing::warn!("No sources found for {} (source RPM {})", p.name, p.sourcerpm),
+            None => tracing::warn!(
+                "No sources found for {} (source RPM {})",
+                p.name,
+                p.sourcerpm
+            ),
         }
     }
     out
@@ -331,7 +374,10 @@ mod tests {
 
     #[test]
     fn nvr_splits_at_the_last_two_dashes() {
-        assert_eq!(split_nvr("python-foo-1.0-3.el9"), Some(("python-foo", "1.0", "3.el9")));
+        assert_eq!(
+            split_nvr("python-foo-1.0-3.el9"),
+            Some(("python-foo", "1.0", "3.el9"))
+        );
         assert_eq!(split_nvr("foo"), None);
     }
 }

@@ -105,7 +105,10 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<(
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs `rpmlock ARGS` with a private cache dir.

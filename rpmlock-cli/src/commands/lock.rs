@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use rpmlock_core::Error;
 use rpmlock_core::config::Input;
 use rpmlock_core::repo::FetchOptions;
 use rpmlock_core::reporter::NoopReporter;
 use rpmlock_core::resolve::{self, LockOptions};
-use rpmlock_core::Error;
 
 use crate::Outcome;
 
@@ -42,7 +42,9 @@ pub(crate) struct LockArgs {
 pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
     let input = Input::from_path(&args.input)?;
     let fetch = FetchOptions {
-        cache_dir: args.cache_dir.unwrap_or_else(rpmlock_core::repo::default_cache_dir),
+        cache_dir: args
+            .cache_dir
+            .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
         offline: args.offline,
         refresh: args.refresh,
     };

@@ -99,7 +99,9 @@ impl SolveError {
     /// unsolvable: the cases where dnf retries with file lists.
     pub fn may_need_filelists(&self) -> bool {
         match self {
-            SolveError::NoMatch { specs } => specs.iter().any(|s| s.starts_with('/') || s.starts_with("*/")),
+            SolveError::NoMatch { specs } => specs
+                .iter()
+                .any(|s| s.starts_with('/') || s.starts_with("*/")),
             SolveError::Unsolvable { .. } => true,
             _ => false,
         }
@@ -195,15 +197,18 @@ impl<'a> LoadedPool<'a> {
                 let arch = pool.intern(&p.arch);
                 let mut deps = SolvableDeps::default();
                 if !is_source {
-                    let conv = |pool: &mut Pool, list: &[Dependency]| -> Result<Vec<DepId>, SolveError> {
-                        let mut out = Vec::with_capacity(list.len());
-                        for d in list {
-                            if let Some(id) = dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))? {
-                                out.push(id);
+                    let conv =
+                        |pool: &mut Pool, list: &[Dependency]| -> Result<Vec<DepId>, SolveError> {
+                            let mut out = Vec::with_capacity(list.len());
+                            for d in list {
+                                if let Some(id) = dep_id(pool, d)
+                                    .map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
+                                {
+                                    out.push(id);
+                                }
                             }
-                        }
-                        Ok(out)
-                    };
+                            Ok(out)
+                        };
                     deps.provides = conv(&mut pool, &p.provides)?;
                     let (pre, req): (Vec<Dependency>, Vec<Dependency>) =
                         p.requires.iter().cloned().partition(|d| d.pre);
@@ -220,7 +225,10 @@ impl<'a> LoadedPool<'a> {
                     if !deps.provides.contains(&selfprov) {
                         deps.provides.push(selfprov);
                     }
-                    let files = p.files.iter().chain(repo.filelists.and_then(|f| f.get(pi)).into_iter().flatten());
+                    let files = p
+                        .files
+                        .iter()
+                        .chain(repo.filelists.and_then(|f| f.get(pi)).into_iter().flatten());
                     for f in files {
                         if f.contains('\0') {
                             return Err(invalid(format!("file name with a NUL byte: {f:?}")));
@@ -232,7 +240,10 @@ impl<'a> LoadedPool<'a> {
                     }
                 }
                 let sid = pool.add_solvable(rid, name, evr, arch, &deps);
-                let r = PackageRef { repo: ri, package: pi };
+                let r = PackageRef {
+                    repo: ri,
+                    package: pi,
+                };
                 if refs.len() <= sid.index() {
                     refs.resize(sid.index() + 1, None);
                 }
@@ -260,7 +271,9 @@ impl<'a> LoadedPool<'a> {
     fn select(&mut self, spec: &str) -> Result<Vec<Vec<SolvableId>>, SolveError> {
         // 1. NEVRA forms, most specific first.
         for form in INSTALL_FORMS {
-            let Some(pattern) = spec::parse_form(spec, form) else { continue };
+            let Some(pattern) = spec::parse_form(spec, form) else {
+                continue;
+            };
             let matched: Vec<(SolvableId, PackageRef)> = self
                 .candidates
                 .iter()
@@ -283,7 +296,10 @@ impl<'a> LoadedPool<'a> {
                 // One job per matched name.
                 let mut by_name: BTreeMap<&str, Vec<SolvableId>> = BTreeMap::new();
                 for &(s, r) in &matched {
-                    by_name.entry(self.package(r).name.as_str()).or_default().push(s);
+                    by_name
+                        .entry(self.package(r).name.as_str())
+                        .or_default()
+                        .push(s);
                 }
                 return Ok(by_name.into_values().collect());
             }
@@ -298,7 +314,13 @@ impl<'a> LoadedPool<'a> {
                     let p = self.package(r);
                     spec::fnmatch(spec, &p.nevra())
                         || (p.evr.epoch == 0
-                            && spec::fnmatch(spec, &format!("{}-0:{}-{}.{}", p.name, p.evr.version, p.evr.release, p.arch)))
+                            && spec::fnmatch(
+                                spec,
+                                &format!(
+                                    "{}-0:{}-{}.{}",
+                                    p.name, p.evr.version, p.evr.release, p.arch
+                                ),
+                            ))
                 })
                 .map(|&(s, _)| s)
                 .collect();
@@ -321,7 +343,12 @@ impl<'a> LoadedPool<'a> {
                     let p = self.package(r);
                     p.files
                         .iter()
-                        .chain(repo.filelists.and_then(|f| f.get(r.package)).into_iter().flatten())
+                        .chain(
+                            repo.filelists
+                                .and_then(|f| f.get(r.package))
+                                .into_iter()
+                                .flatten(),
+                        )
                         .any(|f| spec::fnmatch(spec, f))
                 })
                 .map(|&(s, _)| s)
@@ -378,7 +405,12 @@ impl<'a> LoadedPool<'a> {
                 .flatten()
                 .is_some_and(|r| !matches!(self.package(r).arch.as_str(), "src" | "nosrc"))
         };
-        Ok(self.pool.whatprovides(dep).into_iter().filter(is_candidate).collect())
+        Ok(self
+            .pool
+            .whatprovides(dep)
+            .into_iter()
+            .filter(is_candidate)
+            .collect())
     }
 
     /// For a plain-name spec: the packages obsoleting the newest candidate per
@@ -388,7 +420,9 @@ impl<'a> LoadedPool<'a> {
         for &(_, r) in matched {
             let p = self.package(r);
             let prio = self.request.repos[r.repo].priority;
-            let e = best.entry((p.name.as_str(), p.arch.as_str())).or_insert((prio, &p.evr, p));
+            let e = best
+                .entry((p.name.as_str(), p.arch.as_str()))
+                .or_insert((prio, &p.evr, p));
             if prio < e.0 || (prio == e.0 && p.evr > *e.1) {
                 *e = (prio, &p.evr, p);
             }

@@ -5,7 +5,11 @@ use super::libsolv::{Pool, RuleInfo, SolvableId, rule};
 /// A package as dnf names it in problems: `name-[epoch:]version-release.arch from REPO`.
 fn pkg(pool: &Pool, id: i32) -> String {
     let s = SolvableId::from_raw(id);
-    format!("{} from {}", pool.solvable_str(s), pool.solvable_repo_name(s))
+    format!(
+        "{} from {}",
+        pool.solvable_str(s),
+        pool.solvable_repo_name(s)
+    )
 }
 
 /// One problem: every rule info as a line, de-duplicated, in libsolv's order.
@@ -23,7 +27,10 @@ pub(super) fn describe(pool: &Pool, infos: &[RuleInfo]) -> Vec<String> {
 fn describe_rule(pool: &Pool, r: &RuleInfo) -> String {
     let dep = || pool.dep_str(r.dep);
     match r.kind {
-        rule::DISTUPGRADE => format!("{} does not belong to a distupgrade repository", pkg(pool, r.source)),
+        rule::DISTUPGRADE => format!(
+            "{} does not belong to a distupgrade repository",
+            pkg(pool, r.source)
+        ),
         rule::INFARCH => format!("{} has inferior architecture", pkg(pool, r.source)),
         rule::UPDATE => format!("problem with installed package {}", pkg(pool, r.source)),
         rule::JOB => "conflicting requests".to_string(),
@@ -33,21 +40,38 @@ fn describe_rule(pool: &Pool, r: &RuleInfo) -> String {
         rule::JOB_PROVIDED_BY_SYSTEM => format!("{} is provided by the system", dep()),
         rule::PKG => "some dependency problem".to_string(),
         rule::BEST if r.source > 0 => {
-            format!("cannot install the best update candidate for package {}", pkg(pool, r.source))
+            format!(
+                "cannot install the best update candidate for package {}",
+                pkg(pool, r.source)
+            )
         }
         rule::BEST => "cannot install the best candidate for the job".to_string(),
         rule::PKG_NOT_INSTALLABLE => {
             let s = SolvableId::from_raw(r.source);
             if !pool.is_considered(s) {
-                format!("package {} is filtered out by exclude filtering", pkg(pool, r.source))
+                format!(
+                    "package {} is filtered out by exclude filtering",
+                    pkg(pool, r.source)
+                )
             } else if !pool.arch_installable(s) {
-                format!("package {} does not have a compatible architecture", pkg(pool, r.source))
+                format!(
+                    "package {} does not have a compatible architecture",
+                    pkg(pool, r.source)
+                )
             } else {
                 format!("package {} is not installable", pkg(pool, r.source))
             }
         }
-        rule::PKG_NOTHING_PROVIDES_DEP => format!("nothing provides {} needed by {}", dep(), pkg(pool, r.source)),
-        rule::PKG_SAME_NAME => format!("cannot install both {} and {}", pkg(pool, r.source), pkg(pool, r.target)),
+        rule::PKG_NOTHING_PROVIDES_DEP => format!(
+            "nothing provides {} needed by {}",
+            dep(),
+            pkg(pool, r.source)
+        ),
+        rule::PKG_SAME_NAME => format!(
+            "cannot install both {} and {}",
+            pkg(pool, r.source),
+            pkg(pool, r.target)
+        ),
         rule::PKG_CONFLICTS => format!(
             "package {} conflicts with {} provided by {}",
             pkg(pool, r.source),
@@ -78,7 +102,11 @@ fn describe_rule(pool: &Pool, r: &RuleInfo) -> String {
             dep()
         ),
         rule::PKG_SELF_CONFLICT => {
-            format!("package {} conflicts with {} provided by itself", pkg(pool, r.source), dep())
+            format!(
+                "package {} conflicts with {} provided by itself",
+                pkg(pool, r.source),
+                dep()
+            )
         }
         rule::YUMOBS => format!(
             "both package {} and {} obsolete {}",

@@ -14,7 +14,8 @@ pub(crate) enum Form {
     Nev,
 }
 
-pub(crate) const INSTALL_FORMS: [Form; 5] = [Form::Nevra, Form::Na, Form::Name, Form::Nevr, Form::Nev];
+pub(crate) const INSTALL_FORMS: [Form; 5] =
+    [Form::Nevra, Form::Na, Form::Name, Form::Nevr, Form::Nev];
 
 /// A spec parsed in one form. `None` fields are not constrained.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,15 +30,22 @@ pub(crate) struct NevraPattern<'a> {
 impl NevraPattern<'_> {
     /// Whether only a name (possibly a glob) was given.
     pub fn has_just_name(&self) -> bool {
-        self.epoch.is_none() && self.version.is_none() && self.release.is_none() && self.arch.is_none()
+        self.epoch.is_none()
+            && self.version.is_none()
+            && self.release.is_none()
+            && self.arch.is_none()
     }
 
     /// Whether a package with these fields matches.
     pub fn matches(&self, name: &str, evr: &Evr, arch: &str) -> bool {
         field_matches(self.name, name)
             && self.epoch.is_none_or(|e| e == evr.epoch)
-            && self.version.is_none_or(|v| version_matches(v, &evr.version))
-            && self.release.is_none_or(|r| version_matches(r, &evr.release))
+            && self
+                .version
+                .is_none_or(|v| version_matches(v, &evr.version))
+            && self
+                .release
+                .is_none_or(|r| version_matches(r, &evr.release))
             && self.arch.is_none_or(|a| field_matches(a, arch))
     }
 }
@@ -261,9 +269,15 @@ mod tests {
     #[test]
     fn forms_split_like_hawkey() {
         let p = parse_form("foo-bar-1.0-1.el9.x86_64", Form::Nevra).unwrap();
-        assert_eq!((p.name, p.version, p.release, p.arch), ("foo-bar", Some("1.0"), Some("1.el9"), Some("x86_64")));
+        assert_eq!(
+            (p.name, p.version, p.release, p.arch),
+            ("foo-bar", Some("1.0"), Some("1.el9"), Some("x86_64"))
+        );
         let p = parse_form("foo-2:1.0-1", Form::Nevr).unwrap();
-        assert_eq!((p.name, p.epoch, p.version, p.release), ("foo", Some(2), Some("1.0"), Some("1")));
+        assert_eq!(
+            (p.name, p.epoch, p.version, p.release),
+            ("foo", Some(2), Some("1.0"), Some("1"))
+        );
         let p = parse_form("python3.11", Form::Na).unwrap();
         assert_eq!((p.name, p.arch), ("python3", Some("11")));
         assert!(parse_form("python3.11", Form::Name).is_some());
@@ -282,16 +296,26 @@ mod tests {
         assert!(!p.matches("foo", &evr, "x86_64"));
         let p = parse_form("fo*", Form::Name).unwrap();
         assert!(p.matches("foo", &evr, "noarch") && p.has_just_name());
-        assert!(parse_form("foo-2.00-3", Form::Nevr).unwrap().matches("foo", &evr, "x"));
+        assert!(
+            parse_form("foo-2.00-3", Form::Nevr)
+                .unwrap()
+                .matches("foo", &evr, "x")
+        );
     }
 
     #[test]
     fn provides() {
         assert_eq!(
             parse_provide("foo >= 1.2"),
-            Some(ProvideSpec::Plain { name: "foo", constraint: Some((DepFlags::Ge, "1.2")) })
+            Some(ProvideSpec::Plain {
+                name: "foo",
+                constraint: Some((DepFlags::Ge, "1.2"))
+            })
         );
-        assert_eq!(parse_provide("(a or b)"), Some(ProvideSpec::Rich("(a or b)")));
+        assert_eq!(
+            parse_provide("(a or b)"),
+            Some(ProvideSpec::Rich("(a or b)"))
+        );
         assert_eq!(parse_provide("foo ~ 1"), None);
     }
 

@@ -16,7 +16,8 @@ fn pkg(nevra: &str, deps: &[&str]) -> Package {
         location_href: format!("Packages/{nevra}.rpm"),
         ..Default::default()
     };
-    p.provides.push(Dependency::versioned(name, DepFlags::Eq, evr.to_string()));
+    p.provides
+        .push(Dependency::versioned(name, DepFlags::Eq, evr.to_string()));
     for line in deps {
         let (kind, dep) = line.split_once(": ").unwrap();
         let d = parse_dep(dep);
@@ -59,7 +60,12 @@ fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
     }
 }
 
-fn run(arch: &str, repos: Vec<SolveRepo<'_>>, specs: &[&str], weak: bool) -> Result<Vec<String>, SolveError> {
+fn run(
+    arch: &str,
+    repos: Vec<SolveRepo<'_>>,
+    specs: &[&str],
+    weak: bool,
+) -> Result<Vec<String>, SolveError> {
     let request = SolveRequest {
         arch,
         repos: repos.clone(),
@@ -87,7 +93,10 @@ fn chain_and_virtual_provides() {
         pkg("httpd-2-1.x86_64", &["provides: webserver"]),
         pkg("unrelated-1-1.x86_64", &[]),
     ];
-    assert_eq!(ok("x86_64", &p, &["a"]), ["a-1-1.x86_64", "b-1-1.noarch", "httpd-2-1.x86_64"]);
+    assert_eq!(
+        ok("x86_64", &p, &["a"]),
+        ["a-1-1.x86_64", "b-1-1.noarch", "httpd-2-1.x86_64"]
+    );
     assert_eq!(ok("x86_64", &p, &["webserver"]), ["httpd-2-1.x86_64"]);
 }
 
@@ -100,7 +109,10 @@ fn newest_version_and_epoch_win() {
         pkg("e-1:1.0-1.noarch", &[]),
         pkg("e-9.0-1.noarch", &[]),
     ];
-    assert_eq!(ok("x86_64", &p, &["v", "e"]), ["e-1:1.0-1.noarch", "v-2.0-1.noarch"]);
+    assert_eq!(
+        ok("x86_64", &p, &["v", "e"]),
+        ["e-1:1.0-1.noarch", "v-2.0-1.noarch"]
+    );
     assert_eq!(ok("x86_64", &p, &["v-1.5"]), ["v-1.5-1.noarch"]);
     assert_eq!(ok("x86_64", &p, &["v-1.0-1"]), ["v-1.0-1.noarch"]);
     assert_eq!(ok("x86_64", &p, &["v-1.0-1.noarch"]), ["v-1.0-1.noarch"]);
@@ -119,7 +131,12 @@ fn weak_deps_both_ways() {
     ];
     assert_eq!(
         ok("x86_64", &p, &["app"]),
-        ["app-1-1.noarch", "extra-1-1.noarch", "lang-1-1.noarch", "plugin-1-1.noarch"]
+        [
+            "app-1-1.noarch",
+            "extra-1-1.noarch",
+            "lang-1-1.noarch",
+            "plugin-1-1.noarch"
+        ]
     );
     let off = run("x86_64", vec![repo("base", &p)], &["app"], false).unwrap();
     assert_eq!(off, ["app-1-1.noarch"]);
@@ -128,13 +145,19 @@ fn weak_deps_both_ways() {
 #[test]
 fn rich_dependencies() {
     let p = [
-        pkg("r-1-1.noarch", &["requires: (x or y)", "requires: (z if x else w)"]),
+        pkg(
+            "r-1-1.noarch",
+            &["requires: (x or y)", "requires: (z if x else w)"],
+        ),
         pkg("x-1-1.noarch", &[]),
         pkg("y-1-1.noarch", &[]),
         pkg("z-1-1.noarch", &[]),
         pkg("w-1-1.noarch", &[]),
     ];
-    assert_eq!(ok("x86_64", &p, &["r"]), ["r-1-1.noarch", "x-1-1.noarch", "z-1-1.noarch"]);
+    assert_eq!(
+        ok("x86_64", &p, &["r"]),
+        ["r-1-1.noarch", "x-1-1.noarch", "z-1-1.noarch"]
+    );
 }
 
 #[test]
@@ -148,7 +171,10 @@ fn multilib_only_when_needed() {
     assert_eq!(ok("x86_64", &p, &["lib.i686"]), ["lib-1-1.i686"]);
     // libsolv installs the multilib sibling of a pulled-in i686 library as well
     // (checked with testsolv on the same packages and flags).
-    assert_eq!(ok("x86_64", &p, &["old32"]), ["lib-1-1.i686", "lib-1-1.x86_64", "old32-1-1.i686"]);
+    assert_eq!(
+        ok("x86_64", &p, &["old32"]),
+        ["lib-1-1.i686", "lib-1-1.x86_64", "old32-1-1.i686"]
+    );
     assert_eq!(ok("i686", &p, &["lib"]), ["lib-1-1.i686"]);
 }
 
@@ -156,7 +182,10 @@ fn multilib_only_when_needed() {
 fn obsoletes_replace_old_name() {
     let p = [
         pkg("oldname-1-1.noarch", &[]),
-        pkg("newname-2-1.noarch", &["obsoletes: oldname < 2", "provides: oldname = 2-1"]),
+        pkg(
+            "newname-2-1.noarch",
+            &["obsoletes: oldname < 2", "provides: oldname = 2-1"],
+        ),
     ];
     assert_eq!(ok("x86_64", &p, &["oldname"]), ["newname-2-1.noarch"]);
 }
@@ -164,8 +193,17 @@ fn obsoletes_replace_old_name() {
 #[test]
 fn no_match_lists_every_spec() {
     let p = [pkg("a-1-1.noarch", &[])];
-    let err = run("x86_64", vec![repo("base", &p)], &["nosuch", "a", "other"], true).unwrap_err();
-    assert_eq!(err.to_string(), "No match for argument: nosuch\nNo match for argument: other");
+    let err = run(
+        "x86_64",
+        vec![repo("base", &p)],
+        &["nosuch", "a", "other"],
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "No match for argument: nosuch\nNo match for argument: other"
+    );
 }
 
 #[test]
@@ -210,10 +248,22 @@ fn globs_files_and_nul_bytes() {
         pkg("chain-b-1-1.noarch", &[]),
         pkg("tool-1-1.noarch", &["requires: /usr/bin/chain-a"]),
     ];
-    assert_eq!(ok("x86_64", &p, &["chain-*"]), ["chain-a-1-1.noarch", "chain-b-1-1.noarch"]);
-    assert_eq!(ok("x86_64", &p, &["/usr/bin/chain-a"]), ["chain-a-1-1.noarch"]);
-    assert_eq!(ok("x86_64", &p, &["/usr/*/chain-?"]), ["chain-a-1-1.noarch"]);
-    assert_eq!(ok("x86_64", &p, &["tool"]), ["chain-a-1-1.noarch", "tool-1-1.noarch"]);
+    assert_eq!(
+        ok("x86_64", &p, &["chain-*"]),
+        ["chain-a-1-1.noarch", "chain-b-1-1.noarch"]
+    );
+    assert_eq!(
+        ok("x86_64", &p, &["/usr/bin/chain-a"]),
+        ["chain-a-1-1.noarch"]
+    );
+    assert_eq!(
+        ok("x86_64", &p, &["/usr/*/chain-?"]),
+        ["chain-a-1-1.noarch"]
+    );
+    assert_eq!(
+        ok("x86_64", &p, &["tool"]),
+        ["chain-a-1-1.noarch", "tool-1-1.noarch"]
+    );
     let bad = [pkg("bad-1-1.noarch", &["requires: a\0b"])];
     let err = run("x86_64", vec![repo("base", &bad)], &["bad"], true).unwrap_err();
     assert!(matches!(err, SolveError::InvalidData { .. }), "{err}");
@@ -230,5 +280,8 @@ fn filelists_satisfy_deep_file_deps() {
     let files = vec![vec!["/opt/lib/liblib.so.1".to_string()], vec![]];
     let mut r = repo("base", &p);
     r.filelists = Some(&files);
-    assert_eq!(run("x86_64", vec![r], &["user"], true).unwrap(), ["lib-1-1.x86_64", "user-1-1.x86_64"]);
+    assert_eq!(
+        run("x86_64", vec![r], &["user"], true).unwrap(),
+        ["lib-1-1.x86_64", "user-1-1.x86_64"]
+    );
 }

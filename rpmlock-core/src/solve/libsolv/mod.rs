@@ -63,7 +63,11 @@ pub enum Rel {
 
 impl Rel {
     fn flags(self) -> c_int {
-        let (gt, eq, lt) = (ffi::REL_GT as c_int, ffi::REL_EQ as c_int, ffi::REL_LT as c_int);
+        let (gt, eq, lt) = (
+            ffi::REL_GT as c_int,
+            ffi::REL_EQ as c_int,
+            ffi::REL_LT as c_int,
+        );
         match self {
             Rel::Lt => lt,
             Rel::Le => lt | eq,
@@ -260,7 +264,12 @@ impl Pool {
     }
 
     /// Adds a repository with libsolv priorities (already negated as dnf does).
-    pub fn add_repo(&mut self, name: &str, priority: i32, subpriority: i32) -> Result<RepoId, LibsolvError> {
+    pub fn add_repo(
+        &mut self,
+        name: &str,
+        priority: i32,
+        subpriority: i32,
+    ) -> Result<RepoId, LibsolvError> {
         let c = cstring(name)?;
         // SAFETY: repo_create copies the name; the repo is owned by the pool.
         let repo = NonNull::new(unsafe { ffi::repo_create(self.ptr(), c.as_ptr()) })
@@ -372,12 +381,6 @@ impl Pool {
         unsafe { ffi::pool_queuetowhatprovides(self.ptr(), q.as_mut_ptr()) as ffi::Id }
     }
 
-    /// The number of solvable slots (ids are below this).
-    pub fn nsolvables(&self) -> usize {
-        // SAFETY: reading a plain field of a live pool.
-        unsafe { (*self.ptr()).nsolvables as usize }
-    }
-
     /// Whether the pool's arch policy can install `s` (noarch always can).
     pub fn arch_installable(&self, s: SolvableId) -> bool {
         // SAFETY: s is a valid solvable id; id2arch has lastarch+1 entries.
@@ -420,31 +423,6 @@ impl Pool {
         unsafe { cstr_owned(ffi::pool_dep2str(self.ptr(), d)) }
     }
 
-    /// Sets `pool->considered` to exactly the given solvables (excludes everything
-    /// else); `None` considers every solvable.
-    pub fn set_considered(&mut self, considered: Option<&[bool]>) {
-        let p = self.ptr();
-        // SAFETY: the map is allocated by map_init for nsolvables bits and owned by
-        // the pool from then on (freed in Drop); bits are set within range.
-        unsafe {
-            if !(*p).considered.is_null() {
-                ffi::map_free((*p).considered);
-                drop(Box::from_raw((*p).considered));
-                (*p).considered = std::ptr::null_mut();
-            }
-            let Some(flags) = considered else { return };
-            let n = (*p).nsolvables;
-            let map: *mut ffi::Map = Box::into_raw(Box::new(std::mem::zeroed()));
-            ffi::map_init(map, n);
-            for (i, &on) in flags.iter().enumerate().take(n as usize) {
-                if on {
-                    *(*map).map.add(i >> 3) |= 1 << (i & 7);
-                }
-            }
-            (*p).considered = map;
-        }
-    }
-
     /// Whether `s` is considered (not excluded) by the pool.
     pub fn is_considered(&self, s: SolvableId) -> bool {
         let p = self.ptr();
@@ -461,26 +439,13 @@ impl Pool {
             *(*map).map.add(i >> 3) & (1 << (i & 7)) != 0
         }
     }
-
-    /// Makes `repo` the pool's installed repo.
-    pub fn set_installed(&mut self, repo: RepoId) {
-        // SAFETY: the repo belongs to this pool.
-        unsafe { ffi::pool_set_installed(self.ptr(), self.repos[repo.0].as_ptr()) };
-    }
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        let p = self.ptr();
-        // SAFETY: the pool is live and freed exactly once; the considered map is ours.
-        unsafe {
-            if !(*p).considered.is_null() {
-                ffi::map_free((*p).considered);
-                drop(Box::from_raw((*p).considered));
-                (*p).considered = std::ptr::null_mut();
-            }
-            ffi::pool_free(p);
-        }
+        // SAFETY: the pool is live and freed exactly once; solvers borrowing it are
+        // gone (borrow checker), and repos are owned and freed by the pool.
+        unsafe { ffi::pool_free(self.ptr()) };
     }
 }
 
@@ -525,7 +490,7 @@ pub struct RuleInfo {
 /// A solver over a prepared [`Pool`].
 pub struct Solver<'p> {
     raw: NonNull<ffi::Solver>,
-    pool: &'p Pool,
+    _pool: PhantomData<&'p Pool>,
 }
 
 impl<'p> Solver<'p> {
@@ -534,7 +499,10 @@ impl<'p> Solver<'p> {
         // SAFETY: the pool is prepared and outlives the solver (borrow).
         let raw = NonNull::new(unsafe { ffi::solver_create(pool.ptr()) })
             .ok_or_else(|| LibsolvError("solver_create failed".into()))?;
-        let solver = Solver { raw, pool };
+        let solver = Solver {
+            raw,
+            _pool: PhantomData,
+        };
         let set = |flag: u32, value: c_int| {
             // SAFETY: a live solver; flags are libsolv constants.
             unsafe { ffi::solver_set_flag(solver.raw.as_ptr(), flag as c_int, value) };
@@ -641,11 +609,6 @@ impl<'p> Solver<'p> {
             out
         }
     }
-
-    /// The pool this solver works on.
-    pub fn pool(&self) -> &'p Pool {
-        self.pool
-    }
 }
 
 impl Drop for Solver<'_> {
@@ -704,7 +667,14 @@ pub mod rule {
 mod tests {
     use super::*;
 
-    fn pkg(pool: &mut Pool, repo: RepoId, name: &str, evr: &str, arch: &str, deps: SolvableDeps) -> SolvableId {
+    fn pkg(
+        pool: &mut Pool,
+        repo: RepoId,
+        name: &str,
+        evr: &str,
+        arch: &str,
+        deps: SolvableDeps,
+    ) -> SolvableId {
         let (n, e, a) = (pool.intern(name), pool.intern(evr), pool.intern(arch));
         let mut deps = deps;
         let selfp = pool.rel(n, Rel::Eq, e);
@@ -717,15 +687,45 @@ mod tests {
         let mut pool = Pool::new("x86_64").unwrap();
         let repo = pool.add_repo("test", -99, -1000).unwrap();
         let b_name = pool.intern("b");
-        let a = pkg(&mut pool, repo, "a", "1-1", "x86_64", SolvableDeps { requires: vec![b_name], ..Default::default() });
-        let b = pkg(&mut pool, repo, "b", "2-1", "noarch", SolvableDeps::default());
-        let _other = pkg(&mut pool, repo, "c", "1-1", "aarch64", SolvableDeps::default());
+        let a = pkg(
+            &mut pool,
+            repo,
+            "a",
+            "1-1",
+            "x86_64",
+            SolvableDeps {
+                requires: vec![b_name],
+                ..Default::default()
+            },
+        );
+        let b = pkg(
+            &mut pool,
+            repo,
+            "b",
+            "2-1",
+            "noarch",
+            SolvableDeps::default(),
+        );
+        let _other = pkg(
+            &mut pool,
+            repo,
+            "c",
+            "1-1",
+            "aarch64",
+            SolvableDeps::default(),
+        );
         pool.prepare();
         assert_eq!(pool.whatprovides(b_name), vec![b]);
         assert_eq!(pool.solvable_str(a), "a-1-1.x86_64");
         assert_eq!(pool.solvable_repo_name(a), "test");
         let set = pool.one_of(&[a]);
-        let mut solver = Solver::new(&pool, SolverFlags { install_weak_deps: true }).unwrap();
+        let mut solver = Solver::new(
+            &pool,
+            SolverFlags {
+                install_weak_deps: true,
+            },
+        )
+        .unwrap();
         assert_eq!(solver.solve(&[Job::InstallOneOf(set)]), 0);
         let mut got = solver.installs();
         got.sort();
@@ -737,18 +737,45 @@ mod tests {
         let mut pool = Pool::new("x86_64").unwrap();
         let repo = pool.add_repo("test", -99, -1000).unwrap();
         let missing = pool.intern("missing");
-        let a = pkg(&mut pool, repo, "a", "1-1", "x86_64", SolvableDeps { requires: vec![missing], ..Default::default() });
-        let arm = pkg(&mut pool, repo, "arm", "1-1", "aarch64", SolvableDeps::default());
+        let a = pkg(
+            &mut pool,
+            repo,
+            "a",
+            "1-1",
+            "x86_64",
+            SolvableDeps {
+                requires: vec![missing],
+                ..Default::default()
+            },
+        );
+        let arm = pkg(
+            &mut pool,
+            repo,
+            "arm",
+            "1-1",
+            "aarch64",
+            SolvableDeps::default(),
+        );
         let i686 = pkg(&mut pool, repo, "x", "1-1", "i686", SolvableDeps::default());
         pool.prepare();
         assert!(!pool.arch_installable(arm));
         assert!(pool.arch_installable(i686));
         let set = pool.one_of(&[a]);
-        let mut solver = Solver::new(&pool, SolverFlags { install_weak_deps: true }).unwrap();
+        let mut solver = Solver::new(
+            &pool,
+            SolverFlags {
+                install_weak_deps: true,
+            },
+        )
+        .unwrap();
         assert_eq!(solver.solve(&[Job::InstallOneOf(set)]), 1);
         let problems = solver.problems();
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].iter().any(|r| r.kind == rule::PKG_NOTHING_PROVIDES_DEP && r.dep == missing.0));
+        assert!(
+            problems[0]
+                .iter()
+                .any(|r| r.kind == rule::PKG_NOTHING_PROVIDES_DEP && r.dep == missing.0)
+        );
     }
 
     #[test]
