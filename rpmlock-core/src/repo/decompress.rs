@@ -63,24 +63,113 @@ pub fn decompress<R: BufRead + Send + 'static>(
     let compression = Compression::detect(peek(&mut reader, 6)?.as_slice());
     let out: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(reader),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            BUF_SIZE,
-            flate2::bufread::MultiGzDecoder::new(reader),
-        )),
-        Compression::Xz => Box::new(BufReader::with_capacity(
-            BUF_SIZE,
+        Compression::Gzip => Box::new(Prefetch::spawn(flate2::bufread::MultiGzDecoder::new(
+            reader,
+        ))),
+        Compression::Xz => Box::new(Prefetch::spawn(
             liblzma::bufread::XzDecoder::new_multi_decoder(reader),
         )),
-        Compression::Bzip2 => Box::new(BufReader::with_capacity(
-            BUF_SIZE,
-            bzip2::bufread::MultiBzDecoder::new(reader),
-        )),
-        Compression::Zstd => Box::new(BufReader::with_capacity(
-            BUF_SIZE,
-            zstd::stream::read::Decoder::with_buffer(reader)?,
-        )),
+        Compression::Bzip2 => {
+            Box::new(Prefetch::spawn(bzip2::bufread::MultiBzDecoder::new(reader)))
+        }
+        Compression::Zstd => Box::new(Prefetch::spawn(zstd::stream::read::Decoder::with_buffer(
+            reader,
+        )?)),
     };
     Ok((compression, out))
+}
+
+/// A reader that runs its inner decoder on a thread of its own, a few chunks ahead,
+/// so that decompression and parsing use two cores. Errors arrive in order, after
+/// the data that preceded them; dropping the reader stops the thread.
+pub struct Prefetch {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl Prefetch {
+    /// Starts reading `inner` on a new thread.
+    pub fn spawn<R: io::Read + Send + 'static>(mut inner: R) -> Prefetch {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        std::thread::spawn(move || {
+            loop {
+                let mut buf = vec![0u8; BUF_SIZE];
+                let mut filled = 0;
+                // Fill whole chunks: fewer, larger messages.
+                let result = loop {
+                    match inner.read(&mut buf[filled..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(filled);
+                let end = filled == 0;
+                // An empty chunk marks the clean end of the stream.
+                if (filled > 0 || result.is_ok()) && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        Prefetch {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl io::Read for Prefetch {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Prefetch {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos >= self.chunk.len() && !self.done {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(io::Error::other("decompression thread ended unexpectedly"));
+                }
+            }
+        }
+        Ok(&self.chunk[self.pos.min(self.chunk.len())..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+    }
 }
 
 /// Opens `path` and decompresses it by magic bytes.
