@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use crate::config::{Context, Input, ResolvedRepo};
 use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
-use crate::model::Package;
-use crate::repo::{FetchOptions, FetchedRepo, Fetcher, RepoError};
+use std::path::{Path, PathBuf};
+
+use crate::repo::{FetchOptions, FetchedRepo, Fetcher, IndexEntry, PackageIndex, RepoError};
 use crate::reporter::Reporter;
-use crate::solve::{self, PackageRef, SolveRepo, SolveRequest};
+use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
 
 /// Options of a lock run that do not come from the input file.
 #[derive(Debug, Clone)]
@@ -53,35 +54,76 @@ fn releasever(_context: &Context) -> &'static str {
     "unknown"
 }
 
-/// One repository, fetched and parsed, shared by every arch that uses it.
+/// One repository, fetched and indexed, shared by every arch that uses it.
+///
+/// Its packages live in two cache files keyed by primary's checksum: a libsolv
+/// `.solv` file (what the solver loads) and a [`PackageIndex`] (what the lock
+/// records); a warm run reads those instead of parsing primary.xml.
 struct LoadedRepo {
     fetched: FetchedRepo,
-    packages: Vec<Package>,
-    /// File lists aligned with `packages`, loaded on first need.
-    filelists: Mutex<Option<Arc<Vec<Vec<String>>>>>,
+    index: PackageIndex,
+    /// Whether any package is not a source package.
+    has_binaries: bool,
+    /// Source packages by (name, version, release): the first of each in the repo.
+    sources: HashMap<(String, String, String), usize>,
+    solv: PathBuf,
+    /// The `.solv` file with every file list merged in, built on first need.
+    solv_with_filelists: Mutex<Option<PathBuf>>,
 }
 
 impl LoadedRepo {
-    fn filelists(&self, fetcher: &Fetcher) -> Result<Arc<Vec<Vec<String>>>, RepoError> {
-        let mut slot = self.filelists.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(f) = slot.as_ref() {
-            return Ok(f.clone());
+    fn solv_with_filelists(&self, fetcher: &Fetcher) -> Result<PathBuf, Error> {
+        let mut slot = self.solv_with_filelists.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = slot.as_ref() {
+            return Ok(path.clone());
         }
-        let mut by_pkgid = fetcher.load_filelists(&self.fetched)?;
-        let aligned: Vec<Vec<String>> = self
-            .packages
-            .iter()
-            .map(|p| {
-                p.checksum
-                    .as_ref()
-                    .and_then(|c| by_pkgid.remove(&c.hex))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let aligned = Arc::new(aligned);
-        *slot = Some(aligned.clone());
-        Ok(aligned)
+        let Some(filelists) = self.fetched.repomd.get("filelists") else {
+            // Nothing more to know: the primary-only data is all there is.
+            *slot = Some(self.solv.clone());
+            return Ok(self.solv.clone());
+        };
+        let path = self.solv.with_extension(format!(
+            "fl-{}.solv",
+            cache_key(&filelists.checksum.to_string())
+        ));
+        if fetcher.options().refresh || !path.is_file() {
+            let packages = fetcher.load_primary(&self.fetched)?;
+            let mut by_pkgid = fetcher.load_filelists(&self.fetched)?;
+            let aligned: Vec<Vec<String>> = packages
+                .iter()
+                .map(|p| p.checksum.as_ref().and_then(|c| by_pkgid.remove(&c.hex)).unwrap_or_default())
+                .collect();
+            write_cache_file(&path, |tmp| {
+                solve::write_solv(&self.fetched.repoid, &packages, Some(&aligned), tmp).map_err(|source| {
+                    Error::Solve {
+                        arch: "noarch".into(),
+                        source,
+                    }
+                })
+            })?;
+        }
+        *slot = Some(path.clone());
+        Ok(path)
     }
+}
+
+/// A file-name-safe form of a checksum such as `sha256:abcd`.
+fn cache_key(checksum: &str) -> String {
+    checksum.replace(':', "-")
+}
+
+/// Writes a cache file through a temp file in the same directory and an atomic
+/// rename, so readers (and concurrent rpmlock processes) never see a partial file.
+fn write_cache_file(path: &Path, write: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
+    let dir = path.parent().expect("cache files live in a directory");
+    let io = |context: String| move |source| Error::Io { context, source };
+    fs_err::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(format!("creating a temp file in {}", dir.display())))?;
+    write(tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .map_err(io(format!("writing {}", path.display())))?;
+    Ok(())
 }
 
 /// A repo as configured for one arch, pointing at its loaded data.
@@ -135,8 +177,11 @@ pub fn lock(
         per_arch.push((arch.clone(), repos));
     }
 
+    let started = std::time::Instant::now();
     let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
+    tracing::debug!("HTTP client ready after {:?}", started.elapsed());
     let loaded = fetch_all(&fetcher, &to_fetch)?;
+    tracing::debug!("repositories loaded after {:?}", started.elapsed());
 
     let results: Vec<Result<ArchLock, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
@@ -171,6 +216,7 @@ pub fn lock(
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
+    tracing::debug!("resolved after {:?}", started.elapsed());
     let mut lockfile = Lockfile::default();
     for r in results {
         lockfile.arches.push(r?);
@@ -190,77 +236,154 @@ fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error
     }
 }
 
-/// Fetches repomd and primary of every repo, all repos concurrently.
+/// Fetches repomd of every repo and loads (or builds) its cached index and `.solv`
+/// file, all repos concurrently.
 fn fetch_all(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<LoadedRepo>, Error> {
-    let results: Vec<Result<LoadedRepo, RepoError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<LoadedRepo, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = repos
             .iter()
-            .map(|r| {
-                scope.spawn(move || {
-                    let fetched = fetcher.fetch_repomd(&r.repoid, &r.baseurls)?;
-                    let packages = fetcher.load_primary(&fetched)?;
-                    tracing::info!("repo '{}': {} packages", r.repoid, packages.len());
-                    Ok(LoadedRepo {
-                        fetched,
-                        packages,
-                        filelists: Mutex::new(None),
-                    })
-                })
-            })
+            .map(|r| scope.spawn(move || load_repo(fetcher, r)))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    results
-        .into_iter()
-        .map(|r| r.map_err(Error::from))
-        .collect()
+    results.into_iter().collect()
+}
+
+fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
+    let started = std::time::Instant::now();
+    let fetched = fetcher.fetch_repomd(&r.repoid, &r.baseurls)?;
+    let primary = fetched.repomd.get("primary").ok_or_else(|| RepoError::MissingData {
+        repoid: r.repoid.clone(),
+        kind: "primary",
+    })?;
+    let key = cache_key(&primary.checksum.to_string());
+    let dir = fetcher.options().cache_dir.join("index-v1");
+    let index_path = dir.join(format!("{key}.idx"));
+    let solv = dir.join(format!("{key}.solv"));
+    if !fetcher.options().refresh && solv.is_file() {
+        match PackageIndex::read(&index_path) {
+            Ok(Some(index)) => {
+                tracing::info!(
+                    "repo '{}': {} packages from the cache ({:?})",
+                    r.repoid,
+                    index.len(),
+                    started.elapsed()
+                );
+                let (has_binaries, sources) = scan_index(&index);
+                return Ok(LoadedRepo {
+                    fetched,
+                    has_binaries,
+                    sources,
+                    index,
+                    solv,
+                    solv_with_filelists: Mutex::new(None),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{e}; rebuilding it"),
+        }
+    }
+    let packages = fetcher.load_primary(&fetched)?;
+    tracing::debug!("repo '{}': primary parsed after {:?}", r.repoid, started.elapsed());
+    let index = PackageIndex::build(&packages);
+    tracing::debug!("repo '{}': index built after {:?}", r.repoid, started.elapsed());
+    write_cache_file(&solv, |tmp| {
+        solve::write_solv(&r.repoid, &packages, None, tmp).map_err(|source| Error::Solve {
+            arch: "noarch".into(),
+            source,
+        })
+    })?;
+    tracing::debug!("repo '{}': solv written after {:?}", r.repoid, started.elapsed());
+    write_cache_file(&index_path, |tmp| {
+        fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
+            context: format!("writing {}", index_path.display()),
+            source,
+        })
+    })?;
+    tracing::info!(
+        "repo '{}': {} packages, cache written ({:?})",
+        r.repoid,
+        packages.len(),
+        started.elapsed()
+    );
+    let (has_binaries, sources) = scan_index(&index);
+    Ok(LoadedRepo {
+        fetched,
+        has_binaries,
+        sources,
+        index,
+        solv,
+        solv_with_filelists: Mutex::new(None),
+    })
+}
+
+/// Whether an index has binary packages, and its source packages by N-V-R.
+fn scan_index(index: &PackageIndex) -> (bool, HashMap<(String, String, String), usize>) {
+    let mut has_binaries = false;
+    let mut sources = HashMap::new();
+    for (i, p) in index.iter().enumerate() {
+        if p.is_source() {
+            sources
+                .entry((p.name.to_string(), p.version.to_string(), p.release.to_string()))
+                .or_insert(i);
+        } else {
+            has_binaries = true;
+        }
+    }
+    (has_binaries, sources)
 }
 
 /// Resolves one arch and builds its lock section.
-fn lock_arch(
-    fetcher: &Fetcher,
-    input: &Input,
-    arch: &str,
-    repos: &[ArchRepo<'_>],
-) -> Result<ArchLock, Error> {
-    let specs: Vec<String> = input
-        .packages_for_arch(arch)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    let solve_with = |filelists: &[Option<Arc<Vec<Vec<String>>>>]| {
+fn lock_arch(fetcher: &Fetcher, input: &Input, arch: &str, repos: &[ArchRepo<'_>]) -> Result<ArchLock, Error> {
+    let specs: Vec<String> = input.packages_for_arch(arch).into_iter().map(str::to_string).collect();
+    // Repos holding only source packages cannot contribute to a resolution: they stay
+    // out of the pool (the relative order, and so every tie-break, of the binary
+    // packages is unchanged) and serve the source lookup only.
+    let in_pool: Vec<usize> = (0..repos.len()).filter(|&i| repos[i].data.has_binaries).collect();
+    let solve_with = |solv: &[PathBuf]| {
         let request = SolveRequest {
             arch,
-            repos: repos
+            repos: in_pool
                 .iter()
-                .zip(filelists)
-                .map(|(r, f)| SolveRepo {
-                    repoid: &r.config.repoid,
-                    packages: &r.data.packages,
-                    filelists: f.as_deref().map(|v| v.as_slice()),
-                    priority: r.priority,
-                    cost: r.cost,
+                .map(|&i| SolveRepo {
+                    repoid: &repos[i].config.repoid,
+                    source: RepoSource::Solv(&solv[i]),
+                    priority: repos[i].priority,
+                    cost: repos[i].cost,
                 })
                 .collect(),
             specs: specs.clone(),
             install_weak_deps: input.install_weak_deps,
         };
-        solve::solve(&request)
+        solve::solve(&request).map(|refs| {
+            refs.into_iter()
+                .map(|r| PackageRef {
+                    repo: in_pool[r.repo],
+                    ..r
+                })
+                .collect::<Vec<_>>()
+        })
     };
-    let no_filelists = vec![None; repos.len()];
-    let refs = match solve_with(&no_filelists) {
+    let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
+    let refs = match solve_with(&primary_only) {
         Ok(refs) => refs,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
             tracing::info!("{arch}: resolving again with file lists");
-            let filelists = repos
+            let with_filelists = repos
                 .iter()
-                .map(|r| r.data.filelists(fetcher).map(Some))
+                .map(|r| {
+                    if r.data.has_binaries {
+                        r.data.solv_with_filelists(fetcher)
+                    } else {
+                        Ok(r.data.solv.clone())
+                    }
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            solve_with(&filelists).map_err(|source| Error::Solve {
+            solve_with(&with_filelists).map_err(|source| Error::Solve {
                 arch: arch.to_string(),
                 source,
             })?
@@ -279,8 +402,7 @@ fn lock_arch(
     };
     for r in &refs {
         let repo = &repos[r.repo];
-        let p = &repo.data.packages[r.package];
-        lock.packages.push(locked(repo, p, true));
+        lock.packages.push(locked(repo, &repo.data.index.get(r.package), true));
     }
     if !input.no_sources {
         lock.source = find_sources(repos, &refs);
@@ -288,75 +410,56 @@ fn lock_arch(
     Ok(lock)
 }
 
-fn locked(repo: &ArchRepo<'_>, p: &Package, with_sourcerpm: bool) -> LockedPackage {
+fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {
     LockedPackage {
         url: package_url(&repo.data.fetched, p),
         repoid: repo.config.repoid.clone(),
         size: p.download_size,
-        checksum: p
-            .checksum
-            .as_ref()
-            .map(|c| c.to_string())
-            .unwrap_or_default(),
-        name: p.name.clone(),
-        evr: p.evr.to_string(),
-        sourcerpm: (with_sourcerpm && !p.sourcerpm.is_empty()).then(|| p.sourcerpm.clone()),
+        checksum: p.checksum.to_string(),
+        name: p.name.to_string(),
+        evr: p.evr(),
+        sourcerpm: (with_sourcerpm && !p.sourcerpm.is_empty()).then(|| p.sourcerpm.to_string()),
     }
 }
 
 /// The absolute URL of a package: its `xml:base` (or the repo's base URL) joined with
 /// its `location href`.
-fn package_url(repo: &FetchedRepo, p: &Package) -> String {
-    let base = match &p.location_base {
-        Some(b) => url::Url::parse(&with_slash(b)).unwrap_or_else(|_| repo.base_url.clone()),
-        None => repo.base_url.clone(),
+fn package_url(repo: &FetchedRepo, p: &IndexEntry<'_>) -> String {
+    let base = if p.location_base.is_empty() {
+        repo.base_url.clone()
+    } else {
+        url::Url::parse(&with_slash(p.location_base)).unwrap_or_else(|_| repo.base_url.clone())
     };
-    match base.join(&p.location_href) {
+    match base.join(p.location_href) {
         Ok(u) => crate::repo::redact_url(&u),
         Err(_) => format!("{}{}", base, p.location_href),
     }
 }
 
 fn with_slash(s: &str) -> String {
-    if s.ends_with('/') {
-        s.to_string()
-    } else {
-        format!("{s}/")
-    }
+    if s.ends_with('/') { s.to_string() } else { format!("{s}/") }
 }
 
 /// For every locked binary package, the first (in repo load order) `src` package whose
 /// name-version-release equals its `sourcerpm`; misses are warned about.
 fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackage> {
-    let mut index: HashMap<(&str, &str, &str), (usize, usize)> = HashMap::new();
-    for (ri, repo) in repos.iter().enumerate() {
-        for (pi, p) in repo.data.packages.iter().enumerate() {
-            if p.arch == "src" || p.arch == "nosrc" {
-                index
-                    .entry((
-                        p.name.as_str(),
-                        p.evr.version.as_str(),
-                        p.evr.release.as_str(),
-                    ))
-                    .or_insert((ri, pi));
-            }
-        }
-    }
     let mut out = Vec::new();
     for r in refs {
-        let p = &repos[r.repo].data.packages[r.package];
+        let p = repos[r.repo].data.index.get(r.package);
         if p.sourcerpm.is_empty() {
             continue;
         }
-        let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(&p.sourcerpm);
-        let found = split_nvr(nvr).and_then(|(n, v, rel)| index.get(&(n, v, rel)));
+        let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(p.sourcerpm);
+        let found = split_nvr(nvr).and_then(|(n, v, rel)| {
+            let key = (n.to_string(), v.to_string(), rel.to_string());
+            repos
+                .iter()
+                .enumerate()
+                .find_map(|(ri, repo)| repo.data.sources.get(&key).map(|&pi| (ri, pi)))
+        });
         match found {
-            Some(&(ri, pi)) => out.push(locked(&repos[ri], &repos[ri].data.packages[pi], false)),
-            None => tracing::warn!(
-                "No sources found for {} (source RPM {})",
-                p.name,
-                p.sourcerpm
-            ),
+            Some((ri, pi)) => out.push(locked(&repos[ri], &repos[ri].data.index.get(pi), false)),
+            None => tracing::warn!("No sources found for {} (source RPM {})", p.name, p.sourcerpm),
         }
     }
     out
@@ -374,10 +477,7 @@ mod tests {
 
     #[test]
     fn nvr_splits_at_the_last_two_dashes() {
-        assert_eq!(
-            split_nvr("python-foo-1.0-3.el9"),
-            Some(("python-foo", "1.0", "3.el9"))
-        );
+        assert_eq!(split_nvr("python-foo-1.0-3.el9"), Some(("python-foo", "1.0", "3.el9")));
         assert_eq!(split_nvr("foo"), None);
     }
 }

@@ -390,6 +390,7 @@ impl Fetcher {
     /// error.
     pub fn load_primary(&self, repo: &FetchedRepo) -> Result<Vec<Package>, RepoError> {
         let file = self.require(repo, "primary")?;
+        tracing::debug!("repo '{}': primary downloaded", repo.repoid);
         self.parse_file(&file, parse_primary)
     }
 

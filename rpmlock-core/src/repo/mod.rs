@@ -15,6 +15,7 @@ mod decompress;
 mod error;
 mod fetch;
 mod filelists;
+mod index;
 mod primary;
 mod repomd;
 mod xml;
@@ -23,6 +24,7 @@ pub use decompress::{Compression, open_decompressed};
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};
+pub use index::{IndexEntry, IndexError, PackageIndex};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
 

@@ -147,9 +147,13 @@ fn parse<R: BufRead, S>(
                 let name = name.as_ref();
                 if let Some((_, p)) = pkg.as_mut() {
                     let res = match name {
+                        // Source packages' entries are build dependencies, which no
+                        // resolution uses: skipped, which also saves most of their cost.
                         b"entry" => match deps {
-                            Some(kind) => dependency(e).map(|d| kind.list(p).push(d)),
-                            None => Ok(()),
+                            Some(kind) if p.arch != "src" && p.arch != "nosrc" => {
+                                dependency(e).map(|d| kind.list(p).push(d))
+                            }
+                            _ => Ok(()),
                         },
                         b"name" if !empty => {
                             target = Text::Name;

@@ -2,7 +2,8 @@
 //! LIBSOLV.md): one pool per target arch, dnf's pool and solver flags, dnf's spec
 //! matching, and problems rendered in dnf's words.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
@@ -10,7 +11,7 @@ mod libsolv;
 mod problems;
 pub(crate) mod spec;
 
-use libsolv::{DepId, Job, Pool, Rel, SolvableDeps, SolvableId, Solver, SolverFlags};
+use libsolv::{DepId, DepKind, Job, Pool, Rel, SolvableDeps, SolvableId, Solver, SolverFlags};
 use spec::{INSTALL_FORMS, ProvideSpec};
 
 /// Provides that make a package install-only (several versions side by side), as in
@@ -24,15 +25,27 @@ const INSTALL_ONLY_PROVIDES: &[&str] = &[
     "multiversion(kernel)",
 ];
 
+/// Where a repository's packages come from.
+#[derive(Debug, Clone, Copy)]
+pub enum RepoSource<'a> {
+    /// Parsed primary records, with full file lists (index-aligned) once loaded.
+    Packages {
+        /// The packages, in primary order.
+        packages: &'a [Package],
+        /// Full file lists, index-aligned with `packages`.
+        filelists: Option<&'a [Vec<String>]>,
+    },
+    /// A `.solv` file written by [`write_solv`] (the warm cache).
+    Solv(&'a Path),
+}
+
 /// One repository as the solver sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct SolveRepo<'a> {
     /// Repoid (used in problem messages).
     pub repoid: &'a str,
-    /// The repo's packages from primary.
-    pub packages: &'a [Package],
-    /// Full file lists, index-aligned with `packages`, once loaded.
-    pub filelists: Option<&'a [Vec<String>]>,
+    /// Its packages.
+    pub source: RepoSource<'a>,
     /// dnf `priority` (default 99; lower wins).
     pub priority: i32,
     /// dnf `cost` (default 1000; lower wins).
@@ -52,8 +65,8 @@ pub struct SolveRequest<'a> {
     pub install_weak_deps: bool,
 }
 
-/// A package of the request's repos: indices into [`SolveRequest::repos`] and that
-/// repo's `packages`.
+/// A package of the request's repos: the index into [`SolveRequest::repos`] and the
+/// package's position in that repo (primary order, kept by `.solv` files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PackageRef {
     /// Index of the repo.
@@ -117,7 +130,9 @@ impl From<libsolv::LibsolvError> for SolveError {
 /// Resolves `request` like `dnf install` on an empty root and returns the packages
 /// to install, sorted by (repo, package).
 pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> {
+    let started = std::time::Instant::now();
     let mut loaded = LoadedPool::new(request)?;
+    tracing::debug!("{}: pool loaded in {:?}", request.arch, started.elapsed());
     let mut unmatched = Vec::new();
     let mut sets = Vec::new();
     for spec in &request.specs {
@@ -130,6 +145,7 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     if !unmatched.is_empty() {
         return Err(SolveError::NoMatch { specs: unmatched });
     }
+    tracing::debug!("{}: specs selected after {:?}", request.arch, started.elapsed());
     let mut jobs: Vec<Job> = INSTALL_ONLY_PROVIDES
         .iter()
         .map(|p| Job::MultiversionProvides(loaded.pool.intern(p)))
@@ -144,7 +160,9 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
             install_weak_deps: request.install_weak_deps,
         },
     )?;
-    if solver.solve(&jobs) > 0 {
+    let problem_count = solver.solve(&jobs);
+    tracing::debug!("{}: solved in {:?} (total)", request.arch, started.elapsed());
+    if problem_count > 0 {
         let problems = solver
             .problems()
             .iter()
@@ -162,16 +180,106 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     Ok(out)
 }
 
-/// A pool loaded with the request's repos, plus the mapping back to our records.
+/// Writes `packages` (with their file lists, if given) as a `.solv` file that
+/// [`RepoSource::Solv`] reads back with the same package order.
+pub fn write_solv(
+    repoid: &str,
+    packages: &[Package],
+    filelists: Option<&[Vec<String>]>,
+    path: &Path,
+) -> Result<(), SolveError> {
+    let mut pool = Pool::new("noarch")?;
+    let rid = pool.add_repo(repoid, 0, 0)?;
+    let t = std::time::Instant::now();
+    add_packages(&mut pool, rid, repoid, packages, filelists)?;
+    tracing::debug!("{repoid}: pool built in {:?}", t.elapsed());
+    pool.write_repo(rid, path)?;
+    tracing::debug!("{repoid}: solv written in {:?}", t.elapsed());
+    Ok(())
+}
+
+/// Adds every package to `rid`, in order.
+fn add_packages(
+    pool: &mut Pool,
+    rid: libsolv::RepoId,
+    repoid: &str,
+    packages: &[Package],
+    filelists: Option<&[Vec<String>]>,
+) -> Result<(), SolveError> {
+    let invalid = |message: String| SolveError::InvalidData {
+        repoid: repoid.to_string(),
+        message,
+    };
+    for (pi, p) in packages.iter().enumerate() {
+        let is_source = p.arch == "src" || p.arch == "nosrc";
+        for s in [&p.name, &p.arch, &p.evr.version, &p.evr.release] {
+            if s.contains('\0') {
+                return Err(invalid(format!("package field with a NUL byte: {s:?}")));
+            }
+        }
+        let name = pool.intern(&p.name);
+        let evr = pool.intern(&p.evr.to_string());
+        let arch = pool.intern(&p.arch);
+        let mut deps = SolvableDeps::default();
+        if !is_source {
+            let conv = |pool: &mut Pool, list: &mut dyn Iterator<Item = &Dependency>| -> Result<Vec<DepId>, SolveError> {
+                let mut out = Vec::new();
+                for d in list {
+                    if let Some(id) = dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))? {
+                        out.push(id);
+                    }
+                }
+                Ok(out)
+            };
+            deps.provides = conv(pool, &mut p.provides.iter())?;
+            deps.requires = conv(pool, &mut p.requires.iter().filter(|d| !d.pre))?;
+            deps.prereqs = conv(pool, &mut p.requires.iter().filter(|d| d.pre))?;
+            deps.conflicts = conv(pool, &mut p.conflicts.iter())?;
+            deps.obsoletes = conv(pool, &mut p.obsoletes.iter())?;
+            deps.recommends = conv(pool, &mut p.recommends.iter())?;
+            deps.suggests = conv(pool, &mut p.suggests.iter())?;
+            deps.supplements = conv(pool, &mut p.supplements.iter())?;
+            deps.enhances = conv(pool, &mut p.enhances.iter())?;
+            // Like libsolv's rpmmd reader: a binary package provides itself. Files
+            // are provides too (that is how file dependencies find them).
+            let selfprov = pool.rel(name, Rel::Eq, evr);
+            if !deps.provides.contains(&selfprov) {
+                deps.provides.push(selfprov);
+            }
+            let files = p
+                .files
+                .iter()
+                .chain(filelists.and_then(|f| f.get(pi)).into_iter().flatten());
+            for f in files {
+                if f.contains('\0') {
+                    return Err(invalid(format!("file name with a NUL byte: {f:?}")));
+                }
+                let id = pool.intern(f);
+                if !deps.provides.contains(&id) {
+                    deps.provides.push(id);
+                }
+            }
+        }
+        pool.add_solvable(rid, name, evr, arch, &deps);
+    }
+    Ok(())
+}
+
+/// A candidate package: its solvable and where it maps back to.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    id: SolvableId,
+    at: PackageRef,
+}
+
+/// A pool loaded with the request's repos, plus the mapping back to packages.
 struct LoadedPool<'a> {
     pool: Pool,
     request: &'a SolveRequest<'a>,
-    /// Solvable id → package record.
+    /// Solvable id → package.
     refs: Vec<Option<PackageRef>>,
-    /// Every installable-candidate (non-source) solvable, in id order.
-    candidates: Vec<(SolvableId, PackageRef)>,
-    /// Obsoletes index: obsoleted name → (obsoleting solvable, its dependency).
-    obsoletes_by_name: Option<HashMap<&'a str, Vec<(SolvableId, &'a Dependency)>>>,
+    /// Every binary (non-source) solvable, in id order.
+    candidates: Vec<Candidate>,
 }
 
 impl<'a> LoadedPool<'a> {
@@ -180,128 +288,84 @@ impl<'a> LoadedPool<'a> {
         let mut refs = Vec::new();
         let mut candidates = Vec::new();
         for (ri, repo) in request.repos.iter().enumerate() {
-            let rid = pool.add_repo(repo.repoid, -repo.priority, -repo.cost)?;
-            let invalid = |message: String| SolveError::InvalidData {
-                repoid: repo.repoid.to_string(),
-                message,
+            let (prio, subprio) = (-repo.priority, -repo.cost);
+            let rid = match repo.source {
+                RepoSource::Packages { packages, filelists } => {
+                    let rid = pool.add_repo(repo.repoid, prio, subprio)?;
+                    add_packages(&mut pool, rid, repo.repoid, packages, filelists)?;
+                    rid
+                }
+                RepoSource::Solv(path) => pool.add_repo_solv(repo.repoid, prio, subprio, path)?,
             };
-            for (pi, p) in repo.packages.iter().enumerate() {
-                let is_source = p.arch == "src" || p.arch == "nosrc";
-                for s in [&p.name, &p.arch, &p.evr.version, &p.evr.release] {
-                    if s.contains('\0') {
-                        return Err(invalid(format!("package field with a NUL byte: {s:?}")));
-                    }
-                }
-                let name = pool.intern(&p.name);
-                let evr = pool.intern(&p.evr.to_string());
-                let arch = pool.intern(&p.arch);
-                let mut deps = SolvableDeps::default();
-                if !is_source {
-                    let conv =
-                        |pool: &mut Pool, list: &[Dependency]| -> Result<Vec<DepId>, SolveError> {
-                            let mut out = Vec::with_capacity(list.len());
-                            for d in list {
-                                if let Some(id) = dep_id(pool, d)
-                                    .map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
-                                {
-                                    out.push(id);
-                                }
-                            }
-                            Ok(out)
-                        };
-                    deps.provides = conv(&mut pool, &p.provides)?;
-                    let (pre, req): (Vec<Dependency>, Vec<Dependency>) =
-                        p.requires.iter().cloned().partition(|d| d.pre);
-                    deps.requires = conv(&mut pool, &req)?;
-                    deps.prereqs = conv(&mut pool, &pre)?;
-                    deps.conflicts = conv(&mut pool, &p.conflicts)?;
-                    deps.obsoletes = conv(&mut pool, &p.obsoletes)?;
-                    deps.recommends = conv(&mut pool, &p.recommends)?;
-                    deps.suggests = conv(&mut pool, &p.suggests)?;
-                    deps.supplements = conv(&mut pool, &p.supplements)?;
-                    deps.enhances = conv(&mut pool, &p.enhances)?;
-                    // Like libsolv's rpmmd reader: a binary package provides itself.
-                    let selfprov = pool.rel(name, Rel::Eq, evr);
-                    if !deps.provides.contains(&selfprov) {
-                        deps.provides.push(selfprov);
-                    }
-                    let files = p
-                        .files
-                        .iter()
-                        .chain(repo.filelists.and_then(|f| f.get(pi)).into_iter().flatten());
-                    for f in files {
-                        if f.contains('\0') {
-                            return Err(invalid(format!("file name with a NUL byte: {f:?}")));
-                        }
-                        let id = pool.intern(f);
-                        if !deps.provides.contains(&id) {
-                            deps.provides.push(id);
-                        }
-                    }
-                }
-                let sid = pool.add_solvable(rid, name, evr, arch, &deps);
-                let r = PackageRef {
-                    repo: ri,
-                    package: pi,
-                };
+            for (pi, sid) in pool.repo_solvables(rid).into_iter().enumerate() {
+                let at = PackageRef { repo: ri, package: pi };
                 if refs.len() <= sid.index() {
                     refs.resize(sid.index() + 1, None);
                 }
-                refs[sid.index()] = Some(r);
-                if !is_source {
-                    candidates.push((sid, r));
+                refs[sid.index()] = Some(at);
+                if !pool.is_source(sid) {
+                    candidates.push(Candidate { id: sid, at });
                 }
             }
         }
+        let t = std::time::Instant::now();
         pool.prepare();
+        tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
         Ok(LoadedPool {
             pool,
             request,
             refs,
             candidates,
-            obsoletes_by_name: None,
         })
     }
 
-    fn package(&self, r: PackageRef) -> &'a Package {
-        &self.request.repos[r.repo].packages[r.package]
+    /// Name, EVR and arch of a candidate.
+    fn nea(&self, c: &Candidate) -> (&str, &str, &str) {
+        self.pool.solvable_nea(c.id)
     }
 
     /// The job sets `dnf install SPEC` would create; empty when nothing matches.
     fn select(&mut self, spec: &str) -> Result<Vec<Vec<SolvableId>>, SolveError> {
         // 1. NEVRA forms, most specific first.
         for form in INSTALL_FORMS {
-            let Some(pattern) = spec::parse_form(spec, form) else {
-                continue;
+            let Some(pattern) = spec::parse_form(spec, form) else { continue };
+            // An exact name is compared as a pool id: no string work per package.
+            let exact_name = if spec::is_glob(pattern.name) {
+                None
+            } else {
+                match self.pool.lookup(pattern.name) {
+                    Some(id) => Some(id),
+                    None => continue,
+                }
             };
-            let matched: Vec<(SolvableId, PackageRef)> = self
+            let matched: Vec<Candidate> = self
                 .candidates
                 .iter()
                 .copied()
-                .filter(|&(_, r)| {
-                    let p = self.package(r);
-                    pattern.matches(&p.name, &p.evr, &p.arch)
+                .filter(|c| {
+                    if exact_name.is_some_and(|id| self.pool.solvable_name(c.id) != id) {
+                        return false;
+                    }
+                    let (n, e, a) = self.nea(c);
+                    pattern.name_matches(n) && pattern.matches(n, &Evr::parse(e), a)
                 })
                 .collect();
             if matched.is_empty() {
                 continue;
             }
-            let mut ids: Vec<SolvableId> = matched.iter().map(|&(s, _)| s).collect();
+            if spec::is_glob(pattern.name) {
+                // One job per matched name.
+                let mut by_name: BTreeMap<String, Vec<SolvableId>> = BTreeMap::new();
+                for c in &matched {
+                    by_name.entry(self.nea(c).0.to_string()).or_default().push(c.id);
+                }
+                return Ok(by_name.into_values().collect());
+            }
+            let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
             if pattern.has_just_name() {
                 ids.extend(self.obsoleters_of_best(&matched));
                 ids.sort();
                 ids.dedup();
-            }
-            if spec::is_glob(pattern.name) {
-                // One job per matched name.
-                let mut by_name: BTreeMap<&str, Vec<SolvableId>> = BTreeMap::new();
-                for &(s, r) in &matched {
-                    by_name
-                        .entry(self.package(r).name.as_str())
-                        .or_default()
-                        .push(s);
-                }
-                return Ok(by_name.into_values().collect());
             }
             return Ok(vec![ids]);
         }
@@ -310,19 +374,12 @@ impl<'a> LoadedPool<'a> {
             let ids: Vec<SolvableId> = self
                 .candidates
                 .iter()
-                .filter(|&&(_, r)| {
-                    let p = self.package(r);
-                    spec::fnmatch(spec, &p.nevra())
-                        || (p.evr.epoch == 0
-                            && spec::fnmatch(
-                                spec,
-                                &format!(
-                                    "{}-0:{}-{}.{}",
-                                    p.name, p.evr.version, p.evr.release, p.arch
-                                ),
-                            ))
+                .filter(|c| {
+                    let (n, e, a) = self.nea(c);
+                    spec::fnmatch(spec, &format!("{n}-{e}.{a}"))
+                        || (!e.contains(':') && spec::fnmatch(spec, &format!("{n}-0:{e}.{a}")))
                 })
-                .map(|&(s, _)| s)
+                .map(|c| c.id)
                 .collect();
             if !ids.is_empty() {
                 return Ok(vec![ids]);
@@ -333,31 +390,27 @@ impl<'a> LoadedPool<'a> {
         if !ids.is_empty() {
             return Ok(vec![ids]);
         }
-        // 4. File paths (globs; exact paths were found as provides above).
+        // 4. File paths as globs (exact paths were found as provides above).
         if (spec.starts_with('/') || spec.starts_with("*/")) && spec::is_glob(spec) {
-            let ids: Vec<SolvableId> = self
-                .candidates
-                .iter()
-                .filter(|&&(_, r)| {
-                    let repo = &self.request.repos[r.repo];
-                    let p = self.package(r);
-                    p.files
-                        .iter()
-                        .chain(
-                            repo.filelists
-                                .and_then(|f| f.get(r.package))
-                                .into_iter()
-                                .flatten(),
-                        )
-                        .any(|f| spec::fnmatch(spec, f))
-                })
-                .map(|&(s, _)| s)
-                .collect();
+            let ids = self.candidates_providing(|name, _| name.starts_with('/') && spec::fnmatch(spec, name));
             if !ids.is_empty() {
                 return Ok(vec![ids]);
             }
         }
         Ok(Vec::new())
+    }
+
+    /// Candidates with a (non-rich) provide for which `keep(name, constraint)` holds.
+    fn candidates_providing(&self, keep: impl Fn(&str, Option<(u32, &str)>) -> bool) -> Vec<SolvableId> {
+        self.candidates
+            .iter()
+            .filter(|c| {
+                self.pool
+                    .solvable_deps(c.id, DepKind::Provides)
+                    .any(|d| self.pool.dep_parts(d).is_some_and(|(n, rel)| keep(n, rel)))
+            })
+            .map(|c| c.id)
+            .collect()
     }
 
     fn select_provides(&mut self, spec: &str) -> Result<Vec<SolvableId>, SolveError> {
@@ -370,20 +423,10 @@ impl<'a> LoadedPool<'a> {
                 None => return Ok(Vec::new()),
             },
             ProvideSpec::Plain { name, constraint } if spec::is_glob(name) => {
-                // Glob over provide names: every candidate with a matching provide.
-                let ids = self
-                    .candidates
-                    .iter()
-                    .filter(|&&(_, r)| {
-                        self.package(r).provides.iter().any(|d| {
-                            !d.is_rich()
-                                && spec::fnmatch(name, &d.name)
-                                && constraint.is_none_or(|(f, evr)| provide_satisfies(d, f, evr))
-                        })
-                    })
-                    .map(|&(s, _)| s)
-                    .collect();
-                return Ok(ids);
+                // Glob over provide names.
+                return Ok(self.candidates_providing(|n, rel| {
+                    spec::fnmatch(name, n) && constraint.is_none_or(|(f, evr)| provide_satisfies(rel, f, evr))
+                }));
             }
             ProvideSpec::Plain { name, constraint } => {
                 let Some(n) = self.pool.lookup(name) else {
@@ -398,55 +441,46 @@ impl<'a> LoadedPool<'a> {
                 }
             }
         };
-        let is_candidate = |s: &SolvableId| {
-            self.refs
-                .get(s.index())
-                .copied()
-                .flatten()
-                .is_some_and(|r| !matches!(self.package(r).arch.as_str(), "src" | "nosrc"))
-        };
-        Ok(self
-            .pool
+        let pool = &self.pool;
+        Ok(pool
             .whatprovides(dep)
             .into_iter()
-            .filter(is_candidate)
+            .filter(|s| self.refs.get(s.index()).copied().flatten().is_some() && !pool.is_source(*s))
             .collect())
     }
 
     /// For a plain-name spec: the packages obsoleting the newest candidate per
     /// (name, arch) of the highest-priority repo among `matched`.
-    fn obsoleters_of_best(&mut self, matched: &[(SolvableId, PackageRef)]) -> Vec<SolvableId> {
-        let mut best: BTreeMap<(&str, &str), (i32, &Evr, &Package)> = BTreeMap::new();
-        for &(_, r) in matched {
-            let p = self.package(r);
-            let prio = self.request.repos[r.repo].priority;
-            let e = best
-                .entry((p.name.as_str(), p.arch.as_str()))
-                .or_insert((prio, &p.evr, p));
-            if prio < e.0 || (prio == e.0 && p.evr > *e.1) {
-                *e = (prio, &p.evr, p);
-            }
-        }
-        if self.obsoletes_by_name.is_none() {
-            let mut index: HashMap<&'a str, Vec<(SolvableId, &'a Dependency)>> = HashMap::new();
-            for &(s, r) in &self.candidates {
-                let p: &'a Package = &self.request.repos[r.repo].packages[r.package];
-                for d in &p.obsoletes {
-                    index.entry(d.name.as_str()).or_default().push((s, d));
+    fn obsoleters_of_best(&mut self, matched: &[Candidate]) -> Vec<SolvableId> {
+        let mut best: BTreeMap<(String, String), (i32, Evr)> = BTreeMap::new();
+        for c in matched {
+            let (n, e, a) = self.nea(c);
+            let prio = self.request.repos[c.at.repo].priority;
+            let evr = Evr::parse(e);
+            let key = (n.to_string(), a.to_string());
+            match best.get(&key) {
+                Some((p, old)) if *p < prio || (*p == prio && *old >= evr) => {}
+                _ => {
+                    best.insert(key, (prio, evr));
                 }
             }
-            self.obsoletes_by_name = Some(index);
         }
-        let index = self.obsoletes_by_name.as_ref().expect("built above");
         let mut out = Vec::new();
-        for (_, _, p) in best.values() {
-            for &(s, d) in index.get(p.name.as_str()).into_iter().flatten() {
-                let ok = match &d.constraint {
-                    None => true,
-                    Some((flags, evr)) => flags.matches(p.evr.cmp_loose(&Evr::parse(evr))),
-                };
-                if ok {
-                    out.push(s);
+        for ((name, _), (_, evr)) in &best {
+            let Some(name_id) = self.pool.lookup(name) else { continue };
+            for c in &self.candidates {
+                for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
+                    if self.pool.dep_name(d) != Some(name_id) {
+                        continue;
+                    }
+                    let ok = match self.pool.dep_parts(d) {
+                        Some((_, None)) => true,
+                        Some((_, Some((flags, e)))) => rel_flags_match(flags, evr.cmp_loose(&Evr::parse(e))),
+                        None => false,
+                    };
+                    if ok {
+                        out.push(c.id);
+                    }
                 }
             }
         }
@@ -454,12 +488,23 @@ impl<'a> LoadedPool<'a> {
     }
 }
 
-/// Whether a provide `d` satisfies `OP evr` (rpm's range overlap, simplified to the
-/// provide's own version when it has one).
-fn provide_satisfies(d: &Dependency, flags: DepFlags, evr: &str) -> bool {
-    match &d.constraint {
+/// Whether libsolv relation flags (GT=1, EQ=2, LT=4) accept an ordering of
+/// `candidate` against the relation's EVR.
+fn rel_flags_match(flags: u32, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match ord {
+        Greater => flags & 1 != 0,
+        Equal => flags & 2 != 0,
+        Less => flags & 4 != 0,
+    }
+}
+
+/// Whether a provide with relation `rel` satisfies `OP evr` (rpm's range overlap,
+/// simplified to the provide's own version when it is an `=` provide).
+fn provide_satisfies(rel: Option<(u32, &str)>, flags: DepFlags, evr: &str) -> bool {
+    match rel {
         None => true,
-        Some((DepFlags::Eq, have)) => flags.matches(Evr::parse(have).cmp_loose(&Evr::parse(evr))),
+        Some((2, have)) => flags.matches(Evr::parse(have).cmp_loose(&Evr::parse(evr))),
         Some(_) => true,
     }
 }

@@ -36,6 +36,11 @@ impl NevraPattern<'_> {
             && self.arch.is_none()
     }
 
+    /// Whether the name matches (the cheap first test).
+    pub fn name_matches(&self, name: &str) -> bool {
+        field_matches(self.name, name)
+    }
+
     /// Whether a package with these fields matches.
     pub fn matches(&self, name: &str, evr: &Evr, arch: &str) -> bool {
         field_matches(self.name, name)

@@ -53,10 +53,19 @@ fn parse_dep(s: &str) -> Dependency {
 fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
     SolveRepo {
         repoid: id,
-        packages,
-        filelists: None,
+        source: RepoSource::Packages {
+            packages,
+            filelists: None,
+        },
         priority: 99,
         cost: 1000,
+    }
+}
+
+fn packages_of<'a>(r: &SolveRepo<'a>) -> &'a [Package] {
+    match r.source {
+        RepoSource::Packages { packages, .. } => packages,
+        RepoSource::Solv(_) => panic!("tests map results through packages"),
     }
 }
 
@@ -75,7 +84,7 @@ fn run(
     let refs = solve(&request)?;
     let mut out: Vec<String> = refs
         .iter()
-        .map(|r| repos[r.repo].packages[r.package].nevra())
+        .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
         .collect();
     out.sort();
     Ok(out)
@@ -279,9 +288,50 @@ fn filelists_satisfy_deep_file_deps() {
     assert!(err.may_need_filelists());
     let files = vec![vec!["/opt/lib/liblib.so.1".to_string()], vec![]];
     let mut r = repo("base", &p);
-    r.filelists = Some(&files);
+    r.source = RepoSource::Packages {
+        packages: &p,
+        filelists: Some(&files),
+    };
     assert_eq!(
         run("x86_64", vec![r], &["user"], true).unwrap(),
         ["lib-1-1.x86_64", "user-1-1.x86_64"]
     );
+}
+
+#[test]
+fn solv_files_round_trip_with_the_same_order_and_answers() {
+    let p = [
+        pkg("a-1-1.x86_64", &["requires: (b or c)", "pre: /usr/bin/b", "recommends: c"]),
+        pkg("b-1-1.noarch", &["file: /usr/bin/b"]),
+        pkg("c-2-1.noarch", &["obsoletes: oldc < 2"]),
+        pkg("a-1-1.src", &[]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.solv");
+    write_solv("base", &p, None, &path).unwrap();
+    let from_records = run("x86_64", vec![repo("base", &p)], &["a"], true).unwrap();
+    let request = SolveRequest {
+        arch: "x86_64",
+        repos: vec![SolveRepo {
+            repoid: "base",
+            source: RepoSource::Solv(&path),
+            priority: 99,
+            cost: 1000,
+        }],
+        specs: vec!["a".into()],
+        install_weak_deps: true,
+    };
+    let mut from_solv: Vec<String> = solve(&request).unwrap().iter().map(|r| p[r.package].nevra()).collect();
+    from_solv.sort();
+    assert_eq!(from_solv, from_records);
+    assert_eq!(from_solv, ["a-1-1.x86_64", "b-1-1.noarch", "c-2-1.noarch"]);
+    let nope = dir.path().join("nope.solv");
+    let missing = SolveRequest {
+        repos: vec![SolveRepo {
+            source: RepoSource::Solv(&nope),
+            ..request.repos[0]
+        }],
+        ..request.clone()
+    };
+    assert!(matches!(solve(&missing), Err(SolveError::Libsolv { .. })));
 }

@@ -12,9 +12,21 @@ use std::ptr::NonNull;
 
 use libsolv_sys::ffi;
 
-// Exported by libsolv but not bound by libsolv-sys (see LIBSOLV.md).
+// Exported by libsolv but not bound by libsolv-sys (see LIBSOLV.md), and the two
+// stdio calls libsolv's solv reader and writer need.
 unsafe extern "C" {
     fn pool_parserpmrichdep(pool: *mut ffi::Pool, dep: *const c_char) -> ffi::Id;
+    fn fopen(path: *const c_char, mode: *const c_char) -> *mut ffi::FILE;
+    fn fclose(file: *mut ffi::FILE) -> c_int;
+}
+
+/// Which dependency array of a solvable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepKind {
+    /// Provides (file provides included).
+    Provides,
+    /// Obsoletes.
+    Obsoletes,
 }
 
 /// An error reported by libsolv itself.
@@ -423,6 +435,179 @@ impl Pool {
         unsafe { cstr_owned(ffi::pool_dep2str(self.ptr(), d)) }
     }
 
+    /// Adds a repository read from a `.solv` file written by [`Pool::write_repo`].
+    pub fn add_repo_solv(
+        &mut self,
+        name: &str,
+        priority: i32,
+        subpriority: i32,
+        path: &std::path::Path,
+    ) -> Result<RepoId, LibsolvError> {
+        let repo = self.add_repo(name, priority, subpriority)?;
+        let r = self.repos[repo.0].as_ptr();
+        let c = path_cstring(path)?;
+        // SAFETY: fopen gets NUL-terminated strings; the FILE is closed exactly once;
+        // repo_add_solv reads it into a live repo of this pool.
+        unsafe {
+            let f = fopen(c.as_ptr(), c"r".as_ptr());
+            if f.is_null() {
+                return Err(LibsolvError(format!(
+                    "cannot open {}: {}",
+                    path.display(),
+                    std::io::Error::last_os_error()
+                )));
+            }
+            let status = ffi::repo_add_solv(r, f, 0);
+            fclose(f);
+            if status != 0 {
+                return Err(LibsolvError(format!(
+                    "cannot read {}: {}",
+                    path.display(),
+                    cstr_owned(ffi::pool_errstr(self.ptr()))
+                )));
+            }
+        }
+        Ok(repo)
+    }
+
+    /// Writes one repository (its solvables and dependencies) as a `.solv` file.
+    pub fn write_repo(&mut self, repo: RepoId, path: &std::path::Path) -> Result<(), LibsolvError> {
+        let r = self.repos[repo.0].as_ptr();
+        let c = path_cstring(path)?;
+        // SAFETY: as in add_repo_solv; the repo is internalized before writing.
+        unsafe {
+            ffi::repo_internalize(r);
+            let f = fopen(c.as_ptr(), c"w".as_ptr());
+            if f.is_null() {
+                return Err(LibsolvError(format!(
+                    "cannot create {}: {}",
+                    path.display(),
+                    std::io::Error::last_os_error()
+                )));
+            }
+            let status = ffi::repo_write(r, f);
+            let closed = fclose(f);
+            if status != 0 || closed != 0 {
+                return Err(LibsolvError(format!("cannot write {}", path.display())));
+            }
+        }
+        Ok(())
+    }
+
+    /// The solvables of `repo`, in the order they were added (or read).
+    pub fn repo_solvables(&self, repo: RepoId) -> Vec<SolvableId> {
+        let r = self.repos[repo.0].as_ptr();
+        // SAFETY: start..end bounds the repo's solvables in pool->solvables.
+        unsafe {
+            let (start, end) = ((*r).start, (*r).end);
+            (start..end)
+                .filter(|&id| (*(*self.ptr()).solvables.add(id as usize)).repo == r)
+                .map(SolvableId)
+                .collect()
+        }
+    }
+
+    fn solvable(&self, s: SolvableId) -> *mut ffi::Solvable {
+        // SAFETY: s is a solvable id of this pool, below nsolvables.
+        unsafe { (*self.ptr()).solvables.add(s.0 as usize) }
+    }
+
+    /// A string of the pool; borrowed until the pool next interns something.
+    pub fn str(&self, id: ffi::Id) -> &str {
+        // SAFETY: pool_id2str returns a NUL-terminated string inside the pool's string
+        // space, which only moves when a string is added (needs &mut self).
+        unsafe {
+            let p = ffi::pool_id2str(self.ptr(), id);
+            if p.is_null() {
+                return "";
+            }
+            CStr::from_ptr(p).to_str().unwrap_or("")
+        }
+    }
+
+    /// Name, EVR and arch of a solvable.
+    pub fn solvable_nea(&self, s: SolvableId) -> (&str, &str, &str) {
+        // SAFETY: a live solvable of this pool.
+        let (n, e, a) = unsafe {
+            let sp = self.solvable(s);
+            ((*sp).name, (*sp).evr, (*sp).arch)
+        };
+        (self.str(n), self.str(e), self.str(a))
+    }
+
+    /// The name id of a solvable.
+    pub fn solvable_name(&self, s: SolvableId) -> DepId {
+        // SAFETY: a live solvable of this pool.
+        DepId(unsafe { (*self.solvable(s)).name })
+    }
+
+    /// Whether a solvable is a source package (`src` / `nosrc`).
+    pub fn is_source(&self, s: SolvableId) -> bool {
+        // SAFETY: a live solvable of this pool.
+        let arch = unsafe { (*self.solvable(s)).arch };
+        arch == ffi::solv_knownid_ARCH_SRC as ffi::Id || arch == ffi::solv_knownid_ARCH_NOSRC as ffi::Id
+    }
+
+    /// One dependency array of a solvable (markers skipped).
+    pub fn solvable_deps(&self, s: SolvableId, kind: DepKind) -> impl Iterator<Item = DepId> + '_ {
+        // SAFETY: the offset indexes the repo's idarraydata, a 0-terminated id list
+        // that lives as long as the pool and does not move while it is borrowed.
+        let ids: &[ffi::Id] = unsafe {
+            let sp = self.solvable(s);
+            let off = match kind {
+                DepKind::Provides => (*sp).provides,
+                DepKind::Obsoletes => (*sp).obsoletes,
+            };
+            let repo = (*sp).repo;
+            if off == 0 || repo.is_null() {
+                &[]
+            } else {
+                let start = (*repo).idarraydata.add(off as usize);
+                let mut len = 0;
+                while *start.add(len) != 0 {
+                    len += 1;
+                }
+                std::slice::from_raw_parts(start, len)
+            }
+        };
+        ids.iter()
+            .copied()
+            .filter(|&id| {
+                id != ffi::solv_knownid_SOLVABLE_PREREQMARKER as ffi::Id
+                    && id != ffi::solv_knownid_SOLVABLE_FILEMARKER as ffi::Id
+            })
+            .map(DepId)
+    }
+
+    /// The name id of a dependency (the dependency itself when unversioned); `None`
+    /// for rich dependencies.
+    pub fn dep_name(&self, d: DepId) -> Option<DepId> {
+        const RELBIT: u32 = 0x8000_0000;
+        if d.0 as u32 & RELBIT == 0 {
+            return Some(d);
+        }
+        // SAFETY: a reldep id indexes pool->rels.
+        let rd = unsafe { &*(*self.ptr()).rels.add((d.0 as u32 ^ RELBIT) as usize) };
+        let flags = rd.flags as u32;
+        (flags != 0 && flags <= 7 && rd.name as u32 & RELBIT == 0).then_some(DepId(rd.name))
+    }
+
+    /// A dependency split into its name and, for a simple versioned one, the relation
+    /// flags (libsolv's REL_GT/EQ/LT bits) and EVR. Rich dependencies give `None`.
+    pub fn dep_parts(&self, d: DepId) -> Option<(&str, Option<(u32, &str)>)> {
+        const RELBIT: u32 = 0x8000_0000;
+        if d.0 as u32 & RELBIT == 0 {
+            return Some((self.str(d.0), None));
+        }
+        // SAFETY: a reldep id indexes pool->rels.
+        let rd = unsafe { &*(*self.ptr()).rels.add((d.0 as u32 ^ RELBIT) as usize) };
+        let flags = rd.flags as u32;
+        if flags == 0 || flags > 7 || rd.name as u32 & RELBIT != 0 {
+            return None;
+        }
+        Some((self.str(rd.name), Some((flags, self.str(rd.evr)))))
+    }
+
     /// Whether `s` is considered (not excluded) by the pool.
     pub fn is_considered(&self, s: SolvableId) -> bool {
         let p = self.ptr();
@@ -616,6 +801,12 @@ impl Drop for Solver<'_> {
         // SAFETY: the solver is live and freed exactly once, before its pool.
         unsafe { ffi::solver_free(self.raw.as_ptr()) };
     }
+}
+
+fn path_cstring(path: &std::path::Path) -> Result<CString, LibsolvError> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| LibsolvError(format!("path contains a NUL byte: {}", path.display())))
 }
 
 fn cstring(s: &str) -> Result<CString, LibsolvError> {
