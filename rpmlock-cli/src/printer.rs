@@ -15,12 +15,16 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("RPMLOCK_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .init();
+        .with_target(false);
+    // Debug output carries the time since start, for seeing where a run spends it.
+    if verbose >= 2 || std::env::var_os("RPMLOCK_LOG").is_some() {
+        builder.with_timer(tracing_subscriber::fmt::time::uptime()).init();
+    } else {
+        builder.without_time().init();
+    }
 }
 
 /// Prints `error: ...` and the whole `Caused by:` chain; returns the exit code.

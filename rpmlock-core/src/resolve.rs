@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use std::path::{Path, PathBuf};
 
-use crate::repo::{FetchOptions, FetchedRepo, Fetcher, IndexEntry, PackageIndex, RepoError};
+
+use crate::repo::{FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError};
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
 
@@ -64,8 +65,6 @@ struct LoadedRepo {
     index: PackageIndex,
     /// Whether any package is not a source package.
     has_binaries: bool,
-    /// Source packages by (name, version, release): the first of each in the repo.
-    sources: HashMap<(String, String, String), usize>,
     solv: PathBuf,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
@@ -272,11 +271,10 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
                     index.len(),
                     started.elapsed()
                 );
-                let (has_binaries, sources) = scan_index(&index);
+                let has_binaries = index.iter().any(|p| !p.is_source());
                 return Ok(LoadedRepo {
                     fetched,
                     has_binaries,
-                    sources,
                     index,
                     solv,
                     solv_with_filelists: Mutex::new(None),
@@ -286,17 +284,36 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
             Err(e) => tracing::warn!("{e}; rebuilding it"),
         }
     }
-    let packages = fetcher.load_primary(&fetched)?;
-    tracing::debug!("repo '{}': primary parsed after {:?}", r.repoid, started.elapsed());
-    let index = PackageIndex::build(&packages);
-    tracing::debug!("repo '{}': index built after {:?}", r.repoid, started.elapsed());
-    write_cache_file(&solv, |tmp| {
-        solve::write_solv(&r.repoid, &packages, None, tmp).map_err(|source| Error::Solve {
+    // Cold: primary streams through the parser into two consumers at once, the
+    // package index and a libsolv pool that becomes the repo's .solv file; no package
+    // list is ever held in memory. (Decompression runs on a thread of its own.)
+    let solv_tmp = tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
+        context: format!("creating a temp file in {}", dir.display()),
+        source,
+    })?;
+    let mut writer = solve::SolvWriter::new(&r.repoid).map_err(|source| Error::Solve {
+        arch: "noarch".into(),
+        source,
+    })?;
+    let mut index = IndexBuilder::default();
+    let mut added = Ok(());
+    let count = fetcher.stream_primary(&fetched, |p| {
+        index.push(&p);
+        if added.is_ok() {
+            added = writer.add(&p, None);
+        }
+    })?;
+    added
+        .and_then(|()| writer.finish(solv_tmp.path()))
+        .map_err(|source| Error::Solve {
             arch: "noarch".into(),
             source,
-        })
+        })?;
+    solv_tmp.persist(&solv).map_err(|e| Error::Io {
+        context: format!("writing {}", solv.display()),
+        source: e.error,
     })?;
-    tracing::debug!("repo '{}': solv written after {:?}", r.repoid, started.elapsed());
+    let index = index.finish();
     write_cache_file(&index_path, |tmp| {
         fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
             context: format!("writing {}", index_path.display()),
@@ -306,34 +323,25 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
     tracing::info!(
         "repo '{}': {} packages, cache written ({:?})",
         r.repoid,
-        packages.len(),
+        count,
         started.elapsed()
     );
-    let (has_binaries, sources) = scan_index(&index);
+    let has_binaries = index.iter().any(|p| !p.is_source());
     Ok(LoadedRepo {
         fetched,
         has_binaries,
-        sources,
         index,
         solv,
         solv_with_filelists: Mutex::new(None),
     })
 }
 
-/// Whether an index has binary packages, and its source packages by N-V-R.
-fn scan_index(index: &PackageIndex) -> (bool, HashMap<(String, String, String), usize>) {
-    let mut has_binaries = false;
-    let mut sources = HashMap::new();
-    for (i, p) in index.iter().enumerate() {
-        if p.is_source() {
-            sources
-                .entry((p.name.to_string(), p.version.to_string(), p.release.to_string()))
-                .or_insert(i);
-        } else {
-            has_binaries = true;
-        }
-    }
-    (has_binaries, sources)
+fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
+    fs_err::create_dir_all(dir).map_err(|source| Error::Io {
+        context: format!("creating {}", dir.display()),
+        source,
+    })?;
+    Ok(dir)
 }
 
 /// Resolves one arch and builds its lock section.
@@ -443,6 +451,24 @@ fn with_slash(s: &str) -> String {
 /// For every locked binary package, the first (in repo load order) `src` package whose
 /// name-version-release equals its `sourcerpm`; misses are warned about.
 fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackage> {
+    // The wanted N-V-Rs, then one pass over every repo's index to find them.
+    let mut wanted: HashMap<(&str, &str, &str), Option<(usize, usize)>> = HashMap::new();
+    for r in refs {
+        let p = repos[r.repo].data.index.get(r.package);
+        let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(p.sourcerpm);
+        if let Some(key) = split_nvr(nvr) {
+            wanted.insert(key, None);
+        }
+    }
+    for (ri, repo) in repos.iter().enumerate() {
+        for (pi, p) in repo.data.index.iter().enumerate() {
+            if p.is_source()
+                && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
+            {
+                *slot = Some((ri, pi));
+            }
+        }
+    }
     let mut out = Vec::new();
     for r in refs {
         let p = repos[r.repo].data.index.get(r.package);
@@ -450,14 +476,7 @@ fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackag
             continue;
         }
         let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(p.sourcerpm);
-        let found = split_nvr(nvr).and_then(|(n, v, rel)| {
-            let key = (n.to_string(), v.to_string(), rel.to_string());
-            repos
-                .iter()
-                .enumerate()
-                .find_map(|(ri, repo)| repo.data.sources.get(&key).map(|&pi| (ri, pi)))
-        });
-        match found {
+        match split_nvr(nvr).and_then(|key| wanted.get(&key).copied().flatten()) {
             Some((ri, pi)) => out.push(locked(&repos[ri], &repos[ri].data.index.get(pi), false)),
             None => tracing::warn!("No sources found for {} (source RPM {})", p.name, p.sourcerpm),
         }

@@ -17,7 +17,7 @@ use url::Url;
 use super::cache::{Cache, Validators};
 use super::decompress::Compression;
 use super::error::{redact_str, redact_url};
-use super::{RepoError, RepoMd, parse_filelists_map, parse_primary, parse_repomd};
+use super::{RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd};
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
 
@@ -390,8 +390,14 @@ impl Fetcher {
     /// error.
     pub fn load_primary(&self, repo: &FetchedRepo) -> Result<Vec<Package>, RepoError> {
         let file = self.require(repo, "primary")?;
-        tracing::debug!("repo '{}': primary downloaded", repo.repoid);
         self.parse_file(&file, parse_primary)
+    }
+
+    /// Fetches primary.xml and hands each package to `visit` as soon as it is parsed
+    /// (nothing is collected); returns the number of packages.
+    pub fn stream_primary(&self, repo: &FetchedRepo, visit: impl FnMut(Package)) -> Result<u64, RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, |reader, origin| parse_primary_with(reader, origin, visit))
     }
 
     /// Fetches and parses the repository's filelists.xml: pkgid → every file of the

@@ -8,7 +8,13 @@ use std::path::Path;
 
 use crate::model::{Evr, Package};
 
-const MAGIC: &[u8; 8] = b"RLIDX\x00\x01\x00";
+const MAGIC: &[u8; 8] = b"RLIDX\x00\x02\x00";
+
+/// String fields per record, in order: name, arch, version, release, href, base,
+/// checksum, sourcerpm; each an (offset, length) pair into the string table.
+const STRINGS: usize = 8;
+/// u32 words per record: the string pairs, then epoch and size as two words each.
+const WORDS: usize = STRINGS * 2 + 4;
 
 /// The lock-relevant fields of one package, borrowed from a [`PackageIndex`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +54,12 @@ impl IndexEntry<'_> {
     }
 }
 
-/// The index of one repository.
+/// The index of one repository: fixed-size records pointing into one string table
+/// that is validated as UTF-8 once, so reading a record costs a few slices.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageIndex {
-    /// Record start offsets into `data`, one per package, plus the end.
-    offsets: Vec<u32>,
-    data: Vec<u8>,
+    records: Vec<[u32; WORDS]>,
+    strings: String,
 }
 
 /// Why an index file cannot be used (callers rebuild it).
@@ -67,51 +73,48 @@ pub struct IndexError {
 impl PackageIndex {
     /// Builds the index of `packages`, keeping their order.
     pub fn build(packages: &[Package]) -> PackageIndex {
-        let mut data = Vec::new();
-        let mut offsets = Vec::with_capacity(packages.len() + 1);
+        let mut b = IndexBuilder::default();
         for p in packages {
-            offsets.push(data.len() as u32);
-            let checksum = p.checksum.as_ref().map(|c| c.to_string()).unwrap_or_default();
-            for s in [p.name.as_str(), p.arch.as_str()] {
-                put_str(&mut data, s);
-            }
-            data.extend_from_slice(&p.evr.epoch.to_le_bytes());
-            for s in [
-                p.evr.version.as_str(),
-                p.evr.release.as_str(),
-                p.location_href.as_str(),
-                p.location_base.as_deref().unwrap_or(""),
-                checksum.as_str(),
-            ] {
-                put_str(&mut data, s);
-            }
-            data.extend_from_slice(&p.download_size.to_le_bytes());
-            put_str(&mut data, &p.sourcerpm);
+            b.push(p);
         }
-        offsets.push(data.len() as u32);
-        PackageIndex { offsets, data }
+        b.finish()
     }
 
     /// Number of packages.
     pub fn len(&self) -> usize {
-        self.offsets.len() - 1
+        self.records.len()
     }
 
     /// Whether the index holds no package.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.records.is_empty()
     }
 
     /// The entry of package `i` (primary order).
     ///
     /// # Panics
-    /// When `i` is out of range, or the data is inconsistent (impossible for an index
-    /// built here or accepted by [`PackageIndex::from_bytes`]).
+    /// When `i` is out of range.
     pub fn get(&self, i: usize) -> IndexEntry<'_> {
-        let mut r = Cursor {
-            data: &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize],
+        let r = &self.records[i];
+        // Ranges were checked against the table (and char boundaries) when the index
+        // was built or read.
+        let s = |k: usize| {
+            let (off, len) = (r[2 * k] as usize, r[2 * k + 1] as usize);
+            self.strings.get(off..off + len).unwrap_or_default()
         };
-        decode(&mut r).expect("validated index record")
+        let num = |k: usize| u64::from(r[k]) | (u64::from(r[k + 1]) << 32);
+        IndexEntry {
+            name: s(0),
+            arch: s(1),
+            version: s(2),
+            release: s(3),
+            location_href: s(4),
+            location_base: s(5),
+            checksum: s(6),
+            sourcerpm: s(7),
+            epoch: num(STRINGS * 2),
+            download_size: num(STRINGS * 2 + 2),
+        }
     }
 
     /// Iterates over all entries.
@@ -119,56 +122,58 @@ impl PackageIndex {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    /// Serializes the index.
+    /// Serializes the index: magic, record count, string table length, records,
+    /// string table (all little-endian).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.offsets.len() * 4 + self.data.len());
+        let mut out = Vec::with_capacity(24 + self.records.len() * WORDS * 4 + self.strings.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
-        for o in &self.offsets {
-            out.extend_from_slice(&o.to_le_bytes());
+        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(self.strings.len() as u64).to_le_bytes());
+        for r in &self.records {
+            for w in r {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
         }
-        out.extend_from_slice(&self.data);
+        out.extend_from_slice(self.strings.as_bytes());
         out
     }
 
-    /// Parses and validates a serialized index (every record is decoded once).
+    /// Parses and validates a serialized index.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<PackageIndex, IndexError> {
         let bad = |reason: &str| IndexError {
             path: origin.display().to_string(),
             reason: reason.to_string(),
         };
-        if bytes.len() < 16 || &bytes[..8] != MAGIC {
+        if bytes.len() < 24 || &bytes[..8] != MAGIC {
             return Err(bad("not an rpmlock package index of this version"));
         }
-        let count = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
-        let table_end = count
-            .checked_add(1)
-            .and_then(|n| n.checked_mul(4))
-            .and_then(|n| n.checked_add(16))
-            .filter(|&n| n <= bytes.len())
-            .ok_or_else(|| bad("truncated offset table"))?;
-        let offsets: Vec<u32> = bytes[16..table_end]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        let data = bytes[table_end..].to_vec();
-        if offsets.first() != Some(&0)
-            || offsets.last().map(|&o| o as usize) != Some(data.len())
-            || offsets.windows(2).any(|w| w[0] > w[1])
-        {
-            return Err(bad("inconsistent offsets"));
+        let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        let (count, strings_len) = (word(8) as usize, word(16) as usize);
+        let records_end = count
+            .checked_mul(WORDS * 4)
+            .and_then(|n| n.checked_add(24))
+            .ok_or_else(|| bad("impossible record count"))?;
+        if records_end.checked_add(strings_len) != Some(bytes.len()) {
+            return Err(bad("truncated or oversized"));
         }
-        let index = PackageIndex { offsets, data };
-        for i in 0..index.len() {
-            let mut r = Cursor {
-                data: &index.data[index.offsets[i] as usize..index.offsets[i + 1] as usize],
-            };
-            decode(&mut r).ok_or_else(|| bad(&format!("record {i} is corrupt")))?;
-            if !r.data.is_empty() {
-                return Err(bad(&format!("record {i} has trailing bytes")));
+        let strings = std::str::from_utf8(&bytes[records_end..])
+            .map_err(|_| bad("string table is not UTF-8"))?
+            .to_string();
+        let mut records = Vec::with_capacity(count);
+        for (i, chunk) in bytes[24..records_end].chunks_exact(WORDS * 4).enumerate() {
+            let mut r = [0u32; WORDS];
+            for (w, b) in r.iter_mut().zip(chunk.chunks_exact(4)) {
+                *w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
             }
+            for k in 0..STRINGS {
+                let (off, len) = (r[2 * k] as usize, r[2 * k + 1] as usize);
+                if off.checked_add(len).is_none_or(|end| strings.get(off..end).is_none()) {
+                    return Err(bad(&format!("record {i} points outside the string table")));
+                }
+            }
+            records.push(r);
         }
-        Ok(index)
+        Ok(PackageIndex { records, strings })
     }
 
     /// Reads an index file; `Ok(None)` when it does not exist.
@@ -184,52 +189,47 @@ impl PackageIndex {
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
+/// Builds a [`PackageIndex`] one package at a time, as primary streams in.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    records: Vec<[u32; WORDS]>,
+    strings: String,
 }
 
-struct Cursor<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.data.len() < n {
-            return None;
+impl IndexBuilder {
+    /// Appends the next package.
+    pub fn push(&mut self, p: &Package) {
+        let checksum = p.checksum.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        let fields = [
+            p.name.as_str(),
+            p.arch.as_str(),
+            p.evr.version.as_str(),
+            p.evr.release.as_str(),
+            p.location_href.as_str(),
+            p.location_base.as_deref().unwrap_or(""),
+            checksum.as_str(),
+            p.sourcerpm.as_str(),
+        ];
+        let mut r = [0u32; WORDS];
+        for (k, f) in fields.iter().enumerate() {
+            r[2 * k] = self.strings.len() as u32;
+            r[2 * k + 1] = f.len() as u32;
+            self.strings.push_str(f);
         }
-        let (head, tail) = self.data.split_at(n);
-        self.data = tail;
-        Some(head)
+        for (k, n) in [(STRINGS * 2, p.evr.epoch), (STRINGS * 2 + 2, p.download_size)] {
+            r[k] = n as u32;
+            r[k + 1] = (n >> 32) as u32;
+        }
+        self.records.push(r);
     }
 
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    /// The finished index.
+    pub fn finish(self) -> PackageIndex {
+        PackageIndex {
+            records: self.records,
+            strings: self.strings,
+        }
     }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-
-    fn str(&mut self) -> Option<&'a str> {
-        let n = self.u32()? as usize;
-        std::str::from_utf8(self.take(n)?).ok()
-    }
-}
-
-fn decode<'a>(r: &mut Cursor<'a>) -> Option<IndexEntry<'a>> {
-    Some(IndexEntry {
-        name: r.str()?,
-        arch: r.str()?,
-        epoch: r.u64()?,
-        version: r.str()?,
-        release: r.str()?,
-        location_href: r.str()?,
-        location_base: r.str()?,
-        checksum: r.str()?,
-        download_size: r.u64()?,
-        sourcerpm: r.str()?,
-    })
 }
 
 #[cfg(test)]
@@ -280,13 +280,17 @@ mod tests {
     #[test]
     fn rejects_damage() {
         let bytes = PackageIndex::build(&sample()).to_bytes();
-        for cut in [0, 7, 20, bytes.len() - 1] {
+        for cut in [0, 7, 20, 30, bytes.len() - 1] {
             assert!(PackageIndex::from_bytes(&bytes[..cut], Path::new("x")).is_err(), "cut {cut}");
         }
+        // A string offset pointing past the table.
         let mut flipped = bytes.clone();
-        let n = flipped.len();
-        flipped[n - 30] = 0xff;
-        flipped[n - 29] = 0xff;
+        flipped[24 + 3] = 0xff;
         assert!(PackageIndex::from_bytes(&flipped, Path::new("x")).is_err());
+        // A string table that is not UTF-8.
+        let mut bad_utf8 = bytes.clone();
+        let n = bad_utf8.len();
+        bad_utf8[n - 1] = 0xff;
+        assert!(PackageIndex::from_bytes(&bad_utf8, Path::new("x")).is_err());
     }
 }

@@ -24,7 +24,7 @@ pub use decompress::{Compression, open_decompressed};
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};
-pub use index::{IndexEntry, IndexError, PackageIndex};
+pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
 

@@ -180,22 +180,51 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     Ok(out)
 }
 
-/// Writes `packages` (with their file lists, if given) as a `.solv` file that
-/// [`RepoSource::Solv`] reads back with the same package order.
+/// Builds a repository's `.solv` file package by package (as primary streams in);
+/// [`RepoSource::Solv`] reads it back with the same package order.
+pub struct SolvWriter {
+    pool: Pool,
+    repo: libsolv::RepoId,
+    repoid: String,
+}
+
+impl SolvWriter {
+    /// An empty repository named `repoid`.
+    pub fn new(repoid: &str) -> Result<SolvWriter, SolveError> {
+        let mut pool = Pool::new("noarch")?;
+        let repo = pool.add_repo(repoid, 0, 0)?;
+        Ok(SolvWriter {
+            pool,
+            repo,
+            repoid: repoid.to_string(),
+        })
+    }
+
+    /// Adds the next package, with its full file list when known.
+    pub fn add(&mut self, p: &Package, filelist: Option<&[String]>) -> Result<(), SolveError> {
+        add_package(&mut self.pool, self.repo, &self.repoid, p, filelist)
+    }
+
+    /// Writes the `.solv` file.
+    pub fn finish(mut self, path: &Path) -> Result<(), SolveError> {
+        self.pool.write_repo(self.repo, path)?;
+        Ok(())
+    }
+}
+
+/// Writes `packages` (with their file lists, index-aligned, if given) as a `.solv`
+/// file.
 pub fn write_solv(
     repoid: &str,
     packages: &[Package],
     filelists: Option<&[Vec<String>]>,
     path: &Path,
 ) -> Result<(), SolveError> {
-    let mut pool = Pool::new("noarch")?;
-    let rid = pool.add_repo(repoid, 0, 0)?;
-    let t = std::time::Instant::now();
-    add_packages(&mut pool, rid, repoid, packages, filelists)?;
-    tracing::debug!("{repoid}: pool built in {:?}", t.elapsed());
-    pool.write_repo(rid, path)?;
-    tracing::debug!("{repoid}: solv written in {:?}", t.elapsed());
-    Ok(())
+    let mut writer = SolvWriter::new(repoid)?;
+    for (i, p) in packages.iter().enumerate() {
+        writer.add(p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
+    }
+    writer.finish(path)
 }
 
 /// Adds every package to `rid`, in order.
@@ -206,62 +235,75 @@ fn add_packages(
     packages: &[Package],
     filelists: Option<&[Vec<String>]>,
 ) -> Result<(), SolveError> {
+    for (i, p) in packages.iter().enumerate() {
+        add_package(pool, rid, repoid, p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
+    }
+    Ok(())
+}
+
+/// Adds one package: name, EVR, arch and, for binary packages, every dependency,
+/// a self-provide and every known file as a provide.
+fn add_package(
+    pool: &mut Pool,
+    rid: libsolv::RepoId,
+    repoid: &str,
+    p: &Package,
+    filelist: Option<&[String]>,
+) -> Result<(), SolveError> {
     let invalid = |message: String| SolveError::InvalidData {
         repoid: repoid.to_string(),
         message,
     };
-    for (pi, p) in packages.iter().enumerate() {
-        let is_source = p.arch == "src" || p.arch == "nosrc";
-        for s in [&p.name, &p.arch, &p.evr.version, &p.evr.release] {
-            if s.contains('\0') {
-                return Err(invalid(format!("package field with a NUL byte: {s:?}")));
-            }
+    let is_source = p.arch == "src" || p.arch == "nosrc";
+    for s in [&p.name, &p.arch, &p.evr.version, &p.evr.release] {
+        if s.contains('\0') {
+            return Err(invalid(format!("package field with a NUL byte: {s:?}")));
         }
-        let name = pool.intern(&p.name);
-        let evr = pool.intern(&p.evr.to_string());
-        let arch = pool.intern(&p.arch);
-        let mut deps = SolvableDeps::default();
-        if !is_source {
-            let conv = |pool: &mut Pool, list: &mut dyn Iterator<Item = &Dependency>| -> Result<Vec<DepId>, SolveError> {
-                let mut out = Vec::new();
-                for d in list {
-                    if let Some(id) = dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))? {
-                        out.push(id);
-                    }
-                }
-                Ok(out)
-            };
-            deps.provides = conv(pool, &mut p.provides.iter())?;
-            deps.requires = conv(pool, &mut p.requires.iter().filter(|d| !d.pre))?;
-            deps.prereqs = conv(pool, &mut p.requires.iter().filter(|d| d.pre))?;
-            deps.conflicts = conv(pool, &mut p.conflicts.iter())?;
-            deps.obsoletes = conv(pool, &mut p.obsoletes.iter())?;
-            deps.recommends = conv(pool, &mut p.recommends.iter())?;
-            deps.suggests = conv(pool, &mut p.suggests.iter())?;
-            deps.supplements = conv(pool, &mut p.supplements.iter())?;
-            deps.enhances = conv(pool, &mut p.enhances.iter())?;
-            // Like libsolv's rpmmd reader: a binary package provides itself. Files
-            // are provides too (that is how file dependencies find them).
-            let selfprov = pool.rel(name, Rel::Eq, evr);
-            if !deps.provides.contains(&selfprov) {
-                deps.provides.push(selfprov);
-            }
-            let files = p
-                .files
-                .iter()
-                .chain(filelists.and_then(|f| f.get(pi)).into_iter().flatten());
-            for f in files {
-                if f.contains('\0') {
-                    return Err(invalid(format!("file name with a NUL byte: {f:?}")));
-                }
-                let id = pool.intern(f);
-                if !deps.provides.contains(&id) {
-                    deps.provides.push(id);
-                }
-            }
-        }
-        pool.add_solvable(rid, name, evr, arch, &deps);
     }
+    let name = pool.intern(&p.name);
+    let evr = pool.intern(&p.evr.to_string());
+    let arch = pool.intern(&p.arch);
+    let mut deps = SolvableDeps::default();
+    if !is_source {
+        let conv = |pool: &mut Pool, list: &mut dyn Iterator<Item = &Dependency>| -> Result<Vec<DepId>, SolveError> {
+            let mut out = Vec::new();
+            for d in list {
+                if let Some(id) = dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))? {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        };
+        deps.provides = conv(pool, &mut p.provides.iter())?;
+        deps.requires = conv(pool, &mut p.requires.iter().filter(|d| !d.pre))?;
+        deps.prereqs = conv(pool, &mut p.requires.iter().filter(|d| d.pre))?;
+        deps.conflicts = conv(pool, &mut p.conflicts.iter())?;
+        deps.obsoletes = conv(pool, &mut p.obsoletes.iter())?;
+        deps.recommends = conv(pool, &mut p.recommends.iter())?;
+        deps.suggests = conv(pool, &mut p.suggests.iter())?;
+        deps.supplements = conv(pool, &mut p.supplements.iter())?;
+        deps.enhances = conv(pool, &mut p.enhances.iter())?;
+        // Like libsolv's rpmmd reader: a binary package provides itself. Files
+        // are provides too (that is how file dependencies find them).
+        let selfprov = pool.rel(name, Rel::Eq, evr);
+        if !deps.provides.contains(&selfprov) {
+            deps.provides.push(selfprov);
+        }
+        let files = p
+            .files
+            .iter()
+            .chain(filelist.into_iter().flatten());
+        for f in files {
+            if f.contains('\0') {
+                return Err(invalid(format!("file name with a NUL byte: {f:?}")));
+            }
+            let id = pool.intern(f);
+            if !deps.provides.contains(&id) {
+                deps.provides.push(id);
+            }
+        }
+    }
+    pool.add_solvable(rid, name, evr, arch, &deps);
     Ok(())
 }
 
