@@ -218,3 +218,41 @@ fn scenarios_match_dnf() {
         failures.join("\n\n")
     );
 }
+
+/// The same lock from a cold cache, a warm one, offline with the server gone, with
+/// `--refresh`, and after the cached package index was damaged (rebuilt from the
+/// cached metadata). Uses a scenario that needs file lists, so the second `.solv`
+/// variant is exercised too.
+#[test]
+fn warm_cache_offline_refresh_and_damaged_index_give_the_same_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("rpms.in.yaml");
+    let server = Server::start(&workspace().join("repos"));
+    let text = read(&workspace().join("tests/scenarios/file-deps/rpms.in.yaml")).replace("@REPOS@", &server.url());
+    std::fs::write(&input, text).unwrap();
+    let run = |extra: &[&str], name: &str| -> String {
+        let out_path = tmp.path().join(name);
+        let mut args = vec!["lock", input.to_str().unwrap(), "--outfile", out_path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = rpmlock(&args, &cache);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        read(&out_path)
+    };
+    let cold = run(&[], "cold.yaml");
+    assert!(cold.contains("name: libfoo"), "file-deps needs the filelists-only provider:\n{cold}");
+    assert_eq!(run(&[], "warm.yaml"), cold);
+    assert_eq!(run(&["--refresh"], "refresh.yaml"), cold);
+    drop(server);
+    assert_eq!(run(&["--offline"], "offline.yaml"), cold);
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(cache.join("index-v1")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx") {
+            std::fs::write(&path, b"garbage").unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0, "no index files in the cache");
+    assert_eq!(run(&["--offline"], "rebuilt.yaml"), cold);
+}

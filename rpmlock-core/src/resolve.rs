@@ -13,6 +13,7 @@ use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use std::path::{Path, PathBuf};
 
 
+use crate::model::Package;
 use crate::repo::{FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError};
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
@@ -291,24 +292,48 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
         context: format!("creating a temp file in {}", dir.display()),
         source,
     })?;
-    let mut writer = solve::SolvWriter::new(&r.repoid).map_err(|source| Error::Solve {
+    // The pool is built on a thread of its own; batches travel back to the parsing
+    // thread to be freed where they were allocated (cross-thread frees contend on the
+    // allocator's locks).
+    let (to_builder, builder_rx) = std::sync::mpsc::sync_channel::<Vec<Package>>(8);
+    let (to_parser, parser_rx) = std::sync::mpsc::channel::<Vec<Package>>();
+    let repoid = r.repoid.clone();
+    let solv_tmp_path = solv_tmp.path().to_path_buf();
+    let builder = std::thread::spawn(move || -> Result<(), solve::SolveError> {
+        let mut writer = solve::SolvWriter::new(&repoid)?;
+        let mut result = Ok(());
+        for batch in builder_rx {
+            if result.is_ok() {
+                result = batch.iter().try_for_each(|p| writer.add(p, None));
+            }
+            let _ = to_parser.send(batch);
+        }
+        result?;
+        writer.finish(&solv_tmp_path)
+    });
+    let mut index = IndexBuilder::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let parsed = fetcher.stream_primary(&fetched, |p| {
+        index.push(&p);
+        batch.push(p);
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, parser_rx.try_recv().unwrap_or_default());
+            // Fails only when the builder stopped early; its error is reported below.
+            let _ = to_builder.send(full);
+            batch.clear();
+        }
+    });
+    if !batch.is_empty() {
+        let _ = to_builder.send(batch);
+    }
+    drop(to_builder);
+    let built = builder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    drop(parser_rx);
+    let count = parsed?;
+    built.map_err(|source| Error::Solve {
         arch: "noarch".into(),
         source,
     })?;
-    let mut index = IndexBuilder::default();
-    let mut added = Ok(());
-    let count = fetcher.stream_primary(&fetched, |p| {
-        index.push(&p);
-        if added.is_ok() {
-            added = writer.add(&p, None);
-        }
-    })?;
-    added
-        .and_then(|()| writer.finish(solv_tmp.path()))
-        .map_err(|source| Error::Solve {
-            arch: "noarch".into(),
-            source,
-        })?;
     solv_tmp.persist(&solv).map_err(|e| Error::Io {
         context: format!("writing {}", solv.display()),
         source: e.error,
@@ -335,6 +360,9 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
         solv_with_filelists: Mutex::new(None),
     })
 }
+
+/// Packages per message from the parser to the pool builder.
+const BATCH: usize = 512;
 
 fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
     fs_err::create_dir_all(dir).map_err(|source| Error::Io {
