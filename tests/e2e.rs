@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Server, read, rpmlock, workspace};
+use support::{Server, copy_tree, read, rpmlock, rpmlock_env, workspace};
 
 struct Scenario {
     name: String,
@@ -229,22 +229,45 @@ fn warm_cache_offline_refresh_and_damaged_index_give_the_same_lock() {
     let cache = tmp.path().join("cache");
     let input = tmp.path().join("rpms.in.yaml");
     let server = Server::start(&workspace().join("repos"));
-    let text = read(&workspace().join("tests/scenarios/file-deps/rpms.in.yaml")).replace("@REPOS@", &server.url());
+    let text = read(&workspace().join("tests/scenarios/file-deps/rpms.in.yaml"))
+        .replace("@REPOS@", &server.url());
     std::fs::write(&input, text).unwrap();
-    let run = |extra: &[&str], name: &str| -> String {
+    let run_env = |extra: &[&str], name: &str, env: &[(&str, &str)]| -> String {
         let out_path = tmp.path().join(name);
-        let mut args = vec!["lock", input.to_str().unwrap(), "--outfile", out_path.to_str().unwrap()];
+        let mut args = vec![
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
-        let out = rpmlock(&args, &cache);
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = rpmlock_env(&args, &cache, env);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         read(&out_path)
     };
-    let cold = run(&[], "cold.yaml");
-    assert!(cold.contains("name: libfoo"), "file-deps needs the filelists-only provider:\n{cold}");
-    assert_eq!(run(&[], "warm.yaml"), cold);
+    let run = |extra: &[&str], name: &str| run_env(extra, name, &[]);
+    // Without the resolution cache: the metadata caches (.solv files and indexes).
+    let no_memo = [("RPMLOCK_RESOLUTION_CACHE", "0")];
+    let cold = run_env(&[], "cold.yaml", &no_memo);
+    assert!(
+        cold.contains("name: libfoo"),
+        "file-deps needs the filelists-only provider:\n{cold}"
+    );
+    assert_eq!(run_env(&[], "warm.yaml", &no_memo), cold);
+    // With it.
+    assert_eq!(run(&[], "memo-fill.yaml"), cold);
+    assert_eq!(run(&[], "memo-hit.yaml"), cold);
     assert_eq!(run(&["--refresh"], "refresh.yaml"), cold);
     drop(server);
     assert_eq!(run(&["--offline"], "offline.yaml"), cold);
+    assert_eq!(
+        run_env(&["--offline"], "offline-no-memo.yaml", &no_memo),
+        cold
+    );
     let mut damaged = 0;
     for entry in std::fs::read_dir(cache.join("index-v1")).unwrap() {
         let path = entry.unwrap().path();
@@ -254,5 +277,58 @@ fn warm_cache_offline_refresh_and_damaged_index_give_the_same_lock() {
         }
     }
     assert!(damaged > 0, "no index files in the cache");
-    assert_eq!(run(&["--offline"], "rebuilt.yaml"), cold);
+    assert_eq!(run_env(&["--offline"], "rebuilt.yaml", &no_memo), cold);
+}
+
+/// A repository whose metadata changes gives a new resolution, never the cached one.
+#[test]
+fn changed_metadata_is_never_served_from_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    copy_tree(&workspace().join("repos/base/x86_64"), &www.join("repo"));
+    let server = Server::start(&www);
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: r\n      baseurl: {}/repo\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let lock = |name: &str| {
+        let out_path = tmp.path().join(name);
+        let out = rpmlock(
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                out_path.to_str().unwrap(),
+            ],
+            &cache,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        read(&out_path)
+    };
+    let before = lock("before.yaml");
+    assert!(before.contains("name: chain-c\n    evr: 1.0-1"), "{before}");
+    // The repo gains chain-c 1.1-1 (from updates): new packages, new repodata.
+    std::fs::remove_dir_all(www.join("repo/repodata")).unwrap();
+    copy_tree(
+        &workspace().join("repos/updates/x86_64/Packages"),
+        &www.join("repo/Packages"),
+    );
+    let status = std::process::Command::new("createrepo_c")
+        .args(["--quiet", "--no-database"])
+        .arg(www.join("repo"))
+        .status()
+        .expect("createrepo_c (Debian package createrepo-c)");
+    assert!(status.success());
+    let after = lock("after.yaml");
+    assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
 }

@@ -21,7 +21,9 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
         .with_target(false);
     // Debug output carries the time since start, for seeing where a run spends it.
     if verbose >= 2 || std::env::var_os("RPMLOCK_LOG").is_some() {
-        builder.with_timer(tracing_subscriber::fmt::time::uptime()).init();
+        builder
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .init();
     } else {
         builder.without_time().init();
     }

@@ -113,10 +113,17 @@ pub fn workspace() -> PathBuf {
 
 /// Runs `rpmlock ARGS` with a private cache dir.
 pub fn rpmlock(args: &[&str], cache: &Path) -> Output {
+    rpmlock_env(args, cache, &[])
+}
+
+/// Runs `rpmlock ARGS` with a private cache dir and extra environment variables.
+pub fn rpmlock_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rpmlock"))
         .args(args)
         .env("RPMLOCK_CACHE_DIR", cache)
         .env_remove("RPMLOCK_LOG")
+        .env_remove("RPMLOCK_RESOLUTION_CACHE")
+        .envs(env.iter().copied())
         .output()
         .expect("run rpmlock")
 }

@@ -17,7 +17,9 @@ use url::Url;
 use super::cache::{Cache, Validators};
 use super::decompress::Compression;
 use super::error::{redact_str, redact_url};
-use super::{RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd};
+use super::{
+    RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd,
+};
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
 
@@ -395,9 +397,15 @@ impl Fetcher {
 
     /// Fetches primary.xml and hands each package to `visit` as soon as it is parsed
     /// (nothing is collected); returns the number of packages.
-    pub fn stream_primary(&self, repo: &FetchedRepo, visit: impl FnMut(Package)) -> Result<u64, RepoError> {
+    pub fn stream_primary(
+        &self,
+        repo: &FetchedRepo,
+        visit: impl FnMut(Package),
+    ) -> Result<u64, RepoError> {
         let file = self.require(repo, "primary")?;
-        self.parse_file(&file, |reader, origin| parse_primary_with(reader, origin, visit))
+        self.parse_file(&file, |reader, origin| {
+            parse_primary_with(reader, origin, visit)
+        })
     }
 
     /// Fetches and parses the repository's filelists.xml: pkgid → every file of the

@@ -167,7 +167,10 @@ impl PackageIndex {
             }
             for k in 0..STRINGS {
                 let (off, len) = (r[2 * k] as usize, r[2 * k + 1] as usize);
-                if off.checked_add(len).is_none_or(|end| strings.get(off..end).is_none()) {
+                if off
+                    .checked_add(len)
+                    .is_none_or(|end| strings.get(off..end).is_none())
+                {
                     return Err(bad(&format!("record {i} points outside the string table")));
                 }
             }
@@ -199,7 +202,11 @@ pub struct IndexBuilder {
 impl IndexBuilder {
     /// Appends the next package.
     pub fn push(&mut self, p: &Package) {
-        let checksum = p.checksum.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        let checksum = p
+            .checksum
+            .as_ref()
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         let fields = [
             p.name.as_str(),
             p.arch.as_str(),
@@ -216,7 +223,10 @@ impl IndexBuilder {
             r[2 * k + 1] = f.len() as u32;
             self.strings.push_str(f);
         }
-        for (k, n) in [(STRINGS * 2, p.evr.epoch), (STRINGS * 2 + 2, p.download_size)] {
+        for (k, n) in [
+            (STRINGS * 2, p.evr.epoch),
+            (STRINGS * 2 + 2, p.download_size),
+        ] {
             r[k] = n as u32;
             r[k + 1] = (n >> 32) as u32;
         }
@@ -274,14 +284,20 @@ mod tests {
         assert_eq!(e.download_size, 1796217);
         let s = back.get(1);
         assert!(s.is_source());
-        assert_eq!((s.evr(), s.location_base), ("2:5.1.8-9.el9".to_string(), "http://mirror/"));
+        assert_eq!(
+            (s.evr(), s.location_base),
+            ("2:5.1.8-9.el9".to_string(), "http://mirror/")
+        );
     }
 
     #[test]
     fn rejects_damage() {
         let bytes = PackageIndex::build(&sample()).to_bytes();
         for cut in [0, 7, 20, 30, bytes.len() - 1] {
-            assert!(PackageIndex::from_bytes(&bytes[..cut], Path::new("x")).is_err(), "cut {cut}");
+            assert!(
+                PackageIndex::from_bytes(&bytes[..cut], Path::new("x")).is_err(),
+                "cut {cut}"
+            );
         }
         // A string offset pointing past the table.
         let mut flipped = bytes.clone();

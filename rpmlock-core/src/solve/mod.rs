@@ -145,7 +145,11 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     if !unmatched.is_empty() {
         return Err(SolveError::NoMatch { specs: unmatched });
     }
-    tracing::debug!("{}: specs selected after {:?}", request.arch, started.elapsed());
+    tracing::debug!(
+        "{}: specs selected after {:?}",
+        request.arch,
+        started.elapsed()
+    );
     let mut jobs: Vec<Job> = INSTALL_ONLY_PROVIDES
         .iter()
         .map(|p| Job::MultiversionProvides(loaded.pool.intern(p)))
@@ -161,7 +165,11 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
         },
     )?;
     let problem_count = solver.solve(&jobs);
-    tracing::debug!("{}: solved in {:?} (total)", request.arch, started.elapsed());
+    tracing::debug!(
+        "{}: solved in {:?} (total)",
+        request.arch,
+        started.elapsed()
+    );
     if problem_count > 0 {
         let problems = solver
             .problems()
@@ -236,7 +244,13 @@ fn add_packages(
     filelists: Option<&[Vec<String>]>,
 ) -> Result<(), SolveError> {
     for (i, p) in packages.iter().enumerate() {
-        add_package(pool, rid, repoid, p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
+        add_package(
+            pool,
+            rid,
+            repoid,
+            p,
+            filelists.and_then(|f| f.get(i)).map(Vec::as_slice),
+        )?;
     }
     Ok(())
 }
@@ -265,10 +279,14 @@ fn add_package(
     let arch = pool.intern(&p.arch);
     let mut deps = SolvableDeps::default();
     if !is_source {
-        let conv = |pool: &mut Pool, list: &mut dyn Iterator<Item = &Dependency>| -> Result<Vec<DepId>, SolveError> {
+        let conv = |pool: &mut Pool,
+                    list: &mut dyn Iterator<Item = &Dependency>|
+         -> Result<Vec<DepId>, SolveError> {
             let mut out = Vec::new();
             for d in list {
-                if let Some(id) = dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))? {
+                if let Some(id) =
+                    dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
+                {
                     out.push(id);
                 }
             }
@@ -289,10 +307,7 @@ fn add_package(
         if !deps.provides.contains(&selfprov) {
             deps.provides.push(selfprov);
         }
-        let files = p
-            .files
-            .iter()
-            .chain(filelist.into_iter().flatten());
+        let files = p.files.iter().chain(filelist.into_iter().flatten());
         for f in files {
             if f.contains('\0') {
                 return Err(invalid(format!("file name with a NUL byte: {f:?}")));
@@ -332,7 +347,10 @@ impl<'a> LoadedPool<'a> {
         for (ri, repo) in request.repos.iter().enumerate() {
             let (prio, subprio) = (-repo.priority, -repo.cost);
             let rid = match repo.source {
-                RepoSource::Packages { packages, filelists } => {
+                RepoSource::Packages {
+                    packages,
+                    filelists,
+                } => {
                     let rid = pool.add_repo(repo.repoid, prio, subprio)?;
                     add_packages(&mut pool, rid, repo.repoid, packages, filelists)?;
                     rid
@@ -340,7 +358,10 @@ impl<'a> LoadedPool<'a> {
                 RepoSource::Solv(path) => pool.add_repo_solv(repo.repoid, prio, subprio, path)?,
             };
             for (pi, sid) in pool.repo_solvables(rid).into_iter().enumerate() {
-                let at = PackageRef { repo: ri, package: pi };
+                let at = PackageRef {
+                    repo: ri,
+                    package: pi,
+                };
                 if refs.len() <= sid.index() {
                     refs.resize(sid.index() + 1, None);
                 }
@@ -370,7 +391,9 @@ impl<'a> LoadedPool<'a> {
     fn select(&mut self, spec: &str) -> Result<Vec<Vec<SolvableId>>, SolveError> {
         // 1. NEVRA forms, most specific first.
         for form in INSTALL_FORMS {
-            let Some(pattern) = spec::parse_form(spec, form) else { continue };
+            let Some(pattern) = spec::parse_form(spec, form) else {
+                continue;
+            };
             // An exact name is compared as a pool id: no string work per package.
             let exact_name = if spec::is_glob(pattern.name) {
                 None
@@ -399,7 +422,10 @@ impl<'a> LoadedPool<'a> {
                 // One job per matched name.
                 let mut by_name: BTreeMap<String, Vec<SolvableId>> = BTreeMap::new();
                 for c in &matched {
-                    by_name.entry(self.nea(c).0.to_string()).or_default().push(c.id);
+                    by_name
+                        .entry(self.nea(c).0.to_string())
+                        .or_default()
+                        .push(c.id);
                 }
                 return Ok(by_name.into_values().collect());
             }
@@ -434,7 +460,8 @@ impl<'a> LoadedPool<'a> {
         }
         // 4. File paths as globs (exact paths were found as provides above).
         if (spec.starts_with('/') || spec.starts_with("*/")) && spec::is_glob(spec) {
-            let ids = self.candidates_providing(|name, _| name.starts_with('/') && spec::fnmatch(spec, name));
+            let ids = self
+                .candidates_providing(|name, _| name.starts_with('/') && spec::fnmatch(spec, name));
             if !ids.is_empty() {
                 return Ok(vec![ids]);
             }
@@ -443,7 +470,10 @@ impl<'a> LoadedPool<'a> {
     }
 
     /// Candidates with a (non-rich) provide for which `keep(name, constraint)` holds.
-    fn candidates_providing(&self, keep: impl Fn(&str, Option<(u32, &str)>) -> bool) -> Vec<SolvableId> {
+    fn candidates_providing(
+        &self,
+        keep: impl Fn(&str, Option<(u32, &str)>) -> bool,
+    ) -> Vec<SolvableId> {
         self.candidates
             .iter()
             .filter(|c| {
@@ -467,7 +497,8 @@ impl<'a> LoadedPool<'a> {
             ProvideSpec::Plain { name, constraint } if spec::is_glob(name) => {
                 // Glob over provide names.
                 return Ok(self.candidates_providing(|n, rel| {
-                    spec::fnmatch(name, n) && constraint.is_none_or(|(f, evr)| provide_satisfies(rel, f, evr))
+                    spec::fnmatch(name, n)
+                        && constraint.is_none_or(|(f, evr)| provide_satisfies(rel, f, evr))
                 }));
             }
             ProvideSpec::Plain { name, constraint } => {
@@ -487,7 +518,9 @@ impl<'a> LoadedPool<'a> {
         Ok(pool
             .whatprovides(dep)
             .into_iter()
-            .filter(|s| self.refs.get(s.index()).copied().flatten().is_some() && !pool.is_source(*s))
+            .filter(|s| {
+                self.refs.get(s.index()).copied().flatten().is_some() && !pool.is_source(*s)
+            })
             .collect())
     }
 
@@ -509,7 +542,9 @@ impl<'a> LoadedPool<'a> {
         }
         let mut out = Vec::new();
         for ((name, _), (_, evr)) in &best {
-            let Some(name_id) = self.pool.lookup(name) else { continue };
+            let Some(name_id) = self.pool.lookup(name) else {
+                continue;
+            };
             for c in &self.candidates {
                 for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
                     if self.pool.dep_name(d) != Some(name_id) {
@@ -517,7 +552,9 @@ impl<'a> LoadedPool<'a> {
                     }
                     let ok = match self.pool.dep_parts(d) {
                         Some((_, None)) => true,
-                        Some((_, Some((flags, e)))) => rel_flags_match(flags, evr.cmp_loose(&Evr::parse(e))),
+                        Some((_, Some((flags, e)))) => {
+                            rel_flags_match(flags, evr.cmp_loose(&Evr::parse(e)))
+                        }
                         None => false,
                     };
                     if ok {

@@ -301,7 +301,10 @@ fn filelists_satisfy_deep_file_deps() {
 #[test]
 fn solv_files_round_trip_with_the_same_order_and_answers() {
     let p = [
-        pkg("a-1-1.x86_64", &["requires: (b or c)", "pre: /usr/bin/b", "recommends: c"]),
+        pkg(
+            "a-1-1.x86_64",
+            &["requires: (b or c)", "pre: /usr/bin/b", "recommends: c"],
+        ),
         pkg("b-1-1.noarch", &["file: /usr/bin/b"]),
         pkg("c-2-1.noarch", &["obsoletes: oldc < 2"]),
         pkg("a-1-1.src", &[]),
@@ -321,7 +324,11 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
         specs: vec!["a".into()],
         install_weak_deps: true,
     };
-    let mut from_solv: Vec<String> = solve(&request).unwrap().iter().map(|r| p[r.package].nevra()).collect();
+    let mut from_solv: Vec<String> = solve(&request)
+        .unwrap()
+        .iter()
+        .map(|r| p[r.package].nevra())
+        .collect();
     from_solv.sort();
     assert_eq!(from_solv, from_records);
     assert_eq!(from_solv, ["a-1-1.x86_64", "b-1-1.noarch", "c-2-1.noarch"]);

@@ -545,7 +545,8 @@ impl Pool {
     pub fn is_source(&self, s: SolvableId) -> bool {
         // SAFETY: a live solvable of this pool.
         let arch = unsafe { (*self.solvable(s)).arch };
-        arch == ffi::solv_knownid_ARCH_SRC as ffi::Id || arch == ffi::solv_knownid_ARCH_NOSRC as ffi::Id
+        arch == ffi::solv_knownid_ARCH_SRC as ffi::Id
+            || arch == ffi::solv_knownid_ARCH_NOSRC as ffi::Id
     }
 
     /// One dependency array of a solvable (markers skipped).

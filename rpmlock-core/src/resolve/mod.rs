@@ -12,11 +12,14 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use std::path::{Path, PathBuf};
 
-
 use crate::model::Package;
-use crate::repo::{FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError};
+use crate::repo::{
+    FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
+};
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
+
+mod memo;
 
 /// Options of a lock run that do not come from the input file.
 #[derive(Debug, Clone)]
@@ -73,7 +76,10 @@ struct LoadedRepo {
 
 impl LoadedRepo {
     fn solv_with_filelists(&self, fetcher: &Fetcher) -> Result<PathBuf, Error> {
-        let mut slot = self.solv_with_filelists.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self
+            .solv_with_filelists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(path) = slot.as_ref() {
             return Ok(path.clone());
         }
@@ -91,15 +97,20 @@ impl LoadedRepo {
             let mut by_pkgid = fetcher.load_filelists(&self.fetched)?;
             let aligned: Vec<Vec<String>> = packages
                 .iter()
-                .map(|p| p.checksum.as_ref().and_then(|c| by_pkgid.remove(&c.hex)).unwrap_or_default())
+                .map(|p| {
+                    p.checksum
+                        .as_ref()
+                        .and_then(|c| by_pkgid.remove(&c.hex))
+                        .unwrap_or_default()
+                })
                 .collect();
             write_cache_file(&path, |tmp| {
-                solve::write_solv(&self.fetched.repoid, &packages, Some(&aligned), tmp).map_err(|source| {
-                    Error::Solve {
+                solve::write_solv(&self.fetched.repoid, &packages, Some(&aligned), tmp).map_err(
+                    |source| Error::Solve {
                         arch: "noarch".into(),
                         source,
-                    }
-                })
+                    },
+                )
             })?;
         }
         *slot = Some(path.clone());
@@ -114,11 +125,15 @@ fn cache_key(checksum: &str) -> String {
 
 /// Writes a cache file through a temp file in the same directory and an atomic
 /// rename, so readers (and concurrent rpmlock processes) never see a partial file.
-fn write_cache_file(path: &Path, write: impl FnOnce(&Path) -> Result<(), Error>) -> Result<(), Error> {
+fn write_cache_file(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
     let dir = path.parent().expect("cache files live in a directory");
     let io = |context: String| move |source| Error::Io { context, source };
     fs_err::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(format!("creating a temp file in {}", dir.display())))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(io(format!("creating a temp file in {}", dir.display())))?;
     write(tmp.path())?;
     tmp.persist(path)
         .map_err(|e| e.error)
@@ -180,47 +195,95 @@ pub fn lock(
     let started = std::time::Instant::now();
     let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
     tracing::debug!("HTTP client ready after {:?}", started.elapsed());
-    let loaded = fetch_all(&fetcher, &to_fetch)?;
+    let fetched = fetch_repomds(&fetcher, &to_fetch)?;
+    tracing::debug!(
+        "repository metadata revalidated after {:?}",
+        started.elapsed()
+    );
+
+    // A resolution depends only on its inputs (request, repo settings, metadata
+    // checksums): an unchanged one is read back instead of recomputed.
+    let memo = memo::Memo::new(&options.fetch);
+    let keys: Vec<String> = per_arch
+        .iter()
+        .map(|(arch, repos)| {
+            let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = repos
+                .iter()
+                .map(|r| (r, &fetched[unique[&(r.repoid.clone(), r.baseurls.clone())]]))
+                .collect();
+            memo::key(input, context, arch, &repos)
+        })
+        .collect();
+    let mut results: Vec<Option<ArchLock>> = keys.iter().map(|k| memo.get(k)).collect();
+    let mut needed = vec![false; to_fetch.len()];
+    for ((_, repos), done) in per_arch.iter().zip(&results) {
+        if done.is_none() {
+            for r in repos {
+                needed[unique[&(r.repoid.clone(), r.baseurls.clone())]] = true;
+            }
+        }
+    }
+    let loaded = load_all(&fetcher, &to_fetch, fetched, &needed)?;
     tracing::debug!("repositories loaded after {:?}", started.elapsed());
 
-    let results: Vec<Result<ArchLock, Error>> = std::thread::scope(|scope| {
+    let solved: Vec<Option<Result<Resolved, Error>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = per_arch
             .iter()
-            .map(|(arch, repos)| {
+            .zip(&results)
+            .map(|((arch, repos), done)| {
+                if done.is_some() {
+                    return None;
+                }
                 let fetcher = &fetcher;
                 let loaded = &loaded;
                 let unique = &unique;
                 let reporter = reporter.clone();
-                scope.spawn(move || -> Result<ArchLock, Error> {
-                    let repos: Vec<ArchRepo<'_>> = repos
-                        .iter()
-                        .map(|r| {
-                            let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
-                            Ok(ArchRepo {
-                                priority: int_option(r, "priority", 99)?,
-                                cost: int_option(r, "cost", 1000)?,
-                                config: r.clone(),
-                                data: &loaded[idx],
+                Some(
+                    scope.spawn(move || -> Result<(ArchLock, Vec<String>), Error> {
+                        let repos: Vec<ArchRepo<'_>> = repos
+                            .iter()
+                            .map(|r| {
+                                let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
+                                Ok(ArchRepo {
+                                    priority: int_option(r, "priority", 99)?,
+                                    cost: int_option(r, "cost", 1000)?,
+                                    config: r.clone(),
+                                    data: loaded[idx]
+                                        .as_ref()
+                                        .expect("loaded for every unresolved arch"),
+                                })
                             })
-                        })
-                        .collect::<Result<_, Error>>()?;
-                    reporter.solve_started(arch);
-                    let lock = lock_arch(fetcher, input, arch, &repos)?;
-                    reporter.solve_finished(arch, lock.packages.len());
-                    Ok(lock)
-                })
+                            .collect::<Result<_, Error>>()?;
+                        reporter.solve_started(arch);
+                        let (lock, warnings) = lock_arch(fetcher, input, arch, &repos)?;
+                        reporter.solve_finished(arch, lock.packages.len());
+                        Ok((lock, warnings))
+                    }),
+                )
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
             .collect()
     });
-    tracing::debug!("resolved after {:?}", started.elapsed());
-    let mut lockfile = Lockfile::default();
-    for r in results {
-        lockfile.arches.push(r?);
+    for ((slot, outcome), key) in results.iter_mut().zip(solved).zip(&keys) {
+        if let Some(outcome) = outcome {
+            let (lock, warnings) = outcome?;
+            for w in &warnings {
+                tracing::warn!("{w}");
+            }
+            memo.put(key, &lock, &warnings);
+            *slot = Some(lock);
+        }
     }
+    tracing::debug!("resolved after {:?}", started.elapsed());
+    let mut lockfile = Lockfile::new(
+        results
+            .into_iter()
+            .map(|r| r.expect("every arch resolved or memoized"))
+            .collect(),
+    );
     lockfile.normalize();
     Ok(lockfile)
 }
@@ -236,29 +299,69 @@ fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error
     }
 }
 
-/// Fetches repomd of every repo and loads (or builds) its cached index and `.solv`
-/// file, all repos concurrently.
-fn fetch_all(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<LoadedRepo>, Error> {
-    let results: Vec<Result<LoadedRepo, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = repos
-            .iter()
-            .map(|r| scope.spawn(move || load_repo(fetcher, r)))
+/// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
+fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
+    parallel(repos, |r| {
+        fetcher
+            .fetch_repomd(&r.repoid, &r.baseurls)
+            .map_err(Error::from)
+    })
+}
+
+/// Loads (or builds) the cached index and `.solv` file of every needed repo,
+/// concurrently.
+fn load_all(
+    fetcher: &Fetcher,
+    repos: &[ResolvedRepo],
+    fetched: Vec<FetchedRepo>,
+    needed: &[bool],
+) -> Result<Vec<Option<LoadedRepo>>, Error> {
+    let jobs: Vec<(&ResolvedRepo, FetchedRepo, bool)> = repos
+        .iter()
+        .zip(fetched)
+        .zip(needed)
+        .map(|((r, f), &n)| (r, f, n))
+        .collect();
+    parallel(jobs, |(r, f, needed)| {
+        if needed {
+            load_repo(fetcher, r, f).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+}
+
+/// Runs `f` on every item, each on a thread of its own; the first error wins.
+fn parallel<T: Send, U: Send>(
+    items: impl IntoIterator<Item = T>,
+    f: impl Fn(T) -> Result<U, Error> + Sync,
+) -> Result<Vec<U>, Error> {
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| scope.spawn(move || f(item)))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
-    });
-    results.into_iter().collect()
+    })
 }
 
-fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
+fn load_repo(
+    fetcher: &Fetcher,
+    r: &ResolvedRepo,
+    fetched: FetchedRepo,
+) -> Result<LoadedRepo, Error> {
     let started = std::time::Instant::now();
-    let fetched = fetcher.fetch_repomd(&r.repoid, &r.baseurls)?;
-    let primary = fetched.repomd.get("primary").ok_or_else(|| RepoError::MissingData {
-        repoid: r.repoid.clone(),
-        kind: "primary",
-    })?;
+    let primary = fetched
+        .repomd
+        .get("primary")
+        .ok_or_else(|| RepoError::MissingData {
+            repoid: r.repoid.clone(),
+            kind: "primary",
+        })?;
     let key = cache_key(&primary.checksum.to_string());
     let dir = fetcher.options().cache_dir.join("index-v1");
     let index_path = dir.join(format!("{key}.idx"));
@@ -288,10 +391,11 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
     // Cold: primary streams through the parser into two consumers at once, the
     // package index and a libsolv pool that becomes the repo's .solv file; no package
     // list is ever held in memory. (Decompression runs on a thread of its own.)
-    let solv_tmp = tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
-        context: format!("creating a temp file in {}", dir.display()),
-        source,
-    })?;
+    let solv_tmp =
+        tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
+            context: format!("creating a temp file in {}", dir.display()),
+            source,
+        })?;
     // The pool is built on a thread of its own; batches travel back to the parsing
     // thread to be freed where they were allocated (cross-thread frees contend on the
     // allocator's locks).
@@ -327,7 +431,9 @@ fn load_repo(fetcher: &Fetcher, r: &ResolvedRepo) -> Result<LoadedRepo, Error> {
         let _ = to_builder.send(batch);
     }
     drop(to_builder);
-    let built = builder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let built = builder
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
     drop(parser_rx);
     let count = parsed?;
     built.map_err(|source| Error::Solve {
@@ -373,12 +479,26 @@ fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
 }
 
 /// Resolves one arch and builds its lock section.
-fn lock_arch(fetcher: &Fetcher, input: &Input, arch: &str, repos: &[ArchRepo<'_>]) -> Result<ArchLock, Error> {
-    let specs: Vec<String> = input.packages_for_arch(arch).into_iter().map(str::to_string).collect();
+/// One arch's lock section and the warnings its resolution produced.
+type Resolved = (ArchLock, Vec<String>);
+
+fn lock_arch(
+    fetcher: &Fetcher,
+    input: &Input,
+    arch: &str,
+    repos: &[ArchRepo<'_>],
+) -> Result<Resolved, Error> {
+    let specs: Vec<String> = input
+        .packages_for_arch(arch)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     // Repos holding only source packages cannot contribute to a resolution: they stay
     // out of the pool (the relative order, and so every tie-break, of the binary
     // packages is unchanged) and serve the source lookup only.
-    let in_pool: Vec<usize> = (0..repos.len()).filter(|&i| repos[i].data.has_binaries).collect();
+    let in_pool: Vec<usize> = (0..repos.len())
+        .filter(|&i| repos[i].data.has_binaries)
+        .collect();
     let solve_with = |solv: &[PathBuf]| {
         let request = SolveRequest {
             arch,
@@ -438,12 +558,14 @@ fn lock_arch(fetcher: &Fetcher, input: &Input, arch: &str, repos: &[ArchRepo<'_>
     };
     for r in &refs {
         let repo = &repos[r.repo];
-        lock.packages.push(locked(repo, &repo.data.index.get(r.package), true));
+        lock.packages
+            .push(locked(repo, &repo.data.index.get(r.package), true));
     }
+    let mut warnings = Vec::new();
     if !input.no_sources {
-        lock.source = find_sources(repos, &refs);
+        lock.source = find_sources(repos, &refs, &mut warnings);
     }
-    Ok(lock)
+    Ok((lock, warnings))
 }
 
 fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {
@@ -473,14 +595,22 @@ fn package_url(repo: &FetchedRepo, p: &IndexEntry<'_>) -> String {
 }
 
 fn with_slash(s: &str) -> String {
-    if s.ends_with('/') { s.to_string() } else { format!("{s}/") }
+    if s.ends_with('/') {
+        s.to_string()
+    } else {
+        format!("{s}/")
+    }
 }
 
 /// For every locked binary package, the first (in repo load order) `src` package whose
 /// name-version-release equals its `sourcerpm`; misses are warned about.
-fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackage> {
+fn find_sources(
+    repos: &[ArchRepo<'_>],
+    refs: &[PackageRef],
+    warnings: &mut Vec<String>,
+) -> Vec<LockedPackage> {
     // The wanted N-V-Rs, then one pass over every repo's index to find them.
-    let mut wanted: HashMap<(&str, &str, &str), Option<(usize, usize)>> = HashMap::new();
+    let mut wanted: HashMap<(&str, &str, &str), Option<PackageRef>> = HashMap::new();
     for r in refs {
         let p = repos[r.repo].data.index.get(r.package);
         let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(p.sourcerpm);
@@ -493,7 +623,10 @@ fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackag
             if p.is_source()
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
             {
-                *slot = Some((ri, pi));
+                *slot = Some(PackageRef {
+                    repo: ri,
+                    package: pi,
+                });
             }
         }
     }
@@ -505,8 +638,15 @@ fn find_sources(repos: &[ArchRepo<'_>], refs: &[PackageRef]) -> Vec<LockedPackag
         }
         let nvr = p.sourcerpm.strip_suffix(".src.rpm").unwrap_or(p.sourcerpm);
         match split_nvr(nvr).and_then(|key| wanted.get(&key).copied().flatten()) {
-            Some((ri, pi)) => out.push(locked(&repos[ri], &repos[ri].data.index.get(pi), false)),
-            None => tracing::warn!("No sources found for {} (source RPM {})", p.name, p.sourcerpm),
+            Some(at) => out.push(locked(
+                &repos[at.repo],
+                &repos[at.repo].data.index.get(at.package),
+                false,
+            )),
+            None => warnings.push(format!(
+                "No sources found for {} (source RPM {})",
+                p.name, p.sourcerpm
+            )),
         }
     }
     out
@@ -524,7 +664,10 @@ mod tests {
 
     #[test]
     fn nvr_splits_at_the_last_two_dashes() {
-        assert_eq!(split_nvr("python-foo-1.0-3.el9"), Some(("python-foo", "1.0", "3.el9")));
+        assert_eq!(
+            split_nvr("python-foo-1.0-3.el9"),
+            Some(("python-foo", "1.0", "3.el9"))
+        );
         assert_eq!(split_nvr("foo"), None);
     }
 }

@@ -1,0 +1,110 @@
+//! The resolution cache: the lock section of one arch, keyed by everything the
+//! resolution depends on (rpmlock's version, the request, every repo's settings, the
+//! mirror in use and the checksums of its metadata). A run whose inputs did not change
+//! reads its answer back instead of loading repositories and solving again.
+//!
+//! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Context, Input, ResolvedRepo};
+use crate::lock::{ArchLock, Lockfile};
+use crate::repo::{FetchOptions, FetchedRepo};
+
+/// Bumped whenever resolution semantics or this file format change.
+const FORMAT: &str = "rpmlock-resolution 1";
+
+pub(super) struct Memo {
+    dir: Option<PathBuf>,
+}
+
+impl Memo {
+    pub(super) fn new(fetch: &FetchOptions) -> Memo {
+        let disabled =
+            fetch.refresh || std::env::var("RPMLOCK_RESOLUTION_CACHE").is_ok_and(|v| v == "0");
+        Memo {
+            dir: (!disabled).then(|| fetch.cache_dir.join("resolved-v1")),
+        }
+    }
+
+    /// The memoized lock section, its warnings re-emitted; `None` on a miss or a
+    /// file that cannot be used.
+    pub(super) fn get(&self, key: &str) -> Option<ArchLock> {
+        let path = self.dir.as_ref()?.join(key);
+        let text = std::fs::read_to_string(&path).ok()?;
+        let mut rest = text.strip_prefix(FORMAT)?.strip_prefix('\n')?;
+        let mut warnings = Vec::new();
+        while let Some(line) = rest.strip_prefix("warning ") {
+            let (w, tail) = line.split_once('\n')?;
+            warnings.push(w);
+            rest = tail;
+        }
+        let mut lock = Lockfile::parse(rest, Some(&path)).ok()?;
+        if lock.arches.len() != 1 {
+            return None;
+        }
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        tracing::debug!("{}: resolution read from the cache", lock.arches[0].arch);
+        lock.arches.pop()
+    }
+
+    /// Stores a resolution (best effort: a cache that cannot be written only costs
+    /// time next run).
+    pub(super) fn put(&self, key: &str, lock: &ArchLock, warnings: &[String]) {
+        let Some(dir) = &self.dir else { return };
+        let mut text = format!("{FORMAT}\n");
+        for w in warnings {
+            text.push_str(&format!("warning {}\n", w.replace('\n', " ")));
+        }
+        text.push_str(&Lockfile::new(vec![lock.clone()]).render());
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| tempfile::NamedTempFile::new_in(dir))
+            .and_then(|mut tmp| {
+                std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+                tmp.persist(dir.join(key)).map_err(|e| e.error)?;
+                Ok(())
+            });
+        if let Err(e) = written {
+            tracing::debug!("cannot cache the resolution in {}: {e}", dir.display());
+        }
+    }
+}
+
+/// The cache key of one arch's resolution.
+pub(super) fn key(
+    input: &Input,
+    context: &Context,
+    arch: &str,
+    repos: &[(&ResolvedRepo, &FetchedRepo)],
+) -> String {
+    let mut h = Sha256::new();
+    let mut add = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    add(FORMAT);
+    add(env!("CARGO_PKG_VERSION"));
+    add(arch);
+    add(&format!("{context:?}"));
+    add(&format!(
+        "weak={} nosrc={}",
+        input.install_weak_deps, input.no_sources
+    ));
+    for spec in input.packages_for_arch(arch) {
+        add(spec);
+    }
+    add("repos");
+    for (config, fetched) in repos {
+        add(&format!("{config:?}"));
+        add(fetched.base_url.as_str());
+        for data in &fetched.repomd.data {
+            add(&data.kind);
+            add(&data.checksum.to_string());
+        }
+    }
+    hex::encode(h.finalize())
+}
