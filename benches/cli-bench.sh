@@ -146,7 +146,12 @@ if [ $have_rl = 1 ]; then
         "$(timed "$W/rl-cold.rss" $(rl_cmd "$W/rl-cold-cache" "$W/lock-cold.yaml"))"
     "${HF[@]}" --warmup "$WARMUP" --export-json "$W/rl-warm.json" -n "rpmlock warm" \
         "$(timed "$W/rl-warm.rss" $(rl_cmd "$W/rl-warm-cache" "$W/lock-warm.yaml"))"
+    # warm without the resolution cache: what loading the cached repository metadata
+    # (.solv files + package indexes) and solving again cost
+    "${HF[@]}" --warmup "$WARMUP" --export-json "$W/rl-warm-meta.json" -n "rpmlock warm, metadata only" \
+        "$(timed "$W/rl-warm-meta.rss" env RPMLOCK_RESOLUTION_CACHE=0 $(rl_cmd "$W/rl-warm-cache" "$W/lock-warm-meta.yaml"))"
     cmp -s "$W/lock-cold.yaml" "$W/lock-warm.yaml" || echo "== WARNING: cold and warm locks differ"
+    cmp -s "$W/lock-cold.yaml" "$W/lock-warm-meta.yaml" || echo "== WARNING: cold and metadata-warm locks differ"
 fi
 # the timed runs are quiet (-q): check once that warm dnf still resolves from its cache
 set +e; $(dnf_cmd "$W/warm-root" "$W/warm-cache") >"$W/dnf-warm.out" 2>&1; set -e
@@ -165,14 +170,15 @@ def med(tag):
     t = statistics.median(r["times"])
     rss = [int(x) for x in open(os.path.join(w, tag + ".rss")).read().split() if x.isdigit()]
     return t, max(rss) / 1024 if rss else None
-rows = {t: med(t) for t in ("dnf-cold", "dnf-warm", "rl-cold", "rl-warm")}
+rows = {t: med(t) for t in ("dnf-cold", "dnf-warm", "rl-cold", "rl-warm", "rl-warm-meta")}
 f = lambda v, fmt: (fmt % v) if v is not None else "-"
 print()
-print(f"{'':14}{'median s':>10}{'peak RSS MB':>13}")
+print(f"{'':30}{'median s':>10}{'peak RSS MB':>13}")
 for tag, label in (("dnf-cold", "dnf cold"), ("dnf-warm", "dnf warm"),
-                   ("rl-cold", "rpmlock cold"), ("rl-warm", "rpmlock warm")):
+                   ("rl-cold", "rpmlock cold"), ("rl-warm", "rpmlock warm"),
+                   ("rl-warm-meta", "rpmlock warm, metadata only")):
     t, m = rows[tag]
-    print(f"{label:14}{f(t, '%.3f'):>10}{f(m, '%.1f'):>13}")
+    print(f"{label:30}{f(t, '%.3f'):>10}{f(m, '%.1f'):>13}")
 print()
 for kind, target in (("cold", 0.35), ("warm", 0.2)):
     d, r = rows["dnf-" + kind][0], rows["rl-" + kind][0]
@@ -181,4 +187,7 @@ for kind, target in (("cold", 0.35), ("warm", 0.2)):
     else:
         q = r / d
         print(f"ratio rpmlock/dnf {kind}: {q:.3f} (target <= {target}: {'MET' if q <= target else 'NOT met'})")
+m = rows["rl-warm-meta"][0]
+if m is not None:
+    print(f"ratio rpmlock/dnf warm, metadata only (no resolution cache): {m / rows['dnf-warm'][0]:.3f}")
 PY

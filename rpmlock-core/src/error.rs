@@ -19,6 +19,16 @@ pub enum Error {
         #[source]
         source: crate::solve::SolveError,
     },
+    /// A repository's packages cannot be taken into a libsolv repository (for
+    /// example a name with a NUL byte), or its cache files cannot be written.
+    #[error("repo '{repoid}': cannot index its packages")]
+    RepoData {
+        /// The repo.
+        repoid: String,
+        /// What went wrong.
+        #[source]
+        source: crate::solve::SolveError,
+    },
     /// Reading or writing a lockfile failed.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),

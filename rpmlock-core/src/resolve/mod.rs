@@ -1,17 +1,21 @@
 //! The orchestrator: one lock run, from an [`Input`] to a [`Lockfile`].
 //!
-//! Repositories are fetched and parsed once each (concurrently), shared by every
-//! target arch; each arch is then resolved on its own thread with its own libsolv
-//! pool. File lists are loaded only when a resolution needs them, once per repo.
+//! 1. Every repo's repomd.xml is revalidated (all repos concurrently).
+//! 2. An arch whose inputs are unchanged since a previous run takes its lock section
+//!    from the resolution cache ([`memo`]).
+//! 3. The other arches need their repos: each is loaded once (concurrently) from its
+//!    cached `.solv` file and package index, or, cold, by streaming primary.xml into
+//!    both, and shared by every arch that uses it.
+//! 4. Each arch is resolved on its own thread with its own libsolv pool; file lists are
+//!    loaded only when a resolution needs them, once per repo.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Context, Input, ResolvedRepo};
 use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
-use std::path::{Path, PathBuf};
-
 use crate::model::Package;
 use crate::repo::{
     FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
@@ -106,8 +110,8 @@ impl LoadedRepo {
                 .collect();
             write_cache_file(&path, |tmp| {
                 solve::write_solv(&self.fetched.repoid, &packages, Some(&aligned), tmp).map_err(
-                    |source| Error::Solve {
-                        arch: "noarch".into(),
+                    |source| Error::RepoData {
+                        repoid: self.fetched.repoid.clone(),
                         source,
                     },
                 )
@@ -436,8 +440,8 @@ fn load_repo(
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
     drop(parser_rx);
     let count = parsed?;
-    built.map_err(|source| Error::Solve {
-        arch: "noarch".into(),
+    built.map_err(|source| Error::RepoData {
+        repoid: r.repoid.clone(),
         source,
     })?;
     solv_tmp.persist(&solv).map_err(|e| Error::Io {
