@@ -859,18 +859,21 @@ pub mod rule {
 mod tests {
     use super::*;
 
-    fn pkg(
-        pool: &mut Pool,
-        repo: RepoId,
-        name: &str,
-        evr: &str,
-        arch: &str,
-        deps: SolvableDeps,
-    ) -> SolvableId {
-        let (n, e, a) = (pool.intern(name), pool.intern(evr), pool.intern(arch));
-        let mut deps = deps;
-        let selfp = pool.rel(n, Rel::Eq, e);
-        deps.provides.push(selfp);
+    /// Adds `name-evr.arch` requiring `requires`, with its self-provide.
+    fn pkg(pool: &mut Pool, repo: RepoId, nevra: &str, requires: &[DepId]) -> SolvableId {
+        let (rest, arch) = nevra.rsplit_once('.').unwrap();
+        let (rest, rel) = rest.rsplit_once('-').unwrap();
+        let (name, ver) = rest.rsplit_once('-').unwrap();
+        let (n, e, a) = (
+            pool.intern(name),
+            pool.intern(&format!("{ver}-{rel}")),
+            pool.intern(arch),
+        );
+        let mut deps = SolvableDeps {
+            requires: requires.to_vec(),
+            ..Default::default()
+        };
+        deps.provides.push(pool.rel(n, Rel::Eq, e));
         pool.add_solvable(repo, n, e, a, &deps)
     }
 
@@ -879,33 +882,9 @@ mod tests {
         let mut pool = Pool::new("x86_64").unwrap();
         let repo = pool.add_repo("test", -99, -1000).unwrap();
         let b_name = pool.intern("b");
-        let a = pkg(
-            &mut pool,
-            repo,
-            "a",
-            "1-1",
-            "x86_64",
-            SolvableDeps {
-                requires: vec![b_name],
-                ..Default::default()
-            },
-        );
-        let b = pkg(
-            &mut pool,
-            repo,
-            "b",
-            "2-1",
-            "noarch",
-            SolvableDeps::default(),
-        );
-        let _other = pkg(
-            &mut pool,
-            repo,
-            "c",
-            "1-1",
-            "aarch64",
-            SolvableDeps::default(),
-        );
+        let a = pkg(&mut pool, repo, "a-1-1.x86_64", &[b_name]);
+        let b = pkg(&mut pool, repo, "b-2-1.noarch", &[]);
+        let _other = pkg(&mut pool, repo, "c-1-1.aarch64", &[]);
         pool.prepare();
         assert_eq!(pool.whatprovides(b_name), vec![b]);
         assert_eq!(pool.solvable_str(a), "a-1-1.x86_64");
@@ -929,26 +908,9 @@ mod tests {
         let mut pool = Pool::new("x86_64").unwrap();
         let repo = pool.add_repo("test", -99, -1000).unwrap();
         let missing = pool.intern("missing");
-        let a = pkg(
-            &mut pool,
-            repo,
-            "a",
-            "1-1",
-            "x86_64",
-            SolvableDeps {
-                requires: vec![missing],
-                ..Default::default()
-            },
-        );
-        let arm = pkg(
-            &mut pool,
-            repo,
-            "arm",
-            "1-1",
-            "aarch64",
-            SolvableDeps::default(),
-        );
-        let i686 = pkg(&mut pool, repo, "x", "1-1", "i686", SolvableDeps::default());
+        let a = pkg(&mut pool, repo, "a-1-1.x86_64", &[missing]);
+        let arm = pkg(&mut pool, repo, "arm-1-1.aarch64", &[]);
+        let i686 = pkg(&mut pool, repo, "x-1-1.i686", &[]);
         pool.prepare();
         assert!(!pool.arch_installable(arm));
         assert!(pool.arch_installable(i686));
