@@ -498,3 +498,86 @@ mod tests {
         assert_eq!(DepFlags::from_operator("=="), Some(DepFlags::Eq));
     }
 }
+
+#[cfg(test)]
+mod vercmp_against_rpm {
+    //! rpmvercmp compared with rpm's own (`rpm.labelCompare` of Debian's python3-rpm,
+    //! installed with dnf) on generated versions, plus the order laws it must obey.
+
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    /// Version-like strings: digits, letters, separators, `~` and `^`.
+    fn version() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[0-9a-c.~^_+]{0,3}[0-9]{0,3}[.a-b~^]{0,2}[0-9]{0,2}")
+            .expect("valid regex")
+    }
+
+    proptest! {
+        #[test]
+        fn order_laws(a in version(), b in version(), c in version()) {
+            prop_assert_eq!(rpmvercmp(&a, &b), rpmvercmp(&b, &a).reverse());
+            prop_assert_eq!(rpmvercmp(&a, &a), Ordering::Equal);
+            if rpmvercmp(&a, &b) != Ordering::Greater && rpmvercmp(&b, &c) != Ordering::Greater {
+                prop_assert_ne!(rpmvercmp(&a, &c), Ordering::Greater, "{} {} {}", a, b, c);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_rpm_label_compare() {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let pairs: Vec<(String, String)> = (0..3000)
+            .map(|_| {
+                let a = version().new_tree(&mut runner).unwrap().current();
+                let b = version().new_tree(&mut runner).unwrap().current();
+                (a, b)
+            })
+            .collect();
+        // rpm 4.18 refuses some strings outright ("invalid version"): those print `x`.
+        let script = "import rpm,sys\nfor line in sys.stdin:\n    a, b = line.rstrip('\\n').split('\\t')\n    try:\n        print(rpm.labelCompare(('0', a, '1'), ('0', b, '1')))\n    except ValueError:\n        print('x')\n";
+        let mut child = Command::new("/usr/bin/python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("/usr/bin/python3 with python3-rpm (installed with Debian's dnf)");
+        let input: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "python3 -c 'import rpm' failed");
+        let theirs: Vec<Option<i32>> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().parse().ok())
+            .collect();
+        assert_eq!(theirs.len(), pairs.len());
+        let compared = theirs.iter().flatten().count();
+        assert!(
+            compared > pairs.len() / 2,
+            "rpm refused most pairs: {compared} compared"
+        );
+        let mut differ = Vec::new();
+        for ((a, b), want) in pairs.iter().zip(theirs) {
+            let Some(want) = want else { continue };
+            let got = rpmvercmp(a, b) as i32;
+            if got != want {
+                differ.push(format!("{a:?} vs {b:?}: rpmlock {got}, rpm {want}"));
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "{} differences:\n{}",
+            differ.len(),
+            differ.join("\n")
+        );
+    }
+}
