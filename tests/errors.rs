@@ -289,3 +289,34 @@ fn offline_without_cache_fails_clearly() {
     );
     assert_eq!(read(&lock), OLD_LOCK);
 }
+
+#[test]
+fn unknown_cli_arch_is_named() {
+    let case = Case::new("base/x86_64");
+    let input = case.input_for("http://127.0.0.1:9/repo", "chain-a");
+    let lock = case.tmp.path().join("rpms.lock.yaml");
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            lock.to_str().unwrap(),
+            "--arch",
+            "x86-64",
+        ],
+        &case.tmp.path().join("cache"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown arch `x86-64`"), "{stderr}");
+    assert_eq!(read(&lock), OLD_LOCK);
+}
+
+#[test]
+fn missing_context_is_explained() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(
+        "contentOrigin:\n  repos:\n    - repoid: r\n      baseurl: /nowhere\npackages: [a]\n",
+    );
+    case.expect_failure(&input, 2, &["no context given", "--bare"]);
+}

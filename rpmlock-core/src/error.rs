@@ -42,6 +42,14 @@ pub enum Error {
         /// Value as written.
         value: String,
     },
+    /// A target arch given on the command line that rpm does not know.
+    #[error(
+        "unknown arch `{arch}` (expected an rpm arch such as x86_64, aarch64, ppc64le, s390x, i686)"
+    )]
+    UnknownArch {
+        /// The arch as given.
+        arch: String,
+    },
     /// The input names no context (what is installed before the packages).
     #[error(
         "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (image, containerfile and local-system contexts are not supported yet)",

@@ -159,6 +159,13 @@ pub fn lock(
     options: &LockOptions,
     reporter: Arc<dyn Reporter>,
 ) -> Result<Lockfile, Error> {
+    if let Some(bad) = options
+        .arches
+        .iter()
+        .find(|a| !crate::config::vars::is_known_arch(a))
+    {
+        return Err(Error::UnknownArch { arch: bad.clone() });
+    }
     let arches: Vec<String> = if !options.arches.is_empty() {
         options.arches.clone()
     } else if !input.arches.is_empty() {
