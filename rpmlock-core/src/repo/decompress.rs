@@ -93,39 +93,44 @@ impl Prefetch {
     /// Starts reading `inner` on a new thread.
     pub fn spawn<R: io::Read + Send + 'static>(mut inner: R) -> Prefetch {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
-        std::thread::spawn(move || {
-            loop {
-                let mut buf = vec![0u8; BUF_SIZE];
-                let mut filled = 0;
-                // Fill whole chunks: fewer, larger messages.
-                let result = loop {
-                    match inner.read(&mut buf[filled..]) {
-                        Ok(0) => break Ok(()),
-                        Ok(n) => {
-                            filled += n;
-                            if filled == buf.len() {
-                                break Ok(());
+        let spawned = std::thread::Builder::new()
+            .name("decompress".into())
+            .spawn(move || {
+                loop {
+                    let mut buf = vec![0u8; BUF_SIZE];
+                    let mut filled = 0;
+                    // Fill whole chunks: fewer, larger messages.
+                    let result = loop {
+                        match inner.read(&mut buf[filled..]) {
+                            Ok(0) => break Ok(()),
+                            Ok(n) => {
+                                filled += n;
+                                if filled == buf.len() {
+                                    break Ok(());
+                                }
                             }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => break Err(e),
                         }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => break Err(e),
+                    };
+                    buf.truncate(filled);
+                    let end = filled == 0;
+                    // An empty chunk marks the clean end of the stream.
+                    if (filled > 0 || result.is_ok()) && tx.send(Ok(buf)).is_err() {
+                        return;
                     }
-                };
-                buf.truncate(filled);
-                let end = filled == 0;
-                // An empty chunk marks the clean end of the stream.
-                if (filled > 0 || result.is_ok()) && tx.send(Ok(buf)).is_err() {
-                    return;
+                    if let Err(e) = result {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                    if end {
+                        return;
+                    }
                 }
-                if let Err(e) = result {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-                if end {
-                    return;
-                }
-            }
-        });
+            });
+        // If the thread cannot start, `inner` and `tx` are dropped with the closure and
+        // the first read reports the closed channel as an error.
+        let _ = spawned;
         Prefetch {
             rx,
             chunk: Vec::new(),

@@ -414,18 +414,24 @@ fn load_repo(
     let (to_parser, parser_rx) = std::sync::mpsc::channel::<Vec<Package>>();
     let repoid = r.repoid.clone();
     let solv_tmp_path = solv_tmp.path().to_path_buf();
-    let builder = std::thread::spawn(move || -> Result<(), solve::SolveError> {
-        let mut writer = solve::SolvWriter::new(&repoid)?;
-        let mut result = Ok(());
-        for batch in builder_rx {
-            if result.is_ok() {
-                result = batch.iter().try_for_each(|p| writer.add(p, None));
+    let builder = std::thread::Builder::new()
+        .name("solv-writer".into())
+        .spawn(move || -> Result<(), solve::SolveError> {
+            let mut writer = solve::SolvWriter::new(&repoid)?;
+            let mut result = Ok(());
+            for batch in builder_rx {
+                if result.is_ok() {
+                    result = batch.iter().try_for_each(|p| writer.add(p, None));
+                }
+                let _ = to_parser.send(batch);
             }
-            let _ = to_parser.send(batch);
-        }
-        result?;
-        writer.finish(&solv_tmp_path)
-    });
+            result?;
+            writer.finish(&solv_tmp_path)
+        });
+    let builder = builder.map_err(|source| Error::Io {
+        context: "starting a thread".into(),
+        source,
+    })?;
     let mut index = IndexBuilder::default();
     let mut batch = Vec::with_capacity(BATCH);
     let parsed = fetcher.stream_primary(&fetched, |p| {
@@ -442,11 +448,33 @@ fn load_repo(
         let _ = to_builder.send(batch);
     }
     drop(to_builder);
+    tracing::debug!(
+        "repo '{}': primary parsed after {:?}",
+        r.repoid,
+        started.elapsed()
+    );
+    // The index is written while the pool builder finishes its last batches.
+    let index = index.finish();
+    let index_written = match &parsed {
+        Ok(_) => write_cache_file(&index_path, |tmp| {
+            fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
+                context: format!("writing {}", index_path.display()),
+                source,
+            })
+        }),
+        Err(_) => Ok(()),
+    };
     let built = builder
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    tracing::debug!(
+        "repo '{}': pool built and written after {:?}",
+        r.repoid,
+        started.elapsed()
+    );
     drop(parser_rx);
     let count = parsed?;
+    index_written?;
     built.map_err(|source| Error::RepoData {
         repoid: r.repoid.clone(),
         source,
@@ -454,13 +482,6 @@ fn load_repo(
     solv_tmp.persist(&solv).map_err(|e| Error::Io {
         context: format!("writing {}", solv.display()),
         source: e.error,
-    })?;
-    let index = index.finish();
-    write_cache_file(&index_path, |tmp| {
-        fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
-            context: format!("writing {}", index_path.display()),
-            source,
-        })
     })?;
     tracing::info!(
         "repo '{}': {} packages, cache written ({:?})",
