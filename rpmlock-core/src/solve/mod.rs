@@ -194,6 +194,7 @@ pub struct SolvWriter {
     pool: Pool,
     repo: libsolv::RepoId,
     repoid: String,
+    scratch: SolvableDeps,
 }
 
 impl SolvWriter {
@@ -205,12 +206,20 @@ impl SolvWriter {
             pool,
             repo,
             repoid: repoid.to_string(),
+            scratch: SolvableDeps::default(),
         })
     }
 
     /// Adds the next package, with its full file list when known.
     pub fn add(&mut self, p: &Package, filelist: Option<&[String]>) -> Result<(), SolveError> {
-        add_package(&mut self.pool, self.repo, &self.repoid, p, filelist)
+        add_package(
+            &mut self.pool,
+            self.repo,
+            &self.repoid,
+            p,
+            filelist,
+            &mut self.scratch,
+        )
     }
 
     /// Writes the `.solv` file.
@@ -243,14 +252,10 @@ fn add_packages(
     packages: &[Package],
     filelists: Option<&[Vec<String>]>,
 ) -> Result<(), SolveError> {
+    let mut scratch = SolvableDeps::default();
     for (i, p) in packages.iter().enumerate() {
-        add_package(
-            pool,
-            rid,
-            repoid,
-            p,
-            filelists.and_then(|f| f.get(i)).map(Vec::as_slice),
-        )?;
+        let filelist = filelists.and_then(|f| f.get(i)).map(Vec::as_slice);
+        add_package(pool, rid, repoid, p, filelist, &mut scratch)?;
     }
     Ok(())
 }
@@ -263,6 +268,7 @@ fn add_package(
     repoid: &str,
     p: &Package,
     filelist: Option<&[String]>,
+    deps: &mut SolvableDeps,
 ) -> Result<(), SolveError> {
     let invalid = |message: String| SolveError::InvalidData {
         repoid: repoid.to_string(),
@@ -277,12 +283,13 @@ fn add_package(
     let name = pool.intern(&p.name);
     let evr = pool.intern(&p.evr.to_string());
     let arch = pool.intern(&p.arch);
-    let mut deps = SolvableDeps::default();
+    // `deps` is scratch space reused from package to package.
+    deps.clear();
     if !is_source {
         let conv = |pool: &mut Pool,
+                    out: &mut Vec<DepId>,
                     list: &mut dyn Iterator<Item = &Dependency>|
-         -> Result<Vec<DepId>, SolveError> {
-            let mut out = Vec::new();
+         -> Result<(), SolveError> {
             for d in list {
                 if let Some(id) =
                     dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
@@ -290,25 +297,32 @@ fn add_package(
                     out.push(id);
                 }
             }
-            Ok(out)
+            Ok(())
         };
-        deps.provides = conv(pool, &mut p.provides.iter())?;
-        deps.requires = conv(pool, &mut p.requires.iter().filter(|d| !d.pre))?;
-        deps.prereqs = conv(pool, &mut p.requires.iter().filter(|d| d.pre))?;
-        deps.conflicts = conv(pool, &mut p.conflicts.iter())?;
-        deps.obsoletes = conv(pool, &mut p.obsoletes.iter())?;
-        deps.recommends = conv(pool, &mut p.recommends.iter())?;
-        deps.suggests = conv(pool, &mut p.suggests.iter())?;
-        deps.supplements = conv(pool, &mut p.supplements.iter())?;
-        deps.enhances = conv(pool, &mut p.enhances.iter())?;
-        // Like libsolv's rpmmd reader: a binary package provides itself. Files
-        // are provides too (that is how file dependencies find them).
+        conv(pool, &mut deps.provides, &mut p.provides.iter())?;
+        conv(
+            pool,
+            &mut deps.requires,
+            &mut p.requires.iter().filter(|d| !d.pre),
+        )?;
+        conv(
+            pool,
+            &mut deps.prereqs,
+            &mut p.requires.iter().filter(|d| d.pre),
+        )?;
+        conv(pool, &mut deps.conflicts, &mut p.conflicts.iter())?;
+        conv(pool, &mut deps.obsoletes, &mut p.obsoletes.iter())?;
+        conv(pool, &mut deps.recommends, &mut p.recommends.iter())?;
+        conv(pool, &mut deps.suggests, &mut p.suggests.iter())?;
+        conv(pool, &mut deps.supplements, &mut p.supplements.iter())?;
+        conv(pool, &mut deps.enhances, &mut p.enhances.iter())?;
+        // Like libsolv's rpmmd reader: a binary package provides itself. Files are
+        // provides too (that is how file dependencies find them).
         let selfprov = pool.rel(name, Rel::Eq, evr);
         if !deps.provides.contains(&selfprov) {
             deps.provides.push(selfprov);
         }
-        let files = p.files.iter().chain(filelist.into_iter().flatten());
-        for f in files {
+        for f in p.files.iter().chain(filelist.into_iter().flatten()) {
             if f.contains('\0') {
                 return Err(invalid(format!("file name with a NUL byte: {f:?}")));
             }
@@ -318,7 +332,7 @@ fn add_package(
             }
         }
     }
-    pool.add_solvable(rid, name, evr, arch, &deps);
+    pool.add_solvable(rid, name, evr, arch, deps);
     Ok(())
 }
 

@@ -113,6 +113,25 @@ pub struct SolvableDeps {
     pub enhances: Vec<DepId>,
 }
 
+impl SolvableDeps {
+    /// Empties every list, keeping the allocations.
+    pub fn clear(&mut self) {
+        for list in [
+            &mut self.provides,
+            &mut self.requires,
+            &mut self.prereqs,
+            &mut self.conflicts,
+            &mut self.obsoletes,
+            &mut self.recommends,
+            &mut self.suggests,
+            &mut self.supplements,
+            &mut self.enhances,
+        ] {
+            list.clear();
+        }
+    }
+}
+
 /// A libsolv `Queue`, freed on drop.
 pub struct Queue {
     raw: ffi::Queue,
