@@ -37,6 +37,11 @@ pub struct Input {
     pub no_sources: bool,
     /// `context`.
     pub context: Context,
+    /// `excludePackages`: name globs removed from every request and excluded from
+    /// every repo (after variable substitution).
+    pub exclude_packages: Vec<String>,
+    /// `assumeProvides`: capabilities treated as already provided.
+    pub assume_provides: Vec<String>,
 }
 
 /// What is installed before the requested packages.

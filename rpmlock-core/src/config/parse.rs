@@ -463,6 +463,8 @@ impl Parser {
             arches,
             install_weak_deps,
             no_sources,
+            exclude_packages: Vec::new(),
+            assume_provides: Vec::new(),
             context,
         })
     }
