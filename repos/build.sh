@@ -12,6 +12,8 @@
 #      source      Debian createrepo_c 0.17, gz
 #      xmlbase     Debian createrepo_c 0.17, gz, --baseurl (xml:base in primary)
 #      compress-bz2  Debian createrepo_c 0.17, bz2
+#      modular     Debian createrepo_c 0.17, gz, + modules.yaml (modifyrepo_c 0.17)
+#      modular-hotfix  Debian createrepo_c 0.17, gz (no modules metadata)
 #      compress-zst  createrepo_c 1.2.5 from PyPI (zstd, today's Fedora/RHEL 10 layout),
 #                    installed into a cached venv on first use
 # 4. The generated directories replace those in repos/; builder/, demo/, README.md and
@@ -24,7 +26,7 @@ set -euo pipefail
 REVISION=1700000000          # = SOURCE_DATE in repos/builder/src/main.rs
 CREATEREPO_C_PYPI=1.2.5
 XMLBASE_URL=http://mirror.example.invalid/pool/
-GENERATED=(base updates source xmlbase compress-bz2 compress-zst)
+GENERATED=(base updates source xmlbase compress-bz2 compress-zst modular modular-hotfix)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -65,6 +67,15 @@ createrepo source createrepo_c
 createrepo xmlbase createrepo_c --baseurl "$XMLBASE_URL"
 createrepo compress-bz2 createrepo_c --general-compress-type=bz2
 createrepo compress-zst "$new_createrepo" --general-compress-type=zstd
+createrepo modular createrepo_c
+createrepo modular-hotfix createrepo_c
+# modules.yaml as the `modules` data type (gz); modifyrepo_c stamps it with the
+# current time, reset to the revision like every other entry.
+cp "$here/builder/modules.yaml" "$tmp/modules.yaml"
+modifyrepo_c --mdtype=modules --compress-type=gz "$tmp/modules.yaml" \
+    "$out/modular/repodata" >/dev/null
+sed -i "s|<timestamp>[0-9]*</timestamp>|<timestamp>$REVISION</timestamp>|" \
+    "$out/modular/repodata/repomd.xml"
 
 find "$out" -exec touch -h -d "@$REVISION" {} +
 

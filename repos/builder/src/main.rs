@@ -5,6 +5,7 @@
 //! signatures; two runs give byte-identical files. `repos/build.sh` runs it and then
 //! `createrepo_c` on each directory.
 
+mod modular;
 mod table;
 
 use std::collections::BTreeMap;
@@ -78,6 +79,8 @@ fn repo_dirs(p: &Pkg) -> Vec<String> {
         Repo::XmlBase => vec!["xmlbase".into()],
         Repo::Bz2 => vec!["compress-bz2".into()],
         Repo::Zst => vec!["compress-zst".into()],
+        Repo::Modular => vec!["modular".into()],
+        Repo::ModularHotfix => vec!["modular-hotfix".into()],
     }
 }
 

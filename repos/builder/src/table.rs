@@ -18,6 +18,10 @@ pub enum Repo {
     Bz2,
     /// `compress-zst/`: flat, zstd metadata (createrepo_c 1.x layout).
     Zst,
+    /// `modular/`: flat, with `modules.yaml` (see `modular.rs`).
+    Modular,
+    /// `modular-hotfix/`: flat, no modules metadata (`module_hotfixes=1` scenarios).
+    ModularHotfix,
 }
 
 /// Kind of a dependency entry.
@@ -53,7 +57,12 @@ pub struct Pkg {
 }
 
 impl Pkg {
-    fn new(repo: Repo, name: &'static str, evr: &'static str, arch: &'static str) -> Self {
+    pub(crate) fn new(
+        repo: Repo,
+        name: &'static str,
+        evr: &'static str,
+        arch: &'static str,
+    ) -> Self {
         let (epoch, vr) = match evr.split_once(':') {
             Some((e, vr)) => (e.parse().expect("numeric epoch"), vr),
             None => (0, evr),
@@ -80,7 +89,7 @@ impl Pkg {
     fn provides(self, dep: &str) -> Self {
         self.dep(Kind::Provides, dep)
     }
-    fn requires(self, dep: &str) -> Self {
+    pub(crate) fn requires(self, dep: &str) -> Self {
         self.dep(Kind::Requires, dep)
     }
     fn requires_pre(self, dep: &str) -> Self {
@@ -108,11 +117,11 @@ impl Pkg {
         self.files.push(path.to_owned());
         self
     }
-    fn source(mut self, source: &'static str) -> Self {
+    pub(crate) fn source(mut self, source: &'static str) -> Self {
         self.source = source;
         self
     }
-    fn source_missing(mut self) -> Self {
+    pub(crate) fn source_missing(mut self) -> Self {
         self.source_missing = true;
         self
     }
@@ -122,7 +131,7 @@ impl Pkg {
         self.file(&path)
     }
     /// `/usr/bin/NAME` plus a README.
-    fn bin(self) -> Self {
+    pub(crate) fn bin(self) -> Self {
         let path = format!("/usr/bin/{}", self.name);
         self.file(&path).readme()
     }
@@ -414,6 +423,8 @@ pub fn packages() -> Vec<Pkg> {
             .file("/usr/lib64/libzst.so.1")
             .readme()
     }));
+
+    v.extend(crate::modular::packages());
 
     v
 }
