@@ -19,7 +19,10 @@ resolution are data), 2 for a bad invocation or input.
 Needs the system python (/usr/bin/python3) with Debian's python3-dnf and python3-yaml.
 Supports the keys of the scenarios: contentOrigin.repos (repoid, baseurl and the dnf
 repo options below), packages, arches, installWeakDeps, noSources, context {bare},
-excludePackages, allowerasing. Any other key is an error, so a scenario can't silently
+excludePackages, allowerasing, moduleEnable, moduleDisable (`dnf module enable/disable`
+through `ModuleBase`, before the install; `module_platform_id` stays unset and the empty
+installroot has no os-release, so there is no platform pseudo-module, as in rpmlock on
+a bare context). Any other key is an error, so a scenario can't silently
 mean something else to dnf than to rpmlock.
 """
 
@@ -32,13 +35,14 @@ import tempfile
 
 import dnf
 import dnf.exceptions
+import dnf.module.module_base
 import dnf.rpm
 import hawkey
 import yaml
 
 KNOWN_KEYS = {
     "contentOrigin", "packages", "arches", "installWeakDeps", "noSources", "context",
-    "excludePackages", "allowerasing",
+    "excludePackages", "allowerasing", "moduleEnable", "moduleDisable",
 }
 # rpms.in.yaml repo key -> dnf.repo.Repo attribute (lists split on white space/commas).
 REPO_OPTIONS = {
@@ -108,6 +112,7 @@ def marking_error_text(e):
     lines = [f"No match for argument: {s}" for s in e.no_match_pkg_specs]
     lines += [f"Unable to install: {s}" for s in e.error_pkg_specs]
     lines += [f"No match for group or module: {s}" for s in e.no_match_group_specs]
+    lines += [str(x) for x in getattr(e, "module_depsolv_errors", None) or []]
     return "\n".join(lines) or str(e)
 
 
@@ -152,6 +157,16 @@ def resolve(data, arch, repos_root, input_dir):
                 base.repos.add_new_repo(repoid, conf, baseurl=urls, **opts)
 
             base.fill_sack(load_system_repo=False, load_available_repos=True)
+            module_base = dnf.module.module_base.ModuleBase(base)
+            try:
+                disable = [substitute(x, variables) for x in data.get("moduleDisable") or []]
+                if disable:
+                    module_base.disable(disable)
+                enable = [substitute(x, variables) for x in data.get("moduleEnable") or []]
+                if enable:
+                    module_base.enable(enable)
+            except dnf.exceptions.MarkingErrors as e:
+                return {"ok": False, "error": marking_error_text(e)}
             specs = specs_for_arch(data.get("packages"), arch, "packages")
             try:
                 base.install_specs(specs)

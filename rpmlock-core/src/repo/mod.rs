@@ -16,6 +16,7 @@ mod error;
 mod fetch;
 mod filelists;
 mod index;
+mod modules;
 mod primary;
 mod repomd;
 mod xml;
@@ -25,6 +26,7 @@ pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};
 pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
+pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_artifact};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
 
