@@ -278,7 +278,10 @@ data:
         assert_eq!(s.artifacts.len(), 2);
         assert_eq!(m.defaults.len(), 1);
         let d = &m.defaults[0];
-        assert_eq!((d.module.as_str(), d.stream.as_deref()), ("nodejs", Some("1.10")));
+        assert_eq!(
+            (d.module.as_str(), d.stream.as_deref()),
+            ("nodejs", Some("1.10"))
+        );
         assert_eq!(d.profiles["1.10"], ["common"]);
         assert_eq!(d.profiles["12"], ["common", "development"]);
         assert_eq!(d.modified, 201812071200);
@@ -289,8 +292,8 @@ data:
         let e = parse_modules("---\ndocument: modulemd\nversion: 2\ndata: [\n").unwrap_err();
         assert!(e.contains("document 1"), "{e}");
         assert!(e.contains("line"), "{e}");
-        let e = parse_modules("---\ndocument: modulemd\nversion: 2\ndata:\n  stream: a\n")
-            .unwrap_err();
+        let e =
+            parse_modules("---\ndocument: modulemd\nversion: 2\ndata:\n  stream: a\n").unwrap_err();
         assert!(e.contains("no data.name"), "{e}");
     }
 
@@ -302,7 +305,11 @@ data:
         );
         assert_eq!(
             split_artifact("python3-pip-wheel-0:9.0.3-18.module_el8.noarch"),
-            Some(("python3-pip-wheel", "9.0.3-18.module_el8".to_string(), "noarch"))
+            Some((
+                "python3-pip-wheel",
+                "9.0.3-18.module_el8".to_string(),
+                "noarch"
+            ))
         );
         assert_eq!(split_artifact("garbage"), None);
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
 mod libsolv;
+pub mod modules;
 mod problems;
 pub(crate) mod spec;
 

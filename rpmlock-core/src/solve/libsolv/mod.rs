@@ -186,6 +186,9 @@ impl Drop for Queue {
 pub struct Pool {
     raw: NonNull<ffi::Pool>,
     repos: Vec<NonNull<ffi::Repo>>,
+    /// The map `pool->considered` points to once [`Pool::hide`] made one (libsolv
+    /// never frees it: Drop does).
+    hidden: Option<Box<ffi::Map>>,
     // Not Send/Sync: libsolv pools are single-threaded.
     _marker: PhantomData<*mut ()>,
 }
@@ -221,6 +224,7 @@ impl Pool {
         let pool = Pool {
             raw,
             repos: Vec::new(),
+            hidden: None,
             _marker: PhantomData,
         };
         let p = pool.raw.as_ptr();
@@ -646,11 +650,50 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Hides solvables from the solver (module filtering): they stay in the pool but
+    /// are no longer considered (`pool->considered`). Call after every solvable was
+    /// added.
+    pub fn hide(&mut self, ids: &[SolvableId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let p = self.ptr();
+        // SAFETY: p is a live pool. The map is allocated by map_init for every
+        // solvable id, owned by self.hidden (a Box, so its address is stable while
+        // pool->considered points to it), and freed in Drop after the pointer is
+        // cleared. Bits are cleared only below nsolvables.
+        unsafe {
+            if self.hidden.is_none() {
+                let mut map: Box<ffi::Map> = Box::new(std::mem::zeroed());
+                ffi::map_init(&mut *map, (*p).nsolvables);
+                std::ptr::write_bytes(map.map, 0xff, map.size as usize);
+                (*p).considered = &mut *map;
+                self.hidden = Some(map);
+            }
+            let map = self.hidden.as_mut().expect("just set");
+            for s in ids {
+                let i = s.index();
+                if i < (*p).nsolvables as usize {
+                    *map.map.add(i >> 3) &= !(1u8 << (i & 7));
+                }
+            }
+        }
+    }
+}
+
 impl Drop for Pool {
     fn drop(&mut self) {
         // SAFETY: the pool is live and freed exactly once; solvers borrowing it are
-        // gone (borrow checker), and repos are owned and freed by the pool.
-        unsafe { ffi::pool_free(self.ptr()) };
+        // gone (borrow checker), and repos are owned and freed by the pool. The
+        // considered map is ours: unhooked before the pool goes, then freed.
+        unsafe {
+            if let Some(mut map) = self.hidden.take() {
+                (*self.ptr()).considered = std::ptr::null_mut();
+                ffi::map_free(&mut *map);
+            }
+            ffi::pool_free(self.ptr())
+        };
     }
 }
 
@@ -668,6 +711,8 @@ pub enum Job {
     /// `SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | SOLVER_SETARCH | SOLVER_SETEVR`
     /// over a set from [`Pool::one_of`].
     InstallOneOf(ffi::Id),
+    /// The same as a weak job (`SOLVER_WEAK`): dropped when it cannot be satisfied.
+    InstallOneOfWeak(ffi::Id),
     /// `SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES` for an install-only provide.
     MultiversionProvides(DepId),
 }
@@ -735,6 +780,13 @@ impl<'p> Solver<'p> {
                             | ffi::SOLVER_SOLVABLE_ONE_OF
                             | ffi::SOLVER_SETARCH
                             | ffi::SOLVER_SETEVR) as ffi::Id,
+                    );
+                    q.push(set);
+                }
+                Job::InstallOneOfWeak(set) => {
+                    q.push(
+                        (ffi::SOLVER_INSTALL | ffi::SOLVER_SOLVABLE_ONE_OF | ffi::SOLVER_WEAK)
+                            as ffi::Id,
                     );
                     q.push(set);
                 }

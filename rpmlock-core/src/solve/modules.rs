@@ -1,0 +1,288 @@
+//! Module streams: which are active, solved the way libdnf solves them (LIBSOLV.md,
+//! "Modules"), and the package filter that follows.
+//!
+//! A pool of its own holds one solvable per stream build, named
+//! `name:stream:context` with the build's version as EVR, providing `module(name)`
+//! and `module(name:stream)` and conflicting with `module(name)` (one stream per
+//! module). Each runtime dependency becomes a requirement: `module(dep)` for any
+//! stream (`[]`), `(module(dep:a) or module(dep:b))` for a list, and a conflict with
+//! `module(dep:s)` for each negative `-s`. A platform pseudo-module, when the platform
+//! is known, provides `module(platform)` and `module(platform:ID)`.
+//!
+//! Jobs: install each enabled stream and each default stream of a module neither
+//! enabled nor disabled (disabled modules are left out of the pool). Like libdnf the
+//! solve is tried with every job hard; when that fails the defaults become weak ("errors
+//! in defaults", a warning), and when that fails too every job is weak. The active
+//! builds are those installed, plus every other version of the same
+//! `name:stream:context`.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::libsolv::{Job, Pool, Rel, SolvableDeps, Solver, SolverFlags};
+use super::{SolveError, problems};
+use crate::repo::{ModuleDefaults, ModuleStream, split_artifact};
+
+/// Everything the module solve needs.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleRequest<'a> {
+    /// Every stream build of every repo, in repo order.
+    pub streams: Vec<&'a ModuleStream>,
+    /// Defaults of every repo, in repo order.
+    pub defaults: Vec<&'a ModuleDefaults>,
+    /// Enabled `(name, stream)` pairs (`moduleEnable` and module installs).
+    pub enabled: Vec<(String, String)>,
+    /// Disabled module names (`moduleDisable`).
+    pub disabled: Vec<String>,
+    /// The platform stream (`el8` for `platform:el8`), when known.
+    pub platform: Option<String>,
+}
+
+/// The outcome: active stream builds and what the package pool must hide.
+#[derive(Debug, Clone, Default)]
+pub struct ActiveModules {
+    /// Indices into [`ModuleRequest::streams`] of the active builds.
+    pub active: Vec<usize>,
+    /// Problems solving the module pool, in dnf's words (logged as warnings).
+    pub warnings: Vec<String>,
+}
+
+/// The merged defaults: module → default stream and its default profiles. Conflicting
+/// defaults: the one with the higher `modified` wins; equal `modified` means no default.
+pub fn merged_defaults(defaults: &[&ModuleDefaults]) -> BTreeMap<String, ModuleDefaults> {
+    let mut out: BTreeMap<String, ModuleDefaults> = BTreeMap::new();
+    let mut conflicted: BTreeSet<String> = BTreeSet::new();
+    for d in defaults {
+        match out.get(&d.module) {
+            None => {
+                out.insert(d.module.clone(), (*d).clone());
+            }
+            Some(old) if old.stream == d.stream => {
+                if d.modified > old.modified {
+                    out.insert(d.module.clone(), (*d).clone());
+                }
+            }
+            Some(old) => {
+                if d.modified > old.modified {
+                    conflicted.remove(&d.module);
+                    out.insert(d.module.clone(), (*d).clone());
+                } else if d.modified == old.modified {
+                    conflicted.insert(d.module.clone());
+                }
+            }
+        }
+    }
+    for m in conflicted {
+        if let Some(d) = out.get_mut(&m) {
+            tracing::warn!("conflicting default streams for module {m}: no default");
+            d.stream = None;
+        }
+    }
+    out
+}
+
+/// Solves the module pool for `arch`.
+pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModules, SolveError> {
+    let mut pool = Pool::new(arch)?;
+    let repo = pool.add_repo("modules", 0, 0)?;
+    let disabled: HashSet<&str> = req.disabled.iter().map(String::as_str).collect();
+    let mut solvables = Vec::new(); // (solvable, stream index)
+    let mut deps = SolvableDeps::default();
+    for (i, m) in req.streams.iter().enumerate() {
+        if disabled.contains(m.name.as_str()) {
+            continue;
+        }
+        deps.clear();
+        let module_name = pool.intern(&format!("module({})", m.name));
+        let module_stream = pool.intern(&format!("module({}:{})", m.name, m.stream));
+        let name = pool.intern(&format!("{}:{}:{}", m.name, m.stream, m.context));
+        let evr = pool.intern(&m.version.to_string());
+        let arch_id = pool.intern(if m.arch.is_empty() { "noarch" } else { &m.arch });
+        deps.provides.push(module_name);
+        deps.provides.push(module_stream);
+        deps.provides.push(pool.rel(name, Rel::Eq, evr));
+        deps.conflicts.push(module_name);
+        for requires in &m.requires {
+            for (dep, streams) in requires {
+                let positive: Vec<&String> =
+                    streams.iter().filter(|s| !s.starts_with('-')).collect();
+                for s in streams.iter().filter_map(|s| s.strip_prefix('-')) {
+                    let c = pool.intern(&format!("module({dep}:{s})"));
+                    deps.conflicts.push(c);
+                }
+                let id = match positive.as_slice() {
+                    [] => pool.intern(&format!("module({dep})")),
+                    [one] => pool.intern(&format!("module({dep}:{one})")),
+                    many => {
+                        let text = many
+                            .iter()
+                            .map(|s| format!("module({dep}:{s})"))
+                            .collect::<Vec<_>>()
+                            .join(" or ");
+                        match pool.parse_rich(&format!("({text})"))? {
+                            Some(id) => id,
+                            None => {
+                                return Err(SolveError::InvalidData {
+                                    repoid: "modules".into(),
+                                    message: format!(
+                                        "module {}: bad dependency {dep}: {streams:?}",
+                                        m.name_stream()
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                };
+                deps.requires.push(id);
+            }
+        }
+        let s = pool.add_solvable(repo, name, evr, arch_id, &deps);
+        solvables.push((s, i));
+    }
+    let mut platform_job = None;
+    if let Some(platform) = &req.platform {
+        deps.clear();
+        let name = pool.intern(&format!("platform:{platform}:0"));
+        let evr = pool.intern("0");
+        let noarch = pool.intern("noarch");
+        let p1 = pool.intern("module(platform)");
+        let p2 = pool.intern(&format!("module(platform:{platform})"));
+        deps.provides.extend([p1, p2, pool.rel(name, Rel::Eq, evr)]);
+        platform_job = Some(pool.add_solvable(repo, name, evr, noarch, &deps));
+    }
+    pool.prepare();
+
+    let defaults = merged_defaults(&req.defaults);
+    let enabled_names: HashSet<&str> = req.enabled.iter().map(|(n, _)| n.as_str()).collect();
+    let mut enabled_sets = Vec::new();
+    for (n, s) in &req.enabled {
+        if let Some(dep) = pool.lookup(&format!("module({n}:{s})")) {
+            let ids = pool.whatprovides(dep);
+            enabled_sets.push(pool.one_of(&ids));
+        }
+    }
+    let mut default_sets = Vec::new();
+    for (module, d) in &defaults {
+        if enabled_names.contains(module.as_str()) || disabled.contains(module.as_str()) {
+            continue;
+        }
+        let Some(stream) = &d.stream else { continue };
+        if let Some(dep) = pool.lookup(&format!("module({module}:{stream})")) {
+            let ids = pool.whatprovides(dep);
+            if !ids.is_empty() {
+                default_sets.push(pool.one_of(&ids));
+            }
+        }
+    }
+    if let Some(p) = platform_job {
+        enabled_sets.push(pool.one_of(&[p]));
+    }
+
+    let mut warnings = Vec::new();
+    let mut installed = None;
+    for phase in 0..3 {
+        let mut jobs = Vec::new();
+        for &set in &enabled_sets {
+            jobs.push(if phase < 2 {
+                Job::InstallOneOf(set)
+            } else {
+                Job::InstallOneOfWeak(set)
+            });
+        }
+        for &set in &default_sets {
+            jobs.push(if phase == 0 {
+                Job::InstallOneOf(set)
+            } else {
+                Job::InstallOneOfWeak(set)
+            });
+        }
+        let mut solver = Solver::new(
+            &pool,
+            SolverFlags {
+                install_weak_deps: true,
+            },
+        )?;
+        if solver.solve(&jobs) == 0 {
+            installed = Some(solver.installs());
+            break;
+        }
+        let lines: Vec<String> = solver
+            .problems()
+            .iter()
+            .map(|infos| problems::describe(&pool, infos).join("\n  - "))
+            .collect();
+        let header = if phase == 0 {
+            "Modular dependency problem with Defaults:"
+        } else {
+            "Modular dependency problem:"
+        };
+        warnings.push(format!(
+            "{header}\n Problem: {}",
+            lines.join("\n Problem: ")
+        ));
+    }
+    let installed = installed.unwrap_or_default();
+    let chosen: HashSet<(&str, &str, &str)> = solvables
+        .iter()
+        .filter(|(s, _)| installed.contains(s))
+        .map(|&(_, i)| {
+            let m = req.streams[i];
+            (m.name.as_str(), m.stream.as_str(), m.context.as_str())
+        })
+        .collect();
+    let active = solvables
+        .iter()
+        .map(|&(_, i)| i)
+        .filter(|&i| {
+            let m = req.streams[i];
+            chosen.contains(&(m.name.as_str(), m.stream.as_str(), m.context.as_str()))
+        })
+        .collect();
+    Ok(ActiveModules { active, warnings })
+}
+
+/// What the package pool hides: every artifact of every module that is not an artifact
+/// of an active stream, and every non-modular package named like (or providing the
+/// name of) an active artifact. Packages of `module_hotfixes` repos are exempt.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleFilter {
+    /// `(name, evr, arch)` of every artifact of every module.
+    pub all: HashSet<(String, String, String)>,
+    /// `(name, evr, arch)` of the active streams' artifacts.
+    pub active: HashSet<(String, String, String)>,
+    /// Names of the active artifacts.
+    pub active_names: HashSet<String>,
+    /// Indices (into the request's repos) of `module_hotfixes=1` repos.
+    pub hotfix_repos: HashSet<usize>,
+}
+
+impl ModuleFilter {
+    /// The filter for `active` builds among `streams`.
+    pub fn new(streams: &[&ModuleStream], active: &[usize]) -> ModuleFilter {
+        let key = |a: &str| split_artifact(a).map(|(n, e, a)| (n.to_string(), e, a.to_string()));
+        let mut f = ModuleFilter::default();
+        for m in streams {
+            f.all.extend(m.artifacts.iter().filter_map(|a| key(a)));
+        }
+        for &i in active {
+            for a in &streams[i].artifacts {
+                if let Some(k) = key(a) {
+                    if k.2 != "src" && k.2 != "nosrc" {
+                        f.active_names.insert(k.0.clone());
+                    }
+                    f.active.insert(k);
+                }
+            }
+        }
+        f
+    }
+
+    /// Whether a package is an artifact of some module.
+    pub fn is_modular(&self, name: &str, evr: &str, arch: &str) -> bool {
+        // Allocation-free lookups would need a borrowed key type; the set is small.
+        self.all
+            .contains(&(name.to_string(), evr.to_string(), arch.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+use super::*;
+
+fn stream(name: &str, stream: &str, requires: &[(&str, &[&str])]) -> ModuleStream {
+    let yaml = format!(
+        "---\ndocument: modulemd\nversion: 2\ndata:\n  name: {name}\n  stream: {stream}\n  version: 1\n  context: c1\n  arch: noarch\n  dependencies:\n  - requires: {{{}}}\n  artifacts:\n    rpms: [{name}-0:{stream}-1.noarch]\n",
+        requires
+            .iter()
+            .map(|(m, s)| format!("{m}: [{}]", s.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    crate::repo::parse_modules(&yaml).unwrap().streams.remove(0)
+}
+
+fn defaults(module: &str, stream: &str, modified: u64) -> ModuleDefaults {
+    let yaml = format!(
+        "---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: {module}\n  stream: {stream}\n  modified: {modified}\n"
+    );
+    crate::repo::parse_modules(&yaml)
+        .unwrap()
+        .defaults
+        .remove(0)
+}
+
+/// The active `name:stream`s.
+fn active(
+    streams: &[ModuleStream],
+    defs: &[ModuleDefaults],
+    enabled: &[(&str, &str)],
+    disabled: &[&str],
+    platform: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    let req = ModuleRequest {
+        streams: streams.iter().collect(),
+        defaults: defs.iter().collect(),
+        enabled: enabled
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect(),
+        disabled: disabled.iter().map(|s| s.to_string()).collect(),
+        platform: platform.map(str::to_string),
+    };
+    let out = solve_modules("x86_64", &req).unwrap();
+    let mut names: Vec<String> = out
+        .active
+        .iter()
+        .map(|&i| streams[i].name_stream())
+        .collect();
+    names.sort();
+    (names, out.warnings)
+}
+
+fn repo() -> (Vec<ModuleStream>, Vec<ModuleDefaults>) {
+    (
+        vec![
+            stream("app", "1", &[]),
+            stream("app", "2", &[]),
+            stream("tool", "a", &[("dep", &["s2"])]),
+            stream("dep", "s1", &[]),
+            stream("dep", "s2", &[]),
+            stream("any", "x", &[("dep", &[])]),
+            stream("notone", "x", &[("dep", &["-s1"])]),
+            stream("plat", "el8", &[("platform", &["el8"])]),
+        ],
+        vec![defaults("app", "1", 1), defaults("plat", "el8", 1)],
+    )
+}
+
+#[test]
+fn defaults_are_active_unless_disabled_or_unsatisfiable() {
+    let (s, d) = repo();
+    let (names, warnings) = active(&s, &d, &[], &[], None);
+    // plat:el8 needs module(platform:el8): no platform is known, so it is dropped
+    // with a warning (dnf: "Modular dependency problem with Defaults").
+    assert_eq!(names, ["app:1"]);
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("module(platform:el8)"), "{warnings:?}");
+    let (names, warnings) = active(&s, &d, &[], &[], Some("el8"));
+    assert_eq!(names, ["app:1", "plat:el8"]);
+    assert!(warnings.is_empty());
+    let (names, _) = active(&s, &d, &[], &["app"], Some("el8"));
+    assert_eq!(names, ["plat:el8"]);
+}
+
+#[test]
+fn an_enabled_stream_replaces_the_default() {
+    let (s, d) = repo();
+    let (names, warnings) = active(&s, &d, &[("app", "2")], &[], Some("el8"));
+    assert_eq!(names, ["app:2", "plat:el8"]);
+    assert!(warnings.is_empty());
+}
+
+#[test]
+fn requirements_activate_other_streams() {
+    let (s, d) = repo();
+    let (names, _) = active(&s, &d, &[("tool", "a")], &[], Some("el8"));
+    assert_eq!(names, ["app:1", "dep:s2", "plat:el8", "tool:a"]);
+    // `[]`: any stream; `-s1`: any stream but s1.
+    let (names, _) = active(&s, &d, &[("any", "x")], &[], Some("el8"));
+    assert!(names.iter().any(|n| n.starts_with("dep:")), "{names:?}");
+    let (names, _) = active(&s, &d, &[("notone", "x")], &[], Some("el8"));
+    assert!(names.contains(&"dep:s2".to_string()), "{names:?}");
+    // The required stream conflicts with an enabled one: every job becomes weak and
+    // libsolv drops one of them; one stream per module stays active.
+    let (names, warnings) = active(&s, &d, &[("tool", "a"), ("dep", "s1")], &[], None);
+    assert!(
+        !(names.contains(&"tool:a".to_string()) && names.contains(&"dep:s1".to_string())),
+        "{names:?}"
+    );
+    assert_eq!(names.iter().filter(|n| n.starts_with("dep:")).count(), 1);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+}
+
+#[test]
+fn conflicting_defaults_resolve_by_modified() {
+    let a = defaults("m", "1", 5);
+    let b = defaults("m", "2", 7);
+    let c = defaults("m", "3", 7);
+    assert_eq!(merged_defaults(&[&a, &b])["m"].stream.as_deref(), Some("2"));
+    assert_eq!(merged_defaults(&[&a, &b, &c])["m"].stream, None);
+    assert_eq!(merged_defaults(&[&a, &a])["m"].stream.as_deref(), Some("1"));
+}
+
+#[test]
+fn filter_splits_modular_and_active() {
+    let (s, _) = repo();
+    let refs: Vec<&ModuleStream> = s.iter().collect();
+    let f = ModuleFilter::new(&refs, &[1]);
+    assert!(f.is_modular("app", "1-1", "noarch"));
+    assert!(
+        f.active
+            .contains(&("app".into(), "2-1".into(), "noarch".into()))
+    );
+    assert!(
+        !f.active
+            .contains(&("app".into(), "1-1".into(), "noarch".into()))
+    );
+    assert!(f.active_names.contains("app"));
+    assert!(!f.is_modular("app", "3-1", "noarch"));
+}
