@@ -545,6 +545,7 @@ fn lock_arch(
                 .collect(),
             specs: specs.clone(),
             install_weak_deps: input.install_weak_deps,
+            modules: None,
         };
         solve::solve(&request).map(|refs| {
             refs.into_iter()

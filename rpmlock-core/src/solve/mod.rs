@@ -64,6 +64,8 @@ pub struct SolveRequest<'a> {
     pub specs: Vec<String>,
     /// Install weak dependencies (Recommends/Supplements).
     pub install_weak_deps: bool,
+    /// Module filtering, when any repo has modules metadata.
+    pub modules: Option<&'a modules::ModuleFilter>,
 }
 
 /// A package of the request's repos: the index into [`SolveRequest::repos`] and the
@@ -389,6 +391,17 @@ impl<'a> LoadedPool<'a> {
         let t = std::time::Instant::now();
         pool.prepare();
         tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
+        if let Some(filter) = request.modules {
+            let hidden = modular_hidden(&pool, &candidates, filter);
+            tracing::debug!(
+                "{}: {} packages hidden by modular filtering",
+                request.arch,
+                hidden.len()
+            );
+            pool.hide(&hidden);
+            let hidden: std::collections::HashSet<SolvableId> = hidden.into_iter().collect();
+            candidates.retain(|c| !hidden.contains(&c.id));
+        }
         Ok(LoadedPool {
             pool,
             request,
@@ -534,7 +547,9 @@ impl<'a> LoadedPool<'a> {
             .whatprovides(dep)
             .into_iter()
             .filter(|s| {
-                self.refs.get(s.index()).copied().flatten().is_some() && !pool.is_source(*s)
+                self.refs.get(s.index()).copied().flatten().is_some()
+                    && !pool.is_source(*s)
+                    && pool.is_considered(*s)
             })
             .collect())
     }
@@ -580,6 +595,36 @@ impl<'a> LoadedPool<'a> {
         }
         out
     }
+}
+
+/// The candidates module filtering hides (see [`modules::ModuleFilter`]).
+fn modular_hidden(
+    pool: &Pool,
+    candidates: &[Candidate],
+    filter: &modules::ModuleFilter,
+) -> Vec<SolvableId> {
+    let mut hidden = Vec::new();
+    for c in candidates {
+        if filter.hotfix_repos.contains(&c.at.repo) {
+            continue;
+        }
+        let (n, e, a) = pool.solvable_nea(c.id);
+        let hide = if filter.is_modular(n, e, a) {
+            !filter
+                .active
+                .contains(&(n.to_string(), e.to_string(), a.to_string()))
+        } else {
+            filter.active_names.contains(n)
+                || pool.solvable_deps(c.id, DepKind::Provides).any(|d| {
+                    pool.dep_parts(d)
+                        .is_some_and(|(name, _)| filter.active_names.contains(name))
+                })
+        };
+        if hide {
+            hidden.push(c.id);
+        }
+    }
+    hidden
 }
 
 /// Whether libsolv relation flags (GT=1, EQ=2, LT=4) accept an ordering of

@@ -80,6 +80,7 @@ fn run(
         repos: repos.clone(),
         specs: specs.iter().map(|s| s.to_string()).collect(),
         install_weak_deps: weak,
+        modules: None,
     };
     let refs = solve(&request)?;
     let mut out: Vec<String> = refs
@@ -323,6 +324,7 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
         }],
         specs: vec!["a".into()],
         install_weak_deps: true,
+        modules: None,
     };
     let mut from_solv: Vec<String> = solve(&request)
         .unwrap()
@@ -341,4 +343,85 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
         ..request.clone()
     };
     assert!(matches!(solve(&missing), Err(SolveError::Libsolv { .. })));
+}
+
+fn run_filtered(
+    repos: Vec<SolveRepo<'_>>,
+    specs: &[&str],
+    filter: &modules::ModuleFilter,
+) -> Result<Vec<String>, SolveError> {
+    let request = SolveRequest {
+        arch: "x86_64",
+        repos: repos.clone(),
+        specs: specs.iter().map(|s| s.to_string()).collect(),
+        install_weak_deps: true,
+        modules: Some(filter),
+    };
+    let mut out: Vec<String> = solve(&request)?
+        .iter()
+        .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn nea(name: &str, evr: &str) -> (String, String, String) {
+    (name.into(), evr.into(), "noarch".into())
+}
+
+#[test]
+fn modular_filtering_hides_inactive_streams_and_shadowed_packages() {
+    let p = vec![
+        pkg("app-1.0-1.mod1.noarch", &["requires: app-libs"]),
+        pkg("app-libs-1.0-1.mod1.noarch", &[]),
+        pkg("app-2.0-1.mod2.noarch", &["requires: app-libs"]),
+        pkg("app-libs-2.0-1.mod2.noarch", &[]),
+        // non-modular, newest, shadowed by the active stream's `app`
+        pkg("app-3.0-1.noarch", &[]),
+        // non-modular, provides an active artifact's name: shadowed too
+        pkg("app-compat-1.0-1.noarch", &["provides: app-libs = 9"]),
+        pkg("plain-1.0-1.noarch", &["requires: app-libs"]),
+    ];
+    let hotfix = vec![pkg("app-2.0-2.fix.noarch", &["requires: app-libs"])];
+    let mut filter = modules::ModuleFilter::default();
+    for (n, e) in [
+        ("app", "1.0-1.mod1"),
+        ("app-libs", "1.0-1.mod1"),
+        ("app", "2.0-1.mod2"),
+        ("app-libs", "2.0-1.mod2"),
+    ] {
+        filter.all.insert(nea(n, e));
+    }
+    for (n, e) in [("app", "2.0-1.mod2"), ("app-libs", "2.0-1.mod2")] {
+        filter.active.insert(nea(n, e));
+        filter.active_names.insert(n.into());
+    }
+    assert_eq!(
+        run_filtered(vec![repo("m", &p)], &["app", "plain"], &filter).unwrap(),
+        [
+            "app-2.0-1.mod2.noarch",
+            "app-libs-2.0-1.mod2.noarch",
+            "plain-1.0-1.noarch"
+        ]
+    );
+    // Hidden packages match no spec.
+    assert!(matches!(
+        run_filtered(vec![repo("m", &p)], &["app-compat"], &filter),
+        Err(SolveError::NoMatch { .. })
+    ));
+    assert!(matches!(
+        run_filtered(vec![repo("m", &p)], &["app-1.0-1.mod1.noarch"], &filter),
+        Err(SolveError::NoMatch { .. })
+    ));
+    // A shadowed package from a hotfix repo is exempt.
+    filter.hotfix_repos.insert(1);
+    assert_eq!(
+        run_filtered(vec![repo("m", &p), repo("fix", &hotfix)], &["app"], &filter).unwrap(),
+        ["app-2.0-2.fix.noarch", "app-libs-2.0-1.mod2.noarch"]
+    );
+    // Without the filter the non-modular app wins.
+    assert_eq!(
+        run("x86_64", vec![repo("m", &p)], &["app"], true).unwrap(),
+        ["app-3.0-1.noarch"]
+    );
 }
