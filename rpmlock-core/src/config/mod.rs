@@ -42,6 +42,29 @@ pub struct Input {
     pub exclude_packages: Vec<String>,
     /// `assumeProvides`: capabilities treated as already provided.
     pub assume_provides: Vec<String>,
+    /// `moduleEnable`: module streams to enable, like `dnf module enable`.
+    pub module_enable: Vec<ModuleStreamRef>,
+    /// `moduleDisable`: module names to disable, like `dnf module disable`.
+    pub module_disable: Vec<String>,
+}
+
+/// A `moduleEnable` entry: `name:stream`, or `name` for its default stream.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub struct ModuleStreamRef {
+    /// Module name.
+    pub name: String,
+    /// Stream; `None` means the module's default stream.
+    pub stream: Option<String>,
+}
+
+impl std::fmt::Display for ModuleStreamRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.stream {
+            Some(s) => write!(f, "{}:{s}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
 }
 
 /// What is installed before the requested packages.

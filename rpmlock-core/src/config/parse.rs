@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value};
 
 use super::vars::{KNOWN_ARCHES, is_known_arch};
-use super::{ArchFilter, Context, Input, PackageRequest, RepoConfig};
+use super::{ArchFilter, Context, Input, ModuleStreamRef, PackageRequest, RepoConfig};
 
 /// An invalid or unreadable input file.
 ///
@@ -144,14 +144,14 @@ const TOP_SUPPORTED: &[&str] = &[
     "noSources",
     "context",
     "zchunk",
+    "moduleEnable",
+    "moduleDisable",
 ];
 /// Top-level keys of the format that this version does not implement.
 const TOP_NOT_YET: &[&str] = &[
     "reinstallPackages",
     "upgradePackages",
     "excludePackages",
-    "moduleEnable",
-    "moduleDisable",
     "allowerasing",
     "assumeProvides",
     "matchContextVersions",
@@ -455,6 +455,28 @@ impl Parser {
             Some(v) => self.context(v)?,
             None => Context::Unspecified,
         };
+        let module_enable = match get("moduleEnable") {
+            Some(v) => self
+                .module_names("moduleEnable", v)?
+                .into_iter()
+                .map(|(path, text)| self.module_stream(&path, &text))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let module_disable = match get("moduleDisable") {
+            Some(v) => self
+                .module_names("moduleDisable", v)?
+                .into_iter()
+                .map(|(path, text)| {
+                    if text.contains([':', '/']) {
+                        Err(self.invalid(&path, "expected a module name, without a stream"))
+                    } else {
+                        Ok(text)
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
         Ok(Input {
             path: path.map(Path::to_path_buf),
             base_dir,
@@ -465,7 +487,46 @@ impl Parser {
             no_sources,
             exclude_packages: Vec::new(),
             assume_provides: Vec::new(),
+            module_enable,
+            module_disable,
             context,
+        })
+    }
+
+    /// A list of non-empty strings without white space: `(path, text)` pairs.
+    fn module_names(&self, key: &str, value: &Value) -> Result<Vec<(String, String)>, ConfigError> {
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type(key, "a list of module names", value))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let path = format!("{key}[{i}]");
+                let text = self.nonempty_string(&path, v)?.trim().to_string();
+                if text.contains(char::is_whitespace) {
+                    return Err(self.invalid(&path, "must not contain white space"));
+                }
+                Ok((path, text))
+            })
+            .collect()
+    }
+
+    /// `name:stream` or `name`.
+    fn module_stream(&self, path: &str, text: &str) -> Result<ModuleStreamRef, ConfigError> {
+        if text.contains('/') {
+            return Err(self.invalid(path, "expected name:stream, without a profile"));
+        }
+        let (name, stream) = match text.split_once(':') {
+            Some((n, s)) if !n.is_empty() && !s.is_empty() && !s.contains(':') => {
+                (n, Some(s.to_string()))
+            }
+            Some(_) => return Err(self.invalid(path, "expected name:stream")),
+            None => (text, None),
+        };
+        Ok(ModuleStreamRef {
+            name: name.to_string(),
+            stream,
         })
     }
 

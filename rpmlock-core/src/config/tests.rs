@@ -307,8 +307,6 @@ fn every_unimplemented_key_is_refused() {
         "reinstallPackages",
         "upgradePackages",
         "excludePackages",
-        "moduleEnable",
-        "moduleDisable",
         "assumeProvides",
         "matchContextVersions",
         "variables",
@@ -386,4 +384,38 @@ fn unknown_repo_options_are_kept() {
     let input = parse(&format!("{MINIMAL}    frobnicate: 1\n    enabled: true\n")).unwrap();
     assert_eq!(input.repos[0].options["frobnicate"], "1");
     assert_eq!(input.repos[0].options["enabled"], "1");
+}
+
+#[test]
+fn module_lists_are_typed() {
+    let input = parse(&format!(
+        "{MINIMAL}moduleEnable: ['nodejs:18', perl]\nmoduleDisable: [python36]\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        input.module_enable,
+        [
+            ModuleStreamRef {
+                name: "nodejs".into(),
+                stream: Some("18".into())
+            },
+            ModuleStreamRef {
+                name: "perl".into(),
+                stream: None
+            }
+        ]
+    );
+    assert_eq!(input.module_enable[0].to_string(), "nodejs:18");
+    assert_eq!(input.module_disable, ["python36"]);
+    for (key, value, want) in [
+        ("moduleEnable", "['nodejs:']", "moduleEnable[0]: expected name:stream"),
+        ("moduleEnable", "['a:b:c']", "moduleEnable[0]: expected name:stream"),
+        ("moduleEnable", "['a:1/common']", "without a profile"),
+        ("moduleDisable", "['a', 'b:1']", "moduleDisable[1]: expected a module name"),
+        ("moduleEnable", "nodejs:18", "moduleEnable: expected a list of module names"),
+        ("moduleDisable", "['']", "moduleDisable[0]: must not be empty"),
+    ] {
+        let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
+        assert!(e.to_string().contains(want), "{key}: {value}: {e}");
+    }
 }
