@@ -59,6 +59,17 @@ pub enum Error {
         /// The input file.
         input: Option<std::path::PathBuf>,
     },
+    /// A package that is an artifact of a module comes from a repo without modules
+    /// metadata: the lock could not list the metadata that makes it installable.
+    #[error(
+        "repo '{repoid}': {package} is a modular package, but the repo has no modules metadata"
+    )]
+    ModularWithoutMetadata {
+        /// The repo.
+        repoid: String,
+        /// The package, `name-evr.arch`.
+        package: String,
+    },
     /// Other I/O.
     #[error("{context}")]
     Io {
@@ -78,7 +89,8 @@ impl Error {
             self,
             Error::Solve {
                 source: crate::solve::SolveError::NoMatch { .. }
-                    | crate::solve::SolveError::Unsolvable { .. },
+                    | crate::solve::SolveError::Unsolvable { .. }
+                    | crate::solve::SolveError::Module { .. },
                 ..
             }
         )

@@ -408,12 +408,32 @@ fn module_lists_are_typed() {
     assert_eq!(input.module_enable[0].to_string(), "nodejs:18");
     assert_eq!(input.module_disable, ["python36"]);
     for (key, value, want) in [
-        ("moduleEnable", "['nodejs:']", "moduleEnable[0]: expected name:stream"),
-        ("moduleEnable", "['a:b:c']", "moduleEnable[0]: expected name:stream"),
+        (
+            "moduleEnable",
+            "['nodejs:']",
+            "moduleEnable[0]: expected name:stream",
+        ),
+        (
+            "moduleEnable",
+            "['a:b:c']",
+            "moduleEnable[0]: expected name:stream",
+        ),
         ("moduleEnable", "['a:1/common']", "without a profile"),
-        ("moduleDisable", "['a', 'b:1']", "moduleDisable[1]: expected a module name"),
-        ("moduleEnable", "nodejs:18", "moduleEnable: expected a list of module names"),
-        ("moduleDisable", "['']", "moduleDisable[0]: must not be empty"),
+        (
+            "moduleDisable",
+            "['a', 'b:1']",
+            "moduleDisable[1]: expected a module name",
+        ),
+        (
+            "moduleEnable",
+            "nodejs:18",
+            "moduleEnable: expected a list of module names",
+        ),
+        (
+            "moduleDisable",
+            "['']",
+            "moduleDisable[0]: must not be empty",
+        ),
     ] {
         let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
         assert!(e.to_string().contains(want), "{key}: {value}: {e}");

@@ -99,6 +99,16 @@ pub enum RepoError {
         #[source]
         source: io::Error,
     },
+    /// The modules metadata is not valid modulemd YAML.
+    #[error("repo '{repoid}': malformed modules metadata {url}: {message}")]
+    Modules {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL of the modules file.
+        url: String,
+        /// What is wrong, with the document and line.
+        message: String,
+    },
     /// A downloaded file does not match the checksum repomd.xml gives for it.
     #[error("checksum mismatch for {url}: expected {expected}, got {actual}")]
     ChecksumMismatch {

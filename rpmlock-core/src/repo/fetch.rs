@@ -418,6 +418,36 @@ impl Fetcher {
         self.parse_file(&file, parse_filelists_map)
     }
 
+    /// Fetches and parses the repository's modules metadata; `None` when repomd.xml
+    /// lists none. Returns the file (for the lock's `module_metadata`) with its content.
+    pub fn load_modules(
+        &self,
+        repo: &FetchedRepo,
+    ) -> Result<Option<(CachedFile, super::Modules)>, RepoError> {
+        let Some(file) = self.fetch_data(repo, "modules")? else {
+            return Ok(None);
+        };
+        let mut text = String::new();
+        self.open(&file)?
+            .read_to_string(&mut text)
+            .map_err(|source| RepoError::Io {
+                path: file.path.clone(),
+                source,
+            })?;
+        let modules = super::parse_modules(&text).map_err(|message| RepoError::Modules {
+            repoid: repo.repoid.clone(),
+            url: file.url.clone(),
+            message,
+        })?;
+        tracing::debug!(
+            "repo '{}': {} module streams, {} defaults",
+            repo.repoid,
+            modules.streams.len(),
+            modules.defaults.len()
+        );
+        Ok(Some((file, modules)))
+    }
+
     fn require(&self, repo: &FetchedRepo, kind: &'static str) -> Result<CachedFile, RepoError> {
         self.fetch_data(repo, kind)?
             .ok_or_else(|| RepoError::MissingData {

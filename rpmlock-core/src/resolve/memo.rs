@@ -14,7 +14,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 1";
+const FORMAT: &str = "rpmlock-resolution 2";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -97,10 +97,20 @@ pub(super) fn key(
     for spec in input.packages_for_arch(arch) {
         add(spec);
     }
+    // Module lists; the modules files' checksums are among the repomd data below.
+    add("moduleEnable");
+    for m in &input.module_enable {
+        add(&m.to_string());
+    }
+    add("moduleDisable");
+    for m in &input.module_disable {
+        add(m);
+    }
     add("repos");
     for (config, fetched) in repos {
         add(&format!("{config:?}"));
         add(fetched.base_url.as_str());
+        // Every data file, `modules` included.
         for data in &fetched.repomd.data {
             add(&data.kind);
             add(&data.checksum.to_string());

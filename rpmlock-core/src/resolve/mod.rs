@@ -18,12 +18,14 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
 use crate::repo::{
-    FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
+    CachedFile, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, Modules,
+    PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
 
 mod memo;
+mod modules;
 
 /// Options of a lock run that do not come from the input file.
 #[derive(Debug, Clone)]
@@ -76,6 +78,8 @@ struct LoadedRepo {
     solv: PathBuf,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
+    /// The modules metadata file and its content, when the repo has one.
+    modules: Option<(CachedFile, Modules)>,
 }
 
 impl LoadedRepo {
@@ -335,7 +339,9 @@ fn load_all(
         .collect();
     parallel(jobs, |(r, f, needed)| {
         if needed {
-            load_repo(fetcher, r, f).map(Some)
+            let mut loaded = load_repo(fetcher, r, f)?;
+            loaded.modules = fetcher.load_modules(&loaded.fetched)?;
+            Ok(Some(loaded))
         } else {
             Ok(None)
         }
@@ -393,6 +399,7 @@ fn load_repo(
                     index,
                     solv,
                     solv_with_filelists: Mutex::new(None),
+                    modules: None,
                 });
             }
             Ok(None) => {}
@@ -496,6 +503,7 @@ fn load_repo(
         index,
         solv,
         solv_with_filelists: Mutex::new(None),
+        modules: None,
     })
 }
 
@@ -520,17 +528,23 @@ fn lock_arch(
     arch: &str,
     repos: &[ArchRepo<'_>],
 ) -> Result<Resolved, Error> {
-    let specs: Vec<String> = input
-        .packages_for_arch(arch)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
     // Repos holding only source packages cannot contribute to a resolution: they stay
     // out of the pool (the relative order, and so every tie-break, of the binary
     // packages is unchanged) and serve the source lookup only.
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
+    let mut warnings = Vec::new();
+    // Modules: `@module` specs become their profiles' packages, the active streams
+    // decide what the package pool hides.
+    let modular =
+        modules::prepare(input, arch, repos, &in_pool, &mut warnings).map_err(|source| {
+            Error::Solve {
+                arch: arch.to_string(),
+                source,
+            }
+        })?;
+    let specs = &modular.specs;
     let solve_with = |solv: &[PathBuf]| {
         let request = SolveRequest {
             arch,
@@ -545,7 +559,7 @@ fn lock_arch(
                 .collect(),
             specs: specs.clone(),
             install_weak_deps: input.install_weak_deps,
-            modules: None,
+            modules: modular.filter.as_ref(),
         };
         solve::solve(&request).map(|refs| {
             refs.into_iter()
@@ -594,7 +608,7 @@ fn lock_arch(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
-    let mut warnings = Vec::new();
+    lock.module_metadata = modules::metadata(repos, &refs, modular.filter.as_ref())?;
     if !input.no_sources {
         lock.source = find_sources(repos, &refs, &mut warnings);
     }

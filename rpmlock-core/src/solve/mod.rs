@@ -88,6 +88,13 @@ pub enum SolveError {
         /// The specs, as given.
         specs: Vec<String>,
     },
+    /// A module request dnf refuses: an unknown module or stream, a missing profile
+    /// (the message is dnf's).
+    #[error("{message}")]
+    Module {
+        /// dnf's message.
+        message: String,
+    },
     /// libsolv found no solution.
     #[error("{}", problems::render(.problems))]
     Unsolvable {

@@ -284,5 +284,121 @@ impl ModuleFilter {
     }
 }
 
+/// What `dnf install @SPEC` does for a module: enable a stream and install the
+/// packages of some of its profiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInstall {
+    /// Module name.
+    pub name: String,
+    /// The stream to enable.
+    pub stream: String,
+    /// Package names of the profiles, sorted.
+    pub packages: Vec<String>,
+}
+
+/// Reads `@name[:stream][/profile]` (without the `@`) as `dnf install` does, modules
+/// first: `Ok(None)` when no module stream matches (dnf then looks for a group, and
+/// with none: "Module or Group 'SPEC' is not available."). Without a stream: the
+/// enabled one, else the default one; without a profile: the default profiles of the
+/// stream.
+pub fn module_install(
+    spec: &str,
+    streams: &[&ModuleStream],
+    defaults: &BTreeMap<String, ModuleDefaults>,
+    enabled: &[(String, String)],
+) -> Result<Option<ModuleInstall>, SolveError> {
+    let (ns, profile) = match spec.split_once('/') {
+        Some((ns, p)) => (ns, Some(p)),
+        None => (spec, None),
+    };
+    let (name, stream) = match ns.split_once(':') {
+        Some((n, s)) => (n, Some(s)),
+        None => (ns, None),
+    };
+    let stream = match stream {
+        Some(s) => s.to_string(),
+        None => {
+            let chosen = enabled
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.clone())
+                .or_else(|| defaults.get(name).and_then(|d| d.stream.clone()));
+            match chosen {
+                Some(s) => s,
+                None if streams.iter().any(|m| m.name == name) => {
+                    return Err(SolveError::Module {
+                        message: format!(
+                            "No stream specified for '@{spec}' and module {name} has no enabled or default stream"
+                        ),
+                    });
+                }
+                None => return Ok(None),
+            }
+        }
+    };
+    // The newest build of the stream gives the profiles.
+    let Some(latest) = streams
+        .iter()
+        .filter(|m| m.name == name && m.stream == stream)
+        .max_by_key(|m| m.version)
+    else {
+        return Ok(None);
+    };
+    let available = || {
+        latest
+            .profiles
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let profiles: Vec<&str> = match profile {
+        Some(p) => {
+            if !latest.profiles.contains_key(p) {
+                return Err(SolveError::Module {
+                    message: format!(
+                        "Unable to match profile for argument @{spec}. Available profiles for '{name}:{stream}': {}",
+                        available()
+                    ),
+                });
+            }
+            vec![p]
+        }
+        None => {
+            let wanted = defaults
+                .get(name)
+                .and_then(|d| d.profiles.get(&stream))
+                .filter(|p| !p.is_empty());
+            match wanted {
+                Some(p) => p.iter().map(String::as_str).collect(),
+                None => {
+                    return Err(SolveError::Module {
+                        message: format!(
+                            "No default profiles for module {name}:{stream}. Available profiles: {}",
+                            available()
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    let mut packages = BTreeSet::new();
+    for p in profiles {
+        match latest.profiles.get(p) {
+            Some(rpms) => packages.extend(rpms.iter().cloned()),
+            None => {
+                return Err(SolveError::Module {
+                    message: format!("Default profile {p} not available in module {name}:{stream}"),
+                });
+            }
+        }
+    }
+    Ok(Some(ModuleInstall {
+        name: name.to_string(),
+        stream,
+        packages: packages.into_iter().collect(),
+    }))
+}
+
 #[cfg(test)]
 mod tests;
