@@ -108,11 +108,21 @@ def nevra(pkg):
     return f"{pkg.name}-{epoch}{pkg.version}-{pkg.release}.{pkg.arch}"
 
 
+def fatal_marking_errors(e):
+    """Whether `dnf install`/`dnf module enable` would stop on these errors: modular
+    dependency problems in default streams alone are only logged."""
+    import libdnf.module
+    depsolv = e.module_depsolv_errors
+    in_defaults = bool(depsolv) and depsolv[1] == \
+        libdnf.module.ModulePackageContainer.ModuleErrorType_ERROR_IN_DEFAULTS
+    return bool(e.no_match_pkg_specs or e.error_pkg_specs or e.no_match_group_specs
+                or e.error_group_specs or (depsolv and not in_defaults))
+
+
 def marking_error_text(e):
     lines = [f"No match for argument: {s}" for s in e.no_match_pkg_specs]
     lines += [f"Unable to install: {s}" for s in e.error_pkg_specs]
     lines += [f"No match for group or module: {s}" for s in e.no_match_group_specs]
-    lines += [str(x) for x in getattr(e, "module_depsolv_errors", None) or []]
     return "\n".join(lines) or str(e)
 
 
@@ -158,20 +168,24 @@ def resolve(data, arch, repos_root, input_dir):
 
             base.fill_sack(load_system_repo=False, load_available_repos=True)
             module_base = dnf.module.module_base.ModuleBase(base)
-            try:
-                disable = [substitute(x, variables) for x in data.get("moduleDisable") or []]
-                if disable:
-                    module_base.disable(disable)
-                enable = [substitute(x, variables) for x in data.get("moduleEnable") or []]
-                if enable:
-                    module_base.enable(enable)
-            except dnf.exceptions.MarkingErrors as e:
-                return {"ok": False, "error": marking_error_text(e)}
+            # `dnf module disable/enable`, which (like `dnf install`) only log
+            # modular dependency problems of default streams.
+            for key, action in (("moduleDisable", module_base.disable),
+                                ("moduleEnable", module_base.enable)):
+                names = [substitute(x, variables) for x in data.get(key) or []]
+                if not names:
+                    continue
+                try:
+                    action(names)
+                except dnf.exceptions.MarkingErrors as e:
+                    if fatal_marking_errors(e):
+                        return {"ok": False, "error": str(e)}
             specs = specs_for_arch(data.get("packages"), arch, "packages")
             try:
                 base.install_specs(specs)
             except dnf.exceptions.MarkingErrors as e:
-                return {"ok": False, "error": marking_error_text(e)}
+                if fatal_marking_errors(e):
+                    return {"ok": False, "error": marking_error_text(e)}
             try:
                 base.resolve(allow_erasing=bool(data.get("allowerasing", False)))
             except dnf.exceptions.DepsolveError as e:
