@@ -320,3 +320,54 @@ fn missing_context_is_explained() {
     );
     case.expect_failure(&input, 2, &["no context given", "--bare"]);
 }
+
+#[test]
+fn malformed_modules_yaml_names_the_repo_and_file() {
+    let case = Case::new("modular");
+    case.replace_data(
+        "modules",
+        &gzip(b"---\ndocument: modulemd\nversion: 2\ndata: [\n"),
+    );
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "modapp");
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "repo 'testrepo': malformed modules metadata",
+            "modules.yaml.gz",
+            "document 1",
+        ],
+    );
+}
+
+#[test]
+fn modular_package_from_a_repo_without_modules_metadata_is_an_error() {
+    let case = Case::new("modular");
+    // A copy of the modular repo whose repomd.xml lists no modules file, preferred by
+    // priority: its modapp is an artifact of the other repo's modapp:1.
+    let copy = case.tmp.path().join("www/copy");
+    copy_tree(&case.repo(), &copy);
+    let repomd_path = copy.join("repodata/repomd.xml");
+    let repomd = read(&repomd_path);
+    let block = data_block(&repomd, "modules").to_string();
+    std::fs::write(&repomd_path, repomd.replace(&format!("{block}</data>"), "")).unwrap();
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: withmodules\n      baseurl: {0}/repo\n    - repoid: nomodules\n      baseurl: {0}/copy\n      priority: 1\npackages: [modapp]\narches: [x86_64]\ncontext:\n  bare: true\n",
+        server.url()
+    ));
+    case.expect_failure(
+        &input,
+        2,
+        &["repo 'nomodules': modapp-1.0-1.module_el8.1.noarch is a modular package, but the repo has no modules metadata"],
+    );
+}
+
+#[test]
+fn unknown_module_stream_exits_1_in_dnfs_words() {
+    let case = Case::new("modular");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "'@modapp:9'");
+    case.expect_failure(&input, 1, &["Module or Group 'modapp:9' is not available."]);
+}

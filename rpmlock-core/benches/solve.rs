@@ -40,6 +40,7 @@ fn main() {
         }],
         specs: specs.clone(),
         install_weak_deps: true,
+        modules: None,
     };
     let from_records = request(RepoSource::Packages {
         packages: &packages,
