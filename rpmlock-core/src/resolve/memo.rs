@@ -118,3 +118,28 @@ pub(super) fn key(
     }
     hex::encode(h.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_lists_are_in_the_key() {
+        let base = "contentOrigin:\n  repos:\n  - repoid: r\n    baseurl: https://example.com/r/\npackages: [a]\ncontext: {bare: true}\n";
+        let key_of = |extra: &str| {
+            let input = Input::from_yaml_str(&format!("{base}{extra}"), None).unwrap();
+            key(&input, &Context::Bare, "x86_64", &[])
+        };
+        let plain = key_of("");
+        let enabled = key_of("moduleEnable: ['m:1']\n");
+        let enabled2 = key_of("moduleEnable: ['m:2']\n");
+        let disabled = key_of("moduleDisable: [m]\n");
+        let all = [&plain, &enabled, &enabled2, &disabled];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(plain, key_of(""));
+    }
+}

@@ -537,13 +537,7 @@ fn lock_arch(
     let mut warnings = Vec::new();
     // Modules: `@module` specs become their profiles' packages, the active streams
     // decide what the package pool hides.
-    let modular =
-        modules::prepare(input, arch, repos, &in_pool, &mut warnings).map_err(|source| {
-            Error::Solve {
-                arch: arch.to_string(),
-                source,
-            }
-        })?;
+    let modular = modules::prepare(input, arch, repos, &in_pool, &mut warnings)?;
     let specs = &modular.specs;
     let solve_with = |solv: &[PathBuf]| {
         let request = SolveRequest {

@@ -44,7 +44,11 @@ pub(super) fn prepare(
     repos: &[ArchRepo<'_>],
     in_pool: &[usize],
     warnings: &mut Vec<String>,
-) -> Result<Modular, SolveError> {
+) -> Result<Modular, Error> {
+    let solve_error = |source| Error::Solve {
+        arch: arch.to_string(),
+        source,
+    };
     let mut streams: Vec<&ModuleStream> = Vec::new();
     let mut all_defaults: Vec<&ModuleDefaults> = Vec::new();
     for &i in in_pool {
@@ -59,7 +63,7 @@ pub(super) fn prepare(
     // `moduleDisable`, then `moduleEnable` (as `dnf module disable/enable`).
     for name in &input.module_disable {
         if !known(name) {
-            return Err(missing(name));
+            return Err(solve_error(missing(name)));
         }
     }
     let mut enabled: Vec<(String, String)> = Vec::new();
@@ -68,16 +72,16 @@ pub(super) fn prepare(
             Some(s) => s.clone(),
             None => match defaults.get(&m.name).and_then(|d| d.stream.clone()) {
                 Some(s) => s,
-                None => return Err(missing(&m.to_string())),
+                None => return Err(solve_error(missing(&m.to_string()))),
             },
         };
         if !streams
             .iter()
             .any(|s| s.name == m.name && s.stream == stream)
         {
-            return Err(missing(&m.to_string()));
+            return Err(solve_error(missing(&m.to_string())));
         }
-        enable(&mut enabled, &m.name, &stream)?;
+        enable(&mut enabled, &m.name, &stream).map_err(solve_error)?;
     }
 
     // `@` specs: a module first (a group lookup would come next).
@@ -87,15 +91,15 @@ pub(super) fn prepare(
             specs.push(spec.to_string());
             continue;
         };
-        match module_install(at, &streams, &defaults, &enabled)? {
+        match module_install(at, &streams, &defaults, &enabled).map_err(solve_error)? {
             Some(install) => {
-                enable(&mut enabled, &install.name, &install.stream)?;
+                enable(&mut enabled, &install.name, &install.stream).map_err(solve_error)?;
                 specs.extend(install.packages);
             }
             None => {
-                return Err(SolveError::Module {
+                return Err(solve_error(SolveError::Module {
                     message: format!("Module or Group '{at}' is not available."),
-                });
+                }));
             }
         }
     }
@@ -113,7 +117,7 @@ pub(super) fn prepare(
         disabled: input.module_disable.clone(),
         platform: None,
     };
-    let active = solve_modules(arch, &request)?;
+    let active = solve_modules(arch, &request).map_err(solve_error)?;
     warnings.extend(active.warnings);
     let names: BTreeSet<String> = active
         .active
@@ -126,12 +130,7 @@ pub(super) fn prepare(
     );
     let mut filter = ModuleFilter::new(&streams, &active.active);
     for (j, &i) in in_pool.iter().enumerate() {
-        if repos[i]
-            .config
-            .options
-            .get("module_hotfixes")
-            .is_some_and(|v| is_true(v))
-        {
+        if repos[i].config.bool_option("module_hotfixes")? == Some(true) {
             filter.hotfix_repos.insert(j);
         }
     }
@@ -155,14 +154,6 @@ fn enable(enabled: &mut Vec<(String, String)>, name: &str, stream: &str) -> Resu
             Ok(())
         }
     }
-}
-
-/// dnf's boolean option values.
-fn is_true(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "1" | "yes" | "true" | "on"
-    )
 }
 
 /// The `module_metadata` of a resolution: the modules file of every repo that

@@ -138,3 +138,53 @@ fn filter_splits_modular_and_active() {
     assert!(f.active_names.contains("app"));
     assert!(!f.is_modular("app", "3-1", "noarch"));
 }
+
+fn with_profiles() -> (Vec<ModuleStream>, BTreeMap<String, ModuleDefaults>) {
+    let yaml = "---\ndocument: modulemd\nversion: 2\ndata:\n  name: app\n  stream: 1\n  version: 1\n  profiles:\n    default: {rpms: [app]}\n    full: {rpms: [app, app-extras]}\n---\ndocument: modulemd\nversion: 2\ndata:\n  name: app\n  stream: 2\n  version: 1\n  profiles:\n    default: {rpms: [app2]}\n---\ndocument: modulemd\nversion: 2\ndata:\n  name: tool\n  stream: a\n  version: 1\n  profiles:\n    common: {rpms: [tool]}\n---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: app\n  stream: 1\n  profiles:\n    1: [default]\n    2: [default]\n";
+    let m = crate::repo::parse_modules(yaml).unwrap();
+    let defaults = merged_defaults(&m.defaults.iter().collect::<Vec<_>>());
+    (m.streams, defaults)
+}
+
+#[test]
+fn module_specs_read_like_dnf_install() {
+    let (s, d) = with_profiles();
+    let streams: Vec<&ModuleStream> = s.iter().collect();
+    let install = |spec: &str, enabled: &[(String, String)]| {
+        module_install(spec, &streams, &d, enabled).map(|o| o.map(|i| (i.stream, i.packages)))
+    };
+    // Default stream, default profile.
+    assert_eq!(
+        install("app", &[]).unwrap(),
+        Some(("1".into(), vec!["app".into()]))
+    );
+    assert_eq!(
+        install("app/full", &[]).unwrap(),
+        Some(("1".into(), vec!["app".into(), "app-extras".into()]))
+    );
+    // The enabled stream wins over the default.
+    let enabled = [("app".to_string(), "2".to_string())];
+    assert_eq!(
+        install("app", &enabled).unwrap(),
+        Some(("2".into(), vec!["app2".into()]))
+    );
+    assert_eq!(
+        install("app:2/default", &[]).unwrap(),
+        Some(("2".into(), vec!["app2".into()]))
+    );
+    // Not a module (a group may match): None.
+    assert_eq!(install("nosuch", &[]).unwrap(), None);
+    assert_eq!(install("app:9", &[]).unwrap(), None);
+    // Errors in dnf's words.
+    let e = install("app:1/nosuch", &[]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "Unable to match profile for argument @app:1/nosuch. Available profiles for 'app:1': default, full"
+    );
+    let e = install("tool:a", &[]).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "No default profiles for module tool:a. Available profiles: common"
+    );
+    assert!(install("tool", &[]).is_err());
+}
