@@ -184,7 +184,9 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
         let problems = solver
             .problems()
             .iter()
-            .map(|infos| problems::describe(pool, infos))
+            .map(|infos| {
+                problems::describe_with(pool, infos, &|s| loaded.modular_hidden.contains(&s))
+            })
             .collect();
         return Err(SolveError::Unsolvable { problems });
     }
@@ -361,6 +363,8 @@ struct LoadedPool<'a> {
     refs: Vec<Option<PackageRef>>,
     /// Every binary (non-source) solvable, in id order.
     candidates: Vec<Candidate>,
+    /// The solvables modular filtering hides.
+    modular_hidden: std::collections::HashSet<SolvableId>,
 }
 
 impl<'a> LoadedPool<'a> {
@@ -398,22 +402,24 @@ impl<'a> LoadedPool<'a> {
         let t = std::time::Instant::now();
         pool.prepare();
         tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
+        let mut modular_hidden = std::collections::HashSet::new();
         if let Some(filter) = request.modules {
-            let hidden = modular_hidden(&pool, &candidates, filter);
+            let hidden = hidden_by_modules(&pool, &candidates, filter);
             tracing::debug!(
                 "{}: {} packages hidden by modular filtering",
                 request.arch,
                 hidden.len()
             );
             pool.hide(&hidden);
-            let hidden: std::collections::HashSet<SolvableId> = hidden.into_iter().collect();
-            candidates.retain(|c| !hidden.contains(&c.id));
+            modular_hidden = hidden.into_iter().collect();
+            candidates.retain(|c| !modular_hidden.contains(&c.id));
         }
         Ok(LoadedPool {
             pool,
             request,
             refs,
             candidates,
+            modular_hidden,
         })
     }
 
@@ -605,7 +611,7 @@ impl<'a> LoadedPool<'a> {
 }
 
 /// The candidates module filtering hides (see [`modules::ModuleFilter`]).
-fn modular_hidden(
+fn hidden_by_modules(
     pool: &Pool,
     candidates: &[Candidate],
     filter: &modules::ModuleFilter,

@@ -14,9 +14,19 @@ fn pkg(pool: &Pool, id: i32) -> String {
 
 /// One problem: every rule info as a line, de-duplicated, in libsolv's order.
 pub(super) fn describe(pool: &Pool, infos: &[RuleInfo]) -> Vec<String> {
+    describe_with(pool, infos, &|_| false)
+}
+
+/// [`describe`], where `modular(s)` says whether `s` was hidden by modular filtering
+/// (rather than by an exclude).
+pub(super) fn describe_with(
+    pool: &Pool,
+    infos: &[RuleInfo],
+    modular: &dyn Fn(SolvableId) -> bool,
+) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for info in infos {
-        let line = describe_rule(pool, info);
+        let line = describe_rule(pool, info, modular);
         if !lines.contains(&line) {
             lines.push(line);
         }
@@ -24,7 +34,7 @@ pub(super) fn describe(pool: &Pool, infos: &[RuleInfo]) -> Vec<String> {
     lines
 }
 
-fn describe_rule(pool: &Pool, r: &RuleInfo) -> String {
+fn describe_rule(pool: &Pool, r: &RuleInfo, modular: &dyn Fn(SolvableId) -> bool) -> String {
     let dep = || pool.dep_str(r.dep);
     match r.kind {
         rule::DISTUPGRADE => format!(
@@ -48,7 +58,12 @@ fn describe_rule(pool: &Pool, r: &RuleInfo) -> String {
         rule::BEST => "cannot install the best candidate for the job".to_string(),
         rule::PKG_NOT_INSTALLABLE => {
             let s = SolvableId::from_raw(r.source);
-            if !pool.is_considered(s) {
+            if modular(s) {
+                format!(
+                    "package {} is filtered out by modular filtering",
+                    pkg(pool, r.source)
+                )
+            } else if !pool.is_considered(s) {
                 format!(
                     "package {} is filtered out by exclude filtering",
                     pkg(pool, r.source)
