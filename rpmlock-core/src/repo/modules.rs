@@ -75,7 +75,8 @@ struct RawData {
     // modulemd
     name: Option<String>,
     stream: Option<String>,
-    version: Option<u64>,
+    /// A number, written plain or quoted (both occur in real repositories).
+    version: Option<serde_yaml::Value>,
     context: Option<String>,
     arch: Option<String>,
     dependencies: Vec<RawDependencies>,
@@ -98,6 +99,15 @@ struct RawDependencies {
 #[serde(default)]
 struct RawArtifacts {
     rpms: Vec<String>,
+}
+
+/// A number written plain or quoted.
+fn as_u64(v: &serde_yaml::Value) -> Option<u64> {
+    match v {
+        serde_yaml::Value::Number(n) => n.as_u64(),
+        serde_yaml::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// A list of scalars as strings (numbers as written by YAML's canonical form).
@@ -139,10 +149,16 @@ pub fn parse_modules(text: &str) -> Result<Modules, String> {
                         })
                     })
                     .collect::<Result<_, _>>()?;
+                let version = match &data.version {
+                    None => 0,
+                    Some(v) => as_u64(v).ok_or_else(|| {
+                        format!("{}: data.version is not a number", where_("modulemd"))
+                    })?,
+                };
                 out.streams.push(ModuleStream {
                     name: data.name.ok_or_else(|| missing("name"))?,
                     stream: data.stream.ok_or_else(|| missing("stream"))?,
-                    version: data.version.unwrap_or(0),
+                    version,
                     context: data.context.unwrap_or_default(),
                     arch: data.arch.unwrap_or_default(),
                     requires: data.dependencies.into_iter().map(|d| d.requires).collect(),
@@ -169,7 +185,7 @@ pub fn parse_modules(text: &str) -> Result<Modules, String> {
                     })?,
                     stream: data.stream,
                     profiles,
-                    modified: data.modified.and_then(|v| v.as_u64()).unwrap_or(0),
+                    modified: data.modified.as_ref().and_then(as_u64).unwrap_or(0),
                 });
             }
             (kind, version) => {
@@ -208,10 +224,18 @@ version: 2
 data:
   name: nodejs
   stream: 1.10
-  version: 8030020201124152102
+  version: '8030020201124152102'
   context: 30b713e6
   arch: x86_64
   summary: Javascript runtime
+  xmd: {}
+  license:
+    module: [MIT]
+  components:
+    rpms:
+      nodejs: {rationale: runtime, ref: stream-1.10, arches: [x86_64]}
+  api:
+    rpms: [nodejs]
   dependencies:
   - buildrequires:
       platform: [el8.3.0]
@@ -238,6 +262,7 @@ data:
   module: nodejs
   stream: 1.10
   modified: 201812071200
+  intents: {}
   profiles:
     1.10: [common]
     12: [common, development]
