@@ -371,3 +371,17 @@ fn unknown_module_stream_exits_1_in_dnfs_words() {
     let input = case.input_for(&format!("{}/repo", server.url()), "'@modapp:9'");
     case.expect_failure(&input, 1, &["Module or Group 'modapp:9' is not available."]);
 }
+
+#[test]
+fn corrupt_modules_gzip_names_the_file() {
+    let case = Case::new("modular");
+    let mut bytes = std::fs::read(case.data_file("modules")).unwrap();
+    let crc = bytes.len() - 8;
+    for b in &mut bytes[crc..crc + 4] {
+        *b ^= 0x5a;
+    }
+    case.replace_data("modules", &bytes);
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "modapp");
+    case.expect_failure(&input, 2, &["modules.yaml.gz", "cannot decompress gzip"]);
+}

@@ -427,17 +427,27 @@ impl Fetcher {
         let Some(file) = self.fetch_data(repo, "modules")? else {
             return Ok(None);
         };
-        let mut text = String::new();
-        self.open(&file)?
-            .read_to_string(&mut text)
-            .map_err(|source| RepoError::Io {
-                path: file.path.clone(),
-                source,
+        let modules = self.parse_file(&file, |mut reader, origin| {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|source| RepoError::Read {
+                    file: origin.to_string(),
+                    offset: bytes.len() as u64,
+                    source,
+                })?;
+            let modules_error = |message| RepoError::Modules {
+                repoid: repo.repoid.clone(),
+                url: origin.to_string(),
+                message,
+            };
+            let text = String::from_utf8(bytes).map_err(|e| {
+                modules_error(format!(
+                    "not UTF-8 at byte {}",
+                    e.utf8_error().valid_up_to()
+                ))
             })?;
-        let modules = super::parse_modules(&text).map_err(|message| RepoError::Modules {
-            repoid: repo.repoid.clone(),
-            url: file.url.clone(),
-            message,
+            super::parse_modules(&text).map_err(modules_error)
         })?;
         tracing::debug!(
             "repo '{}': {} module streams, {} defaults",
