@@ -108,15 +108,18 @@ def nevra(pkg):
     return f"{pkg.name}-{epoch}{pkg.version}-{pkg.release}.{pkg.arch}"
 
 
-def fatal_marking_errors(e):
-    """Whether `dnf install`/`dnf module enable` would stop on these errors: modular
-    dependency problems in default streams alone are only logged."""
+def fatal_marking_errors(e, module_problems_fatal=True):
+    """Whether `dnf module enable` (or, with module_problems_fatal=False, `dnf install`)
+    would stop on these errors: `dnf module enable` only logs modular dependency
+    problems in default streams, `dnf install` logs them all."""
     import libdnf.module
     depsolv = e.module_depsolv_errors
     in_defaults = bool(depsolv) and depsolv[1] == \
         libdnf.module.ModulePackageContainer.ModuleErrorType_ERROR_IN_DEFAULTS
+    if depsolv and not in_defaults and module_problems_fatal:
+        return True
     return bool(e.no_match_pkg_specs or e.error_pkg_specs or e.no_match_group_specs
-                or e.error_group_specs or (depsolv and not in_defaults))
+                or e.error_group_specs)
 
 
 def marking_error_text(e):
@@ -184,7 +187,8 @@ def resolve(data, arch, repos_root, input_dir):
             try:
                 base.install_specs(specs)
             except dnf.exceptions.MarkingErrors as e:
-                if fatal_marking_errors(e):
+                # `dnf install` only logs modular dependency problems.
+                if fatal_marking_errors(e, module_problems_fatal=False):
                     return {"ok": False, "error": marking_error_text(e)}
             try:
                 base.resolve(allow_erasing=bool(data.get("allowerasing", False)))

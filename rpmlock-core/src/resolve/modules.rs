@@ -18,7 +18,7 @@ use crate::lock::ModuleMetadata;
 use crate::model::ChecksumAlgorithm;
 use crate::repo::{ModuleDefaults, ModuleStream};
 use crate::solve::modules::{
-    ModuleFilter, ModuleRequest, merged_defaults, module_install, solve_modules,
+    ModuleFilter, ModuleProblems, ModuleRequest, merged_defaults, module_install, solve_modules,
 };
 use crate::solve::{PackageRef, SolveError};
 
@@ -118,6 +118,13 @@ pub(super) fn prepare(
         platform: None,
     };
     let active = solve_modules(arch, &request).map_err(solve_error)?;
+    if active.problems == ModuleProblems::Error && !input.module_enable.is_empty() {
+        // `dnf module enable` stops on modular dependency problems beyond the
+        // defaults (`dnf install` only logs them).
+        return Err(solve_error(SolveError::Module {
+            message: format!("Problems in request:\n{}", active.warnings.join("\n")),
+        }));
+    }
     warnings.extend(active.warnings);
     let names: BTreeSet<String> = active
         .active

@@ -1,24 +1,27 @@
 //! Module streams: which are active, solved the way libdnf solves them (LIBSOLV.md,
 //! "Modules"), and the package filter that follows.
 //!
-//! A pool of its own holds one solvable per stream build, named
-//! `name:stream:context` with the build's version as EVR, providing `module(name)`
-//! and `module(name:stream)` and conflicting with `module(name)` (one stream per
-//! module). Each runtime dependency becomes a requirement: `module(dep)` for any
-//! stream (`[]`), `(module(dep:a) or module(dep:b))` for a list, and a conflict with
-//! `module(dep:s)` for each negative `-s`. A platform pseudo-module, when the platform
-//! is known, provides `module(platform)` and `module(platform:ID)`.
+//! As libdnf 0.69 (Debian's dnf 4.14) does it: a pool of its own holds one solvable per
+//! stream build, named `name:stream:context` with the build's version as EVR,
+//! providing `module(name)` and `module(name:stream)` and conflicting with
+//! `module(name)` (one stream per module; dnf's problem messages show this conflict).
+//! Each runtime dependency becomes a requirement: `module(dep)` for any stream (`[]`),
+//! `module(dep:s)` for one, `(module(dep:a) or module(dep:b))` for several, and a
+//! conflict with `module(dep:s)` for each negative `-s`. A platform pseudo-module, when
+//! the platform is known, provides `module(platform)`, `module(platform:ID)`.
 //!
-//! Jobs: install each enabled stream and each default stream of a module neither
-//! enabled nor disabled (disabled modules are left out of the pool). Like libdnf the
-//! solve is tried with every job hard; when that fails the defaults become weak ("errors
-//! in defaults", a warning), and when that fails too every job is weak. The active
-//! builds are those installed, plus every other version of the same
-//! `name:stream:context`.
+//! Jobs: install `module(name:stream)` for each enabled stream and for the default
+//! stream of each module neither enabled nor disabled; disabled modules are left out
+//! of the pool. The solve is tried with every job hard; when that fails the defaults
+//! become weak ("errors in defaults", which dnf only logs), and when that fails too
+//! every job is weak. Active: every build named like an installed one, i.e. every
+//! version of the chosen `name:stream:context`. (libdnf also forces the best candidate
+//! in the first two tries and excludes the conflicting builds before the last; not
+//! done here.)
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::libsolv::{Job, Pool, Rel, SolvableDeps, Solver, SolverFlags};
+use super::libsolv::{Job, Pool, SolvableDeps, Solver, SolverFlags};
 use super::{SolveError, problems};
 use crate::repo::{ModuleDefaults, ModuleStream, split_artifact};
 
@@ -44,6 +47,8 @@ pub struct ActiveModules {
     pub active: Vec<usize>,
     /// Problems solving the module pool, in dnf's words (logged as warnings).
     pub warnings: Vec<String>,
+    /// How far the solve had to go.
+    pub problems: ModuleProblems,
 }
 
 /// The merged defaults: module → default stream and its default profiles. Conflicting
@@ -80,6 +85,18 @@ pub fn merged_defaults(defaults: &[&ModuleDefaults]) -> BTreeMap<String, ModuleD
     out
 }
 
+/// How far the module solve had to go (libdnf's `ModuleErrorType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModuleProblems {
+    /// Every job was satisfied.
+    #[default]
+    None,
+    /// Some default stream could not be active (dnf only logs this).
+    InDefaults,
+    /// Some enabled stream could not be active either.
+    Error,
+}
+
 /// Solves the module pool for `arch`.
 pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModules, SolveError> {
     let mut pool = Pool::new(arch)?;
@@ -92,14 +109,16 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             continue;
         }
         deps.clear();
-        let module_name = pool.intern(&format!("module({})", m.name));
-        let module_stream = pool.intern(&format!("module({}:{})", m.name, m.stream));
+        // libdnf 0.69: name `name:stream:context`, the version as EVR, provides
+        // module(name) and module(name:stream), conflicts with module(name) (one
+        // stream per module; a solvable's conflict with itself is ignored).
         let name = pool.intern(&format!("{}:{}:{}", m.name, m.stream, m.context));
         let evr = pool.intern(&m.version.to_string());
         let arch_id = pool.intern(if m.arch.is_empty() { "noarch" } else { &m.arch });
+        let module_name = pool.intern(&format!("module({})", m.name));
         deps.provides.push(module_name);
-        deps.provides.push(module_stream);
-        deps.provides.push(pool.rel(name, Rel::Eq, evr));
+        deps.provides
+            .push(pool.intern(&format!("module({}:{})", m.name, m.stream)));
         deps.conflicts.push(module_name);
         for requires in &m.requires {
             for (dep, streams) in requires {
@@ -141,58 +160,67 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
     let mut platform_job = None;
     if let Some(platform) = &req.platform {
         deps.clear();
-        let name = pool.intern(&format!("platform:{platform}:0"));
-        let evr = pool.intern("0");
+        let name = pool.intern(&format!("platform:{platform}:00000000"));
+        let zero = pool.intern("0");
         let noarch = pool.intern("noarch");
-        let p1 = pool.intern("module(platform)");
-        let p2 = pool.intern(&format!("module(platform:{platform})"));
-        deps.provides.extend([p1, p2, pool.rel(name, Rel::Eq, evr)]);
-        platform_job = Some(pool.add_solvable(repo, name, evr, noarch, &deps));
+        for p in [
+            "module(platform)".to_string(),
+            format!("module(platform:{platform})"),
+        ] {
+            deps.provides.push(pool.intern(&p));
+        }
+        platform_job = Some(pool.add_solvable(repo, name, zero, noarch, &deps));
     }
     pool.prepare();
 
+    // Install `module(name:stream)` for every enabled stream and the default stream
+    // of every module neither enabled nor disabled (libdnf: one such job per build,
+    // the same job); libsolv picks the context and the version.
     let defaults = merged_defaults(&req.defaults);
+    let enabled: HashSet<(&str, &str)> = req
+        .enabled
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_str()))
+        .collect();
     let enabled_names: HashSet<&str> = req.enabled.iter().map(|(n, _)| n.as_str()).collect();
-    let mut enabled_sets = Vec::new();
-    for (n, s) in &req.enabled {
-        if let Some(dep) = pool.lookup(&format!("module({n}:{s})")) {
-            let ids = pool.whatprovides(dep);
-            enabled_sets.push(pool.one_of(&ids));
-        }
-    }
-    let mut default_sets = Vec::new();
-    for (module, d) in &defaults {
-        if enabled_names.contains(module.as_str()) || disabled.contains(module.as_str()) {
+    let mut jobs: BTreeMap<String, bool> = BTreeMap::new(); // provide -> is a default
+    for m in &req.streams {
+        let (n, s) = (m.name.as_str(), m.stream.as_str());
+        if disabled.contains(n) {
             continue;
         }
-        let Some(stream) = &d.stream else { continue };
-        if let Some(dep) = pool.lookup(&format!("module({module}:{stream})")) {
+        let is_default = !enabled_names.contains(n)
+            && defaults
+                .get(n)
+                .is_some_and(|d| d.stream.as_deref() == Some(s));
+        if enabled.contains(&(n, s)) || is_default {
+            jobs.insert(format!("module({n}:{s})"), is_default);
+        }
+    }
+    let mut sets = Vec::new(); // (set, is a default)
+    for (provide, is_default) in &jobs {
+        if let Some(dep) = pool.lookup(provide) {
             let ids = pool.whatprovides(dep);
             if !ids.is_empty() {
-                default_sets.push(pool.one_of(&ids));
+                sets.push((pool.one_of(&ids), *is_default));
             }
         }
     }
-    if let Some(p) = platform_job {
-        enabled_sets.push(pool.one_of(&[p]));
-    }
+    let platform_set = platform_job.map(|p| pool.one_of(&[p]));
 
+    // libdnf: every job hard; then the defaults weak (errors in defaults); then
+    // every job weak.
     let mut warnings = Vec::new();
-    let mut installed = None;
+    let mut installed = Vec::new();
+    let mut problems = ModuleProblems::None;
     for phase in 0..3 {
-        let mut jobs = Vec::new();
-        for &set in &enabled_sets {
-            jobs.push(if phase < 2 {
-                Job::InstallOneOf(set)
-            } else {
+        let mut jobs: Vec<Job> = platform_set.iter().map(|&p| Job::InstallOneOf(p)).collect();
+        for &(set, is_default) in &sets {
+            let weak = phase == 2 || (phase == 1 && is_default);
+            jobs.push(if weak {
                 Job::InstallOneOfWeak(set)
-            });
-        }
-        for &set in &default_sets {
-            jobs.push(if phase == 0 {
-                Job::InstallOneOf(set)
             } else {
-                Job::InstallOneOfWeak(set)
+                Job::InstallOneOf(set)
             });
         }
         let mut solver = Solver::new(
@@ -202,25 +230,51 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             },
         )?;
         if solver.solve(&jobs) == 0 {
-            installed = Some(solver.installs());
+            installed = solver.installs();
             break;
         }
-        let lines: Vec<String> = solver
-            .problems()
-            .iter()
-            .map(|infos| problems::describe(&pool, infos).join("\n  - "))
-            .collect();
-        let header = if phase == 0 {
-            "Modular dependency problem with Defaults:"
+        if phase == 0 {
+            // dnf's words: a module build is `module NAME:STREAM:VERSION:CONTEXT.ARCH`
+            // as the subject of a rule and after "needed by", and
+            // `NAME:STREAM:VERSION:CONTEXT.ARCH` after "provided by"; problems are
+            // numbered when there are several.
+            let mut all: Vec<Vec<String>> = solver
+                .problems()
+                .iter()
+                .map(|infos| problems::describe(&pool, infos))
+                .collect();
+            for &(sid, i) in &solvables {
+                let m = req.streams[i];
+                let shown = format!("{} from modules", pool.solvable_str(sid));
+                let arch = if m.arch.is_empty() { "noarch" } else { &m.arch };
+                let id = format!("{}:{}:{}:{}.{arch}", m.name, m.stream, m.version, m.context);
+                for line in all.iter_mut().flatten() {
+                    if line.contains(&shown) {
+                        *line = line
+                            .replace(&format!("package {shown}"), &format!("module {id}"))
+                            .replace(
+                                &format!("needed by {shown}"),
+                                &format!("needed by module {id}"),
+                            )
+                            .replace(&shown, &id);
+                    }
+                }
+            }
+            let header = if all.len() == 1 {
+                "Modular dependency problem:"
+            } else {
+                "Modular dependency problems:"
+            };
+            warnings.push(format!("{header}\n\n{}", indent(&problems::render(&all))));
+        }
+        problems = if phase == 0 {
+            ModuleProblems::InDefaults
         } else {
-            "Modular dependency problem:"
+            ModuleProblems::Error
         };
-        warnings.push(format!(
-            "{header}\n Problem: {}",
-            lines.join("\n Problem: ")
-        ));
     }
-    let installed = installed.unwrap_or_default();
+    // Active: every build named like an installed one (libdnf's goal2name_query), so
+    // every version of the chosen name:stream:context.
     let chosen: HashSet<(&str, &str, &str)> = solvables
         .iter()
         .filter(|(s, _)| installed.contains(s))
@@ -237,7 +291,25 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             chosen.contains(&(m.name.as_str(), m.stream.as_str(), m.context.as_str()))
         })
         .collect();
-    Ok(ActiveModules { active, warnings })
+    Ok(ActiveModules {
+        active,
+        warnings,
+        problems,
+    })
+}
+
+/// dnf indents each problem by one space in module messages.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.starts_with("Problem") {
+                format!(" {l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What the package pool hides: every artifact of every module that is not an artifact
