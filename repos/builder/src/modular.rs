@@ -38,6 +38,12 @@ pub fn packages() -> Vec<Pkg> {
         m("moddep", "2.0-1.module_el8.5").bin(),
         // module modplat:el8 (default) requires the platform pseudo-module
         m("modplat", "1.0-1.module_el8.6").bin(),
+        // module modbest:x (default): build 2 needs a module nobody has, build 1 not
+        m("modbest", "1.0-1.module_el8.7").bin(),
+        m("modbest", "2.0-1.module_el8.8").bin(),
+        // module modver:1 (default): two builds of one stream and context
+        m("modver", "1.0-1.module_el8.9").bin(),
+        m("modver", "2.0-1.module_el8.10").bin(),
         // modular-hotfix/: a non-modular fix of modapp 1.0
         Pkg::new(ModularHotfix, "modapp", "1.0-2.hotfix", "noarch")
             .source_missing()

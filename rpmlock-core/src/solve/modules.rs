@@ -14,14 +14,14 @@
 //! stream of each module neither enabled nor disabled; disabled modules are left out
 //! of the pool. The solve is tried with every job hard; when that fails the defaults
 //! become weak ("errors in defaults", which dnf only logs), and when that fails too
-//! every job is weak. Active: every build named like an installed one, i.e. every
-//! version of the chosen `name:stream:context`. (libdnf also forces the best candidate
-//! in the first two tries and excludes the conflicting builds before the last; not
-//! done here.)
+//! every job is weak. Active: the builds installed and every other version of the same
+//! `name:stream:context` whose requirements they meet (checked against Debian's dnf
+//! 4.14 / libdnf 0.69, see `modules-versions` and `modules-best`). Before the last try,
+//! libdnf also excludes the builds that conflicted; not done here.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use super::libsolv::{Job, Pool, SolvableDeps, Solver, SolverFlags};
+use super::libsolv::{DepId, Job, Pool, SolvableDeps, SolvableId, Solver, SolverFlags};
 use super::{SolveError, problems};
 use crate::repo::{ModuleDefaults, ModuleStream, split_artifact};
 
@@ -103,6 +103,8 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
     let repo = pool.add_repo("modules", 0, 0)?;
     let disabled: HashSet<&str> = req.disabled.iter().map(String::as_str).collect();
     let mut solvables = Vec::new(); // (solvable, stream index)
+    // Requires and conflicts of each build, for the activation of sibling versions.
+    let mut build_deps: Vec<(Vec<DepId>, Vec<DepId>)> = Vec::new();
     let mut deps = SolvableDeps::default();
     for (i, m) in req.streams.iter().enumerate() {
         if disabled.contains(m.name.as_str()) {
@@ -156,6 +158,7 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
         }
         let s = pool.add_solvable(repo, name, evr, arch_id, &deps);
         solvables.push((s, i));
+        build_deps.push((deps.requires.clone(), deps.conflicts.clone()));
     }
     let mut platform_job = None;
     if let Some(platform) = &req.platform {
@@ -273,8 +276,12 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             ModuleProblems::Error
         };
     }
-    // Active: every build named like an installed one (libdnf's goal2name_query), so
-    // every version of the chosen name:stream:context.
+    // Active: the builds installed, plus the other versions of the same
+    // name:stream:context (libdnf activates by solvable name) whose requirements the
+    // installed builds meet: measured with Debian's dnf 4.14, every satisfiable version
+    // of a chosen stream is active (`modules-versions`) and an unsatisfiable newer one
+    // is not (`modules-best`).
+    let installed: HashSet<SolvableId> = installed.into_iter().collect();
     let chosen: HashSet<(&str, &str, &str)> = solvables
         .iter()
         .filter(|(s, _)| installed.contains(s))
@@ -283,14 +290,23 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             (m.name.as_str(), m.stream.as_str(), m.context.as_str())
         })
         .collect();
-    let active = solvables
-        .iter()
-        .map(|&(_, i)| i)
-        .filter(|&i| {
-            let m = req.streams[i];
-            chosen.contains(&(m.name.as_str(), m.stream.as_str(), m.context.as_str()))
-        })
-        .collect();
+    let mut active = Vec::new();
+    for (&(sid, i), (requires, conflicts)) in solvables.iter().zip(&build_deps) {
+        let m = req.streams[i];
+        let ok = installed.contains(&sid)
+            || (chosen.contains(&(m.name.as_str(), m.stream.as_str(), m.context.as_str()))
+                && requires
+                    .iter()
+                    .all(|&d| pool.whatprovides(d).iter().any(|p| installed.contains(p)))
+                && conflicts.iter().all(|&d| {
+                    pool.whatprovides(d).iter().all(|p| {
+                        !installed.contains(p) || pool.solvable_name(*p) == pool.solvable_name(sid)
+                    })
+                }));
+        if ok {
+            active.push(i);
+        }
+    }
     Ok(ActiveModules {
         active,
         warnings,

@@ -199,8 +199,7 @@ fn module_specs_read_like_dnf_install() {
 #[test]
 fn severity_and_versions_follow_libdnf() {
     let (mut s, d) = repo();
-    // A second build of app:1 (same context): every version of the chosen
-    // name:stream:context is active.
+    // A second build of app:1 (same context): both versions are active.
     let mut newer = s[0].clone();
     newer.version = 2;
     s.push(newer);
@@ -225,4 +224,23 @@ fn severity_and_versions_follow_libdnf() {
     assert_eq!(active, [("app:1".into(), 1), ("app:1".into(), 2)]);
     let out = solve_modules("x86_64", &req(&[("tool", "a"), ("dep", "s1")])).unwrap();
     assert_eq!(out.problems, ModuleProblems::Error);
+}
+
+#[test]
+fn an_unsatisfiable_newest_build_leaves_the_older_one_active() {
+    // fb:x version 2 needs a module nobody has; version 1 does not: libsolv installs
+    // version 1 without any problem, and only it is active (dnf 4.14 measured).
+    let old = stream("fb", "x", &[]);
+    let mut newest = stream("fb", "x", &[("missing", &["1"])]);
+    newest.version = 2;
+    let streams = [old, newest];
+    let defs = [defaults("fb", "x", 1)];
+    let req = ModuleRequest {
+        streams: streams.iter().collect(),
+        defaults: defs.iter().collect(),
+        ..Default::default()
+    };
+    let out = solve_modules("x86_64", &req).unwrap();
+    assert_eq!(out.problems, ModuleProblems::None);
+    assert_eq!(out.active, [0]);
 }
