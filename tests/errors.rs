@@ -385,3 +385,19 @@ fn corrupt_modules_gzip_names_the_file() {
     let input = case.input_for(&format!("{}/repo", server.url()), "modapp");
     case.expect_failure(&input, 2, &["modules.yaml.gz", "cannot decompress gzip"]);
 }
+
+#[test]
+fn a_spec_hidden_by_modular_filtering_says_so() {
+    let case = Case::new("modular");
+    let server = Server::start(&case.tmp.path().join("www"));
+    // moddep has no default stream and nothing enables it.
+    let input = case.input_for(&format!("{}/repo", server.url()), "moddep");
+    case.expect_failure(
+        &input,
+        1,
+        &[
+            "All matches were filtered out by modular filtering for argument: moddep",
+            "No match for argument: moddep",
+        ],
+    );
+}

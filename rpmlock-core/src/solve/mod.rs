@@ -148,6 +148,12 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     for spec in &request.specs {
         let selections = loaded.select(spec)?;
         if selections.is_empty() {
+            if loaded.matches_hidden(spec)? {
+                // dnf's hint, logged before "No match for argument".
+                tracing::warn!(
+                    "All matches were filtered out by modular filtering for argument: {spec}"
+                );
+            }
             unmatched.push(spec.clone());
         }
         sets.extend(selections);
@@ -365,6 +371,8 @@ struct LoadedPool<'a> {
     candidates: Vec<Candidate>,
     /// The solvables modular filtering hides.
     modular_hidden: std::collections::HashSet<SolvableId>,
+    /// The candidates modular filtering hides.
+    hidden_candidates: Vec<Candidate>,
 }
 
 impl<'a> LoadedPool<'a> {
@@ -403,6 +411,7 @@ impl<'a> LoadedPool<'a> {
         pool.prepare();
         tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
         let mut modular_hidden = std::collections::HashSet::new();
+        let mut hidden_candidates = Vec::new();
         if let Some(filter) = request.modules {
             let hidden = hidden_by_modules(&pool, &candidates, filter);
             tracing::debug!(
@@ -412,7 +421,11 @@ impl<'a> LoadedPool<'a> {
             );
             pool.hide(&hidden);
             modular_hidden = hidden.into_iter().collect();
-            candidates.retain(|c| !modular_hidden.contains(&c.id));
+            let (kept, hidden): (Vec<Candidate>, Vec<Candidate>) = candidates
+                .into_iter()
+                .partition(|c| !modular_hidden.contains(&c.id));
+            candidates = kept;
+            hidden_candidates = hidden;
         }
         Ok(LoadedPool {
             pool,
@@ -420,12 +433,25 @@ impl<'a> LoadedPool<'a> {
             refs,
             candidates,
             modular_hidden,
+            hidden_candidates,
         })
     }
 
     /// Name, EVR and arch of a candidate.
     fn nea(&self, c: &Candidate) -> (&str, &str, &str) {
         self.pool.solvable_nea(c.id)
+    }
+
+    /// Whether `spec` matches a package hidden by modular filtering (by NEVRA form or
+    /// glob; hidden packages provide nothing).
+    fn matches_hidden(&mut self, spec: &str) -> Result<bool, SolveError> {
+        if self.hidden_candidates.is_empty() {
+            return Ok(false);
+        }
+        std::mem::swap(&mut self.candidates, &mut self.hidden_candidates);
+        let found = self.select(spec);
+        std::mem::swap(&mut self.candidates, &mut self.hidden_candidates);
+        Ok(!found?.is_empty())
     }
 
     /// The job sets `dnf install SPEC` would create; empty when nothing matches.
