@@ -2,12 +2,15 @@
 //! the active streams and the package filter they give, and the lock's
 //! `module_metadata`.
 //!
-//! The platform pseudo-module: dnf takes it from `module_platform_id`, else from
+//! The platform pseudo-module: libdnf takes it from `module_platform_id`, else from the
+//! `base-module(platform:ID)` provide of the newest `system-release` package, else from
 //! `PLATFORM_ID` in the install root's os-release. rpms.in.yaml has no
-//! `module_platform_id`, and a bare context has no os-release, so there is no platform:
-//! as with dnf on an empty install root, a stream that requires `platform` cannot be
-//! active (dnf: "Modular dependency problem with Defaults", a warning), and its
-//! packages stay hidden. Image contexts will read PLATFORM_ID from the image.
+//! `module_platform_id`, and a bare context has neither a system-release package nor
+//! an os-release, so there is no platform: exactly as with dnf on an empty install
+//! root ("No valid Platform ID detected"), a stream that requires `platform` cannot be
+//! active (a "Modular dependency problem" warning) and its packages stay hidden. Image
+//! contexts, when they come, can take the platform from the image's rpmdb or
+//! os-release ([`ModuleRequest::platform`] is ready for it).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
