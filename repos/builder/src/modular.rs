@@ -30,6 +30,8 @@ pub fn packages() -> Vec<Pkg> {
             .bin(),
         // non-modular: shadowed by the active stream's modapp, newer than both
         m("modapp", "3.0-1").bin(),
+        // non-modular, provides the name of a stream 2 artifact
+        m("modcompat", "1.0-1").provides("modapp-extras = 9").bin(),
         // non-modular, pulls whichever modapp-libs is active
         m("modplain", "1.0-1").requires("modapp-libs").bin(),
         // module modtool:a (no default) requires moddep:s2 (no default either)

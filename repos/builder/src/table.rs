@@ -86,7 +86,7 @@ impl Pkg {
         self.deps.push((kind, dep.to_owned()));
         self
     }
-    fn provides(self, dep: &str) -> Self {
+    pub(crate) fn provides(self, dep: &str) -> Self {
         self.dep(Kind::Provides, dep)
     }
     pub(crate) fn requires(self, dep: &str) -> Self {
