@@ -124,8 +124,21 @@ pub(super) fn prepare(
     if active.problems == ModuleProblems::Error && !input.module_enable.is_empty() {
         // `dnf module enable` stops on modular dependency problems beyond the
         // defaults (`dnf install` only logs them).
+        // dnf's error message says "problems" whatever their number.
+        let text = active
+            .warnings
+            .iter()
+            .map(|w| {
+                w.replacen(
+                    "Modular dependency problem:",
+                    "Modular dependency problems:",
+                    1,
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         return Err(solve_error(SolveError::Module {
-            message: format!("Problems in request:\n{}", active.warnings.join("\n")),
+            message: format!("Problems in request:\n{text}"),
         }));
     }
     warnings.extend(active.warnings);
