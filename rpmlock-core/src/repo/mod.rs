@@ -15,6 +15,7 @@ mod decompress;
 mod error;
 mod fetch;
 mod filelists;
+mod gzip;
 mod index;
 mod primary;
 mod repomd;
