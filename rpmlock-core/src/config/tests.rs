@@ -439,7 +439,7 @@ fn repofiles_local_glob_url_and_location() {
     std::fs::create_dir_all(d.join("repos.d")).unwrap();
     std::fs::write(
         d.join("repos.d/a.repo"),
-        "# local\n[a-$basearch]\nname=A\nbaseurl=http://a/$basearch/\n  http://mirror/{V}/\nenabled=1\npriority: 5\n\n[off]\nenabled=0\n",
+        "# local\n[a-$basearch]\nname=A\nbaseurl=http://a/$basearch/\n  http://mirror/{V}/\nenabled=1\npriority=5\n\n[off]\nenabled=0\n",
     )
     .unwrap();
     std::fs::write(
@@ -519,7 +519,7 @@ fn repofile_errors() {
     );
     assert_eq!(
         load("html.repo"),
-        "D/html.repo:3: not a dnf .repo file (INI): expected `[section]` or `key=value`, found `<html>`"
+        "D/html.repo:3: not a dnf .repo file (INI): expected `key=value`, found `<html>`"
     );
     assert_eq!(
         load("nourl.repo"),
