@@ -2,8 +2,9 @@
 //! parser of Debian's dnf 4.14; every rule below was measured with
 //! `libdnf.conf.ConfigParser.read`).
 //!
-//! - `[section]` headers (leading white space allowed, nothing after the `]`); a section
-//!   name is a repoid. A section given twice is merged.
+//! - `[section]` headers (leading white space allowed; after the `]`, libdnf accepts a
+//!   comment or a single character, nothing longer); a section name is a repoid (trimmed,
+//!   where libdnf keeps the spaces of `[ a ]`). A section given twice is merged.
 //! - `key=value`: the first `=` separates, both sides are trimmed; `key=` is an empty
 //!   value. `key: value` is **not** accepted (libdnf: "Missing '='"); neither is an
 //!   option before the first section. An option given twice: the last wins.
@@ -11,8 +12,9 @@
 //!   inline comments (`a=b # c` is the value `b # c`).
 //! - A line starting with a space or a tab continues the previous option's value (how a
 //!   multi-line `baseurl` lists its mirrors): it is appended, trimmed, after a newline,
-//!   even when it starts with `#`. An empty line, a comment or a section header ends
-//!   the value; an indented line that continues nothing is an error.
+//!   even when it starts with `#` (not when it starts with `[`: that is a header). An
+//!   empty line, a comment or a section header ends the value; white space at the end
+//!   of a value is dropped; an indented line that continues nothing is an error.
 //! - No `DEFAULT` section and no `%(interpolation)s`.
 
 /// One `[section]` of a `.repo` file.
@@ -56,7 +58,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Section>, IniError> {
             continue;
         }
         let trimmed = raw.trim();
-        if raw.starts_with([' ', '\t']) {
+        if raw.starts_with([' ', '\t']) && !trimmed.starts_with('[') {
             if let (Some(s), Some(o)) = (current, in_value) {
                 let value = &mut sections[s].options[o].1;
                 value.push('\n');
@@ -66,12 +68,10 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Section>, IniError> {
             if trimmed.is_empty() {
                 continue;
             }
-            if !trimmed.starts_with('[') {
-                return Err(err(format!(
-                    "indented line `{}` continues no option",
-                    shorten(trimmed)
-                )));
-            }
+            return Err(err(format!(
+                "indented line `{}` continues no option",
+                shorten(trimmed)
+            )));
         }
         in_value = None;
         if let Some(rest) = trimmed.strip_prefix('[') {
@@ -81,10 +81,12 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Section>, IniError> {
                     shorten(trimmed)
                 )));
             };
-            if !after.trim().is_empty() {
+            // libdnf accepts one character, or a comment, after the `]`.
+            let after = after.trim_start();
+            if after.chars().count() > 1 && !after.starts_with(['#', ';']) {
                 return Err(err(format!(
                     "text after the section header: `{}`",
-                    shorten(after.trim())
+                    shorten(after)
                 )));
             }
             let name = name.trim();
@@ -140,6 +142,15 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Section>, IniError> {
             }
         };
         in_value = Some(at);
+    }
+    // White space at the end of a value is dropped (libdnf keeps a value that is
+    // nothing but white space).
+    for section in &mut sections {
+        for (_, value) in &mut section.options {
+            if !value.trim().is_empty() {
+                value.truncate(value.trim_end().len());
+            }
+        }
     }
     Ok(sections)
 }
@@ -210,7 +221,7 @@ mod tests {
             ),
             ("[a]\nb: 1\n", 2, "(dnf does not accept `key: value`)"),
             ("[a\nb=1\n", 1, "lacks its `]`"),
-            ("[a] x\nb=1\n", 1, "text after the section header: `x`"),
+            ("[a] xy\nb=1\n", 1, "text after the section header: `xy`"),
             ("[]\n", 1, "empty section name"),
             ("[a]\n=1\n", 2, "option without a name"),
             ("  indented=1\n[a]\n", 1, "continues no option"),
@@ -223,6 +234,120 @@ mod tests {
             assert_eq!(err.line, line, "{text:?}: {err:?}");
             assert!(err.message.contains(needle), "{text:?}: {err:?}");
         }
+    }
+
+    /// Every file of three lines drawn from tricky atoms, parsed by libdnf's
+    /// `ConfigParser` (when python3-libdnf is installed) and by [`parse`]: the same
+    /// accepted files with the same options, the same rejected ones at the same line.
+    #[test]
+    fn agrees_with_libdnf_when_available() {
+        let script = r##"
+import json, os, re, sys, tempfile
+try:
+    import libdnf.conf as c
+except ImportError:
+    print("SKIP"); sys.exit(0)
+out = []
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "t.repo")
+    for text in json.load(sys.stdin):
+        with open(path, "w") as f:
+            f.write(text)
+        p = c.ConfigParser()
+        try:
+            p.read(path)
+        except Exception as e:
+            out.append({"err": int(re.search(r"at line (\d+)", str(e)).group(1))})
+            continue
+        data = p.getData()
+        out.append({"ok": [[s.strip(), sorted([k, data[s][k]] for k in data[s] if not k.startswith("#"))] for s in data]})
+print(json.dumps(out))
+"##;
+        let atoms = [
+            "[a]", "x=1", "x = 2 ", "  y", "\tz", "", "   ", "# c", "; c", "  # c", "k: v",
+            "<html>", "[a] t", "  [b]", "u=",
+        ];
+        let mut cases = Vec::new();
+        for a in atoms {
+            for b in atoms {
+                for c in atoms {
+                    cases.push(format!("{a}\n{b}\n{c}\n"));
+                }
+            }
+        }
+        let json: Vec<String> = cases
+            .iter()
+            .map(|t| {
+                let escaped: String = t
+                    .chars()
+                    .map(|ch| match ch {
+                        '\n' => "\\n".to_string(),
+                        '\t' => "\\t".to_string(),
+                        '"' => "\\\"".to_string(),
+                        '\\' => "\\\\".to_string(),
+                        c => c.to_string(),
+                    })
+                    .collect();
+                format!("\"{escaped}\"")
+            })
+            .collect();
+        let Some(out) =
+            crate::config::tests_support::python(script, &format!("[{}]", json.join(",")))
+        else {
+            eprintln!("note: /usr/bin/python3 not available, skipped");
+            return;
+        };
+        if out.trim() == "SKIP" {
+            eprintln!("note: python3-libdnf not available, skipped");
+            return;
+        }
+        let want: Vec<serde_yaml::Value> = serde_yaml::from_str(&out).expect("JSON is YAML");
+        let mut mismatches = Vec::new();
+        for (text, want) in cases.iter().zip(want) {
+            let got = match parse(text) {
+                Err(e) => format!("err {}", e.line),
+                Ok(sections) => {
+                    let mut parts = Vec::new();
+                    for s in sections {
+                        let mut opts: Vec<(String, String)> = s.options;
+                        opts.sort();
+                        parts.push(format!("{}:{opts:?}", s.name));
+                    }
+                    format!("ok {parts:?}")
+                }
+            };
+            let want = if let Some(line) = want.get("err") {
+                format!("err {}", line.as_u64().unwrap())
+            } else {
+                let mut parts = Vec::new();
+                for s in want["ok"].as_sequence().unwrap() {
+                    let name = s[0].as_str().unwrap();
+                    let opts: Vec<(String, String)> = s[1]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|kv| {
+                            (
+                                kv[0].as_str().unwrap().to_string(),
+                                kv[1].as_str().unwrap().to_string(),
+                            )
+                        })
+                        .collect();
+                    parts.push(format!("{name}:{opts:?}"));
+                }
+                format!("ok {parts:?}")
+            };
+            if got != want {
+                mismatches.push(format!("{text:?}: rpmlock {got}, libdnf {want}"));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{} of {} differ:\n{}",
+            mismatches.len(),
+            cases.len(),
+            mismatches[..mismatches.len().min(30)].join("\n")
+        );
     }
 
     #[test]
