@@ -3,7 +3,8 @@
 //!
 //! Every option of a repo is kept as written in [`ResolvedRepo::options`]; the accessors
 //! parse one each. [`ResolvedRepo::validate`] runs every fallible accessor, so a
-//! malformed value fails when the repos are resolved, naming the repo and the option.
+//! malformed value fails when the repos are resolved, naming the repo and the option
+//! (dnf warns and uses the default instead: a typo in a lock input had better stop).
 
 use std::time::Duration;
 
@@ -131,20 +132,14 @@ impl ResolvedRepo {
         Ok(self.bool_option(key)?.unwrap_or(default))
     }
 
-    fn int_in(&self, key: &str, default: i32, min: i32, max: i32) -> Result<i32, ConfigError> {
+    /// An integer option; like libdnf 0.69 (measured), no range is enforced.
+    fn int(&self, key: &str, default: i32) -> Result<i32, ConfigError> {
         let Some(value) = self.nonempty(key) else {
             return Ok(default);
         };
-        let n: i32 = value
+        value
             .parse()
-            .map_err(|_| self.invalid(key, format!("`{value}` is not an integer")))?;
-        if n < min || n > max {
-            return Err(self.invalid(
-                key,
-                format!("{n} is out of range (allowed: {min} to {max})"),
-            ));
-        }
-        Ok(n)
+            .map_err(|_| self.invalid(key, format!("`{value}` is not an integer")))
     }
 
     /// Runs every fallible accessor: the first malformed value is an error naming the
@@ -187,14 +182,14 @@ impl ResolvedRepo {
             .unwrap_or_default()
     }
 
-    /// `priority` (default 99; 1 to 99, lower wins).
+    /// `priority` (default 99; lower wins).
     pub fn priority(&self) -> Result<i32, ConfigError> {
-        self.int_in("priority", 99, 1, 99)
+        self.int("priority", 99)
     }
 
     /// `cost` (default 1000; among equal priorities, lower wins).
     pub fn cost(&self) -> Result<i32, ConfigError> {
-        self.int_in("cost", 1000, 0, i32::MAX)
+        self.int("cost", 1000)
     }
 
     /// `module_hotfixes` (default false): packages of this repo are not filtered by
@@ -371,7 +366,7 @@ mod tests {
             ("exclude", "qux"),
             ("includepkgs", "a,b"),
             ("priority", " 10 "),
-            ("cost", "0"),
+            ("cost", "-5"),
             ("module_hotfixes", "True"),
             ("enabled", "yes"),
             ("gpgcheck", "1"),
@@ -388,7 +383,7 @@ mod tests {
         assert_eq!(r.excludes(), ["foo*", "bar", "baz", "qux"]);
         assert_eq!(r.includes(), ["a", "b"]);
         assert_eq!(r.priority().unwrap(), 10);
-        assert_eq!(r.cost().unwrap(), 0);
+        assert_eq!(r.cost().unwrap(), -5);
         assert!(r.module_hotfixes().unwrap());
         assert!(r.gpgcheck().unwrap());
         assert_eq!(r.gpgkey(), ["file:///k1", "https://k/2"]);
@@ -416,11 +411,9 @@ mod tests {
             ),
             (
                 "priority",
-                "0",
-                "repo r1: priority: 0 is out of range (allowed: 1 to 99)",
+                "1e3",
+                "repo r1: priority: `1e3` is not an integer",
             ),
-            ("priority", "100", "out of range"),
-            ("cost", "-1", "repo r1: cost: -1 is out of range"),
             ("cost", "1.5", "repo r1: cost: `1.5` is not an integer"),
             (
                 "enabled",
