@@ -217,6 +217,10 @@ def resolve(data, arch, repos_root, input_dir):
                     if kind is list:
                         value = [v for v in re.split(r"[\s,]+", substitute(str(value), variables)) if v]
                         key = "excludepkgs" if key == "exclude" else key
+                    if kind is bool and isinstance(value, str):
+                        value = substitute(value, variables).strip().lower() in ("1", "yes", "true", "on")
+                    elif kind is int and isinstance(value, str):
+                        value = substitute(value, variables)
                     opts[key] = kind(value) if kind is not list else value
                 base.repos.add_new_repo(repoid, conf, baseurl=urls, **opts)
 
