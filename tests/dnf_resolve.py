@@ -18,17 +18,23 @@ resolution are data), 2 for a bad invocation or input.
 
 Needs the system python (/usr/bin/python3) with Debian's python3-dnf and python3-yaml.
 Supports the keys of the scenarios: contentOrigin.repos (repoid, baseurl and the dnf
-repo options below), packages, arches, installWeakDeps, noSources, context {bare},
-excludePackages, allowerasing. Any other key is an error, so a scenario can't silently
-mean something else to dnf than to rpmlock.
+repo options below), contentOrigin.repofiles (paths and globs relative to the input,
+http(s) URLs, {location: ...}; `@REPOS@` in them is replaced like in baseurls; dnf reads
+them itself through a temporary reposdir), packages, arches, installWeakDeps,
+noSources, context {bare}, excludePackages, allowerasing, variables ({NAME}
+placeholders in every string of the input and of its repofiles). `DNF_VAR_NAME`
+environment variables define `$NAME` as for dnf. Any other key is an error, so a
+scenario can't silently mean something else to dnf than to rpmlock.
 """
 
 import argparse
+import glob
 import json
 import os
 import re
 import sys
 import tempfile
+import urllib.request
 
 import dnf
 import dnf.exceptions
@@ -38,8 +44,9 @@ import yaml
 
 KNOWN_KEYS = {
     "contentOrigin", "packages", "arches", "installWeakDeps", "noSources", "context",
-    "excludePackages", "allowerasing",
+    "excludePackages", "allowerasing", "variables",
 }
+ORIGIN_KEYS = {"repos", "repofiles"}
 # rpms.in.yaml repo key -> dnf.repo.Repo attribute (lists split on white space/commas).
 REPO_OPTIONS = {
     "priority": int, "cost": int, "enabled": bool, "module_hotfixes": bool,
@@ -67,6 +74,67 @@ def substitute(text, variables):
         name = m.group(1) or m.group(2)
         return variables.get(name, m.group(0))
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", repl, text)
+
+
+def env_variables():
+    """`DNF_VAR_NAME=value` defines `$NAME`, as dnf's Substitutions read the environment."""
+    return {k[len("DNF_VAR_"):]: v for k, v in os.environ.items()
+            if k.startswith("DNF_VAR_") and re.fullmatch(r"[A-Za-z0-9_]+", k[len("DNF_VAR_"):])}
+
+
+def input_variables(data, input_dir):
+    """The input's `variables`, later entries winning."""
+    out = {}
+    for entry in data.get("variables") or []:
+        if "inline" in entry:
+            out.update({k: str(v) for k, v in entry["inline"].items()})
+        else:
+            with open(os.path.join(input_dir, entry["file"])) as f:
+                for line in f:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        key, value = line.split("=", 1)
+                        out[key.strip()] = value.strip()
+    return out
+
+
+def substitute_braces(value, variables):
+    """{NAME} (not after `$`) in every string of value, recursively."""
+    if isinstance(value, str):
+        def repl(m):
+            if m.group(1) not in variables:
+                die(f"variable {{{m.group(1)}}} is not defined")
+            return variables[m.group(1)]
+        return re.sub(r"(?<!\$)\{([A-Za-z0-9_]+)\}", repl, value)
+    if isinstance(value, list):
+        return [substitute_braces(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute_braces(v, variables) for k, v in value.items()}
+    return value
+
+
+def repofile_texts(origin, repos_root, input_dir, variables):
+    """(name, text) of every repofile, `@REPOS@` and {NAME} substituted."""
+    out = []
+    for entry in origin.get("repofiles") or []:
+        location = entry["location"] if isinstance(entry, dict) else entry
+        location = location.replace("@REPOS@", repos_root)
+        if re.match(r"^https?://", location):
+            with urllib.request.urlopen(location) as resp:
+                texts = [resp.read().decode()]
+        else:
+            if location.startswith("file://"):
+                location = location[len("file://"):]
+            paths = sorted(glob.glob(os.path.join(input_dir, location)))
+            if not paths:
+                die(f"repofile {location}: no such file")
+            texts = []
+            for path in paths:
+                with open(path) as f:
+                    texts.append(f.read())
+        for text in texts:
+            out.append(substitute_braces(text.replace("@REPOS@", repos_root), variables))
+    return out
 
 
 def resolve_url(url, repos_root, input_dir):
@@ -113,7 +181,8 @@ def marking_error_text(e):
 
 def resolve(data, arch, repos_root, input_dir):
     basearch = dnf.rpm.basearch(arch)
-    variables = {"arch": arch, "basearch": basearch, "releasever": "unknown"}
+    variables = env_variables()
+    variables.update({"arch": arch, "basearch": basearch, "releasever": "unknown"})
     with tempfile.TemporaryDirectory(prefix="dnf-resolve-") as tmp:
         base = dnf.Base()
         try:
@@ -125,7 +194,7 @@ def resolve(data, arch, repos_root, input_dir):
             for d in (conf.installroot, conf.cachedir, conf.persistdir, conf.logdir):
                 os.makedirs(d, exist_ok=True)
             conf.reposdir = []
-            conf.substitutions["releasever"] = variables["releasever"]
+            conf.substitutions.update(variables)
             # --forcearch=ARCH
             conf.ignorearch = True
             conf.arch = arch
@@ -148,8 +217,26 @@ def resolve(data, arch, repos_root, input_dir):
                     if kind is list:
                         value = [v for v in re.split(r"[\s,]+", substitute(str(value), variables)) if v]
                         key = "excludepkgs" if key == "exclude" else key
+                    if kind is bool and isinstance(value, str):
+                        value = substitute(value, variables).strip().lower() in ("1", "yes", "true", "on")
+                    elif kind is int and isinstance(value, str):
+                        value = substitute(value, variables)
                     opts[key] = kind(value) if kind is not list else value
                 base.repos.add_new_repo(repoid, conf, baseurl=urls, **opts)
+
+            origin = data.get("contentOrigin") or {}
+            texts = repofile_texts(origin, repos_root, input_dir, input_variables(data, input_dir))
+            if texts:
+                reposdir = os.path.join(tmp, "repos.d")
+                os.makedirs(reposdir)
+                for i, text in enumerate(texts):
+                    with open(os.path.join(reposdir, f"{i:03}.repo"), "w") as f:
+                        f.write(text)
+                conf.reposdir = [reposdir]
+                conf.substitutions.update(variables)
+                base.read_all_repos()
+                for repo in base.repos.values():
+                    repo.gpgcheck = False
 
             base.fill_sack(load_system_repo=False, load_available_repos=True)
             specs = specs_for_arch(data.get("packages"), arch, "packages")
@@ -179,6 +266,12 @@ def main():
         data = yaml.safe_load(f)
     if not isinstance(data, dict):
         die(f"{args.input}: not a mapping")
+    input_dir = os.path.dirname(os.path.abspath(args.input))
+    braces = input_variables(data, input_dir)
+    data = {k: (v if k == "variables" else substitute_braces(v, braces)) for k, v in data.items()}
+    unknown_origin = set(data.get("contentOrigin") or {}) - ORIGIN_KEYS
+    if unknown_origin:
+        die(f"{args.input}: unsupported contentOrigin keys {sorted(unknown_origin)}")
     unknown = set(data) - KNOWN_KEYS
     if unknown:
         die(f"{args.input}: unsupported keys {sorted(unknown)}")
@@ -189,7 +282,6 @@ def main():
     root = args.repos_root.rstrip("/")
     if root and "://" not in root:
         root = "file://" + os.path.abspath(root)
-    input_dir = os.path.dirname(os.path.abspath(args.input))
     arches = args.arch or as_list(data.get("arches")) or [hawkey.detect_arch()]
 
     result = {arch: resolve(data, arch, root, input_dir) for arch in arches}

@@ -320,3 +320,171 @@ fn missing_context_is_explained() {
     );
     case.expect_failure(&input, 2, &["no context given", "--bare"]);
 }
+
+/// An input with `repofiles: [FILES]`, bare, x86_64, chain-a.
+fn repofile_input(case: &Case, files: &str) -> PathBuf {
+    case.write_input(&format!(
+        "contentOrigin:\n  repofiles: [{files}]\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n"
+    ))
+}
+
+#[test]
+fn missing_repofile_is_named() {
+    let case = Case::new("base/x86_64");
+    let input = repofile_input(&case, "nope.repo");
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "rpms.in.yaml: contentOrigin.repofiles: cannot read",
+            "nope.repo",
+            "no such file",
+        ],
+    );
+    let input = repofile_input(&case, "'conf.d/*.repo'");
+    case.expect_failure(&input, 2, &["`conf.d/*.repo` matches no file"]);
+}
+
+#[test]
+fn non_ini_repofile_names_file_and_line() {
+    let case = Case::new("base/x86_64");
+    std::fs::write(
+        case.tmp.path().join("bad.repo"),
+        "[testrepo]\nbaseurl=file:///nowhere\nname: Colon style\n",
+    )
+    .unwrap();
+    let input = repofile_input(&case, "bad.repo");
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "bad.repo:3: not a dnf .repo file (INI)",
+            "dnf does not accept `key: value`",
+        ],
+    );
+}
+
+#[test]
+fn remote_repofile_errors() {
+    let case = Case::new("base/x86_64");
+    std::fs::write(case.tmp.path().join("www/page.repo"), "<html>oops</html>\n").unwrap();
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = repofile_input(&case, &format!("'{}/missing.repo'", server.url()));
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "contentOrigin.repofiles: cannot fetch",
+            "missing.repo",
+            "404",
+        ],
+    );
+    let url = format!("{}/page.repo", server.url());
+    let input = repofile_input(&case, &format!("'{url}'"));
+    case.expect_failure(
+        &input,
+        2,
+        &[&format!(
+            "{url}:1: not a dnf .repo file (INI): expected a `[section]` header"
+        )],
+    );
+}
+
+#[test]
+fn undefined_variable_is_named() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(
+        "contentOrigin:\n  repos:\n    - repoid: r\n      baseurl: /nowhere\npackages: [chain-a, '{PKG}']\nvariables:\n  - inline: {PKGS: x}\narches: [x86_64]\ncontext:\n  bare: true\n",
+    );
+    case.expect_failure(
+        &input,
+        2,
+        &["rpms.in.yaml: packages[1]: variable `{PKG}` is not defined in `variables`"],
+    );
+}
+
+#[test]
+fn malformed_repo_option_names_repo_and_option() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {}\n      priority: abc\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+        case.repo().display()
+    ));
+    case.expect_failure(
+        &input,
+        2,
+        &["repo testrepo: priority: `abc` is not an integer"],
+    );
+}
+
+/// A remote repofile is cached: `--offline` reuses it; without a cached copy `--offline`
+/// fails naming the URL.
+#[test]
+fn remote_repofile_offline() {
+    let case = Case::new("base/x86_64");
+    std::fs::write(
+        case.tmp.path().join("www/r.repo"),
+        "[testrepo]\nbaseurl=@REPOS@/repo\n",
+    )
+    .unwrap();
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = repofile_input(&case, &format!("'{}/r.repo'", server.url()));
+    let out_path = case.tmp.path().join("new.lock.yaml");
+    let cache = case.tmp.path().join("cache");
+    let lock = |extra: &[&str]| {
+        let mut args = vec![
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        rpmlock(&args, &cache)
+    };
+    let out = lock(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let online = read(&out_path);
+    assert!(online.contains("name: chain-a"), "{online}");
+    drop(server);
+    std::fs::remove_file(&out_path).unwrap();
+    let out = lock(&["--offline"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read(&out_path), online);
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::fs::remove_file(&out_path).unwrap();
+    let out = lock(&["--offline"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in [
+        "cannot fetch",
+        "/r.repo",
+        "is not in the cache (offline mode)",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn metalink_only_repo_is_not_supported_yet() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(
+        "contentOrigin:\n  repos:\n    - repoid: meta\n      metalink: https://mirrors.example/metalink?repo=x\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+    );
+    case.expect_failure(
+        &input,
+        2,
+        &["repo meta: not supported yet: metalink without a baseurl"],
+    );
+}

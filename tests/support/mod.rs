@@ -19,7 +19,8 @@ pub struct Faults {
     pub reset: Vec<String>,
 }
 
-/// A static file server on 127.0.0.1:0; stops when dropped.
+/// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
+/// `@REPOS@` is replaced with its own URL (so test repofiles can point at test repos).
 pub struct Server {
     pub port: u16,
     stop: Arc<AtomicBool>,
@@ -45,7 +46,7 @@ impl Server {
                 let root = root.clone();
                 let faults = faults.clone();
                 thread::spawn(move || {
-                    let _ = serve(conn, &root, &faults);
+                    let _ = serve(conn, &root, &faults, port);
                 });
             }
         });
@@ -65,7 +66,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()> {
+fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     loop {
         let mut request = String::new();
@@ -84,6 +85,11 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<(
         }
         let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
         let body = match std::fs::read(&file) {
+            Ok(b) if file.is_file() && file.extension().is_some_and(|e| e == "repo") => {
+                String::from_utf8_lossy(&b)
+                    .replace("@REPOS@", &format!("http://127.0.0.1:{port}"))
+                    .into_bytes()
+            }
             Ok(b) if file.is_file() => b,
             _ => {
                 conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found")?;

@@ -4,11 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+mod ini;
+mod options;
 mod parse;
+mod repofile;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 pub(crate) mod tests_support;
+mod variables;
 pub mod vars;
 
 pub use parse::ConfigError;
@@ -42,6 +46,13 @@ pub struct Input {
     pub exclude_packages: Vec<String>,
     /// `assumeProvides`: capabilities treated as already provided.
     pub assume_provides: Vec<String>,
+    /// `contentOrigin.repofiles` not loaded yet, as written (after `{NAME}`
+    /// substitution): local paths or glob patterns relative to [`Input::base_dir`],
+    /// `file://` or `http(s)://` URLs. [`Input::load_repofiles`] turns them into repos.
+    pub repofiles: Vec<String>,
+    /// `variables`, merged (later entries win); already substituted for `{NAME}` in the
+    /// other fields by the parser (see [`Input::apply_variables`]).
+    pub variables: BTreeMap<String, String>,
 }
 
 /// What is installed before the requested packages.
@@ -152,9 +163,12 @@ impl Input {
         self.repos_for_arch_with(&Vars::from_process_env(arch, releasever))
     }
 
-    /// The repos with `vars` substituted in every repoid, base URL and option value;
-    /// plain-path base URLs become absolute `file://` URLs (relative ones resolved
-    /// against [`Input::base_dir`]). Two repos whose repoids become equal are an error.
+    /// The enabled repos with `vars` substituted in every repoid, base URL and option
+    /// value; plain-path base URLs become absolute `file://` URLs (relative ones resolved
+    /// against [`Input::base_dir`]). Every repo's typed options are checked
+    /// ([`ResolvedRepo::validate`]); repos whose `enabled` is false are left out. Two
+    /// repos whose repoids become equal are an error. Repofiles must have been loaded
+    /// ([`Input::load_repofiles`]) for their repos to be included.
     pub fn repos_for_arch_with(&self, vars: &Vars) -> Result<Vec<ResolvedRepo>, ConfigError> {
         let origin = parse::origin_name(self.path.as_deref());
         let mut seen = BTreeSet::new();
@@ -174,11 +188,17 @@ impl Input {
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
                 .collect::<Result<_, ConfigError>>()?;
-            out.push(ResolvedRepo {
+            let repo = ResolvedRepo {
                 repoid,
                 baseurls,
                 options,
-            });
+            };
+            repo.validate()?;
+            if repo.enabled()? {
+                out.push(repo);
+            } else {
+                tracing::debug!("repo {} is disabled, skipped", repo.repoid);
+            }
         }
         Ok(out)
     }

@@ -261,6 +261,47 @@ impl Fetcher {
         }
     }
 
+    /// A small text file such as a `.repo` file: `http(s)://` URLs are downloaded and
+    /// the copy kept in the cache (`text-v1/`, keyed by the URL), which `--offline` uses
+    /// instead of the network; `file://` URLs and absolute paths are read. Bytes that are
+    /// not UTF-8 are replaced (the caller's parser then names the bad line). Errors
+    /// name `label` as the repo (e.g. `repofile`).
+    pub fn fetch_text(&self, label: &str, url: &str) -> Result<String, RepoError> {
+        use sha2::Digest as _;
+        let url = parse_url(label, url, false)?;
+        let shown = redact_url(&url);
+        if url.scheme() == "file" {
+            let bytes = self.read_small(label, &url)?;
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let key = hex::encode(sha2::Sha256::digest(url.as_str().as_bytes()));
+        let dir = self.opts.cache_dir.join("text-v1");
+        let path = dir.join(key);
+        if self.opts.offline {
+            return match fs_err::read(&path) {
+                Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(RepoError::NotCached {
+                    repoid: label.to_string(),
+                    url: shown,
+                }),
+                Err(source) => Err(RepoError::Io { path, source }),
+            };
+        }
+        let bytes = self.read_small(label, &url)?;
+        // Best effort: a copy that cannot be stored only costs `--offline` its answer.
+        let stored = fs_err::create_dir_all(&dir)
+            .and_then(|()| tempfile::NamedTempFile::new_in(&dir))
+            .and_then(|mut tmp| {
+                tmp.write_all(&bytes)?;
+                tmp.persist(&path).map_err(|e| e.error)?;
+                Ok(())
+            });
+        if let Err(e) = stored {
+            tracing::debug!("cannot cache {shown} in {}: {e}", dir.display());
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// The data file of type `kind` (`primary`, `filelists`, `modules`, ...), from the
     /// cache or downloaded into it; `None` when repomd.xml lists no such type.
     pub fn fetch_data(
@@ -570,6 +611,12 @@ fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
 /// Parses a base URL (or an absolute path), checks its scheme and makes it end with
 /// `/` so relative locations join below it.
 fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
+    parse_url(repoid, raw, true)
+}
+
+/// An `http(s)://` or `file://` URL, or an absolute path as a `file://` URL; with `dir`,
+/// its path ends with `/` (a base URL other paths are joined to).
+fn parse_url(repoid: &str, raw: &str, dir: bool) -> Result<Url, RepoError> {
     let raw = raw.trim();
     let invalid = |source| RepoError::InvalidUrl {
         repoid: repoid.to_string(),
@@ -577,8 +624,12 @@ fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
         source,
     };
     let mut url = if raw.starts_with('/') {
-        Url::from_directory_path(raw)
-            .map_err(|()| invalid(url::ParseError::RelativeUrlWithoutBase))?
+        if dir {
+            Url::from_directory_path(raw)
+        } else {
+            Url::from_file_path(raw)
+        }
+        .map_err(|()| invalid(url::ParseError::RelativeUrlWithoutBase))?
     } else {
         Url::parse(raw).map_err(invalid)?
     };
@@ -592,7 +643,7 @@ fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
             });
         }
     }
-    if !url.path().ends_with('/') {
+    if dir && !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
     }

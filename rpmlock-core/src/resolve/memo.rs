@@ -14,7 +14,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 1";
+const FORMAT: &str = "rpmlock-resolution 2";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,

@@ -185,6 +185,20 @@ pub fn lock(
     }
     let releasever = releasever(context);
 
+    let started = std::time::Instant::now();
+    let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
+    tracing::debug!("HTTP client ready after {:?}", started.elapsed());
+    // contentOrigin.repofiles become repos (remote ones through the fetcher's cache).
+    let loaded_input;
+    let input = if input.repofiles.is_empty() {
+        input
+    } else {
+        let mut with_files = input.clone();
+        with_files.load_repofiles(|url| fetcher.fetch_text("repofile", url))?;
+        loaded_input = with_files;
+        &loaded_input
+    };
+
     // Repos per arch, after substitution; a repo is fetched once per distinct
     // (repoid, base URLs) pair, whichever arches share it.
     let mut per_arch: Vec<(String, Vec<ResolvedRepo>)> = Vec::new();
@@ -203,9 +217,6 @@ pub fn lock(
         per_arch.push((arch.clone(), repos));
     }
 
-    let started = std::time::Instant::now();
-    let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
-    tracing::debug!("HTTP client ready after {:?}", started.elapsed());
     let fetched = fetch_repomds(&fetcher, &to_fetch)?;
     tracing::debug!(
         "repository metadata revalidated after {:?}",
@@ -256,8 +267,8 @@ pub fn lock(
                             .map(|r| {
                                 let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
                                 Ok(ArchRepo {
-                                    priority: int_option(r, "priority", 99)?,
-                                    cost: int_option(r, "cost", 1000)?,
+                                    priority: r.priority()?,
+                                    cost: r.cost()?,
                                     config: r.clone(),
                                     data: loaded[idx]
                                         .as_ref()
@@ -299,20 +310,22 @@ pub fn lock(
     Ok(lockfile)
 }
 
-fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error> {
-    match repo.options.get(key) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| Error::InvalidOption {
-            repoid: repo.repoid.clone(),
-            option: key.to_string(),
-            value: v.clone(),
-        }),
-    }
-}
-
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
     parallel(repos, |r| {
+        if r.baseurls.is_empty() {
+            // Parsed and exposed (ResolvedRepo::metalink/mirrorlist), not fetched yet.
+            let key = if r.metalink().is_some() {
+                "metalink"
+            } else {
+                "mirrorlist"
+            };
+            return Err(crate::config::ConfigError::NotSupportedYet {
+                origin: format!("repo {}", r.repoid),
+                key: format!("{key} without a baseurl"),
+            }
+            .into());
+        }
         fetcher
             .fetch_repomd(&r.repoid, &r.baseurls)
             .map_err(Error::from)
