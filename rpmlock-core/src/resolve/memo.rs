@@ -14,7 +14,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 1";
+const FORMAT: &str = "rpmlock-resolution 2";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -96,6 +96,29 @@ pub(super) fn key(
     ));
     for spec in input.packages_for_arch(arch) {
         add(spec);
+    }
+    // Everything else of the request; each list is introduced by its own tag so
+    // that moving an item from one list to another changes the key. (Repo options
+    // such as excludepkgs, includepkgs, priority and cost are part of `config`.)
+    add(&format!("allowerasing={}", input.allow_erasing));
+    for (tag, list) in [
+        (
+            "excludePackages",
+            input.exclude_packages.iter().map(String::as_str).collect(),
+        ),
+        (
+            "assumeProvides",
+            input.assume_provides.iter().map(String::as_str).collect(),
+        ),
+        ("upgradePackages", input.upgrade_for_arch(arch)),
+        ("reinstallPackages", input.reinstall_for_arch(arch)),
+    ] as [(&str, Vec<&str>); 4]
+    {
+        add(tag);
+        add(&list.len().to_string());
+        for item in list {
+            add(item);
+        }
     }
     add("repos");
     for (config, fetched) in repos {

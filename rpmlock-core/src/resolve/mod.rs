@@ -151,6 +151,8 @@ struct ArchRepo<'a> {
     data: &'a LoadedRepo,
     priority: i32,
     cost: i32,
+    excludes: Vec<String>,
+    includes: Vec<String>,
 }
 
 /// Runs a whole lock: fetch, parse, resolve every arch, look up sources.
@@ -256,8 +258,10 @@ pub fn lock(
                             .map(|r| {
                                 let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
                                 Ok(ArchRepo {
-                                    priority: int_option(r, "priority", 99)?,
-                                    cost: int_option(r, "cost", 1000)?,
+                                    priority: repo_options::priority(r)?,
+                                    cost: repo_options::cost(r)?,
+                                    excludes: repo_options::excludes(r),
+                                    includes: repo_options::includes(r),
                                     config: r.clone(),
                                     data: loaded[idx]
                                         .as_ref()
@@ -299,14 +303,63 @@ pub fn lock(
     Ok(lockfile)
 }
 
-fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error> {
-    match repo.options.get(key) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| Error::InvalidOption {
-            repoid: repo.repoid.clone(),
-            option: key.to_string(),
-            value: v.clone(),
-        }),
+/// The repo options that change resolution, read from [`ResolvedRepo::options`].
+/// (Kept together so they can give way to typed accessors on `ResolvedRepo`.)
+mod repo_options {
+    use crate::config::ResolvedRepo;
+    use crate::error::Error;
+
+    /// dnf `priority` (default 99).
+    pub(super) fn priority(repo: &ResolvedRepo) -> Result<i32, Error> {
+        int_option(repo, "priority", 99)
+    }
+
+    /// dnf `cost` (default 1000).
+    pub(super) fn cost(repo: &ResolvedRepo) -> Result<i32, Error> {
+        int_option(repo, "cost", 1000)
+    }
+
+    /// dnf `excludepkgs` and its alias `exclude`, both honoured (dnf appends them).
+    pub(super) fn excludes(repo: &ResolvedRepo) -> Vec<String> {
+        ["excludepkgs", "exclude"]
+            .iter()
+            .filter_map(|k| repo.options.get(*k))
+            .flat_map(|v| list(v))
+            .collect()
+    }
+
+    /// dnf `includepkgs`.
+    pub(super) fn includes(repo: &ResolvedRepo) -> Vec<String> {
+        repo.options
+            .get("includepkgs")
+            .map(|v| list(v))
+            .unwrap_or_default()
+    }
+
+    /// A dnf list option: items separated by white space or commas.
+    fn list(value: &str) -> Vec<String> {
+        value
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error> {
+        match repo.options.get(key) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| Error::InvalidOption {
+                repoid: repo.repoid.clone(),
+                option: key.to_string(),
+                value: v.clone(),
+            }),
+        }
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn lists_split_on_spaces_and_commas() {
+        assert_eq!(list(" a*, b  c,,d "), ["a*", "b", "c", "d"]);
     }
 }
 
@@ -531,33 +584,43 @@ fn lock_arch(
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
+    let to_strings = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
     let solve_with = |solv: &[PathBuf]| {
-        let request = SolveRequest {
+        let mut request = SolveRequest::new(
             arch,
-            repos: in_pool
+            in_pool
                 .iter()
                 .map(|&i| SolveRepo {
-                    repoid: &repos[i].config.repoid,
-                    source: RepoSource::Solv(&solv[i]),
                     priority: repos[i].priority,
                     cost: repos[i].cost,
+                    excludes: &repos[i].excludes,
+                    includes: &repos[i].includes,
+                    ..SolveRepo::new(&repos[i].config.repoid, RepoSource::Solv(&solv[i]))
                 })
                 .collect(),
-            specs: specs.clone(),
-            install_weak_deps: input.install_weak_deps,
-        };
-        solve::solve(&request).map(|refs| {
-            refs.into_iter()
+            specs.clone(),
+        );
+        request.install_weak_deps = input.install_weak_deps;
+        request.excludes = input.exclude_packages.clone();
+        request.assume_provides = input.assume_provides.clone();
+        request.upgrade = to_strings(input.upgrade_for_arch(arch));
+        request.reinstall = to_strings(input.reinstall_for_arch(arch));
+        request.allow_erasing = input.allow_erasing;
+        solve::solve(&request).map(|solution| {
+            let refs = solution
+                .packages
+                .into_iter()
                 .map(|r| PackageRef {
                     repo: in_pool[r.repo],
                     ..r
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (refs, solution.warnings)
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
-    let refs = match solve_with(&primary_only) {
-        Ok(refs) => refs,
+    let (refs, solve_warnings) = match solve_with(&primary_only) {
+        Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
             tracing::info!("{arch}: resolving again with file lists");
@@ -593,7 +656,7 @@ fn lock_arch(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
-    let mut warnings = Vec::new();
+    let mut warnings = solve_warnings;
     if !input.no_sources {
         lock.source = find_sources(repos, &refs, &mut warnings);
     }

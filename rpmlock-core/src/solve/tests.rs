@@ -51,15 +51,13 @@ fn parse_dep(s: &str) -> Dependency {
 }
 
 fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
-    SolveRepo {
-        repoid: id,
-        source: RepoSource::Packages {
+    SolveRepo::new(
+        id,
+        RepoSource::Packages {
             packages,
             filelists: None,
         },
-        priority: 99,
-        cost: 1000,
-    }
+    )
 }
 
 fn packages_of<'a>(r: &SolveRepo<'a>) -> &'a [Package] {
@@ -75,19 +73,27 @@ fn run(
     specs: &[&str],
     weak: bool,
 ) -> Result<Vec<String>, SolveError> {
-    let request = SolveRequest {
+    let mut request = SolveRequest::new(
         arch,
-        repos: repos.clone(),
-        specs: specs.iter().map(|s| s.to_string()).collect(),
-        install_weak_deps: weak,
-    };
-    let refs = solve(&request)?;
-    let mut out: Vec<String> = refs
+        repos.clone(),
+        specs.iter().map(|s| s.to_string()).collect(),
+    );
+    request.install_weak_deps = weak;
+    run_request(&request).map(|(packages, _)| packages)
+}
+
+/// Solves `request` (whose repos are all `RepoSource::Packages`): the sorted NEVRAs
+/// to install and the warnings.
+fn run_request(request: &SolveRequest<'_>) -> Result<(Vec<String>, Vec<String>), SolveError> {
+    let repos = &request.repos;
+    let solution = solve(request)?;
+    let mut out: Vec<String> = solution
+        .packages
         .iter()
         .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
         .collect();
     out.sort();
-    Ok(out)
+    Ok((out, solution.warnings))
 }
 
 fn ok(arch: &str, packages: &[Package], specs: &[&str]) -> Vec<String> {
@@ -313,19 +319,14 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
     let path = dir.path().join("base.solv");
     write_solv("base", &p, None, &path).unwrap();
     let from_records = run("x86_64", vec![repo("base", &p)], &["a"], true).unwrap();
-    let request = SolveRequest {
-        arch: "x86_64",
-        repos: vec![SolveRepo {
-            repoid: "base",
-            source: RepoSource::Solv(&path),
-            priority: 99,
-            cost: 1000,
-        }],
-        specs: vec!["a".into()],
-        install_weak_deps: true,
-    };
+    let request = SolveRequest::new(
+        "x86_64",
+        vec![SolveRepo::new("base", RepoSource::Solv(&path))],
+        vec!["a".into()],
+    );
     let mut from_solv: Vec<String> = solve(&request)
         .unwrap()
+        .packages
         .iter()
         .map(|r| p[r.package].nevra())
         .collect();
