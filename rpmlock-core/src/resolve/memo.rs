@@ -131,3 +131,42 @@ pub(super) fn key(
     }
     hex::encode(h.finalize())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(extra: &str) -> String {
+        let text = format!(
+            "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
+        );
+        let input = Input::from_yaml_str(&text, None).unwrap();
+        key(&input, &Context::Bare, "x86_64", &[])
+    }
+
+    #[test]
+    fn every_request_setting_changes_the_key() {
+        let plain = key_of("");
+        let variants = [
+            "excludePackages: [a]\n",
+            "assumeProvides: [a]\n",
+            "upgradePackages: [a]\n",
+            "reinstallPackages: [a]\n",
+            "allowerasing: true\n",
+            "excludePackages: [b]\n",
+            "assumeProvides: [b]\n",
+        ];
+        let keys: Vec<String> = variants.iter().map(|v| key_of(v)).collect();
+        for (v, k) in variants.iter().zip(&keys) {
+            assert_ne!(*k, plain, "{v}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len());
+        // Arch-filtered entries count only where they apply.
+        assert_eq!(
+            key_of("upgradePackages: [{name: a, arches: {only: [aarch64]}}]\n"),
+            plain
+        );
+        assert_eq!(key_of("allowerasing: false\n"), plain);
+    }
+}

@@ -343,3 +343,188 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
     };
     assert!(matches!(solve(&missing), Err(SolveError::Libsolv { .. })));
 }
+
+/// A request over `repos` for `specs` with dnf's defaults.
+fn request<'a>(arch: &'a str, repos: Vec<SolveRepo<'a>>, specs: &[&str]) -> SolveRequest<'a> {
+    SolveRequest::new(arch, repos, specs.iter().map(|s| s.to_string()).collect())
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn repo_excludes_and_includes_hide_packages() {
+    let base = [
+        pkg("multiver-1.0-1.x86_64", &[]),
+        pkg("multiver-2.0-1.x86_64", &[]),
+        pkg("app-1-1.noarch", &["requires: webserver"]),
+        pkg("httpd-2-1.noarch", &["provides: webserver"]),
+        pkg("nginx-1-1.noarch", &["provides: webserver"]),
+    ];
+    let updates = [
+        pkg("multiver-3.0-1.x86_64", &[]),
+        pkg("extra-1-1.noarch", &[]),
+    ];
+    let base_ex = strings(&["multiver-2.*", "httpd*"]);
+    let updates_in = strings(&["extra"]);
+    let repos = vec![
+        SolveRepo {
+            excludes: &base_ex,
+            ..repo("base", &base)
+        },
+        SolveRepo {
+            includes: &updates_in,
+            ..repo("updates", &updates)
+        },
+    ];
+    let (got, _) = run_request(&request(
+        "x86_64",
+        repos.clone(),
+        &["multiver", "app", "extra"],
+    ))
+    .unwrap();
+    assert_eq!(
+        got,
+        [
+            "app-1-1.noarch",
+            "extra-1-1.noarch",
+            "multiver-1.0-1.x86_64",
+            "nginx-1-1.noarch"
+        ]
+    );
+    // Without the repo settings: the newest multiver and libsolv's pick of providers.
+    let plain = vec![repo("base", &base), repo("updates", &updates)];
+    let (got, _) = run_request(&request("x86_64", plain, &["multiver"])).unwrap();
+    assert_eq!(got, ["multiver-3.0-1.x86_64"]);
+    // A global exclude in the NEV form and one in the NEVRA-glob form.
+    let mut req = request("x86_64", repos, &["multiver"]);
+    req.excludes = strings(&["multiver-1.0", "*-3.0-1.x86_64"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "All matches were filtered out by exclude filtering for argument: multiver"
+    );
+}
+
+#[test]
+fn unmatched_specs_say_why_in_request_order() {
+    let p = [pkg("a-1-1.noarch", &[]), pkg("b-1-1.noarch", &[])];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["b", "nope", "a"]);
+    req.excludes = strings(&["b"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "All matches were filtered out by exclude filtering for argument: b\nNo match for argument: nope"
+    );
+    assert!(!err.may_need_filelists());
+}
+
+#[test]
+fn excluded_provider_is_named_in_the_problem() {
+    let p = [
+        pkg("a-1-1.noarch", &["requires: b"]),
+        pkg("b-1-1.noarch", &[]),
+    ];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["a"]);
+    req.excludes = strings(&["b"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Problem: package a-1-1.noarch from base requires b, but none of the providers can be installed\n  - conflicting requests\n  - package b-1-1.noarch from base is filtered out by exclude filtering"
+    );
+}
+
+#[test]
+fn cost_breaks_a_tie_between_equal_packages() {
+    let a = [pkg("p-1-1.noarch", &[])];
+    let b = [pkg("p-1-1.noarch", &[])];
+    for (cost_a, cost_b, want) in [(2000, 500, 1), (500, 2000, 0)] {
+        let repos = vec![
+            SolveRepo {
+                cost: cost_a,
+                ..repo("a", &a)
+            },
+            SolveRepo {
+                cost: cost_b,
+                ..repo("b", &b)
+            },
+        ];
+        let solution = solve(&request("x86_64", repos, &["p"])).unwrap();
+        assert_eq!(solution.packages.len(), 1);
+        assert_eq!(solution.packages[0].repo, want, "costs {cost_a}/{cost_b}");
+    }
+}
+
+#[test]
+fn assumed_provides_satisfy_deps_and_are_never_returned() {
+    let p = [
+        pkg("broken-1-1.noarch", &["requires: nosuchcap >= 1"]),
+        pkg("v-1-1.noarch", &["requires: libx >= 2"]),
+    ];
+    assert!(matches!(
+        run_request(&request("x86_64", vec![repo("base", &p)], &["broken"])),
+        Err(SolveError::Unsolvable { .. })
+    ));
+    let mut req = request("x86_64", vec![repo("base", &p)], &["broken", "v"]);
+    req.assume_provides = strings(&["nosuchcap", "libx = 2.1"]);
+    let (got, _) = run_request(&req).unwrap();
+    assert_eq!(got, ["broken-1-1.noarch", "v-1-1.noarch"]);
+    // A versioned capability that is too old does not help.
+    req.assume_provides = strings(&["nosuchcap", "libx = 1.0"]);
+    assert!(matches!(
+        run_request(&req),
+        Err(SolveError::Unsolvable { .. })
+    ));
+}
+
+#[test]
+fn upgrade_and_reinstall_on_bare_warn_like_dnf() {
+    let p = [pkg("a-1-1.noarch", &[]), pkg("b-1-1.noarch", &[])];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["b"]);
+    req.upgrade = strings(&["a", "a*"]);
+    req.reinstall = strings(&["b"]);
+    req.allow_erasing = true;
+    let (got, warnings) = run_request(&req).unwrap();
+    assert_eq!(got, ["b-1-1.noarch"]);
+    assert_eq!(
+        warnings,
+        [
+            "Package a available, but not installed.",
+            "Package b available, but not installed."
+        ]
+    );
+    req.upgrade = strings(&["nope"]);
+    req.reinstall = strings(&["gone"]);
+    assert_eq!(
+        run_request(&req).unwrap_err().to_string(),
+        "No match for argument: nope\nNo match for argument: gone"
+    );
+}
+
+#[test]
+fn every_target_arch_takes_its_own_packages() {
+    let mut p = Vec::new();
+    for arch in ["x86_64", "aarch64", "ppc64le", "s390x", "i686"] {
+        p.push(pkg(&format!("tool-1-1.{arch}"), &["requires: lib"]));
+        p.push(pkg(&format!("lib-1-1.{arch}"), &[]));
+    }
+    p.push(pkg("old-1-1.i586", &[]));
+    p.push(pkg("s390only-1-1.s390", &[]));
+    for arch in ["x86_64", "aarch64", "ppc64le", "s390x", "i686"] {
+        assert_eq!(
+            ok(arch, &p, &["tool"]),
+            [format!("lib-1-1.{arch}"), format!("tool-1-1.{arch}")],
+            "{arch}"
+        );
+    }
+    assert_eq!(ok("x86_64", &p, &["old"]), ["old-1-1.i586"]);
+    assert_eq!(ok("i686", &p, &["old"]), ["old-1-1.i586"]);
+    assert_eq!(ok("s390x", &p, &["s390only"]), ["s390only-1-1.s390"]);
+    for arch in ["aarch64", "ppc64le"] {
+        assert!(matches!(
+            run(arch, vec![repo("base", &p)], &["old"], true),
+            Err(SolveError::Unsolvable { .. })
+        ));
+    }
+}
