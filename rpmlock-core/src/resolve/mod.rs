@@ -658,7 +658,7 @@ fn lock_arch(
     }
     let mut warnings = solve_warnings;
     if !input.no_sources {
-        lock.source = find_sources(repos, &refs, &mut warnings);
+        lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }
     Ok((lock, warnings))
 }
@@ -701,6 +701,7 @@ fn with_slash(s: &str) -> String {
 /// name-version-release equals its `sourcerpm`; misses are warned about.
 fn find_sources(
     repos: &[ArchRepo<'_>],
+    global_excludes: &[String],
     refs: &[PackageRef],
     warnings: &mut Vec<String>,
 ) -> Vec<LockedPackage> {
@@ -717,6 +718,7 @@ fn find_sources(
         for (pi, p) in repo.data.index.iter().enumerate() {
             if p.is_source()
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
+                && !source_excluded(repo, global_excludes, &p)
             {
                 *slot = Some(PackageRef {
                     repo: ri,
@@ -745,6 +747,20 @@ fn find_sources(
         }
     }
     out
+}
+
+/// Whether dnf's excludes hide a source package (dnf's source query honours them as
+/// every query does): the repo's `excludepkgs`, its `includepkgs` and the global
+/// `excludePackages`.
+fn source_excluded(repo: &ArchRepo<'_>, global_excludes: &[String], p: &IndexEntry<'_>) -> bool {
+    let evr = crate::model::Evr {
+        epoch: p.epoch,
+        version: p.version.to_string(),
+        release: p.release.to_string(),
+    };
+    let hit = |pattern: &String| solve::exclude_pattern_matches(pattern, p.name, &evr, p.arch);
+    repo.excludes.iter().chain(global_excludes).any(hit)
+        || (!repo.includes.is_empty() && !repo.includes.iter().any(hit))
 }
 
 fn split_nvr(nvr: &str) -> Option<(&str, &str, &str)> {

@@ -950,6 +950,23 @@ impl<'a> LoadedPool<'a> {
     }
 }
 
+/// Whether an exclude/include `pattern` matches one package, in any of the ways dnf's
+/// `Subject.get_best_query(with_nevra=True, with_provides=False,
+/// with_filenames=False)` reads it (a NEVRA form, or a glob over the NEVRA). For
+/// packages outside the pool (source-only repos); inside it, [`solve`] applies
+/// excludes itself, taking only the first form that matches anything, as dnf does.
+pub fn exclude_pattern_matches(pattern: &str, name: &str, evr: &Evr, arch: &str) -> bool {
+    let forms = INSTALL_FORMS
+        .iter()
+        .any(|&form| spec::parse_form(pattern, form).is_some_and(|p| p.matches(name, evr, arch)));
+    forms
+        || (spec::is_glob(pattern)
+            && !pattern.starts_with('/')
+            && !pattern.starts_with("*/")
+            && (spec::fnmatch(pattern, &format!("{name}-{evr}.{arch}"))
+                || (evr.epoch == 0 && spec::fnmatch(pattern, &format!("{name}-0:{evr}.{arch}")))))
+}
+
 /// The dummy package of one `assumeProvides` capability: `_assumed-provides-CAP`,
 /// `0-0.noarch`, providing `CAP` (`name`, `name OP evr` or a rich dependency).
 fn assumed_provide_package(cap: &str) -> Package {

@@ -528,3 +528,29 @@ fn every_target_arch_takes_its_own_packages() {
         ));
     }
 }
+
+#[test]
+fn exclude_patterns_match_source_packages_like_dnf() {
+    let evr = Evr::parse("1.0-1");
+    let m = |pat| exclude_pattern_matches(pat, "chain-a", &evr, "src");
+    for yes in [
+        "chain-a",
+        "chain-*",
+        "chain-a-1.0",
+        "chain-a-1.0-1",
+        "chain-a-1.0-1.src",
+        "chain-a.src",
+        "*-1.0-1.src",
+        "chain-a-0:1.0-1.src",
+    ] {
+        assert!(m(yes), "{yes}");
+    }
+    for no in [
+        "chain-b",
+        "chain-a.noarch",
+        "chain-a-2*",
+        "/usr/bin/chain-a",
+    ] {
+        assert!(!m(no), "{no}");
+    }
+}
