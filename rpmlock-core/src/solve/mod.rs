@@ -609,7 +609,13 @@ impl<'a> LoadedPool<'a> {
             ids
         };
         for (ri, repo) in self.request.repos.iter().enumerate() {
-            let in_repo = |s: &SolvableId| self.refs[s.index()].is_some_and(|at| at.repo == ri);
+            let in_repo = |s: &SolvableId| {
+                self.refs
+                    .get(s.index())
+                    .copied()
+                    .flatten()
+                    .is_some_and(|at| at.repo == ri)
+            };
             if !repo.includes.is_empty() {
                 let included: Vec<SolvableId> =
                     matches(repo.includes).into_iter().filter(in_repo).collect();

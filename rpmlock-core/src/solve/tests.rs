@@ -470,6 +470,21 @@ fn assumed_provides_satisfy_deps_and_are_never_returned() {
     req.assume_provides = strings(&["nosuchcap", "libx = 2.1"]);
     let (got, _) = run_request(&req).unwrap();
     assert_eq!(got, ["broken-1-1.noarch", "v-1-1.noarch"]);
+    // Excludes see the dummies too: a repo's `*` only hides that repo's packages, a
+    // global one hides the dummy as well.
+    let all = strings(&["*"]);
+    let hidden = SolveRepo {
+        excludes: &all,
+        ..repo("other", &[])
+    };
+    let mut with_other = req.clone();
+    with_other.repos.push(hidden);
+    assert_eq!(run_request(&with_other).unwrap().0, got);
+    with_other.excludes = strings(&["_assumed-provides-nosuchcap"]);
+    assert!(matches!(
+        run_request(&with_other),
+        Err(SolveError::Unsolvable { .. })
+    ));
     // A versioned capability that is too old does not help.
     req.assume_provides = strings(&["nosuchcap", "libx = 1.0"]);
     assert!(matches!(
