@@ -12,6 +12,7 @@
 #      source      Debian createrepo_c 0.17, gz
 #      xmlbase     Debian createrepo_c 0.17, gz, --baseurl (xml:base in primary)
 #      compress-bz2  Debian createrepo_c 0.17, bz2
+#      arches/*    Debian createrepo_c 0.17, gz (x86_64 aarch64 ppc64le s390x i386)
 #      compress-zst  createrepo_c 1.2.5 from PyPI (zstd, today's Fedora/RHEL 10 layout),
 #                    installed into a cached venv on first use
 # 4. The generated directories replace those in repos/; builder/, demo/, README.md and
@@ -24,7 +25,7 @@ set -euo pipefail
 REVISION=1700000000          # = SOURCE_DATE in repos/builder/src/main.rs
 CREATEREPO_C_PYPI=1.2.5
 XMLBASE_URL=http://mirror.example.invalid/pool/
-GENERATED=(base updates source xmlbase compress-bz2 compress-zst)
+GENERATED=(base updates source xmlbase compress-bz2 compress-zst arches)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -60,6 +61,9 @@ createrepo() {
 for arch in x86_64 aarch64; do
     createrepo "base/$arch" createrepo_c
     createrepo "updates/$arch" createrepo_c --general-compress-type=xz
+done
+for arch in x86_64 aarch64 ppc64le s390x i386; do
+    createrepo "arches/$arch" createrepo_c
 done
 createrepo source createrepo_c
 createrepo xmlbase createrepo_c --baseurl "$XMLBASE_URL"

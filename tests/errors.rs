@@ -267,6 +267,35 @@ fn unsolvable_request_exits_1_with_dnf_problems() {
 }
 
 #[test]
+fn excluded_package_exits_1_naming_the_spec() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {}/repo\n      excludepkgs: \"chain-*\"\npackages: [chain-a, no-such-package]\narches: [x86_64]\ncontext:\n  bare: true\n",
+        server.url()
+    ));
+    case.expect_failure(
+        &input,
+        1,
+        &[
+            "All matches were filtered out by exclude filtering for argument: chain-a",
+            "No match for argument: no-such-package",
+        ],
+    );
+}
+
+#[test]
+fn non_numeric_priority_is_named() {
+    let case = Case::new("base/x86_64");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {}/repo\n      priority: high\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+        server.url()
+    ));
+    case.expect_failure(&input, 2, &["testrepo", "priority", "high"]);
+}
+
+#[test]
 fn offline_without_cache_fails_clearly() {
     let case = Case::new("base/x86_64");
     let input = case.input_for("http://127.0.0.1:9/repo", "chain-a");

@@ -78,7 +78,8 @@ impl Error {
             self,
             Error::Solve {
                 source: crate::solve::SolveError::NoMatch { .. }
-                    | crate::solve::SolveError::Unsolvable { .. },
+                    | crate::solve::SolveError::Unsolvable { .. }
+                    | crate::solve::SolveError::ReinstallNotAvailable { .. },
                 ..
             }
         )

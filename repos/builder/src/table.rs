@@ -18,6 +18,8 @@ pub enum Repo {
     Bz2,
     /// `compress-zst/`: flat, zstd metadata (createrepo_c 1.x layout).
     Zst,
+    /// `arches/$basearch`: one directory per dnf base arch (see `arches.rs`).
+    Arches,
 }
 
 /// Kind of a dependency entry.
@@ -53,7 +55,12 @@ pub struct Pkg {
 }
 
 impl Pkg {
-    fn new(repo: Repo, name: &'static str, evr: &'static str, arch: &'static str) -> Self {
+    pub(crate) fn new(
+        repo: Repo,
+        name: &'static str,
+        evr: &'static str,
+        arch: &'static str,
+    ) -> Self {
         let (epoch, vr) = match evr.split_once(':') {
             Some((e, vr)) => (e.parse().expect("numeric epoch"), vr),
             None => (0, evr),
@@ -77,10 +84,10 @@ impl Pkg {
         self.deps.push((kind, dep.to_owned()));
         self
     }
-    fn provides(self, dep: &str) -> Self {
+    pub(crate) fn provides(self, dep: &str) -> Self {
         self.dep(Kind::Provides, dep)
     }
-    fn requires(self, dep: &str) -> Self {
+    pub(crate) fn requires(self, dep: &str) -> Self {
         self.dep(Kind::Requires, dep)
     }
     fn requires_pre(self, dep: &str) -> Self {
@@ -104,11 +111,11 @@ impl Pkg {
     fn enhances(self, dep: &str) -> Self {
         self.dep(Kind::Enhances, dep)
     }
-    fn file(mut self, path: &str) -> Self {
+    pub(crate) fn file(mut self, path: &str) -> Self {
         self.files.push(path.to_owned());
         self
     }
-    fn source(mut self, source: &'static str) -> Self {
+    pub(crate) fn source(mut self, source: &'static str) -> Self {
         self.source = source;
         self
     }
@@ -117,12 +124,12 @@ impl Pkg {
         self
     }
     /// The usual small file set: a README plus whatever the caller adds.
-    fn readme(self) -> Self {
+    pub(crate) fn readme(self) -> Self {
         let path = format!("/usr/share/doc/{}/README", self.name);
         self.file(&path)
     }
     /// `/usr/bin/NAME` plus a README.
-    fn bin(self) -> Self {
+    pub(crate) fn bin(self) -> Self {
         let path = format!("/usr/bin/{}", self.name);
         self.file(&path).readme()
     }
@@ -415,5 +422,6 @@ pub fn packages() -> Vec<Pkg> {
             .readme()
     }));
 
+    v.extend(crate::arches::packages());
     v
 }

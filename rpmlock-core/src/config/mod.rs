@@ -41,8 +41,8 @@ pub struct Input {
     pub no_sources: bool,
     /// `context`.
     pub context: Context,
-    /// `excludePackages`: name globs removed from every request and excluded from
-    /// every repo (after variable substitution).
+    /// `excludePackages`: patterns (dnf's main `excludepkgs`: NEVRA forms and globs)
+    /// whose packages are invisible in every repo.
     pub exclude_packages: Vec<String>,
     /// `assumeProvides`: capabilities treated as already provided.
     pub assume_provides: Vec<String>,
@@ -53,6 +53,12 @@ pub struct Input {
     /// `variables`, merged (later entries win); already substituted for `{NAME}` in the
     /// other fields by the parser (see [`Input::apply_variables`]).
     pub variables: BTreeMap<String, String>,
+    /// `reinstallPackages`: specs as `dnf reinstall` reads them (with arch filters).
+    pub reinstall_packages: Vec<PackageRequest>,
+    /// `upgradePackages`: specs as `dnf upgrade` reads them (with arch filters).
+    pub upgrade_packages: Vec<PackageRequest>,
+    /// `allowerasing` (default false): the solution may remove installed packages.
+    pub allow_erasing: bool,
 }
 
 /// What is installed before the requested packages.
@@ -224,12 +230,25 @@ impl Input {
 
     /// The package specs requested on `arch`, in input order.
     pub fn packages_for_arch(&self, arch: &str) -> Vec<&str> {
-        self.packages
-            .iter()
-            .filter(|p| p.arches.applies_to(arch))
-            .map(|p| p.spec.as_str())
-            .collect()
+        specs_for_arch(&self.packages, arch)
     }
+
+    /// The `reinstallPackages` specs for `arch`, in input order.
+    pub fn reinstall_for_arch(&self, arch: &str) -> Vec<&str> {
+        specs_for_arch(&self.reinstall_packages, arch)
+    }
+
+    /// The `upgradePackages` specs for `arch`, in input order.
+    pub fn upgrade_for_arch(&self, arch: &str) -> Vec<&str> {
+        specs_for_arch(&self.upgrade_packages, arch)
+    }
+}
+
+fn specs_for_arch<'a>(list: &'a [PackageRequest], arch: &str) -> Vec<&'a str> {
+    list.iter()
+        .filter(|p| p.arches.applies_to(arch))
+        .map(|p| p.spec.as_str())
+        .collect()
 }
 
 /// The directory relative paths of an input at `path` resolve against.

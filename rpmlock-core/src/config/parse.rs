@@ -195,16 +195,16 @@ const TOP_SUPPORTED: &[&str] = &[
     "context",
     "zchunk",
     "variables",
-];
-/// Top-level keys of the format that this version does not implement.
-const TOP_NOT_YET: &[&str] = &[
     "reinstallPackages",
     "upgradePackages",
     "excludePackages",
-    "moduleEnable",
-    "moduleDisable",
     "allowerasing",
     "assumeProvides",
+];
+/// Top-level keys of the format that this version does not implement.
+const TOP_NOT_YET: &[&str] = &[
+    "moduleEnable",
+    "moduleDisable",
     "matchContextVersions",
     "packagesFromContainerfile",
 ];
@@ -474,6 +474,26 @@ impl Parser {
             Some(v) => self.context(v)?,
             None => Context::Unspecified,
         };
+        let reinstall_packages = match get("reinstallPackages") {
+            Some(v) => self.package_list("reinstallPackages", v)?,
+            None => Vec::new(),
+        };
+        let upgrade_packages = match get("upgradePackages") {
+            Some(v) => self.package_list("upgradePackages", v)?,
+            None => Vec::new(),
+        };
+        let exclude_packages = match get("excludePackages") {
+            Some(v) => self.string_list("excludePackages", v)?,
+            None => Vec::new(),
+        };
+        let assume_provides = match get("assumeProvides") {
+            Some(v) => self.string_list("assumeProvides", v)?,
+            None => Vec::new(),
+        };
+        let allow_erasing = match get("allowerasing") {
+            Some(v) => self.bool("allowerasing", v)?,
+            None => false,
+        };
         let variables = match get("variables") {
             Some(v) => self.variables(v, &base_dir)?,
             None => BTreeMap::new(),
@@ -486,8 +506,11 @@ impl Parser {
             arches,
             install_weak_deps,
             no_sources,
-            exclude_packages: Vec::new(),
-            assume_provides: Vec::new(),
+            exclude_packages,
+            assume_provides,
+            reinstall_packages,
+            upgrade_packages,
+            allow_erasing,
             context,
             repofiles,
             variables,
@@ -696,13 +719,33 @@ impl Parser {
     }
 
     fn packages(&self, value: &Value) -> Result<Vec<PackageRequest>, ConfigError> {
+        self.package_list("packages", value)
+    }
+
+    /// A list like `packages`: specs or `{name, arches}` entries.
+    fn package_list(&self, key: &str, value: &Value) -> Result<Vec<PackageRequest>, ConfigError> {
         let items = value
             .as_sequence()
-            .ok_or_else(|| self.wrong_type("packages", "a list of package specs", value))?;
+            .ok_or_else(|| self.wrong_type(key, "a list of package specs", value))?;
         items
             .iter()
             .enumerate()
-            .map(|(i, item)| self.package(&format!("packages[{i}]"), item))
+            .map(|(i, item)| self.package(&format!("{key}[{i}]"), item))
+            .collect()
+    }
+
+    /// A list of non-empty strings (`excludePackages`, `assumeProvides`).
+    fn string_list(&self, key: &str, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type(key, "a list of strings", value))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                self.nonempty_string(&format!("{key}[{i}]"), item)
+                    .map(|s| s.trim().to_string())
+            })
             .collect()
     }
 

@@ -98,11 +98,22 @@ impl Input {
     /// locations, `excludePackages` and `assumeProvides`. Called by the parser; a list
     /// added to [`Input`] gets one [`Input::substitute_list`] line here.
     pub fn apply_variables(&mut self) -> Result<(), ConfigError> {
-        let mut specs: Vec<String> = self.packages.iter().map(|p| p.spec.clone()).collect();
-        self.substitute_list(&mut specs, "packages")?;
-        for (p, spec) in self.packages.iter_mut().zip(specs) {
-            p.spec = spec;
+        let mut lists = [
+            (std::mem::take(&mut self.packages), "packages"),
+            (std::mem::take(&mut self.reinstall_packages), "reinstallPackages"),
+            (std::mem::take(&mut self.upgrade_packages), "upgradePackages"),
+        ];
+        for (list, key) in &mut lists {
+            let mut specs: Vec<String> = list.iter().map(|p| p.spec.clone()).collect();
+            self.substitute_list(&mut specs, key)?;
+            for (p, spec) in list.iter_mut().zip(specs) {
+                p.spec = spec;
+            }
         }
+        let [(packages, _), (reinstall, _), (upgrade, _)] = lists;
+        self.packages = packages;
+        self.reinstall_packages = reinstall;
+        self.upgrade_packages = upgrade;
         let mut repos = std::mem::take(&mut self.repos);
         for (i, repo) in repos.iter_mut().enumerate() {
             self.substitute_repo(repo, &format!("contentOrigin.repos[{i}]"))?;

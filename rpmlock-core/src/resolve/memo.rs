@@ -97,6 +97,29 @@ pub(super) fn key(
     for spec in input.packages_for_arch(arch) {
         add(spec);
     }
+    // Everything else of the request; each list is introduced by its own tag so
+    // that moving an item from one list to another changes the key. (Repo options
+    // such as excludepkgs, includepkgs, priority and cost are part of `config`.)
+    add(&format!("allowerasing={}", input.allow_erasing));
+    for (tag, list) in [
+        (
+            "excludePackages",
+            input.exclude_packages.iter().map(String::as_str).collect(),
+        ),
+        (
+            "assumeProvides",
+            input.assume_provides.iter().map(String::as_str).collect(),
+        ),
+        ("upgradePackages", input.upgrade_for_arch(arch)),
+        ("reinstallPackages", input.reinstall_for_arch(arch)),
+    ] as [(&str, Vec<&str>); 4]
+    {
+        add(tag);
+        add(&list.len().to_string());
+        for item in list {
+            add(item);
+        }
+    }
     add("repos");
     for (config, fetched) in repos {
         add(&format!("{config:?}"));
@@ -107,4 +130,43 @@ pub(super) fn key(
         }
     }
     hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(extra: &str) -> String {
+        let text = format!(
+            "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
+        );
+        let input = Input::from_yaml_str(&text, None).unwrap();
+        key(&input, &Context::Bare, "x86_64", &[])
+    }
+
+    #[test]
+    fn every_request_setting_changes_the_key() {
+        let plain = key_of("");
+        let variants = [
+            "excludePackages: [a]\n",
+            "assumeProvides: [a]\n",
+            "upgradePackages: [a]\n",
+            "reinstallPackages: [a]\n",
+            "allowerasing: true\n",
+            "excludePackages: [b]\n",
+            "assumeProvides: [b]\n",
+        ];
+        let keys: Vec<String> = variants.iter().map(|v| key_of(v)).collect();
+        for (v, k) in variants.iter().zip(&keys) {
+            assert_ne!(*k, plain, "{v}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len());
+        // Arch-filtered entries count only where they apply.
+        assert_eq!(
+            key_of("upgradePackages: [{name: a, arches: {only: [aarch64]}}]\n"),
+            plain
+        );
+        assert_eq!(key_of("allowerasing: false\n"), plain);
+    }
 }

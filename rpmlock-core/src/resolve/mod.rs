@@ -151,6 +151,8 @@ struct ArchRepo<'a> {
     data: &'a LoadedRepo,
     priority: i32,
     cost: i32,
+    excludes: Vec<String>,
+    includes: Vec<String>,
 }
 
 /// Runs a whole lock: fetch, parse, resolve every arch, look up sources.
@@ -269,6 +271,8 @@ pub fn lock(
                                 Ok(ArchRepo {
                                     priority: r.priority()?,
                                     cost: r.cost()?,
+                                    excludes: r.excludes(),
+                                    includes: r.includes(),
                                     config: r.clone(),
                                     data: loaded[idx]
                                         .as_ref()
@@ -544,33 +548,43 @@ fn lock_arch(
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
+    let to_strings = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
     let solve_with = |solv: &[PathBuf]| {
-        let request = SolveRequest {
+        let mut request = SolveRequest::new(
             arch,
-            repos: in_pool
+            in_pool
                 .iter()
                 .map(|&i| SolveRepo {
-                    repoid: &repos[i].config.repoid,
-                    source: RepoSource::Solv(&solv[i]),
                     priority: repos[i].priority,
                     cost: repos[i].cost,
+                    excludes: &repos[i].excludes,
+                    includes: &repos[i].includes,
+                    ..SolveRepo::new(&repos[i].config.repoid, RepoSource::Solv(&solv[i]))
                 })
                 .collect(),
-            specs: specs.clone(),
-            install_weak_deps: input.install_weak_deps,
-        };
-        solve::solve(&request).map(|refs| {
-            refs.into_iter()
+            specs.clone(),
+        );
+        request.install_weak_deps = input.install_weak_deps;
+        request.excludes = input.exclude_packages.clone();
+        request.assume_provides = input.assume_provides.clone();
+        request.upgrade = to_strings(input.upgrade_for_arch(arch));
+        request.reinstall = to_strings(input.reinstall_for_arch(arch));
+        request.allow_erasing = input.allow_erasing;
+        solve::solve(&request).map(|solution| {
+            let refs = solution
+                .packages
+                .into_iter()
                 .map(|r| PackageRef {
                     repo: in_pool[r.repo],
                     ..r
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (refs, solution.warnings)
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
-    let refs = match solve_with(&primary_only) {
-        Ok(refs) => refs,
+    let (refs, solve_warnings) = match solve_with(&primary_only) {
+        Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
             tracing::info!("{arch}: resolving again with file lists");
@@ -606,9 +620,9 @@ fn lock_arch(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
-    let mut warnings = Vec::new();
+    let mut warnings = solve_warnings;
     if !input.no_sources {
-        lock.source = find_sources(repos, &refs, &mut warnings);
+        lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }
     Ok((lock, warnings))
 }
@@ -651,6 +665,7 @@ fn with_slash(s: &str) -> String {
 /// name-version-release equals its `sourcerpm`; misses are warned about.
 fn find_sources(
     repos: &[ArchRepo<'_>],
+    global_excludes: &[String],
     refs: &[PackageRef],
     warnings: &mut Vec<String>,
 ) -> Vec<LockedPackage> {
@@ -667,6 +682,7 @@ fn find_sources(
         for (pi, p) in repo.data.index.iter().enumerate() {
             if p.is_source()
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
+                && !source_excluded(repo, global_excludes, &p)
             {
                 *slot = Some(PackageRef {
                     repo: ri,
@@ -695,6 +711,20 @@ fn find_sources(
         }
     }
     out
+}
+
+/// Whether dnf's excludes hide a source package (dnf's source query honours them as
+/// every query does): the repo's `excludepkgs`, its `includepkgs` and the global
+/// `excludePackages`.
+fn source_excluded(repo: &ArchRepo<'_>, global_excludes: &[String], p: &IndexEntry<'_>) -> bool {
+    let evr = crate::model::Evr {
+        epoch: p.epoch,
+        version: p.version.to_string(),
+        release: p.release.to_string(),
+    };
+    let hit = |pattern: &String| solve::exclude_pattern_matches(pattern, p.name, &evr, p.arch);
+    repo.excludes.iter().chain(global_excludes).any(hit)
+        || (!repo.includes.is_empty() && !repo.includes.iter().any(hit))
 }
 
 fn split_nvr(nvr: &str) -> Option<(&str, &str, &str)> {
