@@ -40,6 +40,7 @@ fn main() {
         }],
         specs: specs.clone(),
         install_weak_deps: true,
+        comps: None,
     };
     let from_records = request(RepoSource::Packages {
         packages: &packages,

@@ -310,15 +310,14 @@ pub fn parse_comps<R: BufRead>(reader: R, origin: &str) -> Result<Comps, RepoErr
                         ))
                     }
                     (Some(_), b"id") => field = Some((Field::Id, pos)),
-                    (Some(_), b"name") => {
-                        // Translations (`xml:lang`) are not the name dnf matches in the
-                        // C locale.
+                    // Translations (`xml:lang`) are not the name dnf matches in the C
+                    // locale.
+                    (Some(_), b"name")
                         if find_attr(e, b"xml:lang")
                             .map_err(|k| o.err(pos, k))?
-                            .is_none()
-                        {
-                            field = Some((Field::Name, pos));
-                        }
+                            .is_none() =>
+                    {
+                        field = Some((Field::Name, pos))
                     }
                     (Some(Item::Group(..)), b"default") => field = Some((Field::Default, pos)),
                     (Some(Item::Group(..)), b"uservisible") => {

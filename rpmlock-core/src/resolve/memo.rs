@@ -1,6 +1,7 @@
 //! The resolution cache: the lock section of one arch, keyed by everything the
 //! resolution depends on (rpmlock's version, the request, every repo's settings, the
-//! mirror in use and the checksums of its metadata). A run whose inputs did not change
+//! mirror in use and the checksums of all its metadata files: primary, filelists, and
+//! the comps (`group`, `group_gz`) that `@group` specs resolve with). A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
 //! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
@@ -14,7 +15,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 1";
+const FORMAT: &str = "rpmlock-resolution 2";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
 use crate::repo::{
-    FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
+    Comps, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
@@ -76,9 +76,34 @@ struct LoadedRepo {
     solv: PathBuf,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
+    /// The repo's comps, loaded when a `@` spec first needs them.
+    comps: Mutex<Option<Arc<Option<Comps>>>>,
 }
 
 impl LoadedRepo {
+    fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
+        let has_binaries = index.iter().any(|p| !p.is_source());
+        LoadedRepo {
+            fetched,
+            has_binaries,
+            index,
+            solv,
+            solv_with_filelists: Mutex::new(None),
+            comps: Mutex::new(None),
+        }
+    }
+
+    /// The repo's comps (`group_gz`, else `group`), fetched and parsed once.
+    fn comps(&self, fetcher: &Fetcher) -> Result<Arc<Option<Comps>>, Error> {
+        let mut slot = self.comps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(fetcher.load_comps(&self.fetched)?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
     fn solv_with_filelists(&self, fetcher: &Fetcher) -> Result<PathBuf, Error> {
         let mut slot = self
             .solv_with_filelists
@@ -386,14 +411,7 @@ fn load_repo(
                     index.len(),
                     started.elapsed()
                 );
-                let has_binaries = index.iter().any(|p| !p.is_source());
-                return Ok(LoadedRepo {
-                    fetched,
-                    has_binaries,
-                    index,
-                    solv,
-                    solv_with_filelists: Mutex::new(None),
-                });
+                return Ok(LoadedRepo::new(fetched, index, solv));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("{e}; rebuilding it"),
@@ -489,14 +507,7 @@ fn load_repo(
         count,
         started.elapsed()
     );
-    let has_binaries = index.iter().any(|p| !p.is_source());
-    Ok(LoadedRepo {
-        fetched,
-        has_binaries,
-        index,
-        solv,
-        solv_with_filelists: Mutex::new(None),
-    })
+    Ok(LoadedRepo::new(fetched, index, solv))
 }
 
 /// Packages per message from the parser to the pool builder.
@@ -531,6 +542,11 @@ fn lock_arch(
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
+    let comps = if specs.iter().any(|s| s.starts_with('@')) {
+        merged_comps(fetcher, repos)?
+    } else {
+        None
+    };
     let solve_with = |solv: &[PathBuf]| {
         let request = SolveRequest {
             arch,
@@ -545,18 +561,21 @@ fn lock_arch(
                 .collect(),
             specs: specs.clone(),
             install_weak_deps: input.install_weak_deps,
+            comps: comps.as_ref(),
         };
-        solve::solve(&request).map(|refs| {
-            refs.into_iter()
+        solve::solve_with_warnings(&request).map(|(refs, warnings)| {
+            let refs = refs
+                .into_iter()
                 .map(|r| PackageRef {
                     repo: in_pool[r.repo],
                     ..r
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (refs, warnings)
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
-    let refs = match solve_with(&primary_only) {
+    let (refs, mut warnings) = match solve_with(&primary_only) {
         Ok(refs) => refs,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
@@ -593,11 +612,26 @@ fn lock_arch(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
-    let mut warnings = Vec::new();
     if !input.no_sources {
         lock.source = find_sources(repos, &refs, &mut warnings);
     }
     Ok((lock, warnings))
+}
+
+/// The comps of every repo of an arch (binary or not, as dnf reads them all), merged
+/// in repo order; `None` when no repo has any.
+fn merged_comps(fetcher: &Fetcher, repos: &[ArchRepo<'_>]) -> Result<Option<Comps>, Error> {
+    let mut merged: Option<Comps> = None;
+    for r in repos {
+        let comps = r.data.comps(fetcher)?;
+        if let Some(c) = comps.as_ref() {
+            match merged.as_mut() {
+                Some(m) => m.merge(c.clone()),
+                None => merged = Some(c.clone()),
+            }
+        }
+    }
+    Ok(merged)
 }
 
 fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {

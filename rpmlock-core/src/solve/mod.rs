@@ -7,9 +7,12 @@ use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
+mod groups;
 mod libsolv;
 mod problems;
 pub(crate) mod spec;
+
+pub use groups::GroupMember;
 
 use libsolv::{DepId, DepKind, Job, Pool, Rel, SolvableDeps, SolvableId, Solver, SolverFlags};
 use spec::{INSTALL_FORMS, ProvideSpec};
@@ -63,6 +66,9 @@ pub struct SolveRequest<'a> {
     pub specs: Vec<String>,
     /// Install weak dependencies (Recommends/Supplements).
     pub install_weak_deps: bool,
+    /// Comps of the repos, merged in repo order, for `@group` specs (`None`: no
+    /// repo has any).
+    pub comps: Option<&'a crate::repo::Comps>,
 }
 
 /// A package of the request's repos: the index into [`SolveRequest::repos`] and the
@@ -79,11 +85,23 @@ pub struct PackageRef {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolveError {
-    /// Some specs matched no package at all.
-    #[error("{}", .specs.iter().map(|s| format!("No match for argument: {s}")).collect::<Vec<_>>().join("\n"))]
+    /// Some specs matched no package, or no group or environment, at all.
+    #[error("{}", no_match_lines(.specs, .groups))]
     NoMatch {
-        /// The specs, as given.
+        /// The package specs, as given.
         specs: Vec<String>,
+        /// The group patterns (`@PATTERN[/TYPES]` without `@` and types).
+        groups: Vec<String>,
+    },
+    /// A `@group/TYPE` spec whose TYPE is not a comps package type.
+    #[error(
+        "invalid comps package type \"{kind}\" in {spec} (expected mandatory, default, optional or conditional)"
+    )]
+    InvalidGroupType {
+        /// The spec.
+        spec: String,
+        /// The type.
+        kind: String,
     },
     /// libsolv found no solution.
     #[error("{}", problems::render(.problems))]
@@ -112,13 +130,28 @@ impl SolveError {
     /// unsolvable: the cases where dnf retries with file lists.
     pub fn may_need_filelists(&self) -> bool {
         match self {
-            SolveError::NoMatch { specs } => specs
+            SolveError::NoMatch { specs, .. } => specs
                 .iter()
                 .any(|s| s.starts_with('/') || s.starts_with("*/")),
             SolveError::Unsolvable { .. } => true,
             _ => false,
         }
     }
+}
+
+/// dnf's lines: `No match for argument: X` per package spec, then `Module or Group
+/// 'X' is not available.` per group pattern.
+fn no_match_lines(specs: &[String], groups: &[String]) -> String {
+    specs
+        .iter()
+        .map(|s| format!("No match for argument: {s}"))
+        .chain(
+            groups
+                .iter()
+                .map(|g| format!("Module or Group '{g}' is not available.")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl From<libsolv::LibsolvError> for SolveError {
@@ -128,23 +161,63 @@ impl From<libsolv::LibsolvError> for SolveError {
 }
 
 /// Resolves `request` like `dnf install` on an empty root and returns the packages
-/// to install, sorted by (repo, package).
+/// to install, sorted by (repo, package). Warnings (group members that do not exist)
+/// are logged; [`solve_with_warnings`] returns them instead.
 pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> {
+    let (refs, warnings) = solve_with_warnings(request)?;
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(refs)
+}
+
+/// [`solve`], returning dnf's warnings with the packages.
+pub fn solve_with_warnings(
+    request: &SolveRequest<'_>,
+) -> Result<(Vec<PackageRef>, Vec<String>), SolveError> {
     let started = std::time::Instant::now();
     let mut loaded = LoadedPool::new(request)?;
     tracing::debug!("{}: pool loaded in {:?}", request.arch, started.elapsed());
     let mut unmatched = Vec::new();
     let mut sets = Vec::new();
+    let mut group_specs = Vec::new();
     for spec in &request.specs {
+        if let Some(group) = spec.strip_prefix('@') {
+            group_specs.push((spec, group));
+            continue;
+        }
         let selections = loaded.select(spec)?;
         if selections.is_empty() {
             unmatched.push(spec.clone());
         }
         sets.extend(selections);
     }
-    if !unmatched.is_empty() {
-        return Err(SolveError::NoMatch { specs: unmatched });
+    // As in dnf, groups come after packages: their jobs are added at resolve time.
+    let mut warnings = Vec::new();
+    let mut unmatched_groups = Vec::new();
+    let mut members = Vec::new();
+    for (spec, group) in group_specs {
+        match groups::expand(request.comps, group) {
+            Ok((m, w)) => {
+                members.extend(m);
+                warnings.extend(w);
+            }
+            Err(groups::GroupSpecError::NotAvailable(pattern)) => unmatched_groups.push(pattern),
+            Err(groups::GroupSpecError::InvalidType(kind)) => {
+                return Err(SolveError::InvalidGroupType {
+                    spec: spec.clone(),
+                    kind,
+                });
+            }
+        }
     }
+    if !unmatched.is_empty() || !unmatched_groups.is_empty() {
+        return Err(SolveError::NoMatch {
+            specs: unmatched,
+            groups: unmatched_groups,
+        });
+    }
+    let group_jobs = loaded.group_jobs(&members, &mut warnings)?;
     tracing::debug!(
         "{}: specs selected after {:?}",
         request.arch,
@@ -157,6 +230,7 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
     for set in &sets {
         jobs.push(Job::InstallOneOf(loaded.pool.one_of(set)));
     }
+    jobs.extend(group_jobs);
     let pool = &loaded.pool;
     let mut solver = Solver::new(
         pool,
@@ -185,7 +259,7 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
         .collect();
     out.sort();
     out.dedup();
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// Builds a repository's `.solv` file package by package (as primary streams in);
@@ -536,6 +610,89 @@ impl<'a> LoadedPool<'a> {
                 self.refs.get(s.index()).copied().flatten().is_some() && !pool.is_source(*s)
             })
             .collect())
+    }
+
+    /// The jobs of group members, as dnf's `_finalize_comps_trans` makes them: a
+    /// member without candidates of its name is skipped with dnf's warning; a
+    /// conditional one installs `(name if requires)` as a provides job; any other one
+    /// installs one of the packages of that name or of the packages obsoleting them.
+    fn group_jobs(
+        &mut self,
+        members: &[GroupMember],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Job>, SolveError> {
+        let basearch = crate::config::vars::basearch(self.request.arch).to_string();
+        let mut jobs = Vec::new();
+        for m in members {
+            let name_id = self.pool.lookup(&m.name);
+            let matched: Vec<Candidate> = self
+                .candidates
+                .iter()
+                .copied()
+                .filter(|c| {
+                    name_id.is_some_and(|id| self.pool.solvable_name(c.id) == id)
+                        && (!m.basearchonly || self.nea(c).2 == basearch)
+                })
+                .collect();
+            if matched.is_empty() {
+                let shown = if m.basearchonly {
+                    format!("{}.{basearch}", m.name)
+                } else {
+                    m.name.clone()
+                };
+                warnings.push(format!("No match for group package \"{shown}\""));
+                continue;
+            }
+            if let Some(requires) = &m.requires {
+                match self
+                    .pool
+                    .parse_rich(&format!("({} if {requires})", m.name))?
+                {
+                    Some(dep) => jobs.push(Job::InstallProvides(dep)),
+                    None => warnings.push(format!(
+                        "ignoring group package \"{}\": invalid condition \"{requires}\"",
+                        m.name
+                    )),
+                }
+                continue;
+            }
+            let evrs: Vec<Evr> = matched.iter().map(|c| Evr::parse(self.nea(c).1)).collect();
+            let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
+            ids.extend(self.obsoleters(&m.name, &evrs));
+            ids.sort();
+            ids.dedup();
+            jobs.push(Job::InstallOneOf(self.pool.one_of(&ids)));
+        }
+        Ok(jobs)
+    }
+
+    /// Candidates with an Obsoletes that matches a package `name` of one of `evrs`.
+    fn obsoleters(&self, name: &str, evrs: &[Evr]) -> Vec<SolvableId> {
+        let Some(name_id) = self.pool.lookup(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
+                if self.pool.dep_name(d) != Some(name_id) {
+                    continue;
+                }
+                let hit = match self.pool.dep_parts(d) {
+                    Some((_, None)) => true,
+                    Some((_, Some((flags, e)))) => {
+                        let e = Evr::parse(e);
+                        evrs.iter()
+                            .any(|evr| rel_flags_match(flags, evr.cmp_loose(&e)))
+                    }
+                    None => false,
+                };
+                if hit {
+                    out.push(c.id);
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// For a plain-name spec: the packages obsoleting the newest candidate per

@@ -670,6 +670,9 @@ pub enum Job {
     InstallOneOf(ffi::Id),
     /// `SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES` for an install-only provide.
     MultiversionProvides(DepId),
+    /// `SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES`: what libdnf makes of a provides
+    /// selector, e.g. a comps conditional package `(pkg if condition)`.
+    InstallProvides(DepId),
 }
 
 /// Solver flags.
@@ -740,6 +743,10 @@ impl<'p> Solver<'p> {
                 }
                 Job::MultiversionProvides(dep) => {
                     q.push((ffi::SOLVER_MULTIVERSION | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
+                    q.push(dep.0);
+                }
+                Job::InstallProvides(dep) => {
+                    q.push((ffi::SOLVER_INSTALL | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
                     q.push(dep.0);
                 }
             }
