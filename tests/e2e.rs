@@ -100,6 +100,9 @@ struct Expect {
     exit: i32,
     #[serde(default)]
     error: Option<String>,
+    /// Substrings stderr must contain (warnings of a successful run).
+    #[serde(default)]
+    stderr: Vec<String>,
 }
 
 fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
@@ -129,6 +132,9 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     if let Some(msg) = &expect.error
         && !stderr.contains(msg.as_str())
     {
+        return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
+    }
+    if let Some(msg) = expect.stderr.iter().find(|m| !stderr.contains(m.as_str())) {
         return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
     }
     let dnf = dnf_sets(&input, &server.url());

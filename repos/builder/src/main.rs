@@ -78,6 +78,8 @@ fn repo_dirs(p: &Pkg) -> Vec<String> {
         Repo::XmlBase => vec!["xmlbase".into()],
         Repo::Bz2 => vec!["compress-bz2".into()],
         Repo::Zst => vec!["compress-zst".into()],
+        Repo::Groups => vec!["groups".into()],
+        Repo::Groups2 => vec!["groups2".into()],
     }
 }
 

@@ -18,6 +18,10 @@ pub enum Repo {
     Bz2,
     /// `compress-zst/`: flat, zstd metadata (createrepo_c 1.x layout).
     Zst,
+    /// `groups/`: flat, with comps (`builder/comps/groups.xml`).
+    Groups,
+    /// `groups2/`: flat, with comps extending a group of `groups/`.
+    Groups2,
 }
 
 /// Kind of a dependency entry.
@@ -134,6 +138,8 @@ impl Pkg {
 }
 
 use Repo::*;
+
+mod groups;
 
 /// Arch-specific packages are built once per entry of this list unless restricted.
 const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
@@ -414,6 +420,8 @@ pub fn packages() -> Vec<Pkg> {
             .file("/usr/lib64/libzst.so.1")
             .readme()
     }));
+
+    v.extend(groups::packages());
 
     v
 }
