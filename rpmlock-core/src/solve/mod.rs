@@ -199,7 +199,12 @@ pub fn solve_with_warnings(
     for (spec, group) in group_specs {
         match groups::expand(request.comps, group) {
             Ok((m, w)) => {
-                members.extend(m);
+                // dnf collects members in one set over every group spec.
+                for member in m {
+                    if !members.contains(&member) {
+                        members.push(member);
+                    }
+                }
                 warnings.extend(w);
             }
             Err(groups::GroupSpecError::NotAvailable(pattern)) => unmatched_groups.push(pattern),

@@ -414,6 +414,12 @@ fn group_installs_mandatory_default_and_warns_about_missing_members() {
         "no optional package, no conditional one without its trigger, and old's obsoleter"
     );
     assert_eq!(warnings, ["No match for group package \"missing\""]);
+    let (_, warnings) = with_comps("x86_64", &p, GROUPS, &["@g", "@env", "@g/mandatory"]).unwrap();
+    assert_eq!(
+        warnings,
+        ["No match for group package \"missing\""],
+        "one job, and one warning, per member over every group spec"
+    );
     let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@env"]).unwrap();
     assert_eq!(pkgs.len(), 4, "the environment installs its group");
     let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@the group/optional"]).unwrap();
