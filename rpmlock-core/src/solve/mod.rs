@@ -2,7 +2,7 @@
 //! LIBSOLV.md): one pool per target arch, dnf's pool and solver flags, dnf's spec
 //! matching, and problems rendered in dnf's words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
@@ -626,20 +626,35 @@ impl<'a> LoadedPool<'a> {
         members: &[GroupMember],
         warnings: &mut Vec<String>,
     ) -> Result<Vec<Job>, SolveError> {
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
         let basearch = crate::config::vars::basearch(self.request.arch).to_string();
+        // Indexes built once: candidates by name, and Obsoletes by obsoleted name.
+        let mut by_name: HashMap<DepId, Vec<Candidate>> = HashMap::new();
+        let mut obsoleting: HashMap<DepId, Vec<(SolvableId, DepId)>> = HashMap::new();
+        for c in &self.candidates {
+            by_name
+                .entry(self.pool.solvable_name(c.id))
+                .or_default()
+                .push(*c);
+            for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
+                if let Some(n) = self.pool.dep_name(d) {
+                    obsoleting.entry(n).or_default().push((c.id, d));
+                }
+            }
+        }
         let mut jobs = Vec::new();
         for m in members {
             let name_id = self.pool.lookup(&m.name);
-            let matched: Vec<Candidate> = self
-                .candidates
-                .iter()
+            let matched: Vec<Candidate> = name_id
+                .and_then(|id| by_name.get(&id))
+                .into_iter()
+                .flatten()
                 .copied()
-                .filter(|c| {
-                    name_id.is_some_and(|id| self.pool.solvable_name(c.id) == id)
-                        && (!m.basearchonly || self.nea(c).2 == basearch)
-                })
+                .filter(|c| !m.basearchonly || self.nea(c).2 == basearch)
                 .collect();
-            if matched.is_empty() {
+            let Some(name_id) = name_id.filter(|_| !matched.is_empty()) else {
                 let shown = if m.basearchonly {
                     format!("{}.{basearch}", m.name)
                 } else {
@@ -647,7 +662,7 @@ impl<'a> LoadedPool<'a> {
                 };
                 warnings.push(format!("No match for group package \"{shown}\""));
                 continue;
-            }
+            };
             if let Some(requires) = &m.requires {
                 match self
                     .pool
@@ -663,25 +678,8 @@ impl<'a> LoadedPool<'a> {
             }
             let evrs: Vec<Evr> = matched.iter().map(|c| Evr::parse(self.nea(c).1)).collect();
             let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
-            ids.extend(self.obsoleters(&m.name, &evrs));
-            ids.sort();
-            ids.dedup();
-            jobs.push(Job::InstallOneOf(self.pool.one_of(&ids)));
-        }
-        Ok(jobs)
-    }
-
-    /// Candidates with an Obsoletes that matches a package `name` of one of `evrs`.
-    fn obsoleters(&self, name: &str, evrs: &[Evr]) -> Vec<SolvableId> {
-        let Some(name_id) = self.pool.lookup(name) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for c in &self.candidates {
-            for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
-                if self.pool.dep_name(d) != Some(name_id) {
-                    continue;
-                }
+            // Packages with an Obsoletes matching one of them (name and EVR range).
+            for &(s, d) in obsoleting.get(&name_id).into_iter().flatten() {
                 let hit = match self.pool.dep_parts(d) {
                     Some((_, None)) => true,
                     Some((_, Some((flags, e)))) => {
@@ -692,12 +690,14 @@ impl<'a> LoadedPool<'a> {
                     None => false,
                 };
                 if hit {
-                    out.push(c.id);
-                    break;
+                    ids.push(s);
                 }
             }
+            ids.sort();
+            ids.dedup();
+            jobs.push(Job::InstallOneOf(self.pool.one_of(&ids)));
         }
-        out
+        Ok(jobs)
     }
 
     /// For a plain-name spec: the packages obsoleting the newest candidate per
