@@ -8,7 +8,8 @@
 //! Fetching, for one repository: [`Fetcher::fetch_repomd`] (revalidated on every run)
 //! → [`Fetcher::fetch_data`] (content-addressed in the cache by the checksum repomd.xml
 //! gives, verified while it streams) → [`Fetcher::open`] (decompressed by magic bytes),
-//! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] for all three steps.
+//! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] /
+//! [`Fetcher::load_comps`] for all three steps.
 
 mod cache;
 mod comps;

@@ -196,6 +196,8 @@ pub fn solve_with_warnings(
     let mut warnings = Vec::new();
     let mut unmatched_groups = Vec::new();
     let mut members = Vec::new();
+    // dnf reads `@X` as a module spec first and as a group only when no module
+    // matches: a module lookup belongs here, before `groups::expand`.
     for (spec, group) in group_specs {
         match groups::expand(request.comps, group) {
             Ok((m, w)) => {
