@@ -15,6 +15,8 @@
 #      arches/*    Debian createrepo_c 0.17, gz (x86_64 aarch64 ppc64le s390x i386)
 #      compress-zst  createrepo_c 1.2.5 from PyPI (zstd, today's Fedora/RHEL 10 layout),
 #                    installed into a cached venv on first use
+#      groups, groups2  Debian createrepo_c 0.17, gz, --groupfile builder/comps/NAME.xml
+#                    (group and group_gz metadata)
 # 4. The generated directories replace those in repos/; builder/, demo/, README.md and
 #    this script are left alone.
 #
@@ -25,7 +27,7 @@ set -euo pipefail
 REVISION=1700000000          # = SOURCE_DATE in repos/builder/src/main.rs
 CREATEREPO_C_PYPI=1.2.5
 XMLBASE_URL=http://mirror.example.invalid/pool/
-GENERATED=(base updates source xmlbase compress-bz2 compress-zst arches)
+GENERATED=(base updates source xmlbase compress-bz2 compress-zst arches groups groups2)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -69,6 +71,8 @@ createrepo source createrepo_c
 createrepo xmlbase createrepo_c --baseurl "$XMLBASE_URL"
 createrepo compress-bz2 createrepo_c --general-compress-type=bz2
 createrepo compress-zst "$new_createrepo" --general-compress-type=zstd
+createrepo groups createrepo_c --groupfile "$here/builder/comps/groups.xml"
+createrepo groups2 createrepo_c --groupfile "$here/builder/comps/groups2.xml"
 
 find "$out" -exec touch -h -d "@$REVISION" {} +
 

@@ -20,6 +20,10 @@ Packages are sorted. Exit status 0 whenever the JSON was written (errors of the
 resolution are data), 2 for a bad invocation or input.
 
 Needs the system python (/usr/bin/python3) with Debian's python3-dnf and python3-yaml.
+`@group` specs need nothing more: `install_specs` reads every repo's comps
+(`group_gz`/`group`) itself, and an unknown group is reported as `No match for group
+or module: @NAME`.
+
 Supports the keys of the scenarios: contentOrigin.repos (repoid, baseurl and the dnf
 repo options below), contentOrigin.repofiles (paths and globs relative to the input,
 http(s) URLs, {location: ...}; `@REPOS@` in them is replaced like in baseurls; dnf reads

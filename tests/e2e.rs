@@ -108,6 +108,9 @@ struct Expect {
     /// Environment variables for rpmlock and dnf (e.g. `DNF_VAR_*`).
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// Substrings stderr must contain (warnings of a successful run).
+    #[serde(default)]
+    stderr: Vec<String>,
 }
 
 /// Copies the scenario directory into `to`, with `@REPOS@` replaced by `repos_url` in
@@ -161,6 +164,9 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     if let Some(msg) = &expect.error
         && !stderr.contains(msg.as_str())
     {
+        return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
+    }
+    if let Some(msg) = expect.stderr.iter().find(|m| !stderr.contains(m.as_str())) {
         return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
     }
     let dnf = dnf_sets(&input, &server.url(), &expect.env);
@@ -363,4 +369,46 @@ fn changed_metadata_is_never_served_from_the_cache() {
     assert!(status.success());
     let after = lock("after.yaml");
     assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
+}
+
+/// Comps are cached like the other data files: a group request locks the same from the
+/// cache offline (without the resolution cache, so the comps are read again), and a
+/// memoized run repeats the group warnings.
+#[test]
+fn group_requests_work_offline_from_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("rpms.in.yaml");
+    let server = Server::start(&workspace().join("repos"));
+    let text = read(&workspace().join("tests/scenarios/group-merged/rpms.in.yaml"))
+        .replace("@REPOS@", &server.url());
+    std::fs::write(&input, text).unwrap();
+    let run = |extra: &[&str], name: &str, env: &[(&str, &str)]| -> (String, String) {
+        let out_path = tmp.path().join(name);
+        let mut args = vec![
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = rpmlock_env(&args, &cache, env);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        (read(&out_path), stderr)
+    };
+    let warning = "No match for group package \"grp-missing\"";
+    let (cold, stderr) = run(&[], "cold.yaml", &[]);
+    assert!(cold.contains("name: grp-extra"), "{cold}");
+    assert!(stderr.contains(warning), "{stderr}");
+    let (memo, stderr) = run(&[], "memo.yaml", &[]);
+    assert_eq!(memo, cold);
+    assert!(stderr.contains(warning), "memoized run: {stderr}");
+    drop(server);
+    let (offline, _) = run(
+        &["--offline"],
+        "offline.yaml",
+        &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+    );
+    assert_eq!(offline, cold);
 }

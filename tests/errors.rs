@@ -517,3 +517,63 @@ fn metalink_only_repo_is_not_supported_yet() {
         &["repo meta: not supported yet: metalink without a baseurl"],
     );
 }
+
+#[test]
+fn unknown_group_exits_1() {
+    let case = Case::new("groups");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "\"@nosuch\", grp-web");
+    case.expect_failure(
+        &input,
+        1,
+        &[
+            "failed to resolve packages for x86_64",
+            "Module or Group 'nosuch' is not available.",
+        ],
+    );
+}
+
+#[test]
+fn invalid_group_package_type_exits_1() {
+    let case = Case::new("groups");
+    let server = Server::start(&case.tmp.path().join("www"));
+    let input = case.input_for(&format!("{}/repo", server.url()), "\"@base-tools/bogus\"");
+    case.expect_failure(
+        &input,
+        1,
+        &["invalid comps package type \"bogus\" in @base-tools/bogus"],
+    );
+}
+
+/// Comps are read only for `@` specs: broken comps fail those (naming the file and
+/// the byte offset) and nothing else.
+#[test]
+fn malformed_comps_fails_only_group_requests() {
+    let case = Case::new("groups");
+    case.replace_data(
+        "group_gz",
+        &gzip(b"<comps>\n<group><id>base-tools</id></grp></comps>\n"),
+    );
+    let server = Server::start(&case.tmp.path().join("www"));
+    let url = format!("{}/repo", server.url());
+    let input = case.input_for(&url, "\"@base-tools\"");
+    case.expect_failure(
+        &input,
+        2,
+        &[
+            "groups.xml.gz: invalid metadata at byte 34",
+            "malformed XML",
+        ],
+    );
+    let input = case.input_for(&url, "grp-web");
+    let out = rpmlock(
+        &["lock", input.to_str().unwrap(), "--outfile", "-"],
+        &case.tmp.path().join("cache"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: grp-web"));
+}

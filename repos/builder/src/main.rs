@@ -87,6 +87,8 @@ fn repo_dirs(p: &Pkg) -> Vec<String> {
             "i686" | "i586" => vec!["arches/i386".into(), "arches/x86_64".into()],
             other => vec![format!("arches/{other}")],
         },
+        Repo::Groups => vec!["groups".into()],
+        Repo::Groups2 => vec!["groups2".into()],
     }
 }
 

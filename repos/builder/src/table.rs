@@ -20,6 +20,10 @@ pub enum Repo {
     Zst,
     /// `arches/$basearch`: one directory per dnf base arch (see `arches.rs`).
     Arches,
+    /// `groups/`: flat, with comps (`builder/comps/groups.xml`).
+    Groups,
+    /// `groups2/`: flat, with comps extending a group of `groups/`.
+    Groups2,
 }
 
 /// Kind of a dependency entry.
@@ -141,6 +145,8 @@ impl Pkg {
 }
 
 use Repo::*;
+
+mod groups;
 
 /// Arch-specific packages are built once per entry of this list unless restricted.
 const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
@@ -423,5 +429,7 @@ pub fn packages() -> Vec<Pkg> {
     }));
 
     v.extend(crate::arches::packages());
+    v.extend(groups::packages());
+
     v
 }

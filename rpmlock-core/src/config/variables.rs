@@ -100,8 +100,14 @@ impl Input {
     pub fn apply_variables(&mut self) -> Result<(), ConfigError> {
         let mut lists = [
             (std::mem::take(&mut self.packages), "packages"),
-            (std::mem::take(&mut self.reinstall_packages), "reinstallPackages"),
-            (std::mem::take(&mut self.upgrade_packages), "upgradePackages"),
+            (
+                std::mem::take(&mut self.reinstall_packages),
+                "reinstallPackages",
+            ),
+            (
+                std::mem::take(&mut self.upgrade_packages),
+                "upgradePackages",
+            ),
         ];
         for (list, key) in &mut lists {
             let mut specs: Vec<String> = list.iter().map(|p| p.spec.clone()).collect();

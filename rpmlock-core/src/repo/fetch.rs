@@ -18,7 +18,8 @@ use super::cache::{Cache, Validators};
 use super::decompress::Compression;
 use super::error::{redact_str, redact_url};
 use super::{
-    RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd,
+    Comps, RepoError, RepoMd, parse_comps, parse_filelists_map, parse_primary, parse_primary_with,
+    parse_repomd,
 };
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
@@ -457,6 +458,20 @@ impl Fetcher {
     ) -> Result<HashMap<String, Vec<String>>, RepoError> {
         let file = self.require(repo, "filelists")?;
         self.parse_file(&file, parse_filelists_map)
+    }
+
+    /// Fetches and parses the repository's comps (`group_gz`, else `group`); `None`
+    /// when repomd.xml lists neither.
+    pub fn load_comps(&self, repo: &FetchedRepo) -> Result<Option<Comps>, RepoError> {
+        let kind = if repo.repomd.get("group_gz").is_some() {
+            "group_gz"
+        } else {
+            "group"
+        };
+        match self.fetch_data(repo, kind)? {
+            Some(file) => self.parse_file(&file, parse_comps).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn require(&self, repo: &FetchedRepo, kind: &'static str) -> Result<CachedFile, RepoError> {

@@ -1,6 +1,7 @@
 //! The resolution cache: the lock section of one arch, keyed by everything the
 //! resolution depends on (rpmlock's version, the request, every repo's settings, the
-//! mirror in use and the checksums of its metadata). A run whose inputs did not change
+//! mirror in use and the checksums of all its metadata files: primary, filelists, and
+//! the comps (`group`, `group_gz`) that `@group` specs resolve with). A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
 //! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
@@ -14,7 +15,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 2";
+const FORMAT: &str = "rpmlock-resolution 3";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -168,5 +169,40 @@ mod tests {
             plain
         );
         assert_eq!(key_of("allowerasing: false\n"), plain);
+    }
+
+    /// A repomd.xml with primary and, when given, group_gz checksums.
+    fn fetched(group_gz: Option<&str>) -> FetchedRepo {
+        let mut xml = String::from(
+            "<repomd><data type=\"primary\"><checksum type=\"sha256\">aa</checksum><location href=\"p.xml.gz\"/></data>",
+        );
+        if let Some(sum) = group_gz {
+            xml.push_str(&format!(
+                "<data type=\"group_gz\"><checksum type=\"sha256\">{sum}</checksum><location href=\"c.xml.gz\"/></data>"
+            ));
+        }
+        xml.push_str("</repomd>");
+        FetchedRepo {
+            repoid: "r".into(),
+            base_url: url::Url::parse("http://example.invalid/r/").unwrap(),
+            repomd: crate::repo::parse_repomd(xml.as_bytes(), "repomd.xml").unwrap(),
+        }
+    }
+
+    #[test]
+    fn comps_checksums_are_part_of_the_key() {
+        let input = Input::from_yaml_str(
+            "contentOrigin:\n  repos:\n  - repoid: r\n    baseurl: http://example.invalid/r/\npackages: [\"@tools\"]\ncontext:\n  bare: true\n",
+            None,
+        )
+        .unwrap();
+        let repos = input.repos_for_arch("x86_64", "unknown").unwrap();
+        let key = |f: &FetchedRepo| key(&input, &input.context, "x86_64", &[(&repos[0], f)]);
+        let none = key(&fetched(None));
+        let one = key(&fetched(Some("01")));
+        let other = key(&fetched(Some("02")));
+        assert_ne!(none, one);
+        assert_ne!(one, other);
+        assert_eq!(one, key(&fetched(Some("01"))));
     }
 }

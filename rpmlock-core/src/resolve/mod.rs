@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
 use crate::repo::{
-    FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
+    Comps, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
@@ -76,9 +76,34 @@ struct LoadedRepo {
     solv: PathBuf,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
+    /// The repo's comps, loaded when a `@` spec first needs them.
+    comps: Mutex<Option<Arc<Option<Comps>>>>,
 }
 
 impl LoadedRepo {
+    fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
+        let has_binaries = index.iter().any(|p| !p.is_source());
+        LoadedRepo {
+            fetched,
+            has_binaries,
+            index,
+            solv,
+            solv_with_filelists: Mutex::new(None),
+            comps: Mutex::new(None),
+        }
+    }
+
+    /// The repo's comps (`group_gz`, else `group`), fetched and parsed once.
+    fn comps(&self, fetcher: &Fetcher) -> Result<Arc<Option<Comps>>, Error> {
+        let mut slot = self.comps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(fetcher.load_comps(&self.fetched)?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
     fn solv_with_filelists(&self, fetcher: &Fetcher) -> Result<PathBuf, Error> {
         let mut slot = self
             .solv_with_filelists
@@ -403,14 +428,7 @@ fn load_repo(
                     index.len(),
                     started.elapsed()
                 );
-                let has_binaries = index.iter().any(|p| !p.is_source());
-                return Ok(LoadedRepo {
-                    fetched,
-                    has_binaries,
-                    index,
-                    solv,
-                    solv_with_filelists: Mutex::new(None),
-                });
+                return Ok(LoadedRepo::new(fetched, index, solv));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("{e}; rebuilding it"),
@@ -506,14 +524,7 @@ fn load_repo(
         count,
         started.elapsed()
     );
-    let has_binaries = index.iter().any(|p| !p.is_source());
-    Ok(LoadedRepo {
-        fetched,
-        has_binaries,
-        index,
-        solv,
-        solv_with_filelists: Mutex::new(None),
-    })
+    Ok(LoadedRepo::new(fetched, index, solv))
 }
 
 /// Packages per message from the parser to the pool builder.
@@ -549,6 +560,11 @@ fn lock_arch(
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
     let to_strings = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let comps = if specs.iter().any(|s| s.starts_with('@')) {
+        merged_comps(fetcher, repos)?
+    } else {
+        None
+    };
     let solve_with = |solv: &[PathBuf]| {
         let mut request = SolveRequest::new(
             arch,
@@ -570,6 +586,7 @@ fn lock_arch(
         request.upgrade = to_strings(input.upgrade_for_arch(arch));
         request.reinstall = to_strings(input.reinstall_for_arch(arch));
         request.allow_erasing = input.allow_erasing;
+        request.comps = comps.as_ref();
         solve::solve(&request).map(|solution| {
             let refs = solution
                 .packages
@@ -625,6 +642,22 @@ fn lock_arch(
         lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }
     Ok((lock, warnings))
+}
+
+/// The comps of every repo of an arch (binary or not, as dnf reads them all), merged
+/// in repo order; `None` when no repo has any.
+fn merged_comps(fetcher: &Fetcher, repos: &[ArchRepo<'_>]) -> Result<Option<Comps>, Error> {
+    let mut merged: Option<Comps> = None;
+    for r in repos {
+        let comps = r.data.comps(fetcher)?;
+        if let Some(c) = comps.as_ref() {
+            match merged.as_mut() {
+                Some(m) => m.merge(c.clone()),
+                None => merged = Some(c.clone()),
+            }
+        }
+    }
+    Ok(merged)
 }
 
 fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {

@@ -2,14 +2,17 @@
 //! LIBSOLV.md): one pool per target arch, dnf's pool and solver flags, dnf's spec
 //! matching, and problems rendered in dnf's words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
+mod groups;
 mod libsolv;
 mod problems;
 pub(crate) mod spec;
+
+pub use groups::GroupMember;
 
 use libsolv::{DepId, DepKind, Job, Pool, Rel, SolvableDeps, SolvableId, Solver, SolverFlags};
 use spec::{INSTALL_FORMS, ProvideSpec};
@@ -95,6 +98,9 @@ pub struct SolveRequest<'a> {
     pub reinstall: Vec<String>,
     /// `allowerasing`: the solution may remove installed packages.
     pub allow_erasing: bool,
+    /// Comps of the repos, merged in repo order, for `@group` specs (`None`: no
+    /// repo has any).
+    pub comps: Option<&'a crate::repo::Comps>,
 }
 
 impl<'a> SolveRequest<'a> {
@@ -110,6 +116,7 @@ impl<'a> SolveRequest<'a> {
             upgrade: Vec::new(),
             reinstall: Vec::new(),
             allow_erasing: false,
+            comps: None,
         }
     }
 }
@@ -174,17 +181,30 @@ impl std::fmt::Display for UnmatchedSpec {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolveError {
-    /// Some specs matched no (visible) package, in dnf's words per spec.
-    #[error("{}", .specs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    /// Some specs matched no (visible) package, or no group or environment, in dnf's
+    /// words per spec.
+    #[error("{}", no_match_lines(.specs, .groups))]
     NoMatch {
-        /// The specs, in request order.
+        /// The package specs, in request order.
         specs: Vec<UnmatchedSpec>,
+        /// The group patterns (`@PATTERN[/TYPES]` without `@` and types).
+        groups: Vec<String>,
     },
     /// A package to reinstall is installed but not available in the same version.
     #[error("{}", .nevras.iter().map(|n| format!("Installed package {n} not available.")).collect::<Vec<_>>().join("\n"))]
     ReinstallNotAvailable {
         /// The installed packages, `name-[epoch:]version-release.arch`.
         nevras: Vec<String>,
+    },
+    /// A `@group/TYPE` spec whose TYPE is not a comps package type.
+    #[error(
+        "invalid comps package type \"{kind}\" in {spec} (expected mandatory, default, optional or conditional)"
+    )]
+    InvalidGroupType {
+        /// The spec.
+        spec: String,
+        /// The type.
+        kind: String,
     },
     /// libsolv found no solution.
     #[error("{}", problems::render(.problems))]
@@ -213,7 +233,7 @@ impl SolveError {
     /// unsolvable: the cases where dnf retries with file lists.
     pub fn may_need_filelists(&self) -> bool {
         match self {
-            SolveError::NoMatch { specs } => specs.iter().any(|s| {
+            SolveError::NoMatch { specs, .. } => specs.iter().any(|s| {
                 s.reason == Unmatched::NoMatch
                     && (s.spec.starts_with('/') || s.spec.starts_with("*/"))
             }),
@@ -221,6 +241,21 @@ impl SolveError {
             _ => false,
         }
     }
+}
+
+/// dnf's lines: `No match for argument: X` per package spec, then `Module or Group
+/// 'X' is not available.` per group pattern.
+fn no_match_lines(specs: &[UnmatchedSpec], groups: &[String]) -> String {
+    specs
+        .iter()
+        .map(ToString::to_string)
+        .chain(
+            groups
+                .iter()
+                .map(|g| format!("Module or Group '{g}' is not available.")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl From<libsolv::LibsolvError> for SolveError {
@@ -257,21 +292,55 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
         )?;
     }
     let mut sets = Vec::new();
+    let mut group_specs = Vec::new();
     for spec in &request.specs {
+        if let Some(group) = spec.strip_prefix('@') {
+            group_specs.push((spec, group));
+            continue;
+        }
         let selections = loaded.select(spec, true)?;
         if selections.is_empty() {
             unmatched.push(loaded.why_unmatched(spec)?);
         }
         sets.extend(selections);
     }
-    if !unmatched.is_empty() {
-        return Err(SolveError::NoMatch { specs: unmatched });
+    // As in dnf, groups come after packages: their jobs are added at resolve time.
+    let mut unmatched_groups = Vec::new();
+    let mut members = Vec::new();
+    // dnf reads `@X` as a module spec first and as a group only when no module
+    // matches: a module lookup belongs here, before `groups::expand`.
+    for (spec, group) in group_specs {
+        match groups::expand(request.comps, group) {
+            Ok((m, w)) => {
+                // dnf collects members in one set over every group spec.
+                for member in m {
+                    if !members.contains(&member) {
+                        members.push(member);
+                    }
+                }
+                warnings.extend(w);
+            }
+            Err(groups::GroupSpecError::NotAvailable(pattern)) => unmatched_groups.push(pattern),
+            Err(groups::GroupSpecError::InvalidType(kind)) => {
+                return Err(SolveError::InvalidGroupType {
+                    spec: spec.clone(),
+                    kind,
+                });
+            }
+        }
+    }
+    if !unmatched.is_empty() || !unmatched_groups.is_empty() {
+        return Err(SolveError::NoMatch {
+            specs: unmatched,
+            groups: unmatched_groups,
+        });
     }
     if !not_available.is_empty() {
         return Err(SolveError::ReinstallNotAvailable {
             nevras: not_available,
         });
     }
+    let group_jobs = loaded.group_jobs(&members, &mut warnings)?;
     tracing::debug!(
         "{}: specs selected after {:?}",
         request.arch,
@@ -280,6 +349,7 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
     for set in &sets {
         jobs.push(Job::InstallOneOf(loaded.pool.one_of(set)));
     }
+    jobs.extend(group_jobs);
     if request.allow_erasing {
         // dnf: allow removing every installed, considered package.
         for &s in &installed {
@@ -909,6 +979,89 @@ impl<'a> LoadedPool<'a> {
                 s.index() >= 2 && !pool.is_source(s) && (!visible || pool.is_considered(s))
             })
             .collect())
+    }
+
+    /// The jobs of group members, as dnf's `_finalize_comps_trans` makes them: a
+    /// member without candidates of its name is skipped with dnf's warning; a
+    /// conditional one installs `(name if requires)` as a provides job; any other one
+    /// installs one of the packages of that name or of the packages obsoleting them.
+    fn group_jobs(
+        &mut self,
+        members: &[GroupMember],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Job>, SolveError> {
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let basearch = crate::config::vars::basearch(self.request.arch).to_string();
+        // Indexes built once: candidates by name, and Obsoletes by obsoleted name.
+        let mut by_name: HashMap<DepId, Vec<Candidate>> = HashMap::new();
+        let mut obsoleting: HashMap<DepId, Vec<(SolvableId, DepId)>> = HashMap::new();
+        for c in &self.candidates {
+            by_name
+                .entry(self.pool.solvable_name(c.id))
+                .or_default()
+                .push(*c);
+            for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
+                if let Some(n) = self.pool.dep_name(d) {
+                    obsoleting.entry(n).or_default().push((c.id, d));
+                }
+            }
+        }
+        let mut jobs = Vec::new();
+        for m in members {
+            let name_id = self.pool.lookup(&m.name);
+            let matched: Vec<Candidate> = name_id
+                .and_then(|id| by_name.get(&id))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|c| !m.basearchonly || self.nea(c).2 == basearch)
+                .collect();
+            let Some(name_id) = name_id.filter(|_| !matched.is_empty()) else {
+                let shown = if m.basearchonly {
+                    format!("{}.{basearch}", m.name)
+                } else {
+                    m.name.clone()
+                };
+                warnings.push(format!("No match for group package \"{shown}\""));
+                continue;
+            };
+            if let Some(requires) = &m.requires {
+                match self
+                    .pool
+                    .parse_rich(&format!("({} if {requires})", m.name))?
+                {
+                    Some(dep) => jobs.push(Job::InstallProvides(dep)),
+                    None => warnings.push(format!(
+                        "ignoring group package \"{}\": invalid condition \"{requires}\"",
+                        m.name
+                    )),
+                }
+                continue;
+            }
+            let evrs: Vec<Evr> = matched.iter().map(|c| Evr::parse(self.nea(c).1)).collect();
+            let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
+            // Packages with an Obsoletes matching one of them (name and EVR range).
+            for &(s, d) in obsoleting.get(&name_id).into_iter().flatten() {
+                let hit = match self.pool.dep_parts(d) {
+                    Some((_, None)) => true,
+                    Some((_, Some((flags, e)))) => {
+                        let e = Evr::parse(e);
+                        evrs.iter()
+                            .any(|evr| rel_flags_match(flags, evr.cmp_loose(&e)))
+                    }
+                    None => false,
+                };
+                if hit {
+                    ids.push(s);
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            jobs.push(Job::InstallOneOf(self.pool.one_of(&ids)));
+        }
+        Ok(jobs)
     }
 
     /// For a plain-name spec: the packages obsoleting the newest candidate per

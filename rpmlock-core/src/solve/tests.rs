@@ -569,3 +569,120 @@ fn exclude_patterns_match_source_packages_like_dnf() {
         assert!(!m(no), "{no}");
     }
 }
+
+/// Solves `specs` over `packages` with the comps document `comps`; the packages and
+/// dnf's warnings.
+fn with_comps(
+    arch: &str,
+    packages: &[Package],
+    comps: &str,
+    specs: &[&str],
+) -> Result<(Vec<String>, Vec<String>), SolveError> {
+    let comps = crate::repo::parse_comps(comps.as_bytes(), "comps.xml").unwrap();
+    let repos = vec![repo("base", packages)];
+    let mut request = SolveRequest::new(
+        arch,
+        repos.clone(),
+        specs.iter().map(|s| s.to_string()).collect(),
+    );
+    request.comps = Some(&comps);
+    let solution = solve(&request)?;
+    let warnings = solution.warnings;
+    let mut out: Vec<String> = solution
+        .packages
+        .iter()
+        .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
+        .collect();
+    out.sort();
+    Ok((out, warnings))
+}
+
+const GROUPS: &str = r#"<comps>
+  <group><id>g</id><name>The Group</name><packagelist>
+    <packagereq type="mandatory">m</packagereq>
+    <packagereq type="default">d</packagereq>
+    <packagereq type="optional">o</packagereq>
+    <packagereq type="conditional" requires="trigger">c</packagereq>
+    <packagereq type="mandatory">missing</packagereq>
+    <packagereq type="mandatory" basearchonly="true">lib</packagereq>
+    <packagereq type="mandatory">old</packagereq>
+  </packagelist></group>
+  <environment><id>env</id><grouplist><groupid>g</groupid></grouplist></environment>
+</comps>"#;
+
+fn group_repo() -> Vec<Package> {
+    vec![
+        pkg("m-1-1.noarch", &[]),
+        pkg("d-1-1.noarch", &[]),
+        pkg("o-1-1.noarch", &[]),
+        pkg("c-1-1.noarch", &[]),
+        pkg("trigger-1-1.noarch", &[]),
+        pkg("needs-trigger-1-1.noarch", &["requires: trigger"]),
+        pkg("lib-1-1.x86_64", &[]),
+        pkg("lib-1-1.i686", &[]),
+        pkg("old-1-1.noarch", &[]),
+        pkg("new-2-1.noarch", &["obsoletes: old < 2"]),
+    ]
+}
+
+#[test]
+fn group_installs_mandatory_default_and_warns_about_missing_members() {
+    let p = group_repo();
+    let (pkgs, warnings) = with_comps("x86_64", &p, GROUPS, &["@g"]).unwrap();
+    assert_eq!(
+        pkgs,
+        [
+            "d-1-1.noarch",
+            "lib-1-1.x86_64",
+            "m-1-1.noarch",
+            "new-2-1.noarch"
+        ],
+        "no optional package, no conditional one without its trigger, and old's obsoleter"
+    );
+    assert_eq!(warnings, ["No match for group package \"missing\""]);
+    let (_, warnings) = with_comps("x86_64", &p, GROUPS, &["@g", "@env", "@g/mandatory"]).unwrap();
+    assert_eq!(
+        warnings,
+        ["No match for group package \"missing\""],
+        "one job, and one warning, per member over every group spec"
+    );
+    let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@env"]).unwrap();
+    assert_eq!(pkgs.len(), 4, "the environment installs its group");
+    let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@the group/optional"]).unwrap();
+    assert_eq!(pkgs, ["o-1-1.noarch"]);
+}
+
+#[test]
+fn group_conditional_packages_follow_their_trigger() {
+    let p = group_repo();
+    for trigger in ["trigger", "needs-trigger"] {
+        let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@g", trigger]).unwrap();
+        assert!(
+            pkgs.contains(&"c-1-1.noarch".to_string()),
+            "{trigger}: {pkgs:?}"
+        );
+    }
+}
+
+#[test]
+fn group_basearchonly_missing_and_unknown() {
+    let p = [pkg("lib-1-1.i686", &[]), pkg("m-1-1.noarch", &[])];
+    let (pkgs, warnings) = with_comps("x86_64", &p, GROUPS, &["@g/mandatory"]).unwrap();
+    assert_eq!(pkgs, ["m-1-1.noarch"]);
+    assert!(
+        warnings.contains(&"No match for group package \"lib.x86_64\"".to_string()),
+        "{warnings:?}"
+    );
+    let e = with_comps("x86_64", &p, GROUPS, &["@nosuch", "nopkg", "@g"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "No match for argument: nopkg\nModule or Group 'nosuch' is not available."
+    );
+    let e = with_comps("x86_64", &p, GROUPS, &["@g/bogus"]).unwrap_err();
+    assert!(
+        matches!(e, SolveError::InvalidGroupType { ref kind, .. } if kind == "bogus"),
+        "{e}"
+    );
+    let e = run("x86_64", vec![repo("base", &p)], &["@g"], true).unwrap_err();
+    assert_eq!(e.to_string(), "Module or Group 'g' is not available.");
+}

@@ -734,6 +734,9 @@ pub enum Job {
     /// `SOLVER_ALLOWUNINSTALL | SOLVER_SOLVABLE` for an installed package (dnf's
     /// `allowerasing`).
     AllowUninstall(SolvableId),
+    /// `SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES`: what libdnf makes of a provides
+    /// selector, e.g. a comps conditional package `(pkg if condition)`.
+    InstallProvides(DepId),
 }
 
 /// Solver flags.
@@ -817,6 +820,10 @@ impl<'p> Solver<'p> {
                 Job::AllowUninstall(s) => {
                     q.push((ffi::SOLVER_ALLOWUNINSTALL | ffi::SOLVER_SOLVABLE) as ffi::Id);
                     q.push(s.0);
+                }
+                Job::InstallProvides(dep) => {
+                    q.push((ffi::SOLVER_INSTALL | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
+                    q.push(dep.0);
                 }
             }
         }
