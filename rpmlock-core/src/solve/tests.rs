@@ -653,6 +653,24 @@ fn group_installs_mandatory_default_and_warns_about_missing_members() {
 }
 
 #[test]
+fn excluded_group_members_are_missing_members() {
+    let p = group_repo();
+    let comps = crate::repo::parse_comps(GROUPS.as_bytes(), "comps.xml").unwrap();
+    let mut request = SolveRequest::new("x86_64", vec![repo("base", &p)], vec!["@g".into()]);
+    request.comps = Some(&comps);
+    request.excludes = vec!["d".into()];
+    let solution = solve(&request).unwrap();
+    assert_eq!(solution.packages.len(), 3, "m, lib.x86_64 and new");
+    assert!(
+        solution
+            .warnings
+            .contains(&"No match for group package \"d\"".to_string()),
+        "{:?}",
+        solution.warnings
+    );
+}
+
+#[test]
 fn group_conditional_packages_follow_their_trigger() {
     let p = group_repo();
     for trigger in ["trigger", "needs-trigger"] {
