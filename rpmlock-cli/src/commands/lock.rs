@@ -37,6 +37,14 @@ pub(crate) struct LockArgs {
     /// Cache directory (default: $XDG_CACHE_HOME/rpmlock).
     #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Subscription-manager entitlement directory (NNN.pem + NNN-key.pem): the newest
+    /// valid pair is the client certificate of every https repo without its own
+    /// sslclientcert.
+    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
+    entitlement_dir: Option<PathBuf>,
+    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
+    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
+    retry_delay_ms: Option<u64>,
 }
 
 pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
@@ -47,6 +55,14 @@ pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
             .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
         offline: args.offline,
         refresh: args.refresh,
+        entitlement_dir: args.entitlement_dir,
+        ..FetchOptions::default()
+    };
+    let fetch = FetchOptions {
+        retry_delay: args
+            .retry_delay_ms
+            .map_or(fetch.retry_delay, std::time::Duration::from_millis),
+        ..fetch
     };
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;

@@ -119,6 +119,24 @@ impl Cache {
             .join(&checksum.hex)
     }
 
+    /// An exclusive lock on `locks/<path of dest in the cache>`, held until the
+    /// returned file is dropped: concurrent rpmlock processes download a data file
+    /// once, the others wait.
+    pub(crate) fn lock_data(&self, dest: &Path) -> Result<std::fs::File, RepoError> {
+        let rel = dest.strip_prefix(&self.root).unwrap_or(dest);
+        let path = self.root.join("locks").join(rel);
+        let dir = path.parent().expect("cache paths have a parent");
+        fs_err::create_dir_all(dir).map_err(io_err(dir))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(file)
+    }
+
     /// A new temporary file beside `dest` (its directory created as needed).
     pub(crate) fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile, RepoError> {
         let dir = dest.parent().expect("cache paths have a parent");

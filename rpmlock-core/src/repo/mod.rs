@@ -11,6 +11,7 @@
 //! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] for all three steps.
 
 mod cache;
+mod connection;
 mod decompress;
 mod error;
 mod fetch;
@@ -18,8 +19,10 @@ mod filelists;
 mod index;
 mod primary;
 mod repomd;
+mod tls;
 mod xml;
 
+pub use connection::ConnSettings;
 pub use decompress::{Compression, open_decompressed};
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
@@ -27,6 +30,7 @@ pub use filelists::{parse_filelists, parse_filelists_map};
 pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
+pub use tls::TlsFileKind;
 
 use crate::model::Checksum;
 

@@ -313,8 +313,9 @@ fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
     parallel(repos, |r| {
+        let settings = crate::repo::ConnSettings::from_options(&r.repoid, &r.options)?;
         fetcher
-            .fetch_repomd(&r.repoid, &r.baseurls)
+            .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
             .map_err(Error::from)
     })
 }
