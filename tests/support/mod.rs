@@ -2,6 +2,8 @@
 //! and helpers to run the `rpmlock` binary.
 #![allow(dead_code)]
 
+pub mod nginx;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -123,6 +125,8 @@ pub fn rpmlock_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output 
         .env("RPMLOCK_CACHE_DIR", cache)
         .env_remove("RPMLOCK_LOG")
         .env_remove("RPMLOCK_RESOLUTION_CACHE")
+        .env_remove("RPMLOCK_ENTITLEMENT_DIR")
+        .env("RPMLOCK_RETRY_DELAY_MS", "0")
         .envs(env.iter().copied())
         .output()
         .expect("run rpmlock")

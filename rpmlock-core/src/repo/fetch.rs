@@ -717,13 +717,10 @@ fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustl
         if let Some(r) = x.downcast_ref::<rustls::Error>() {
             return Some(r);
         }
-        if let Some(io) = x.downcast_ref::<io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(r) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(r);
-        }
-        cur = x.source();
+        cur = match x.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => x.source(),
+        };
     }
     None
 }
