@@ -1218,6 +1218,34 @@ mod tests {
     }
 
     #[test]
+    fn only_transient_failures_are_retried() {
+        let status = |code: u16, retry_after| RepoError::HttpStatus {
+            repoid: "r".into(),
+            url: "u".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            retry_after,
+        };
+        assert_eq!(transient(&status(503, None)), Some(None));
+        assert_eq!(
+            transient(&status(429, Some(3))),
+            Some(Some(Duration::from_secs(3)))
+        );
+        assert_eq!(transient(&status(404, None)), None);
+        assert_eq!(transient(&status(403, Some(3))), None);
+        let reset = RepoError::Download {
+            repoid: "r".into(),
+            url: "u".into(),
+            source: io::Error::from(io::ErrorKind::ConnectionReset),
+        };
+        assert_eq!(transient(&reset), Some(None));
+        let tls = RepoError::ClientCertRequired {
+            repoid: "r".into(),
+            url: "u".into(),
+        };
+        assert_eq!(transient(&tls), None);
+    }
+
+    #[test]
     fn http_errors_read_clearly() {
         let srv = Server::start(vec![(
             "/err/repodata/repomd.xml",
