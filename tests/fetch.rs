@@ -31,15 +31,32 @@ impl Case {
     }
 
     fn input(&self, baseurl: &str) -> PathBuf {
+        self.input_with("baseurl", baseurl)
+    }
+
+    /// An input whose repo is given by `key` (baseurl, mirrorlist, metalink).
+    fn input_with(&self, key: &str, url: &str) -> PathBuf {
         let p = self.tmp.path().join("rpms.in.yaml");
         std::fs::write(
             &p,
             format!(
-                "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {baseurl}\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n"
+                "contentOrigin:\n  repos:\n    - repoid: testrepo\n      {key}: {url}\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n"
             ),
         )
         .unwrap();
         p
+    }
+
+    /// Runs `rpmlock lock -v` on `input`; returns the output and the lock path.
+    fn run(&self, input: &Path) -> (std::process::Output, PathBuf) {
+        let lock = self.tmp.path().join("rpms.lock.yaml");
+        let _ = std::fs::remove_file(&lock);
+        let args = self.lock_args(input, &lock);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        (
+            rpmlock_env(&args, &self.tmp.path().join("cache"), &[]),
+            lock,
+        )
     }
 
     fn lock_args(&self, input: &Path, out: &Path) -> Vec<String> {
@@ -180,4 +197,102 @@ fn two_processes_fill_one_empty_cache() {
         String::from_utf8_lossy(&res.stderr)
     );
     assert_eq!(read(&out), locks[0]);
+}
+
+#[test]
+fn mirrorlist_skips_a_failing_mirror() {
+    let case = Case::new();
+    copy_tree(&case.www().join("repo"), &case.www().join("bad"));
+    let server = Server::start_with(
+        &case.www(),
+        Faults {
+            status_500: vec!["bad/repodata/repomd.xml".into()],
+            ..Default::default()
+        },
+    );
+    let url = server.url();
+    std::fs::write(
+        case.www().join("mirrorlist.txt"),
+        format!("# mirrors\n{url}/bad/\n{url}/repo/\n"),
+    )
+    .unwrap();
+    let input = case.input_with("mirrorlist", &format!("{url}/mirrorlist.txt"));
+    let (out, lock) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("base URL {url}/bad/ failed, trying the next")),
+        "{stderr}"
+    );
+    let lock = read(&lock);
+    assert!(lock.contains(&format!("{url}/repo/Packages/")), "{lock}");
+    assert!(!lock.contains("/bad/"), "{lock}");
+}
+
+/// A metalink listing `mirrors` (by preference) for the repomd.xml of `repo`.
+fn metalink(repomd: &[u8], mirrors: &[String]) -> String {
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(repomd)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut urls = String::new();
+    for (i, m) in mirrors.iter().enumerate() {
+        urls.push_str(&format!(
+            "<url protocol=\"http\" type=\"http\" preference=\"{}\">{m}repodata/repomd.xml</url>\n",
+            100 - i
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?>\n<metalink version=\"3.0\" xmlns=\"http://www.metalinker.org/\"><files><file name=\"repomd.xml\"><size>{}</size><verification><hash type=\"sha256\">{sha}</hash></verification><resources>{urls}</resources></file></files></metalink>\n",
+        repomd.len()
+    )
+}
+
+#[test]
+fn metalink_rejects_a_mirror_whose_repomd_does_not_match() {
+    let case = Case::new();
+    // A stale mirror: same layout, a repomd.xml the metalink does not list.
+    copy_tree(&case.www().join("repo"), &case.www().join("stale"));
+    let good = std::fs::read(case.www().join("repo/repodata/repomd.xml")).unwrap();
+    let mut stale = good.clone();
+    stale.extend_from_slice(b"<!-- stale -->\n");
+    std::fs::write(case.www().join("stale/repodata/repomd.xml"), &stale).unwrap();
+    let server = Server::start(&case.www());
+    let url = server.url();
+    std::fs::write(
+        case.www().join("metalink.xml"),
+        metalink(&good, &[format!("{url}/stale/"), format!("{url}/repo/")]),
+    )
+    .unwrap();
+    let input = case.input_with("metalink", &format!("{url}/metalink.xml"));
+    let (out, lock) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{url}/stale/repodata/repomd.xml does not match the metalink"
+        )),
+        "{stderr}"
+    );
+    let lock = read(&lock);
+    assert!(lock.contains(&format!("{url}/repo/Packages/")), "{lock}");
+    assert!(!lock.contains("/stale/"), "{lock}");
+
+    // No mirror matches: a clear error listing each.
+    std::fs::write(
+        case.www().join("metalink.xml"),
+        metalink(&good, &[format!("{url}/stale/")]),
+    )
+    .unwrap();
+    let input = case.input_with("metalink", &format!("{url}/metalink.xml"));
+    let (out, lock) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("repo 'testrepo'"), "{stderr}");
+    assert!(
+        stderr.contains("does not match the metalink (expected size"),
+        "{stderr}"
+    );
+    assert!(!lock.exists());
 }

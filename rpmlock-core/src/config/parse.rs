@@ -163,12 +163,7 @@ const ORIGIN_SUPPORTED: &[&str] = &["repos"];
 const ORIGIN_NOT_YET: &[&str] = &["repofiles", "composes"];
 const REPO_SUPPORTED: &[&str] = &["repoid", "baseurl"];
 /// `varsFromImage` / `varsFromContainerfile` are the prototype's label variables.
-const REPO_NOT_YET: &[&str] = &[
-    "metalink",
-    "mirrorlist",
-    "varsFromImage",
-    "varsFromContainerfile",
-];
+const REPO_NOT_YET: &[&str] = &["varsFromImage", "varsFromContainerfile"];
 /// dnf repo options rpmlock knows; other options only get a warning.
 pub(crate) const KNOWN_REPO_OPTIONS: &[&str] = &[
     "sslverify",
@@ -196,6 +191,8 @@ pub(crate) const KNOWN_REPO_OPTIONS: &[&str] = &[
     "timeout",
     "minrate",
     "type",
+    "metalink",
+    "mirrorlist",
 ];
 const CONTEXT_KEYS: &[&str] = &[
     "bare",
@@ -508,6 +505,8 @@ impl Parser {
         let baseurl_path = format!("{path}.baseurl");
         let baseurls = match get("baseurl") {
             Some(v) => self.baseurls(&baseurl_path, v)?,
+            // A metalink or mirrorlist alone names the mirrors.
+            None if get("metalink").is_some() || get("mirrorlist").is_some() => Vec::new(),
             None => return Err(self.missing(baseurl_path)),
         };
         let mut options = BTreeMap::new();

@@ -219,10 +219,6 @@ fn bad_inputs_have_precise_messages() {
             "missing required key: contentOrigin.repos[0].baseurl",
         ),
         (
-            "contentOrigin: {repos: [{repoid: a, metalink: 'https://m'}]}\n",
-            "not supported yet: contentOrigin.repos[0].metalink",
-        ),
-        (
             "contentOrigin: {repos: [{repoid: a, baseurl: ' '}]}\n",
             "contentOrigin.repos[0].baseurl: must hold at least one URL",
         ),
@@ -333,7 +329,7 @@ fn every_unimplemented_key_is_refused() {
             "{key}: {e}"
         );
     }
-    for key in ["mirrorlist", "varsFromImage", "varsFromContainerfile"] {
+    for key in ["varsFromImage", "varsFromContainerfile"] {
         let e = parse(&format!("{MINIMAL}    {key}: x\n")).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -386,4 +382,20 @@ fn unknown_repo_options_are_kept() {
     let input = parse(&format!("{MINIMAL}    frobnicate: 1\n    enabled: true\n")).unwrap();
     assert_eq!(input.repos[0].options["frobnicate"], "1");
     assert_eq!(input.repos[0].options["enabled"], "1");
+}
+
+#[test]
+fn metalink_or_mirrorlist_replaces_baseurl() {
+    for key in ["metalink", "mirrorlist"] {
+        let input = Input::from_yaml_str(
+            &format!(
+                "contentOrigin:\n  repos:\n    - repoid: a\n      {key}: https://m/?arch=$basearch\npackages: [x]\n"
+            ),
+            None,
+        )
+        .unwrap();
+        let repos = input.repos_for_arch("aarch64", "9").unwrap();
+        assert!(repos[0].baseurls.is_empty());
+        assert_eq!(repos[0].options[key], "https://m/?arch=aarch64");
+    }
 }

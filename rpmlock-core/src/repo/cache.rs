@@ -111,6 +111,12 @@ impl Cache {
         write_atomic(&dir.join("repomd.xml"), bytes)
     }
 
+    /// `mirrors/<key>`: the last mirrorlist or metalink fetched from `url`.
+    pub(crate) fn mirrors_path(&self, url: &Url) -> PathBuf {
+        let digest = Sha256::digest(redact_url(url).as_bytes());
+        self.root.join("mirrors").join(&hex::encode(digest)[..32])
+    }
+
     /// `data/<alg>/<hex>`.
     pub(crate) fn data_path(&self, checksum: &Checksum) -> PathBuf {
         self.root

@@ -44,6 +44,11 @@ pub struct ConnSettings {
     /// `minrate` in bytes per second: a download slower than this over a whole
     /// `timeout` window is aborted (and retried).
     pub minrate: Option<u64>,
+    /// `mirrorlist`: URL of a list of base URLs, tried after `baseurl`.
+    pub mirrorlist: Option<String>,
+    /// `metalink`: URL of a metalink, tried after `baseurl` (instead of
+    /// `mirrorlist`); repomd.xml must match a size and hash it lists.
+    pub metalink: Option<String>,
 }
 
 impl std::fmt::Debug for ConnSettings {
@@ -64,6 +69,14 @@ impl std::fmt::Debug for ConnSettings {
             .field("password", &hidden(&self.password))
             .field("timeout", &self.timeout)
             .field("minrate", &self.minrate)
+            .field(
+                "mirrorlist",
+                &self.mirrorlist.as_deref().map(super::error::redact_str),
+            )
+            .field(
+                "metalink",
+                &self.metalink.as_deref().map(super::error::redact_str),
+            )
             .finish()
     }
 }
@@ -131,6 +144,8 @@ impl ConnSettings {
             password: text("password"),
             timeout,
             minrate,
+            mirrorlist: text("mirrorlist"),
+            metalink: text("metalink"),
         })
     }
 }

@@ -336,6 +336,17 @@ pub enum RepoError {
         /// The window.
         window: std::time::Duration,
     },
+    /// A mirror's repomd.xml is none of those its metalink lists (a stale or
+    /// tampered mirror).
+    #[error("repo '{repoid}': {url} does not match the metalink (expected {expected})")]
+    MetalinkMismatch {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL of the mirror's repomd.xml.
+        url: String,
+        /// What the metalink lists.
+        expected: String,
+    },
     /// An error shared between repos (e.g. the entitlement choice).
     #[error(transparent)]
     Shared(std::sync::Arc<RepoError>),

@@ -18,6 +18,7 @@ use super::cache::{Cache, Validators};
 use super::connection::{ClientPool, ConnSettings, RepoConn};
 use super::decompress::Compression;
 use super::error::{error_chain, redact_str, redact_url};
+use super::mirrors::{Metalink, parse_metalink, parse_mirrorlist};
 use super::{
     RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd,
 };
@@ -209,12 +210,44 @@ impl Fetcher {
         baseurls: &[String],
         settings: &ConnSettings,
     ) -> Result<FetchedRepo, RepoError> {
-        let https = baseurls.iter().any(|u| u.trim().starts_with("https:"));
+        let list_url = settings.metalink.as_ref().or(settings.mirrorlist.as_ref());
+        let https = baseurls
+            .iter()
+            .chain(list_url)
+            .any(|u| u.trim().starts_with("https:"));
         let conn = Arc::new(self.pool.connect(repoid, settings, https)?);
         let mut failures = Vec::new();
-        for raw in baseurls {
+        // Base URLs first, then the mirrors of the metalink (or mirrorlist).
+        let mut candidates: Vec<(String, Option<Arc<Metalink>>)> =
+            baseurls.iter().map(|u| (u.clone(), None)).collect();
+        if let Some(raw) = &settings.metalink {
+            let shown = redact_str(raw);
+            match self
+                .fetch_mirror_list(repoid, raw, &conn)
+                .and_then(|bytes| parse_metalink(&bytes, &shown))
+            {
+                Ok(m) => {
+                    tracing::debug!(
+                        "repo '{repoid}': metalink {shown}: {} mirrors",
+                        m.bases.len()
+                    );
+                    let m = Arc::new(m);
+                    candidates.extend(m.bases.iter().map(|b| (b.clone(), Some(m.clone()))));
+                }
+                Err(e) => failures.push((shown, e)),
+            }
+        } else if let Some(raw) = &settings.mirrorlist {
+            match self.fetch_mirror_list(repoid, raw, &conn) {
+                Ok(bytes) => {
+                    candidates.extend(parse_mirrorlist(&bytes).into_iter().map(|u| (u, None)))
+                }
+                Err(e) => failures.push((redact_str(raw), e)),
+            }
+        }
+        let total = candidates.len() + failures.len();
+        for (raw, metalink) in &candidates {
             let result = parse_base(repoid, raw).and_then(|base| {
-                let repomd = self.repomd_from(repoid, &base, &conn)?;
+                let repomd = self.repomd_from(repoid, &base, &conn, metalink.as_deref())?;
                 Ok(FetchedRepo {
                     repoid: repoid.to_string(),
                     base_url: base,
@@ -223,10 +256,15 @@ impl Fetcher {
                 })
             });
             match result {
-                Ok(repo) => return Ok(repo),
+                Ok(repo) => {
+                    if !failures.is_empty() {
+                        tracing::info!("repo '{repoid}': using {}", redact_url(&repo.base_url));
+                    }
+                    return Ok(repo);
+                }
                 Err(e) => {
                     let shown = redact_str(raw);
-                    if baseurls.len() > 1 {
+                    if total > 1 {
                         tracing::warn!(
                             "repo '{repoid}': base URL {shown} failed, trying the next: {}",
                             super::error::error_chain(&e)
@@ -248,17 +286,78 @@ impl Fetcher {
         }
     }
 
-    fn repomd_from(&self, repoid: &str, base: &Url, conn: &RepoConn) -> Result<RepoMd, RepoError> {
+    /// A mirrorlist or metalink: downloaded (and cached), from the cache when offline
+    /// or when the download fails.
+    fn fetch_mirror_list(
+        &self,
+        repoid: &str,
+        raw: &str,
+        conn: &RepoConn,
+    ) -> Result<Vec<u8>, RepoError> {
+        let url = parse_base(repoid, raw).map(|mut u| {
+            // parse_base adds a trailing slash; a list is a file.
+            let path = u.path().trim_end_matches('/').to_string();
+            u.set_path(&path);
+            u
+        })?;
+        let shown = redact_url(&url);
+        let cached = self.cache.mirrors_path(&url);
+        if url.scheme() == "file" {
+            return self.read_small(repoid, &url, conn);
+        }
+        if self.opts.offline {
+            return fs_err::read(&cached).map_err(|_| RepoError::NotCached {
+                repoid: repoid.to_string(),
+                url: shown,
+            });
+        }
+        let fetched = self.with_retries(repoid, &shown, || {
+            let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
+                unreachable!("an unconditional request is never answered 304")
+            };
+            self.read_body(repoid, &shown, reader, len, conn)
+        });
+        match fetched {
+            Ok(bytes) => {
+                super::cache::write_atomic(&cached, &bytes)?;
+                Ok(bytes)
+            }
+            Err(e) => match fs_err::read(&cached) {
+                Ok(bytes) => {
+                    tracing::warn!(
+                        "repo '{repoid}': {}; using the cached copy of {shown}",
+                        error_chain(&e)
+                    );
+                    Ok(bytes)
+                }
+                Err(_) => Err(e),
+            },
+        }
+    }
+
+    fn repomd_from(
+        &self,
+        repoid: &str,
+        base: &Url,
+        conn: &RepoConn,
+        metalink: Option<&Metalink>,
+    ) -> Result<RepoMd, RepoError> {
         let url = join(repoid, base, "repodata/repomd.xml")?;
         let shown = redact_url(&url);
+        let check = |bytes: &[u8]| match metalink {
+            Some(m) => m.check(repoid, &shown, bytes),
+            None => Ok(()),
+        };
         if url.scheme() == "file" {
             let bytes = self.read_small(repoid, &url, conn)?;
+            check(&bytes)?;
             return parse_repomd(&bytes, &shown);
         }
         let cached = self.cache.read_repomd(base)?;
         if self.opts.offline {
             return match cached {
                 Some((bytes, _)) => {
+                    check(&bytes)?;
                     let path = self.cache.repomd_dir(base).join("repomd.xml");
                     parse_repomd(&bytes, &path.display().to_string())
                 }
@@ -290,10 +389,13 @@ impl Fetcher {
             None => {
                 tracing::debug!("repo '{repoid}': {shown} not modified, using the cached copy");
                 let (bytes, _) = cached.expect("a conditional request needs a cached copy");
+                check(&bytes)?;
                 let path = self.cache.repomd_dir(base).join("repomd.xml");
                 parse_repomd(&bytes, &path.display().to_string())
             }
             Some((bytes, validators)) => {
+                // A mirror that is not at a revision the metalink lists is skipped.
+                check(&bytes)?;
                 // Parse before storing: an error page never replaces a good copy.
                 let md = parse_repomd(&bytes, &shown)?;
                 self.cache.store_repomd(base, &bytes, &validators)?;
@@ -869,7 +971,7 @@ fn download_error(repoid: &str, shown: &str, source: io::Error) -> RepoError {
 }
 
 /// A streaming hasher for `alg`.
-fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
+pub(crate) fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
     match alg {
         ChecksumAlgorithm::Md5 => Box::new(md5::Md5::default()),
         ChecksumAlgorithm::Sha1 => Box::new(sha1::Sha1::default()),

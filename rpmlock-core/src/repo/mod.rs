@@ -17,6 +17,7 @@ mod error;
 mod fetch;
 mod filelists;
 mod index;
+mod mirrors;
 mod primary;
 mod repomd;
 mod tls;
