@@ -47,6 +47,15 @@ impl Case {
         p
     }
 
+    /// An input with a baseurl and extra repo options.
+    fn input_opts(&self, baseurl: &str, options: &[(&str, &str)]) -> PathBuf {
+        let mut extra = String::new();
+        for (k, v) in options {
+            extra.push_str(&format!("\n      {k}: \"{v}\""));
+        }
+        self.input_with("baseurl", &format!("{baseurl}{extra}"))
+    }
+
     /// Runs `rpmlock lock -v` on `input`; returns the output and the lock path.
     fn run(&self, input: &Path) -> (std::process::Output, PathBuf) {
         let lock = self.tmp.path().join("rpms.lock.yaml");
@@ -295,4 +304,54 @@ fn metalink_rejects_a_mirror_whose_repomd_does_not_match() {
         "{stderr}"
     );
     assert!(!lock.exists());
+}
+
+#[test]
+fn proxy_with_and_without_credentials() {
+    let case = Case::new();
+    let server = Server::start(&case.www());
+    // "pu:ppw-secret"
+    let proxy = support::proxy::Proxy::start(Some("Basic cHU6cHB3LXNlY3JldA==".into()));
+    let base = format!("{}/repo", server.url());
+    let purl = proxy.url();
+
+    let input = case.input_opts(&base, &[("proxy", &purl)]);
+    let (out, _) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "repo 'testrepo': GET {base}/repodata/repomd.xml: proxy {purl}/: HTTP 407"
+        )),
+        "{stderr}"
+    );
+
+    let input = case.input_opts(
+        &base,
+        &[
+            ("proxy", &purl),
+            ("proxy_username", "pu"),
+            ("proxy_password", "ppw-secret"),
+        ],
+    );
+    let (out, lock) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(read(&lock).contains("chain-a"));
+    assert!(!stderr.contains("ppw-secret"), "{stderr}");
+    // repomd.xml, primary and filelists (at least) went through the proxy.
+    assert!(proxy.forwarded() >= 2, "{}", proxy.forwarded());
+
+    // A proxy nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let input = case.input_opts(&base, &[("proxy", &dead)]);
+    let (out, _) = case.run(&input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("proxy {dead}/")), "{stderr}");
 }
