@@ -20,7 +20,7 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| EnvFilter::new(format!("{level},rustls_platform_verifier=off")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::progress::LogWriter)
         .with_target(false);
     // Debug output carries the time since start, for seeing where a run spends it.
     if verbose >= 2 || std::env::var_os("RPMLOCK_LOG").is_some() {

@@ -8,7 +8,7 @@ use clap::Args;
 use rpmlock_core::Error;
 use rpmlock_core::config::Input;
 use rpmlock_core::repo::FetchOptions;
-use rpmlock_core::reporter::NoopReporter;
+use rpmlock_core::reporter::Reporter;
 use rpmlock_core::resolve::{self, LockOptions};
 
 use crate::Outcome;
@@ -47,7 +47,7 @@ pub(crate) struct LockArgs {
     retry_delay_ms: Option<u64>,
 }
 
-pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
+pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome, Error> {
     let input = Input::from_path(&args.input)?;
     let fetch = FetchOptions {
         cache_dir: args
@@ -67,7 +67,7 @@ pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
-    let lockfile = resolve::lock(&input, &options, Arc::new(NoopReporter))?;
+    let lockfile = resolve::lock(&input, &options, reporter)?;
     if crate::is_stdout(&args.outfile) {
         let text = lockfile.render();
         let mut out = std::io::stdout().lock();
