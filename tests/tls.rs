@@ -259,8 +259,8 @@ fn private_ca() {
     let p = pki();
     let url = case.tls();
     // Without the CA: not trusted by the system store.
-    let out = case.lock(&url, &[], &[]);
-    fails(
+    let out = case.lock(&url, &[], &["-v"]);
+    let stderr = fails(
         &out,
         &[
             "repo 'secure'",
@@ -268,6 +268,8 @@ fn private_ca() {
             "the server's certificate is not trusted by the system trust store",
         ],
     );
+    // Not a transient failure: no retry.
+    assert!(!stderr.contains("retry"), "{stderr}");
     // With the wrong CA file: that file is named.
     let other = p.path("other-ca.pem");
     let out = case.lock(&url, &[("sslcacert", &other)], &[]);
@@ -335,8 +337,8 @@ fn entitlement_directory() {
     let p = pki();
     let ent = case.tmp.path().join("entitlement");
     std::fs::create_dir_all(&ent).unwrap();
-    // An expired pair and a valid one: the valid one is used and named.
-    for (n, name) in [("111", "expired"), ("222", "client")] {
+    // An expired pair and two valid ones: the newest valid one is used and named.
+    for (n, name) in [("111", "expired"), ("222", "client"), ("333", "old")] {
         std::fs::copy(
             p.dir.join(format!("{name}.pem")),
             ent.join(format!("{n}.pem")),
@@ -366,6 +368,7 @@ fn entitlement_directory() {
     assert!(stderr.contains("skipped 111.pem"), "{stderr}");
     // Only expired pairs: a clear error naming the directory.
     std::fs::remove_file(ent.join("222.pem")).unwrap();
+    std::fs::remove_file(ent.join("333.pem")).unwrap();
     let out = case.lock(
         &input_url,
         &[("sslcacert", &ca)],

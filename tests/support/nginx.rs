@@ -34,7 +34,7 @@ impl Pki {
     /// A CA, a server certificate for 127.0.0.1 signed by it, and client
     /// certificates: `client` (RSA, PKCS#1 key), `client-ec` (EC, SEC1 key with an
     /// EC PARAMETERS block), `wrong` (PKCS#8 key, signed by another CA), `expired`
-    /// (signed by the CA, valid 2020–2021).
+    /// (signed by the CA, valid 2020–2021), `old` (signed by the CA, valid 2020–2099).
     pub fn generate(dir: &Path) -> Pki {
         std::fs::create_dir_all(dir).unwrap();
         let o = |args: &[&str]| openssl(dir, args);
@@ -154,6 +154,30 @@ impl Pki {
             "20200101000000Z",
             "-enddate",
             "20210101000000Z",
+        ]);
+        // A valid client certificate issued long ago (older than `client`).
+        o(&["genpkey", "-algorithm", "RSA", "-out", "old.key"]);
+        o(&[
+            "req", "-new", "-key", "old.key", "-out", "old.csr", "-subj", "/CN=old",
+        ]);
+        o(&[
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-cert",
+            "ca.pem",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            "old.csr",
+            "-out",
+            "old.pem",
+            "-notext",
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20991231000000Z",
         ]);
         Pki {
             dir: dir.to_path_buf(),

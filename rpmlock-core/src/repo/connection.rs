@@ -101,7 +101,7 @@ impl ConnSettings {
             value: if k.contains("password") {
                 "<redacted>".to_string()
             } else {
-                options.get(k).cloned().unwrap_or_default()
+                super::error::redact_str(options.get(k).map_or("", String::as_str))
             },
             message: message.to_string(),
         };

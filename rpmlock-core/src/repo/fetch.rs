@@ -765,8 +765,12 @@ struct StallCheck {
 
 impl StallCheck {
     fn new(conn: &RepoConn) -> StallCheck {
+        StallCheck::with_limit(conn.minrate)
+    }
+
+    fn with_limit(limit: Option<(u64, Duration)>) -> StallCheck {
         StallCheck {
-            limit: conn.minrate,
+            limit,
             window_start: std::time::Instant::now(),
             in_window: 0,
         }
@@ -1317,6 +1321,24 @@ mod tests {
             e.to_string(),
             "repo 'base': https://repo.example/os/repodata/repomd.xml is not in the cache (offline mode)"
         );
+    }
+
+    #[test]
+    fn stall_check_fails_a_slow_download() {
+        let window = Duration::from_millis(20);
+        let mut fast = StallCheck::with_limit(Some((10, window)));
+        fast.add(1000, "r", "u").unwrap();
+        std::thread::sleep(window);
+        fast.add(1000, "r", "u").unwrap();
+        let mut slow = StallCheck::with_limit(Some((1_000_000, window)));
+        slow.add(1, "r", "u").unwrap();
+        std::thread::sleep(window);
+        let e = slow.add(1, "r", "u").unwrap_err();
+        assert!(matches!(e, RepoError::TooSlow { .. }), "{e}");
+        assert!(transient(&e).is_some(), "a stall is retried");
+        let mut off = StallCheck::with_limit(None);
+        std::thread::sleep(window);
+        off.add(0, "r", "u").unwrap();
     }
 
     #[test]

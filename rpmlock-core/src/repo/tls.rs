@@ -47,7 +47,7 @@ pub(crate) struct Validity {
 }
 
 impl Validity {
-    /// `None` when valid at `now`, else the error.
+    /// `Ok` when valid at `now` (a `YYYYMMDDHHMMSSZ` string), else the error.
     fn check(&self, repoid: &str, path: &Path, now: &str) -> Result<(), RepoError> {
         if now < self.not_before.as_str() {
             return Err(RepoError::CertNotYetValid {
