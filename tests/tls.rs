@@ -43,6 +43,17 @@ impl Case {
 
     /// Locks `chain-a` from `baseurl` with extra repo `options`.
     fn lock(&self, baseurl: &str, options: &[(&str, &str)], args: &[&str]) -> Output {
+        self.lock_env(baseurl, options, args, &[])
+    }
+
+    /// [`Case::lock`] with extra environment variables.
+    fn lock_env(
+        &self,
+        baseurl: &str,
+        options: &[(&str, &str)],
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
         let mut text = format!(
             "# tls test\ncontentOrigin:\n  repos:\n    - repoid: secure\n      baseurl: {baseurl}\n"
         );
@@ -60,7 +71,7 @@ impl Case {
             lock.to_str().unwrap(),
         ];
         all.extend_from_slice(args);
-        rpmlock_env(&all, &self.tmp.path().join("cache"), &[])
+        rpmlock_env(&all, &self.tmp.path().join("cache"), env)
     }
 
     fn mtls(&self) -> String {
@@ -380,5 +391,39 @@ fn entitlement_directory() {
             "no valid entitlement certificate in {}",
             ent.display()
         )],
+    );
+}
+
+#[test]
+fn certificate_paths_from_dnf_variables() {
+    let case = Case::new();
+    let p = pki();
+    let ca = p.path("ca.pem");
+    let cert = p.path("client.pem");
+    let key = p.path("client.key");
+    let options = [
+        ("sslcacert", ca.as_str()),
+        ("sslclientcert", "$SSL_CLIENT_CERT"),
+        ("sslclientkey", "${SSL_CLIENT_KEY}"),
+    ];
+    // How Konflux passes them: DNF_VAR_* in the environment.
+    let out = case.lock_env(
+        &case.mtls(),
+        &options,
+        &[],
+        &[
+            ("DNF_VAR_SSL_CLIENT_CERT", &cert),
+            ("DNF_VAR_SSL_CLIENT_KEY", &key),
+        ],
+    );
+    ok(&case, &out);
+    // Unset: the variable is named.
+    let out = case.lock(&case.mtls(), &options, &["--refresh"]);
+    fails(
+        &out,
+        &[
+            "repo 'secure'",
+            "the client certificate (sslclientcert) path $SSL_CLIENT_CERT holds the undefined variable $SSL_CLIENT_CERT (set DNF_VAR_SSL_CLIENT_CERT in the environment)",
+        ],
     );
 }

@@ -203,6 +203,18 @@ pub enum RepoError {
         #[source]
         source: io::Error,
     },
+    /// A certificate or key path still holds a `$VARIABLE` nobody defined.
+    #[error("repo '{repoid}': the {kind} path {} holds the undefined variable ${var} (set DNF_VAR_{var} in the environment)", path.display())]
+    CertPathVariable {
+        /// Repository id.
+        repoid: String,
+        /// Which file.
+        kind: TlsFileKind,
+        /// The path as substituted.
+        path: PathBuf,
+        /// The variable's name.
+        var: String,
+    },
     /// A certificate or key file holds no usable PEM data.
     #[error("repo '{repoid}': the {kind} {} is not a PEM file with a usable {}", path.display(), pem_what(*kind))]
     CertFileNotPem {

@@ -73,6 +73,16 @@ fn read_pem(
     kind: TlsFileKind,
     path: &Path,
 ) -> Result<Vec<(SectionKind, Vec<u8>)>, RepoError> {
+    if !path.exists()
+        && let Some(var) = unset_variable(path)
+    {
+        return Err(RepoError::CertPathVariable {
+            repoid: repoid.to_string(),
+            kind,
+            path: path.to_path_buf(),
+            var,
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| RepoError::CertFileUnreadable {
         repoid: repoid.to_string(),
         kind,
@@ -94,6 +104,18 @@ fn read_pem(
         }
     }
     Ok(out)
+}
+
+/// The first `$NAME` / `${NAME}` left in `path` (a dnf variable nobody defined).
+fn unset_variable(path: &Path) -> Option<String> {
+    let s = path.to_str()?;
+    let at = s.find('$')?;
+    let rest = s[at + 1..].trim_start_matches('{');
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// The CA certificates of an `sslcacert` file.
