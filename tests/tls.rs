@@ -427,3 +427,36 @@ fn certificate_paths_from_dnf_variables() {
         ],
     );
 }
+
+#[test]
+fn https_through_a_proxy_with_credentials() {
+    let case = Case::new();
+    let ca = pki().path("ca.pem");
+    // "pu:ppw-secret"
+    let proxy = support::proxy::Proxy::start(Some("Basic cHU6cHB3LXNlY3JldA==".into()));
+    let purl = proxy.url();
+    let url = case.tls();
+    let out = case.lock(&url, &[("sslcacert", &ca), ("proxy", &purl)], &[]);
+    let stderr = fails(
+        &out,
+        &[
+            "repo 'secure'",
+            &format!("{url}repodata/repomd.xml: proxy {purl}/"),
+            "proxy authorization required",
+        ],
+    );
+    assert_eq!(proxy.forwarded(), 0, "{stderr}");
+    let out = case.lock(
+        &url,
+        &[
+            ("sslcacert", &ca),
+            ("proxy", &purl),
+            ("proxy_username", "pu"),
+            ("proxy_password", "ppw-secret"),
+        ],
+        &[],
+    );
+    let stderr = ok(&case, &out);
+    assert!(!stderr.contains("ppw-secret"), "{stderr}");
+    assert!(proxy.forwarded() >= 1);
+}

@@ -1,5 +1,6 @@
 //! An in-process HTTP forward proxy on 127.0.0.1 (plain `http://` requests in
-//! absolute form), optionally demanding basic credentials; counts what it forwards.
+//! absolute form and `CONNECT` tunnels), optionally demanding basic credentials;
+//! counts what it forwards.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -96,6 +97,25 @@ fn handle(
     }
     let mut parts = request.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if method == "CONNECT" {
+        // A tunnel (https): bytes copied both ways until either side closes.
+        let upstream = TcpStream::connect(target)?;
+        forwarded.fetch_add(1, Ordering::SeqCst);
+        client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+        let (mut up_r, mut up_w) = (upstream.try_clone()?, upstream);
+        let mut client_w = client.try_clone()?;
+        let pending = reader.buffer().to_vec();
+        up_w.write_all(&pending)?;
+        let mut client_r = reader.into_inner();
+        let t = thread::spawn(move || {
+            let _ = std::io::copy(&mut client_r, &mut up_w);
+            let _ = up_w.shutdown(Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_r, &mut client_w);
+        let _ = client_w.shutdown(Shutdown::Both);
+        let _ = t.join();
+        return Ok(());
+    }
     let Some(rest) = target.strip_prefix("http://") else {
         client.write_all(b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\n\r\n")?;
         return Ok(());
