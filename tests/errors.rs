@@ -506,19 +506,6 @@ fn remote_repofile_offline() {
 }
 
 #[test]
-fn metalink_only_repo_is_not_supported_yet() {
-    let case = Case::new("base/x86_64");
-    let input = case.write_input(
-        "contentOrigin:\n  repos:\n    - repoid: meta\n      metalink: https://mirrors.example/metalink?repo=x\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
-    );
-    case.expect_failure(
-        &input,
-        2,
-        &["repo meta: not supported yet: metalink without a baseurl"],
-    );
-}
-
-#[test]
 fn unknown_group_exits_1() {
     let case = Case::new("groups");
     let server = Server::start(&case.tmp.path().join("www"));

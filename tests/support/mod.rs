@@ -2,6 +2,9 @@
 //! and helpers to run the `rpmlock` binary.
 #![allow(dead_code)]
 
+pub mod nginx;
+pub mod proxy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,8 +18,16 @@ use std::thread;
 pub struct Faults {
     /// Paths ending with one of these get HTTP 500.
     pub status_500: Vec<String>,
-    /// Paths ending with one of these get a connection reset after the headers.
+    /// Paths ending with one of these get a connection reset after the headers and
+    /// half the body.
     pub reset: Vec<String>,
+    /// With `reset`: only the first this many matching requests are reset (0: all).
+    pub reset_first: usize,
+    /// Paths ending with one of these get half the body, with a Content-Length that
+    /// says so (a truncated file served "successfully").
+    pub truncate: Vec<String>,
+    /// Counts the requests that matched `reset`.
+    pub resets_done: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
@@ -96,9 +107,21 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
                 continue;
             }
         };
+        let body = if faults.truncate.iter().any(|m| path.ends_with(m)) {
+            body[..body.len() / 2].to_vec()
+        } else {
+            body
+        };
         let header = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
         conn.write_all(header.as_bytes())?;
-        if faults.reset.iter().any(|m| path.ends_with(m)) {
+        if !head
+            && faults.reset.iter().any(|m| path.ends_with(m))
+            && (faults.reset_first == 0
+                || faults.resets_done.fetch_add(1, Ordering::SeqCst) < faults.reset_first)
+        {
+            if faults.reset_first == 0 {
+                faults.resets_done.fetch_add(1, Ordering::SeqCst);
+            }
             conn.write_all(&body[..body.len() / 2])?;
             let _ = conn.shutdown(Shutdown::Both);
             return Ok(());
@@ -129,6 +152,8 @@ pub fn rpmlock_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output 
         .env("RPMLOCK_CACHE_DIR", cache)
         .env_remove("RPMLOCK_LOG")
         .env_remove("RPMLOCK_RESOLUTION_CACHE")
+        .env_remove("RPMLOCK_ENTITLEMENT_DIR")
+        .env("RPMLOCK_RETRY_DELAY_MS", "0")
         .envs(env.iter().copied())
         .output()
         .expect("run rpmlock")

@@ -627,3 +627,19 @@ fn disabled_and_invalid_inline_repos() {
         "repo baseos: priority: `abc` is not an integer"
     );
 }
+
+#[test]
+fn metalink_or_mirrorlist_replaces_baseurl() {
+    for key in ["metalink", "mirrorlist"] {
+        let input = Input::from_yaml_str(
+            &format!(
+                "contentOrigin:\n  repos:\n    - repoid: a\n      {key}: https://m/?arch=$basearch\npackages: [x]\n"
+            ),
+            None,
+        )
+        .unwrap();
+        let repos = input.repos_for_arch("aarch64", "9").unwrap();
+        assert!(repos[0].baseurls.is_empty());
+        assert_eq!(repos[0].options[key], "https://m/?arch=aarch64");
+    }
+}

@@ -13,19 +13,25 @@
 
 mod cache;
 mod comps;
+mod connection;
 mod decompress;
 mod error;
 mod fetch;
 mod filelists;
 mod gzip;
 mod index;
+mod mirrors;
 mod primary;
 mod repomd;
+mod tls;
 mod xml;
 
 pub use comps::{
     Comps, CompsCategory, CompsEnvironment, CompsGroup, GroupPackage, PackageKind, parse_comps,
 };
+pub use connection::ConnSettings;
+#[cfg(test)]
+pub(crate) use connection::RepoConn;
 pub use decompress::{Compression, open_decompressed};
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
@@ -33,6 +39,7 @@ pub use filelists::{parse_filelists, parse_filelists_map};
 pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
+pub use tls::TlsFileKind;
 
 use crate::model::Checksum;
 

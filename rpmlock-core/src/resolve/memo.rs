@@ -186,6 +186,7 @@ mod tests {
             repoid: "r".into(),
             base_url: url::Url::parse("http://example.invalid/r/").unwrap(),
             repomd: crate::repo::parse_repomd(xml.as_bytes(), "repomd.xml").unwrap(),
+            conn: std::sync::Arc::new(crate::repo::RepoConn::plain()),
         }
     }
 

@@ -342,21 +342,9 @@ pub fn lock(
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
     parallel(repos, |r| {
-        if r.baseurls.is_empty() {
-            // Parsed and exposed (ResolvedRepo::metalink/mirrorlist), not fetched yet.
-            let key = if r.metalink().is_some() {
-                "metalink"
-            } else {
-                "mirrorlist"
-            };
-            return Err(crate::config::ConfigError::NotSupportedYet {
-                origin: format!("repo {}", r.repoid),
-                key: format!("{key} without a baseurl"),
-            }
-            .into());
-        }
+        let settings = crate::repo::ConnSettings::from_options(&r.repoid, &r.options)?;
         fetcher
-            .fetch_repomd(&r.repoid, &r.baseurls)
+            .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
             .map_err(Error::from)
     })
 }
