@@ -12,10 +12,13 @@
 #      source      Debian createrepo_c 0.17, gz
 #      xmlbase     Debian createrepo_c 0.17, gz, --baseurl (xml:base in primary)
 #      compress-bz2  Debian createrepo_c 0.17, bz2
+#      arches/*    Debian createrepo_c 0.17, gz (x86_64 aarch64 ppc64le s390x i386)
 #      modular     Debian createrepo_c 0.17, gz, + modules.yaml (modifyrepo_c 0.17)
 #      modular-hotfix  Debian createrepo_c 0.17, gz (no modules metadata)
 #      compress-zst  createrepo_c 1.2.5 from PyPI (zstd, today's Fedora/RHEL 10 layout),
 #                    installed into a cached venv on first use
+#      groups, groups2  Debian createrepo_c 0.17, gz, --groupfile builder/comps/NAME.xml
+#                    (group and group_gz metadata)
 # 4. The generated directories replace those in repos/; builder/, demo/, README.md and
 #    this script are left alone.
 #
@@ -26,7 +29,7 @@ set -euo pipefail
 REVISION=1700000000          # = SOURCE_DATE in repos/builder/src/main.rs
 CREATEREPO_C_PYPI=1.2.5
 XMLBASE_URL=http://mirror.example.invalid/pool/
-GENERATED=(base updates source xmlbase compress-bz2 compress-zst modular modular-hotfix)
+GENERATED=(base updates source xmlbase compress-bz2 compress-zst arches groups groups2 modular modular-hotfix)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -63,10 +66,15 @@ for arch in x86_64 aarch64; do
     createrepo "base/$arch" createrepo_c
     createrepo "updates/$arch" createrepo_c --general-compress-type=xz
 done
+for arch in x86_64 aarch64 ppc64le s390x i386; do
+    createrepo "arches/$arch" createrepo_c
+done
 createrepo source createrepo_c
 createrepo xmlbase createrepo_c --baseurl "$XMLBASE_URL"
 createrepo compress-bz2 createrepo_c --general-compress-type=bz2
 createrepo compress-zst "$new_createrepo" --general-compress-type=zstd
+createrepo groups createrepo_c --groupfile "$here/builder/comps/groups.xml"
+createrepo groups2 createrepo_c --groupfile "$here/builder/comps/groups2.xml"
 createrepo modular createrepo_c
 createrepo modular-hotfix createrepo_c
 # modules.yaml as the `modules` data type (gz); modifyrepo_c stamps it with the

@@ -59,13 +59,18 @@ fn lock_sets(lock: &str) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// What dnf resolves for the scenario, per arch: Ok(set) or Err(message).
-fn dnf_sets(input: &Path, repos_url: &str) -> BTreeMap<String, Result<BTreeSet<String>, String>> {
+fn dnf_sets(
+    input: &Path,
+    repos_url: &str,
+    env: &BTreeMap<String, String>,
+) -> BTreeMap<String, Result<BTreeSet<String>, String>> {
     let script = workspace().join("tests/dnf_resolve.py");
     let out = Command::new("/usr/bin/python3")
         .arg(&script)
         .arg(input)
         .arg("--repos-root")
         .arg(repos_url)
+        .envs(env)
         .output()
         .expect("run tests/dnf_resolve.py (needs Debian's dnf and python3-yaml)");
     assert!(
@@ -100,16 +105,45 @@ struct Expect {
     exit: i32,
     #[serde(default)]
     error: Option<String>,
+    /// Environment variables for rpmlock and dnf (e.g. `DNF_VAR_*`).
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    /// Substrings stderr must contain (warnings of a successful run).
+    #[serde(default)]
+    stderr: Vec<String>,
+}
+
+/// Copies the scenario directory into `to`, with `@REPOS@` replaced by `repos_url` in
+/// the input and in every `.repo` file.
+fn copy_scenario(from: &Path, to: &Path, repos_url: &str) {
+    copy_tree(from, to);
+    let mut stack = vec![to.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "repo" || e == "yaml") {
+                let text = read(&path).replace("@REPOS@", repos_url);
+                std::fs::write(&path, text).unwrap();
+            }
+        }
+    }
 }
 
 fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
-    let input_text = read(&s.dir.join("rpms.in.yaml")).replace("@REPOS@", &server.url());
-    let input = tmp.path().join("rpms.in.yaml");
-    std::fs::write(&input, &input_text).unwrap();
+    let work = tmp.path().join("scenario");
+    copy_scenario(&s.dir, &work, &server.url());
+    let input = work.join("rpms.in.yaml");
     let outfile = tmp.path().join("rpms.lock.yaml");
     let expect: Expect = serde_yaml::from_str(&read(&s.dir.join("expect.yaml"))).unwrap();
-    let out = rpmlock(
+    let env: Vec<(&str, &str)> = expect
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = rpmlock_env(
         &[
             "lock",
             input.to_str().unwrap(),
@@ -117,6 +151,7 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
             outfile.to_str().unwrap(),
         ],
         &tmp.path().join("cache"),
+        &env,
     );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let code = out.status.code().unwrap_or(-1);
@@ -131,7 +166,10 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     {
         return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
     }
-    let dnf = dnf_sets(&input, &server.url());
+    if let Some(msg) = expect.stderr.iter().find(|m| !stderr.contains(m.as_str())) {
+        return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
+    }
+    let dnf = dnf_sets(&input, &server.url(), &expect.env);
     if code != 0 {
         if outfile.exists() {
             return Err("a failed run wrote a lockfile".into());
@@ -331,4 +369,46 @@ fn changed_metadata_is_never_served_from_the_cache() {
     assert!(status.success());
     let after = lock("after.yaml");
     assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
+}
+
+/// Comps are cached like the other data files: a group request locks the same from the
+/// cache offline (without the resolution cache, so the comps are read again), and a
+/// memoized run repeats the group warnings.
+#[test]
+fn group_requests_work_offline_from_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = tmp.path().join("rpms.in.yaml");
+    let server = Server::start(&workspace().join("repos"));
+    let text = read(&workspace().join("tests/scenarios/group-merged/rpms.in.yaml"))
+        .replace("@REPOS@", &server.url());
+    std::fs::write(&input, text).unwrap();
+    let run = |extra: &[&str], name: &str, env: &[(&str, &str)]| -> (String, String) {
+        let out_path = tmp.path().join(name);
+        let mut args = vec![
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = rpmlock_env(&args, &cache, env);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        (read(&out_path), stderr)
+    };
+    let warning = "No match for group package \"grp-missing\"";
+    let (cold, stderr) = run(&[], "cold.yaml", &[]);
+    assert!(cold.contains("name: grp-extra"), "{cold}");
+    assert!(stderr.contains(warning), "{stderr}");
+    let (memo, stderr) = run(&[], "memo.yaml", &[]);
+    assert_eq!(memo, cold);
+    assert!(stderr.contains(warning), "memoized run: {stderr}");
+    drop(server);
+    let (offline, _) = run(
+        &["--offline"],
+        "offline.yaml",
+        &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+    );
+    assert_eq!(offline, cold);
 }

@@ -12,6 +12,7 @@ use clap::{ArgAction, Parser, Subcommand};
 
 mod commands;
 mod printer;
+mod progress;
 
 /// Hermetic, pinned RPM lockfiles for container builds.
 #[derive(Debug, Parser)]
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     printer::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
-        Command::Lock(args) => commands::lock::run(args),
+        Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet)),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -14,10 +14,13 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("RPMLOCK_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // rustls-platform-verifier logs every rejected certificate at error level; the
+    // error rpmlock reports says it better.
+    let filter = EnvFilter::try_from_env("RPMLOCK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},rustls_platform_verifier=off")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::progress::LogWriter)
         .with_target(false);
     // Debug output carries the time since start, for seeing where a run spends it.
     if verbose >= 2 || std::env::var_os("RPMLOCK_LOG").is_some() {

@@ -30,24 +30,17 @@ fn main() {
     let solv = dir.path().join("bench.solv");
     write_solv("bench", &packages, None, &solv).expect("write .solv");
 
-    let request = |source| SolveRequest {
-        arch: &arch,
-        repos: vec![SolveRepo {
-            repoid: "bench",
-            source,
-            priority: 99,
-            cost: 1000,
-        }],
-        specs: specs.clone(),
-        install_weak_deps: true,
-        modules: None,
-    };
+    let request =
+        |source| SolveRequest::new(&arch, vec![SolveRepo::new("bench", source)], specs.clone());
     let from_records = request(RepoSource::Packages {
         packages: &packages,
         filelists: None,
     });
     let from_solv = request(RepoSource::Solv(&solv));
-    let n = solve(&from_solv).expect("the request resolves").len();
+    let n = solve(&from_solv)
+        .expect("the request resolves")
+        .packages
+        .len();
     eprintln!(
         "solve: {} packages in the repo, {n} to install for {specs:?}",
         packages.len()

@@ -83,13 +83,15 @@ pub enum Error {
 
 impl Error {
     /// Whether this is a failure the user must act on (exit code 1): an unsolvable
-    /// request or a spec that matches nothing. Everything else is exit code 2.
+    /// request or a spec that matches nothing (or names an invalid group package type). Everything else is exit code 2.
     pub fn is_user_failure(&self) -> bool {
         matches!(
             self,
             Error::Solve {
                 source: crate::solve::SolveError::NoMatch { .. }
                     | crate::solve::SolveError::Unsolvable { .. }
+                    | crate::solve::SolveError::InvalidGroupType { .. }
+                    | crate::solve::SolveError::ReinstallNotAvailable { .. }
                     | crate::solve::SolveError::Module { .. },
                 ..
             }

@@ -2,6 +2,9 @@
 //! and helpers to run the `rpmlock` binary.
 #![allow(dead_code)]
 
+pub mod nginx;
+pub mod proxy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,11 +18,20 @@ use std::thread;
 pub struct Faults {
     /// Paths ending with one of these get HTTP 500.
     pub status_500: Vec<String>,
-    /// Paths ending with one of these get a connection reset after the headers.
+    /// Paths ending with one of these get a connection reset after the headers and
+    /// half the body.
     pub reset: Vec<String>,
+    /// With `reset`: only the first this many matching requests are reset (0: all).
+    pub reset_first: usize,
+    /// Paths ending with one of these get half the body, with a Content-Length that
+    /// says so (a truncated file served "successfully").
+    pub truncate: Vec<String>,
+    /// Counts the requests that matched `reset`.
+    pub resets_done: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-/// A static file server on 127.0.0.1:0; stops when dropped.
+/// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
+/// `@REPOS@` is replaced with its own URL (so test repofiles can point at test repos).
 pub struct Server {
     pub port: u16,
     stop: Arc<AtomicBool>,
@@ -45,7 +57,7 @@ impl Server {
                 let root = root.clone();
                 let faults = faults.clone();
                 thread::spawn(move || {
-                    let _ = serve(conn, &root, &faults);
+                    let _ = serve(conn, &root, &faults, port);
                 });
             }
         });
@@ -65,7 +77,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<()> {
+fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     loop {
         let mut request = String::new();
@@ -84,15 +96,32 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults) -> std::io::Result<(
         }
         let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
         let body = match std::fs::read(&file) {
+            Ok(b) if file.is_file() && file.extension().is_some_and(|e| e == "repo") => {
+                String::from_utf8_lossy(&b)
+                    .replace("@REPOS@", &format!("http://127.0.0.1:{port}"))
+                    .into_bytes()
+            }
             Ok(b) if file.is_file() => b,
             _ => {
                 conn.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found")?;
                 continue;
             }
         };
+        let body = if faults.truncate.iter().any(|m| path.ends_with(m)) {
+            body[..body.len() / 2].to_vec()
+        } else {
+            body
+        };
         let header = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
         conn.write_all(header.as_bytes())?;
-        if faults.reset.iter().any(|m| path.ends_with(m)) {
+        if !head
+            && faults.reset.iter().any(|m| path.ends_with(m))
+            && (faults.reset_first == 0
+                || faults.resets_done.fetch_add(1, Ordering::SeqCst) < faults.reset_first)
+        {
+            if faults.reset_first == 0 {
+                faults.resets_done.fetch_add(1, Ordering::SeqCst);
+            }
             conn.write_all(&body[..body.len() / 2])?;
             let _ = conn.shutdown(Shutdown::Both);
             return Ok(());
@@ -123,6 +152,8 @@ pub fn rpmlock_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output 
         .env("RPMLOCK_CACHE_DIR", cache)
         .env_remove("RPMLOCK_LOG")
         .env_remove("RPMLOCK_RESOLUTION_CACHE")
+        .env_remove("RPMLOCK_ENTITLEMENT_DIR")
+        .env("RPMLOCK_RETRY_DELAY_MS", "0")
         .envs(env.iter().copied())
         .output()
         .expect("run rpmlock")

@@ -5,6 +5,7 @@
 //! signatures; two runs give byte-identical files. `repos/build.sh` runs it and then
 //! `createrepo_c` on each directory.
 
+mod arches;
 mod modular;
 mod table;
 
@@ -79,6 +80,16 @@ fn repo_dirs(p: &Pkg) -> Vec<String> {
         Repo::XmlBase => vec!["xmlbase".into()],
         Repo::Bz2 => vec!["compress-bz2".into()],
         Repo::Zst => vec!["compress-zst".into()],
+        Repo::Arches => match p.arch {
+            "noarch" => ["aarch64", "i386", "ppc64le", "s390x", "x86_64"]
+                .iter()
+                .map(|a| format!("arches/{a}"))
+                .collect(),
+            "i686" | "i586" => vec!["arches/i386".into(), "arches/x86_64".into()],
+            other => vec![format!("arches/{other}")],
+        },
+        Repo::Groups => vec!["groups".into()],
+        Repo::Groups2 => vec!["groups2".into()],
         Repo::Modular => vec!["modular".into()],
         Repo::ModularHotfix => vec!["modular-hotfix".into()],
     }

@@ -18,6 +18,12 @@ pub enum Repo {
     Bz2,
     /// `compress-zst/`: flat, zstd metadata (createrepo_c 1.x layout).
     Zst,
+    /// `arches/$basearch`: one directory per dnf base arch (see `arches.rs`).
+    Arches,
+    /// `groups/`: flat, with comps (`builder/comps/groups.xml`).
+    Groups,
+    /// `groups2/`: flat, with comps extending a group of `groups/`.
+    Groups2,
     /// `modular/`: flat, with `modules.yaml` (see `modular.rs`).
     Modular,
     /// `modular-hotfix/`: flat, no modules metadata (`module_hotfixes=1` scenarios).
@@ -113,7 +119,7 @@ impl Pkg {
     fn enhances(self, dep: &str) -> Self {
         self.dep(Kind::Enhances, dep)
     }
-    fn file(mut self, path: &str) -> Self {
+    pub(crate) fn file(mut self, path: &str) -> Self {
         self.files.push(path.to_owned());
         self
     }
@@ -126,7 +132,7 @@ impl Pkg {
         self
     }
     /// The usual small file set: a README plus whatever the caller adds.
-    fn readme(self) -> Self {
+    pub(crate) fn readme(self) -> Self {
         let path = format!("/usr/share/doc/{}/README", self.name);
         self.file(&path)
     }
@@ -143,6 +149,8 @@ impl Pkg {
 }
 
 use Repo::*;
+
+mod groups;
 
 /// Arch-specific packages are built once per entry of this list unless restricted.
 const ARCHES: [&str; 2] = ["x86_64", "aarch64"];
@@ -424,6 +432,8 @@ pub fn packages() -> Vec<Pkg> {
             .readme()
     }));
 
+    v.extend(crate::arches::packages());
+    v.extend(groups::packages());
     v.extend(crate::modular::packages());
 
     v

@@ -8,7 +8,7 @@ use clap::Args;
 use rpmlock_core::Error;
 use rpmlock_core::config::Input;
 use rpmlock_core::repo::FetchOptions;
-use rpmlock_core::reporter::NoopReporter;
+use rpmlock_core::reporter::Reporter;
 use rpmlock_core::resolve::{self, LockOptions};
 
 use crate::Outcome;
@@ -37,9 +37,17 @@ pub(crate) struct LockArgs {
     /// Cache directory (default: $XDG_CACHE_HOME/rpmlock).
     #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Subscription-manager entitlement directory (NNN.pem + NNN-key.pem): the newest
+    /// valid pair is the client certificate of every https repo without its own
+    /// sslclientcert.
+    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
+    entitlement_dir: Option<PathBuf>,
+    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
+    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
+    retry_delay_ms: Option<u64>,
 }
 
-pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
+pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome, Error> {
     let input = Input::from_path(&args.input)?;
     let fetch = FetchOptions {
         cache_dir: args
@@ -47,11 +55,19 @@ pub(crate) fn run(args: LockArgs) -> Result<Outcome, Error> {
             .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
         offline: args.offline,
         refresh: args.refresh,
+        entitlement_dir: args.entitlement_dir,
+        ..FetchOptions::default()
+    };
+    let fetch = FetchOptions {
+        retry_delay: args
+            .retry_delay_ms
+            .map_or(fetch.retry_delay, std::time::Duration::from_millis),
+        ..fetch
     };
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
-    let lockfile = resolve::lock(&input, &options, Arc::new(NoopReporter))?;
+    let lockfile = resolve::lock(&input, &options, reporter)?;
     if crate::is_stdout(&args.outfile) {
         let text = lockfile.render();
         let mut out = std::io::stdout().lock();

@@ -4,11 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+mod ini;
+mod options;
 mod parse;
+mod repofile;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 pub(crate) mod tests_support;
+mod variables;
 pub mod vars;
 
 pub use parse::ConfigError;
@@ -37,11 +41,24 @@ pub struct Input {
     pub no_sources: bool,
     /// `context`.
     pub context: Context,
-    /// `excludePackages`: name globs removed from every request and excluded from
-    /// every repo (after variable substitution).
+    /// `excludePackages`: patterns (dnf's main `excludepkgs`: NEVRA forms and globs)
+    /// whose packages are invisible in every repo.
     pub exclude_packages: Vec<String>,
     /// `assumeProvides`: capabilities treated as already provided.
     pub assume_provides: Vec<String>,
+    /// `contentOrigin.repofiles` not loaded yet, as written (after `{NAME}`
+    /// substitution): local paths or glob patterns relative to [`Input::base_dir`],
+    /// `file://` or `http(s)://` URLs. [`Input::load_repofiles`] turns them into repos.
+    pub repofiles: Vec<String>,
+    /// `variables`, merged (later entries win); already substituted for `{NAME}` in the
+    /// other fields by the parser (see [`Input::apply_variables`]).
+    pub variables: BTreeMap<String, String>,
+    /// `reinstallPackages`: specs as `dnf reinstall` reads them (with arch filters).
+    pub reinstall_packages: Vec<PackageRequest>,
+    /// `upgradePackages`: specs as `dnf upgrade` reads them (with arch filters).
+    pub upgrade_packages: Vec<PackageRequest>,
+    /// `allowerasing` (default false): the solution may remove installed packages.
+    pub allow_erasing: bool,
     /// `moduleEnable`: module streams to enable, like `dnf module enable`.
     pub module_enable: Vec<ModuleStreamRef>,
     /// `moduleDisable`: module names to disable, like `dnf module disable`.
@@ -175,9 +192,12 @@ impl Input {
         self.repos_for_arch_with(&Vars::from_process_env(arch, releasever))
     }
 
-    /// The repos with `vars` substituted in every repoid, base URL and option value;
-    /// plain-path base URLs become absolute `file://` URLs (relative ones resolved
-    /// against [`Input::base_dir`]). Two repos whose repoids become equal are an error.
+    /// The enabled repos with `vars` substituted in every repoid, base URL and option
+    /// value; plain-path base URLs become absolute `file://` URLs (relative ones resolved
+    /// against [`Input::base_dir`]). Every repo's typed options are checked
+    /// ([`ResolvedRepo::validate`]); repos whose `enabled` is false are left out. Two
+    /// repos whose repoids become equal are an error. Repofiles must have been loaded
+    /// ([`Input::load_repofiles`]) for their repos to be included.
     pub fn repos_for_arch_with(&self, vars: &Vars) -> Result<Vec<ResolvedRepo>, ConfigError> {
         let origin = parse::origin_name(self.path.as_deref());
         let mut seen = BTreeSet::new();
@@ -197,11 +217,17 @@ impl Input {
                 .iter()
                 .map(|(k, v)| Ok((k.clone(), substitute(v, vars)?)))
                 .collect::<Result<_, ConfigError>>()?;
-            out.push(ResolvedRepo {
+            let repo = ResolvedRepo {
                 repoid,
                 baseurls,
                 options,
-            });
+            };
+            repo.validate()?;
+            if repo.enabled()? {
+                out.push(repo);
+            } else {
+                tracing::debug!("repo {} is disabled, skipped", repo.repoid);
+            }
         }
         Ok(out)
     }
@@ -227,12 +253,25 @@ impl Input {
 
     /// The package specs requested on `arch`, in input order.
     pub fn packages_for_arch(&self, arch: &str) -> Vec<&str> {
-        self.packages
-            .iter()
-            .filter(|p| p.arches.applies_to(arch))
-            .map(|p| p.spec.as_str())
-            .collect()
+        specs_for_arch(&self.packages, arch)
     }
+
+    /// The `reinstallPackages` specs for `arch`, in input order.
+    pub fn reinstall_for_arch(&self, arch: &str) -> Vec<&str> {
+        specs_for_arch(&self.reinstall_packages, arch)
+    }
+
+    /// The `upgradePackages` specs for `arch`, in input order.
+    pub fn upgrade_for_arch(&self, arch: &str) -> Vec<&str> {
+        specs_for_arch(&self.upgrade_packages, arch)
+    }
+}
+
+fn specs_for_arch<'a>(list: &'a [PackageRequest], arch: &str) -> Vec<&'a str> {
+    list.iter()
+        .filter(|p| p.arches.applies_to(arch))
+        .map(|p| p.spec.as_str())
+        .collect()
 }
 
 /// The directory relative paths of an input at `path` resolve against.

@@ -108,6 +108,56 @@ pub enum ConfigError {
         /// The repoid (after variable substitution when the duplicate only appears then).
         repoid: String,
     },
+    /// A local repofile that does not exist or cannot be read.
+    #[error("{origin}: contentOrigin.repofiles: cannot read {}", path.display())]
+    RepofileRead {
+        /// The input.
+        origin: String,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A repofile glob pattern that matches no file.
+    #[error("{origin}: contentOrigin.repofiles: `{pattern}` matches no file")]
+    RepofileNoMatch {
+        /// The input.
+        origin: String,
+        /// The pattern as written.
+        pattern: String,
+    },
+    /// A remote repofile that could not be fetched.
+    #[error("{origin}: contentOrigin.repofiles: cannot fetch {url}")]
+    RepofileFetch {
+        /// The input.
+        origin: String,
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A repofile that is not INI.
+    #[error("{file}:{line}: not a dnf .repo file (INI): {message}")]
+    RepofileSyntax {
+        /// The repofile (path or URL).
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `{NAME}` placeholder that no `variables` entry defines.
+    #[error("{origin}: {key}: variable `{{{name}}}` is not defined in `variables`")]
+    UndefinedVariable {
+        /// The input.
+        origin: String,
+        /// Where it is used, e.g. `packages[2]`.
+        key: String,
+        /// The variable name.
+        name: String,
+    },
     /// Any other invalid value.
     #[error("{origin}: {key}: {message}")]
     InvalidValue {
@@ -144,59 +194,25 @@ const TOP_SUPPORTED: &[&str] = &[
     "noSources",
     "context",
     "zchunk",
+    "variables",
     "moduleEnable",
     "moduleDisable",
-];
-/// Top-level keys of the format that this version does not implement.
-const TOP_NOT_YET: &[&str] = &[
     "reinstallPackages",
     "upgradePackages",
     "excludePackages",
     "allowerasing",
     "assumeProvides",
-    "matchContextVersions",
-    "variables",
-    "packagesFromContainerfile",
 ];
-const ORIGIN_SUPPORTED: &[&str] = &["repos"];
+/// Top-level keys of the format that this version does not implement.
+const TOP_NOT_YET: &[&str] = &["matchContextVersions", "packagesFromContainerfile"];
+const ORIGIN_SUPPORTED: &[&str] = &["repos", "repofiles"];
 /// `composes` is a content origin of the prototype (not in FORMAT.md).
-const ORIGIN_NOT_YET: &[&str] = &["repofiles", "composes"];
+const ORIGIN_NOT_YET: &[&str] = &["composes"];
 const REPO_SUPPORTED: &[&str] = &["repoid", "baseurl"];
 /// `varsFromImage` / `varsFromContainerfile` are the prototype's label variables.
-const REPO_NOT_YET: &[&str] = &[
-    "metalink",
-    "mirrorlist",
-    "varsFromImage",
-    "varsFromContainerfile",
-];
-/// dnf repo options rpmlock knows; other options only get a warning.
-pub(crate) const KNOWN_REPO_OPTIONS: &[&str] = &[
-    "sslverify",
-    "sslcacert",
-    "sslclientcert",
-    "sslclientkey",
-    "proxy",
-    "proxy_username",
-    "proxy_password",
-    "username",
-    "password",
-    "excludepkgs",
-    "exclude",
-    "includepkgs",
-    "priority",
-    "cost",
-    "module_hotfixes",
-    "enabled",
-    "gpgcheck",
-    "gpgkey",
-    "repo_gpgcheck",
-    "name",
-    "metadata_expire",
-    "skip_if_unavailable",
-    "timeout",
-    "minrate",
-    "type",
-];
+const REPO_NOT_YET: &[&str] = &["varsFromImage", "varsFromContainerfile"];
+const VARIABLES_KEYS: &[&str] = &["inline", "file"];
+const REPOFILE_KEYS: &[&str] = &["location"];
 const CONTEXT_KEYS: &[&str] = &[
     "bare",
     "localSystem",
@@ -429,7 +445,7 @@ impl Parser {
         let get = |k: &str| entries.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
 
         let origin = get("contentOrigin").ok_or_else(|| self.missing("contentOrigin".into()))?;
-        let repos = self.content_origin(origin)?;
+        let (repos, repofiles) = self.content_origin(origin)?;
         let packages = match get("packages") {
             Some(v) => self.packages(v)?,
             None => Vec::new(),
@@ -477,7 +493,31 @@ impl Parser {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
-        Ok(Input {
+        let reinstall_packages = match get("reinstallPackages") {
+            Some(v) => self.package_list("reinstallPackages", v)?,
+            None => Vec::new(),
+        };
+        let upgrade_packages = match get("upgradePackages") {
+            Some(v) => self.package_list("upgradePackages", v)?,
+            None => Vec::new(),
+        };
+        let exclude_packages = match get("excludePackages") {
+            Some(v) => self.string_list("excludePackages", v)?,
+            None => Vec::new(),
+        };
+        let assume_provides = match get("assumeProvides") {
+            Some(v) => self.string_list("assumeProvides", v)?,
+            None => Vec::new(),
+        };
+        let allow_erasing = match get("allowerasing") {
+            Some(v) => self.bool("allowerasing", v)?,
+            None => false,
+        };
+        let variables = match get("variables") {
+            Some(v) => self.variables(v, &base_dir)?,
+            None => BTreeMap::new(),
+        };
+        let mut input = Input {
             path: path.map(Path::to_path_buf),
             base_dir,
             repos,
@@ -485,12 +525,19 @@ impl Parser {
             arches,
             install_weak_deps,
             no_sources,
-            exclude_packages: Vec::new(),
-            assume_provides: Vec::new(),
+            exclude_packages,
+            assume_provides,
+            reinstall_packages,
+            upgrade_packages,
+            allow_erasing,
             module_enable,
             module_disable,
             context,
-        })
+            repofiles,
+            variables,
+        };
+        input.apply_variables()?;
+        Ok(input)
     }
 
     /// A list of non-empty strings without white space: `(path, text)` pairs.
@@ -530,11 +577,104 @@ impl Parser {
         })
     }
 
-    fn content_origin(&self, value: &Value) -> Result<Vec<RepoConfig>, ConfigError> {
+    /// `variables`: `{inline: {K: V}}` and `{file: PATH}` entries merged in order.
+    fn variables(
+        &self,
+        value: &Value,
+        base_dir: &Path,
+    ) -> Result<BTreeMap<String, String>, ConfigError> {
+        let items = value.as_sequence().ok_or_else(|| {
+            self.wrong_type("variables", "a list of {inline: ...} / {file: ...}", value)
+        })?;
+        let mut out = BTreeMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("variables[{i}]");
+            let entries = self.entries(&path, item)?;
+            self.check_keys(&path, &entries, VARIABLES_KEYS, &[])?;
+            let [(kind, v)] = entries.as_slice() else {
+                return Err(self.invalid(&path, "expected exactly one of `inline` and `file`"));
+            };
+            let path = format!("{path}.{kind}");
+            if *kind == "inline" {
+                for (name, value) in self.entries(&path, v)? {
+                    if name.is_empty()
+                        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
+                        return Err(self.invalid(
+                            &path,
+                            format!("`{name}` is not a variable name (letters, digits and `_`)"),
+                        ));
+                    }
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        other => {
+                            return Err(self.wrong_type(
+                                &format!("{path}.{name}"),
+                                "a string",
+                                other,
+                            ));
+                        }
+                    };
+                    out.insert(name.to_string(), text);
+                }
+            } else {
+                let file = self.nonempty_string(&path, v)?;
+                let full = super::normalize(&base_dir.join(&file));
+                let text =
+                    fs_err::read_to_string(&full).map_err(|source| ConfigError::InvalidValue {
+                        origin: self.origin.clone(),
+                        key: path.clone(),
+                        message: format!("cannot read variables file: {source}"),
+                    })?;
+                out.extend(super::variables::parse_file(
+                    &text,
+                    &full.display().to_string(),
+                )?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `contentOrigin.repofiles`: each a path, a glob, an URL or `{location: ...}`.
+    fn repofiles(&self, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let key = "contentOrigin.repofiles";
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type(key, "a list of paths or URLs", value))?;
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            let location = match item {
+                Value::String(_) => self.nonempty_string(&path, item)?,
+                Value::Mapping(_) => {
+                    let entries = self.entries(&path, item)?;
+                    self.check_keys(&path, &entries, REPOFILE_KEYS, &[])?;
+                    match entries.as_slice() {
+                        [(_, v)] => self.nonempty_string(&format!("{path}.location"), v)?,
+                        _ => return Err(self.missing(format!("{path}.location"))),
+                    }
+                }
+                other => {
+                    return Err(self.wrong_type(&path, "a path, an URL or {location: ...}", other));
+                }
+            };
+            out.push(location.trim().to_string());
+        }
+        Ok(out)
+    }
+
+    /// `contentOrigin`: its inline repos and its repofile locations.
+    fn content_origin(&self, value: &Value) -> Result<(Vec<RepoConfig>, Vec<String>), ConfigError> {
         let entries = self.entries("contentOrigin", value)?;
         self.check_keys("contentOrigin", &entries, ORIGIN_SUPPORTED, ORIGIN_NOT_YET)?;
+        let repofiles = match entries.iter().find(|(k, _)| *k == "repofiles") {
+            Some((_, v)) => self.repofiles(v)?,
+            None => Vec::new(),
+        };
         let Some((_, repos)) = entries.iter().find(|(k, _)| *k == "repos") else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), repofiles));
         };
         let items = repos
             .as_sequence()
@@ -551,7 +691,7 @@ impl Parser {
             }
             out.push(repo);
         }
-        Ok(out)
+        Ok((out, repofiles))
     }
 
     fn repo(&self, path: &str, value: &Value) -> Result<RepoConfig, ConfigError> {
@@ -569,23 +709,23 @@ impl Parser {
         let baseurl_path = format!("{path}.baseurl");
         let baseurls = match get("baseurl") {
             Some(v) => self.baseurls(&baseurl_path, v)?,
-            None => return Err(self.missing(baseurl_path)),
+            None => Vec::new(),
         };
         let mut options = BTreeMap::new();
         for (key, value) in &entries {
             if REPO_SUPPORTED.contains(key) {
                 continue;
             }
-            if !KNOWN_REPO_OPTIONS.contains(key) {
-                let hint = did_you_mean(&suggest(key, KNOWN_REPO_OPTIONS.iter().copied()));
-                tracing::warn!(
-                    "{}: repo {repoid}: unknown repo option `{key}` is passed on but not used{hint}",
-                    self.origin
-                );
-            }
             let text = self.option_value(&format!("{path}.{key}"), value)?;
             options.insert(key.to_string(), text);
         }
+        let has_mirrors = ["metalink", "mirrorlist"]
+            .iter()
+            .any(|k| options.get(*k).is_some_and(|v| !v.trim().is_empty()));
+        if baseurls.is_empty() && !has_mirrors {
+            return Err(self.missing(baseurl_path));
+        }
+        super::options::warn_unknown(&self.origin, &repoid, options.keys().map(String::as_str));
         Ok(RepoConfig {
             repoid,
             baseurls,
@@ -637,13 +777,33 @@ impl Parser {
     }
 
     fn packages(&self, value: &Value) -> Result<Vec<PackageRequest>, ConfigError> {
+        self.package_list("packages", value)
+    }
+
+    /// A list like `packages`: specs or `{name, arches}` entries.
+    fn package_list(&self, key: &str, value: &Value) -> Result<Vec<PackageRequest>, ConfigError> {
         let items = value
             .as_sequence()
-            .ok_or_else(|| self.wrong_type("packages", "a list of package specs", value))?;
+            .ok_or_else(|| self.wrong_type(key, "a list of package specs", value))?;
         items
             .iter()
             .enumerate()
-            .map(|(i, item)| self.package(&format!("packages[{i}]"), item))
+            .map(|(i, item)| self.package(&format!("{key}[{i}]"), item))
+            .collect()
+    }
+
+    /// A list of non-empty strings (`excludePackages`, `assumeProvides`).
+    fn string_list(&self, key: &str, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let items = value
+            .as_sequence()
+            .ok_or_else(|| self.wrong_type(key, "a list of strings", value))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                self.nonempty_string(&format!("{key}[{i}]"), item)
+                    .map(|s| s.trim().to_string())
+            })
             .collect()
     }
 

@@ -119,6 +119,22 @@ fn defaults() {
 }
 
 #[test]
+fn request_lists_and_allowerasing() {
+    let input = parse(&format!(
+        "{MINIMAL}excludePackages: [\"foo*\", bar-1.0-1.noarch]\nassumeProvides: [\"webserver\", \"libx >= 2\"]\nreinstallPackages: [a, {{name: b, arches: {{only: aarch64}}}}]\nupgradePackages: [{{name: c, arches: {{not: [aarch64]}}}}]\nallowerasing: yes\n"
+    ))
+    .unwrap();
+    assert_eq!(input.exclude_packages, ["foo*", "bar-1.0-1.noarch"]);
+    assert_eq!(input.assume_provides, ["webserver", "libx >= 2"]);
+    assert_eq!(input.reinstall_for_arch("x86_64"), ["a"]);
+    assert_eq!(input.reinstall_for_arch("aarch64"), ["a", "b"]);
+    assert_eq!(input.upgrade_for_arch("x86_64"), ["c"]);
+    assert!(input.upgrade_for_arch("aarch64").is_empty());
+    assert!(input.allow_erasing);
+    assert!(!parse(MINIMAL).unwrap().allow_erasing);
+}
+
+#[test]
 fn relative_paths_resolve_against_the_real_input_directory() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real");
@@ -183,16 +199,68 @@ fn bad_inputs_have_precise_messages() {
         ),
         ("contentOrigin: {}\nfoo: 1\n", "unknown key: foo"),
         (
-            "contentOrigin: {}\nreinstallPackages: [a]\n",
-            "not supported yet: reinstallPackages",
+            "contentOrigin: {}\nreinstallPackages: a\n",
+            "reinstallPackages: expected a list of package specs, found a string",
         ),
         (
-            "contentOrigin: {}\nallowerasing: true\n",
-            "not supported yet: allowerasing",
+            "contentOrigin: {}\nupgradePackages: [{name: a, arches: {only: x86-64}}]\n",
+            "upgradePackages[0].arches.only: unknown arch `x86-64` (did you mean `x86_64`?)",
         ),
         (
-            "contentOrigin: {repofiles: [a.repo]}\n",
-            "not supported yet: contentOrigin.repofiles",
+            "contentOrigin: {}\nexcludePackages: [a, {b: 1}]\n",
+            "excludePackages[1]: expected a string, found a mapping",
+        ),
+        (
+            "contentOrigin: {}\nassumeProvides: [\"\"]\n",
+            "assumeProvides[0]: must not be empty",
+        ),
+        (
+            "contentOrigin: {}\nallowerasing: maybe\n",
+            "allowerasing: expected a boolean, found a string",
+        ),
+        (
+            "contentOrigin: {repofiles: a.repo}\n",
+            "contentOrigin.repofiles: expected a list of paths or URLs, found a string",
+        ),
+        (
+            "contentOrigin: {repofiles: [{path: a.repo}]}\n",
+            "unknown key: contentOrigin.repofiles[0].path",
+        ),
+        (
+            "contentOrigin: {repofiles: ['']}\n",
+            "contentOrigin.repofiles[0]: must not be empty",
+        ),
+        (
+            "contentOrigin: {}\nvariables: {a: 1}\n",
+            "variables: expected a list of {inline: ...} / {file: ...}, found a mapping",
+        ),
+        (
+            "contentOrigin: {}\nvariables: [{inline: {a: 1}, file: x}]\n",
+            "variables[0]: expected exactly one of `inline` and `file`",
+        ),
+        (
+            "contentOrigin: {}\nvariables: [{inline: {a-b: 1}}]\n",
+            "variables[0].inline: `a-b` is not a variable name (letters, digits and `_`)",
+        ),
+        (
+            "contentOrigin: {}\nvariables: [{inline: {a: [1]}}]\n",
+            "variables[0].inline.a: expected a string, found a list",
+        ),
+        (
+            "contentOrigin: {}\nvariables: [{env: x}]\n",
+            "unknown key: variables[0].env",
+        ),
+        (
+            "contentOrigin: {}\npackages: ['{NAME}']\nvariables: [{inline: {NAMES: x}}]\n",
+            "packages[0]: variable `{NAME}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {repos: [{repoid: 'r-{R}', baseurl: x}]}\n",
+            "contentOrigin.repos[0].repoid: variable `{R}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {repos: [{repoid: r, baseurl: x, sslclientcert: '{C}'}]}\n",
+            "contentOrigin.repos[0].sslclientcert: variable `{C}` is not defined in `variables`",
         ),
         (
             "contentOrigin: {repo: []}\n",
@@ -219,8 +287,8 @@ fn bad_inputs_have_precise_messages() {
             "missing required key: contentOrigin.repos[0].baseurl",
         ),
         (
-            "contentOrigin: {repos: [{repoid: a, metalink: 'https://m'}]}\n",
-            "not supported yet: contentOrigin.repos[0].metalink",
+            "contentOrigin: {repos: [{repoid: a, metalink: ''}]}\n",
+            "missing required key: contentOrigin.repos[0].baseurl",
         ),
         (
             "contentOrigin: {repos: [{repoid: a, baseurl: ' '}]}\n",
@@ -303,23 +371,14 @@ fn bad_inputs_have_precise_messages() {
 
 #[test]
 fn every_unimplemented_key_is_refused() {
-    for key in [
-        "reinstallPackages",
-        "upgradePackages",
-        "excludePackages",
-        "assumeProvides",
-        "matchContextVersions",
-        "variables",
-    ] {
-        let e = parse(&format!("{MINIMAL}{key}: [x]\n")).unwrap_err();
-        assert!(
-            matches!(&e, ConfigError::NotSupportedYet { key: k, .. } if k == key),
-            "{key}: {e}"
-        );
-    }
+    let key = "matchContextVersions";
+    let e = parse(&format!("{MINIMAL}{key}: [x]\n")).unwrap_err();
+    assert!(
+        matches!(&e, ConfigError::NotSupportedYet { key: k, .. } if k == key),
+        "{key}: {e}"
+    );
     for (key, value) in [
         ("packagesFromContainerfile", "Containerfile"),
-        ("allowerasing", "true"),
         ("context", "{containerfile: Containerfile}"),
         ("context", "{rpmOstreeTreefile: t.yaml}"),
         ("context", "{flatpak: true, bare: true}"),
@@ -331,7 +390,7 @@ fn every_unimplemented_key_is_refused() {
             "{key}: {e}"
         );
     }
-    for key in ["mirrorlist", "varsFromImage", "varsFromContainerfile"] {
+    for key in ["varsFromImage", "varsFromContainerfile"] {
         let e = parse(&format!("{MINIMAL}    {key}: x\n")).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -437,5 +496,203 @@ fn module_lists_are_typed() {
     ] {
         let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
         assert!(e.to_string().contains(want), "{key}: {value}: {e}");
+    }
+}
+
+/// A fetch function for inputs that must not fetch anything.
+fn no_fetch(url: &str) -> Result<String, std::io::Error> {
+    panic!("unexpected fetch of {url}")
+}
+
+#[test]
+fn repofiles_local_glob_url_and_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("repos.d")).unwrap();
+    std::fs::write(
+        d.join("repos.d/a.repo"),
+        "# local\n[a-$basearch]\nname=A\nbaseurl=http://a/$basearch/\n  http://mirror/{V}/\nenabled=1\npriority=5\n\n[off]\nenabled=0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("repos.d/b.repo"),
+        "[b]\nmetalink=https://m/?arch=$basearch\nexcludepkgs=x*,y\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("c.repo"), "[c]\nbaseurl=file:///srv/c\n").unwrap();
+    std::fs::write(
+        d.join("rpms.in.yaml"),
+        "contentOrigin:\n  repos:\n  - {repoid: inline, baseurl: 'http://i/'}\n  repofiles:\n  - repos.d/*.repo\n  - location: ./c.repo\n  - https://host/{V}/r.repo\nvariables:\n- inline: {V: '9'}\n",
+    )
+    .unwrap();
+    let mut input = Input::from_path(d.join("rpms.in.yaml")).unwrap();
+    assert_eq!(
+        input.repofiles,
+        ["repos.d/*.repo", "./c.repo", "https://host/9/r.repo"]
+    );
+    let fetched = std::cell::RefCell::new(Vec::new());
+    input
+        .load_repofiles(|url| {
+            fetched.borrow_mut().push(url.to_string());
+            Ok::<_, std::io::Error>("[remote]\nbaseurl = http://r/\n".to_string())
+        })
+        .unwrap();
+    assert_eq!(*fetched.borrow(), ["https://host/9/r.repo"]);
+    assert!(input.repofiles.is_empty());
+    let ids: Vec<&str> = input.repos.iter().map(|r| r.repoid.as_str()).collect();
+    assert_eq!(ids, ["inline", "a-$basearch", "b", "c", "remote"]);
+    assert_eq!(
+        input.repos[1].baseurls,
+        ["http://a/$basearch/", "http://mirror/9/"]
+    );
+    assert_eq!(input.repos[1].options["name"], "A");
+    assert_eq!(input.repos[1].options["priority"], "5");
+    let repos = input
+        .repos_for_arch_with(&Vars::new("aarch64", "unknown", []))
+        .unwrap();
+    assert_eq!(repos[1].repoid, "a-aarch64");
+    assert_eq!(repos[1].priority().unwrap(), 5);
+    assert_eq!(repos[2].metalink(), Some("https://m/?arch=aarch64"));
+    assert!(repos[2].baseurls.is_empty());
+    assert_eq!(repos[2].excludes(), ["x*", "y"]);
+    assert_eq!(repos[3].baseurls, ["file:///srv/c"]);
+}
+
+#[test]
+fn repofile_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("html.repo"), "[ok]\nbaseurl=x\n<html>\n").unwrap();
+    std::fs::write(d.join("nourl.repo"), "[n]\nname=N\n").unwrap();
+    std::fs::write(d.join("dup.repo"), "[inline]\nbaseurl=http://d/\n").unwrap();
+    let load = |files: &str| -> String {
+        let text = format!(
+            "contentOrigin:\n  repos: [{{repoid: inline, baseurl: 'http://i/'}}]\n  repofiles: [{files}]\n"
+        );
+        let path = d.join("rpms.in.yaml");
+        std::fs::write(&path, text).unwrap();
+        let mut input = Input::from_path(&path).unwrap();
+        let e = input
+            .load_repofiles(|_| Err(std::io::Error::other("connection refused")))
+            .unwrap_err();
+        let mut msg = e.to_string();
+        if let Some(source) = e.source() {
+            msg.push_str(&format!(": {source}"));
+        }
+        msg.replace(&d.display().to_string(), "D")
+    };
+    assert_eq!(
+        load("missing.repo"),
+        "D/rpms.in.yaml: contentOrigin.repofiles: cannot read D/missing.repo: no such file"
+    );
+    assert_eq!(
+        load("'*.nothing'"),
+        "D/rpms.in.yaml: contentOrigin.repofiles: `*.nothing` matches no file"
+    );
+    assert_eq!(
+        load("html.repo"),
+        "D/html.repo:3: not a dnf .repo file (INI): expected `key=value`, found `<html>`"
+    );
+    assert_eq!(
+        load("nourl.repo"),
+        "D/nourl.repo:1: [n]: needs one of baseurl, metalink or mirrorlist"
+    );
+    assert_eq!(
+        load("dup.repo"),
+        "D/dup.repo: [inline]: repoid already defined by contentOrigin.repos or an earlier repofile"
+    );
+    assert_eq!(
+        load("'http://h/x.repo'"),
+        "D/rpms.in.yaml: contentOrigin.repofiles: cannot fetch http://h/x.repo: connection refused"
+    );
+    assert_eq!(
+        load("'ftp://h/x.repo'"),
+        "D/rpms.in.yaml: contentOrigin.repofiles: `ftp://h/x.repo`: a repofile is a path, an http(s):// or a file:// URL"
+    );
+}
+
+#[test]
+fn variables_inline_and_file_later_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("vars.env"), "# v\nPKG=from-file\nARCHX=x86_64\n").unwrap();
+    std::fs::write(
+        d.join("rpms.in.yaml"),
+        "contentOrigin:\n  repos:\n  - repoid: r-{PKG}\n    baseurl: 'http://h/{PKG}/${basearch}/'\n    excludepkgs: '{PKG}-debug'\npackages:\n- '{PKG}'\n- name: 'lib{PKG}.{ARCHX}'\n  arches: {only: x86_64}\n- '{a,b}'\nvariables:\n- inline: {PKG: inline, N: 1}\n- file: vars.env\n- inline: {ARCHX: i686}\n",
+    )
+    .unwrap();
+    let mut input = Input::from_path(d.join("rpms.in.yaml")).unwrap();
+    assert_eq!(input.variables["PKG"], "from-file");
+    assert_eq!(input.variables["N"], "1");
+    assert_eq!(input.variables["ARCHX"], "i686");
+    assert_eq!(
+        input.packages_for_arch("x86_64"),
+        ["from-file", "libfrom-file.i686", "{a,b}"]
+    );
+    assert_eq!(input.repos[0].repoid, "r-from-file");
+    assert_eq!(input.repos[0].baseurls, ["http://h/from-file/${basearch}/"]);
+    assert_eq!(input.repos[0].options["excludepkgs"], "from-file-debug");
+    input.load_repofiles(no_fetch).unwrap();
+    let mut extra = vec!["{N}".to_string(), "x".to_string()];
+    input
+        .substitute_list(&mut extra, "upgradePackages")
+        .unwrap();
+    assert_eq!(extra, ["1", "x"]);
+    let mut bad = vec!["ok".to_string(), "{NOPE}".to_string()];
+    let e = input
+        .substitute_list(&mut bad, "upgradePackages")
+        .unwrap_err();
+    assert!(
+        e.to_string().ends_with(
+            "rpms.in.yaml: upgradePackages[1]: variable `{NOPE}` is not defined in `variables`"
+        ),
+        "{e}"
+    );
+    let e = Input::from_yaml_str(
+        "contentOrigin: {}\nvariables: [{file: nope.env}]\n",
+        Some(&d.join("rpms.in.yaml")),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("variables[0].file: cannot read variables file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn disabled_and_invalid_inline_repos() {
+    let input = parse(&format!(
+        "{MINIMAL}    enabled: false\n  - {{repoid: on, baseurl: x}}\n"
+    ))
+    .unwrap();
+    let repos = input
+        .repos_for_arch_with(&Vars::new("x86_64", "unknown", []))
+        .unwrap();
+    let ids: Vec<&str> = repos.iter().map(|r| r.repoid.as_str()).collect();
+    assert_eq!(ids, ["on"]);
+    let input = parse(&format!("{MINIMAL}    priority: abc\n")).unwrap();
+    let e = input
+        .repos_for_arch_with(&Vars::new("x86_64", "unknown", []))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "repo baseos: priority: `abc` is not an integer"
+    );
+}
+
+#[test]
+fn metalink_or_mirrorlist_replaces_baseurl() {
+    for key in ["metalink", "mirrorlist"] {
+        let input = Input::from_yaml_str(
+            &format!(
+                "contentOrigin:\n  repos:\n    - repoid: a\n      {key}: https://m/?arch=$basearch\npackages: [x]\n"
+            ),
+            None,
+        )
+        .unwrap();
+        let repos = input.repos_for_arch("aarch64", "9").unwrap();
+        assert!(repos[0].baseurls.is_empty());
+        assert_eq!(repos[0].options[key], "https://m/?arch=aarch64");
     }
 }

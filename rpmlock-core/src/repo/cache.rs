@@ -111,12 +111,36 @@ impl Cache {
         write_atomic(&dir.join("repomd.xml"), bytes)
     }
 
+    /// `mirrors/<key>`: the last mirrorlist or metalink fetched from `url`.
+    pub(crate) fn mirrors_path(&self, url: &Url) -> PathBuf {
+        let digest = Sha256::digest(redact_url(url).as_bytes());
+        self.root.join("mirrors").join(&hex::encode(digest)[..32])
+    }
+
     /// `data/<alg>/<hex>`.
     pub(crate) fn data_path(&self, checksum: &Checksum) -> PathBuf {
         self.root
             .join("data")
             .join(checksum.algorithm.as_str())
             .join(&checksum.hex)
+    }
+
+    /// An exclusive lock on `locks/<path of dest in the cache>`, held until the
+    /// returned file is dropped: concurrent rpmlock processes download a data file
+    /// once, the others wait.
+    pub(crate) fn lock_data(&self, dest: &Path) -> Result<std::fs::File, RepoError> {
+        let rel = dest.strip_prefix(&self.root).unwrap_or(dest);
+        let path = self.root.join("locks").join(rel);
+        let dir = path.parent().expect("cache paths have a parent");
+        fs_err::create_dir_all(dir).map_err(io_err(dir))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(file)
     }
 
     /// A new temporary file beside `dest` (its directory created as needed).

@@ -63,9 +63,7 @@ pub fn decompress<R: BufRead + Send + 'static>(
     let compression = Compression::detect(peek(&mut reader, 6)?.as_slice());
     let out: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(reader),
-        Compression::Gzip => Box::new(Prefetch::spawn(flate2::bufread::MultiGzDecoder::new(
-            reader,
-        ))),
+        Compression::Gzip => Box::new(Prefetch::spawn(super::gzip::GzipDecoder::new(reader))),
         Compression::Xz => Box::new(Prefetch::spawn(
             liblzma::bufread::XzDecoder::new_multi_decoder(reader),
         )),
@@ -84,6 +82,9 @@ pub fn decompress<R: BufRead + Send + 'static>(
 /// the data that preceded them; dropping the reader stops the thread.
 pub struct Prefetch {
     rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Consumed chunks go back to the thread for reuse (no fresh, zeroed allocation
+    /// and page faults per chunk).
+    recycle: std::sync::mpsc::SyncSender<Vec<u8>>,
     chunk: Vec<u8>,
     pos: usize,
     done: bool,
@@ -93,11 +94,13 @@ impl Prefetch {
     /// Starts reading `inner` on a new thread.
     pub fn spawn<R: io::Read + Send + 'static>(mut inner: R) -> Prefetch {
         let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+        let (recycle, recycled) = std::sync::mpsc::sync_channel::<Vec<u8>>(6);
         let spawned = std::thread::Builder::new()
             .name("decompress".into())
             .spawn(move || {
                 loop {
-                    let mut buf = vec![0u8; BUF_SIZE];
+                    let mut buf = recycled.try_recv().unwrap_or_default();
+                    buf.resize(BUF_SIZE, 0);
                     let mut filled = 0;
                     // Fill whole chunks: fewer, larger messages.
                     let result = loop {
@@ -133,6 +136,7 @@ impl Prefetch {
         let _ = spawned;
         Prefetch {
             rx,
+            recycle,
             chunk: Vec::new(),
             pos: 0,
             done: false,
@@ -156,7 +160,9 @@ impl BufRead for Prefetch {
             match self.rx.recv() {
                 Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
                 Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
+                    let used = std::mem::replace(&mut self.chunk, chunk);
+                    // A full queue or a finished thread: drop the buffer instead.
+                    let _ = self.recycle.try_send(used);
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {

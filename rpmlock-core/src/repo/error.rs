@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use url::Url;
 
 use super::decompress::Compression;
+use super::tls::TlsFileKind;
 use crate::model::Checksum;
 
 /// Any failure while fetching or parsing repository metadata.
@@ -24,6 +25,18 @@ pub enum RepoError {
         url: String,
         /// The status received, e.g. `404 Not Found`.
         status: reqwest::StatusCode,
+        /// The Retry-After header, in seconds, if any.
+        retry_after: Option<u64>,
+    },
+    /// HTTP 401.
+    #[error("repo '{repoid}': GET {url}: HTTP 401 Unauthorized: {hint}")]
+    Unauthorized {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL requested.
+        url: String,
+        /// What to do.
+        hint: &'static str,
     },
     /// The request failed before a response arrived: connection refused, DNS, TLS,
     /// timeout.
@@ -175,6 +188,190 @@ pub enum RepoError {
         /// Its scheme.
         scheme: String,
     },
+    /// A repo option with a value rpmlock cannot use.
+    #[error("repo '{repoid}': option {option}={value}: {message}")]
+    InvalidOption {
+        /// Repository id.
+        repoid: String,
+        /// The option.
+        option: String,
+        /// Its value (`<redacted>` for passwords).
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A certificate or key file cannot be read.
+    #[error("repo '{repoid}': cannot read the {kind} {}", path.display())]
+    CertFileUnreadable {
+        /// Repository id.
+        repoid: String,
+        /// Which file.
+        kind: TlsFileKind,
+        /// Its path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A certificate or key path still holds a `$VARIABLE` nobody defined.
+    #[error("repo '{repoid}': the {kind} path {} holds the undefined variable ${var} (set DNF_VAR_{var} in the environment)", path.display())]
+    CertPathVariable {
+        /// Repository id.
+        repoid: String,
+        /// Which file.
+        kind: TlsFileKind,
+        /// The path as substituted.
+        path: PathBuf,
+        /// The variable's name.
+        var: String,
+    },
+    /// A certificate or key file holds no usable PEM data.
+    #[error("repo '{repoid}': the {kind} {} is not a PEM file with a usable {}", path.display(), pem_what(*kind))]
+    CertFileNotPem {
+        /// Repository id.
+        repoid: String,
+        /// Which file.
+        kind: TlsFileKind,
+        /// Its path.
+        path: PathBuf,
+    },
+    /// The client key does not belong to the client certificate.
+    #[error("repo '{repoid}': the client key {} does not match the client certificate {}", key.display(), cert.display())]
+    KeyMismatch {
+        /// Repository id.
+        repoid: String,
+        /// The certificate.
+        cert: PathBuf,
+        /// The key.
+        key: PathBuf,
+    },
+    /// The client certificate has expired.
+    #[error("repo '{repoid}': the client certificate {} expired on {not_after}", path.display())]
+    CertExpired {
+        /// Repository id.
+        repoid: String,
+        /// The certificate.
+        path: PathBuf,
+        /// Its `notAfter`.
+        not_after: String,
+    },
+    /// The client certificate is not valid yet.
+    #[error("repo '{repoid}': the client certificate {} is not valid before {not_before}", path.display())]
+    CertNotYetValid {
+        /// Repository id.
+        repoid: String,
+        /// The certificate.
+        path: PathBuf,
+        /// Its `notBefore`.
+        not_before: String,
+    },
+    /// The entitlement directory cannot be listed.
+    #[error("cannot read the entitlement directory {}", dir.display())]
+    EntitlementDir {
+        /// The directory.
+        dir: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The entitlement directory holds no currently valid certificate and key pair.
+    #[error("no valid entitlement certificate in {}: {skipped}", dir.display())]
+    NoEntitlement {
+        /// The directory.
+        dir: PathBuf,
+        /// What was found and why each was skipped.
+        skipped: String,
+    },
+    /// The server demands a client certificate and none was sent.
+    #[error(
+        "repo '{repoid}': GET {url}: the server requires a client certificate (set sslclientcert and sslclientkey, or --entitlement-dir)"
+    )]
+    ClientCertRequired {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+    },
+    /// The server refused the client certificate sent.
+    #[error("repo '{repoid}': GET {url}: the server rejected the client certificate {} (not issued by a CA it trusts, revoked or expired)", cert.display())]
+    ClientCertRejected {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The certificate sent.
+        cert: PathBuf,
+    },
+    /// The server's certificate is not signed by a trusted CA.
+    #[error(
+        "repo '{repoid}': GET {url}: the server's certificate is not trusted by {trust} (set sslcacert to the CA that issued it, or sslverify=0)"
+    )]
+    ServerCertUntrusted {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The trust store in use: a CA file or the system's.
+        trust: String,
+    },
+    /// The server's certificate does not name the host connected to.
+    #[error("repo '{repoid}': GET {url}: the server's certificate is not valid for host '{host}'")]
+    ServerCertHostname {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The host of the URL.
+        host: String,
+    },
+    /// The server's certificate is otherwise invalid (expired, not yet valid, ...).
+    #[error("repo '{repoid}': GET {url}: invalid server certificate: {reason}")]
+    ServerCertInvalid {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// What rustls says.
+        reason: String,
+    },
+    /// The proxy refused the connection or the request.
+    #[error("repo '{repoid}': GET {url}: proxy {proxy}: {reason}")]
+    ProxyFailed {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The (redacted) proxy URL.
+        proxy: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A download stayed below `minrate` for a whole `timeout` window.
+    #[error("repo '{repoid}': GET {url}: slower than {minrate} bytes/s for {}s (minrate/timeout)", window.as_secs_f64())]
+    TooSlow {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The minimum rate.
+        minrate: u64,
+        /// The window.
+        window: std::time::Duration,
+    },
+    /// A mirror's repomd.xml is none of those its metalink lists (a stale or
+    /// tampered mirror).
+    #[error("repo '{repoid}': {url} does not match the metalink (expected {expected})")]
+    MetalinkMismatch {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL of the mirror's repomd.xml.
+        url: String,
+        /// What the metalink lists.
+        expected: String,
+    },
+    /// An error shared between repos (e.g. the entitlement choice).
+    #[error(transparent)]
+    Shared(std::sync::Arc<RepoError>),
     /// The HTTP client could not be built (TLS backend initialisation).
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -300,6 +497,13 @@ fn network_failure(e: &reqwest::Error) -> &'static str {
         "cannot connect"
     } else {
         "request failed"
+    }
+}
+
+fn pem_what(kind: TlsFileKind) -> &'static str {
+    match kind {
+        TlsFileKind::ClientKey => "private key (RSA, EC; PKCS#1, PKCS#8 or SEC1)",
+        _ => "certificate",
     }
 }
 

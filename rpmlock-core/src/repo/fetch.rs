@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +15,13 @@ use sha2::digest::DynDigest;
 use url::Url;
 
 use super::cache::{Cache, Validators};
+use super::connection::{ClientPool, ConnSettings, RepoConn};
 use super::decompress::Compression;
-use super::error::{redact_str, redact_url};
+use super::error::{error_chain, redact_str, redact_url};
+use super::mirrors::{Metalink, parse_metalink, parse_mirrorlist};
 use super::{
-    RepoError, RepoMd, parse_filelists_map, parse_primary, parse_primary_with, parse_repomd,
+    Comps, RepoError, RepoMd, parse_comps, parse_filelists_map, parse_primary, parse_primary_with,
+    parse_repomd,
 };
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
@@ -27,6 +30,8 @@ use crate::reporter::Reporter;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the client waits for response headers and for each read of a body.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest back-off between two attempts, and the longest Retry-After honoured.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// repomd.xml larger than this is not a repomd.xml.
 const MAX_REPOMD_SIZE: u64 = 64 << 20;
 /// Copy buffer for downloads.
@@ -42,6 +47,16 @@ pub struct FetchOptions {
     pub offline: bool,
     /// Download repomd.xml unconditionally and every data file again.
     pub refresh: bool,
+    /// A subscription-manager entitlement directory (`NNN.pem` + `NNN-key.pem`): its
+    /// newest valid pair is the client certificate of every https repo that names
+    /// none of its own.
+    pub entitlement_dir: Option<PathBuf>,
+    /// How many times a transient failure (connect error, reset, timeout, 5xx, 429)
+    /// is retried.
+    pub retries: u32,
+    /// The first back-off delay, doubled on each retry (capped at 30 s); zero
+    /// removes every delay, Retry-After included (for tests).
+    pub retry_delay: Duration,
 }
 
 impl Default for FetchOptions {
@@ -50,6 +65,9 @@ impl Default for FetchOptions {
             cache_dir: default_cache_dir(),
             offline: false,
             refresh: false,
+            entitlement_dir: None,
+            retries: 4,
+            retry_delay: Duration::from_millis(500),
         }
     }
 }
@@ -75,6 +93,8 @@ pub struct FetchedRepo {
     pub base_url: Url,
     /// The parsed repomd.xml.
     pub repomd: RepoMd,
+    /// How its files are fetched (client, credentials).
+    pub(crate) conn: Arc<RepoConn>,
 }
 
 /// A metadata file in the cache, verified against repomd.xml's checksum.
@@ -94,7 +114,7 @@ pub struct CachedFile {
 /// `Send + Sync`: share one fetcher (e.g. in an `Arc`) between threads.
 pub struct Fetcher {
     opts: FetchOptions,
-    client: Client,
+    pool: ClientPool,
     cache: Cache,
     reporter: Arc<dyn Reporter>,
 }
@@ -143,8 +163,8 @@ impl Fetcher {
     pub fn with_client(opts: FetchOptions, client: Client, reporter: Arc<dyn Reporter>) -> Fetcher {
         let cache = Cache::new(opts.cache_dir.clone());
         Fetcher {
+            pool: ClientPool::new(opts.entitlement_dir.clone(), client),
             opts,
-            client,
             cache,
             reporter,
         }
@@ -173,27 +193,79 @@ impl Fetcher {
     /// `baseurls` are tried in order; a failing one is logged and the next tried. With
     /// one base URL its error is returned as is, with several
     /// [`RepoError::AllMirrorsFailed`] lists each. An absolute path is accepted as a
-    /// `file://` URL.
+    /// `file://` URL. Default connection settings; see [`Fetcher::fetch_repomd_with`].
     pub fn fetch_repomd(
         &self,
         repoid: &str,
         baseurls: &[String],
     ) -> Result<FetchedRepo, RepoError> {
+        self.fetch_repomd_with(repoid, baseurls, &ConnSettings::default())
+    }
+
+    /// [`Fetcher::fetch_repomd`] with the repo's connection settings (client
+    /// certificate, CA, proxy, credentials, timeouts); the returned repo's data files
+    /// are fetched with the same settings.
+    pub fn fetch_repomd_with(
+        &self,
+        repoid: &str,
+        baseurls: &[String],
+        settings: &ConnSettings,
+    ) -> Result<FetchedRepo, RepoError> {
+        let list_url = settings.metalink.as_ref().or(settings.mirrorlist.as_ref());
+        let https = baseurls
+            .iter()
+            .chain(list_url)
+            .any(|u| u.trim().starts_with("https:"));
+        let conn = Arc::new(self.pool.connect(repoid, settings, https)?);
         let mut failures = Vec::new();
-        for raw in baseurls {
+        // Base URLs first, then the mirrors of the metalink (or mirrorlist).
+        let mut candidates: Vec<(String, Option<Arc<Metalink>>)> =
+            baseurls.iter().map(|u| (u.clone(), None)).collect();
+        if let Some(raw) = &settings.metalink {
+            let shown = redact_str(raw);
+            match self
+                .fetch_mirror_list(repoid, raw, &conn)
+                .and_then(|bytes| parse_metalink(&bytes, &shown))
+            {
+                Ok(m) => {
+                    tracing::debug!(
+                        "repo '{repoid}': metalink {shown}: {} mirrors",
+                        m.bases.len()
+                    );
+                    let m = Arc::new(m);
+                    candidates.extend(m.bases.iter().map(|b| (b.clone(), Some(m.clone()))));
+                }
+                Err(e) => failures.push((shown, e)),
+            }
+        } else if let Some(raw) = &settings.mirrorlist {
+            match self.fetch_mirror_list(repoid, raw, &conn) {
+                Ok(bytes) => {
+                    candidates.extend(parse_mirrorlist(&bytes).into_iter().map(|u| (u, None)))
+                }
+                Err(e) => failures.push((redact_str(raw), e)),
+            }
+        }
+        let total = candidates.len() + failures.len();
+        for (raw, metalink) in &candidates {
             let result = parse_base(repoid, raw).and_then(|base| {
-                let repomd = self.repomd_from(repoid, &base)?;
+                let repomd = self.repomd_from(repoid, &base, &conn, metalink.as_deref())?;
                 Ok(FetchedRepo {
                     repoid: repoid.to_string(),
                     base_url: base,
                     repomd,
+                    conn: conn.clone(),
                 })
             });
             match result {
-                Ok(repo) => return Ok(repo),
+                Ok(repo) => {
+                    if !failures.is_empty() {
+                        tracing::info!("repo '{repoid}': using {}", redact_url(&repo.base_url));
+                    }
+                    return Ok(repo);
+                }
                 Err(e) => {
                     let shown = redact_str(raw);
-                    if baseurls.len() > 1 {
+                    if total > 1 {
                         tracing::warn!(
                             "repo '{repoid}': base URL {shown} failed, trying the next: {}",
                             super::error::error_chain(&e)
@@ -215,17 +287,78 @@ impl Fetcher {
         }
     }
 
-    fn repomd_from(&self, repoid: &str, base: &Url) -> Result<RepoMd, RepoError> {
+    /// A mirrorlist or metalink: downloaded (and cached), from the cache when offline
+    /// or when the download fails.
+    fn fetch_mirror_list(
+        &self,
+        repoid: &str,
+        raw: &str,
+        conn: &RepoConn,
+    ) -> Result<Vec<u8>, RepoError> {
+        let url = parse_base(repoid, raw).map(|mut u| {
+            // parse_base adds a trailing slash; a list is a file.
+            let path = u.path().trim_end_matches('/').to_string();
+            u.set_path(&path);
+            u
+        })?;
+        let shown = redact_url(&url);
+        let cached = self.cache.mirrors_path(&url);
+        if url.scheme() == "file" {
+            return self.read_small(repoid, &url, conn);
+        }
+        if self.opts.offline {
+            return fs_err::read(&cached).map_err(|_| RepoError::NotCached {
+                repoid: repoid.to_string(),
+                url: shown,
+            });
+        }
+        let fetched = self.with_retries(repoid, &shown, || {
+            let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
+                unreachable!("an unconditional request is never answered 304")
+            };
+            self.read_body(repoid, &shown, reader, len, conn)
+        });
+        match fetched {
+            Ok(bytes) => {
+                super::cache::write_atomic(&cached, &bytes)?;
+                Ok(bytes)
+            }
+            Err(e) => match fs_err::read(&cached) {
+                Ok(bytes) => {
+                    tracing::warn!(
+                        "repo '{repoid}': {}; using the cached copy of {shown}",
+                        error_chain(&e)
+                    );
+                    Ok(bytes)
+                }
+                Err(_) => Err(e),
+            },
+        }
+    }
+
+    fn repomd_from(
+        &self,
+        repoid: &str,
+        base: &Url,
+        conn: &RepoConn,
+        metalink: Option<&Metalink>,
+    ) -> Result<RepoMd, RepoError> {
         let url = join(repoid, base, "repodata/repomd.xml")?;
         let shown = redact_url(&url);
+        let check = |bytes: &[u8]| match metalink {
+            Some(m) => m.check(repoid, &shown, bytes),
+            None => Ok(()),
+        };
         if url.scheme() == "file" {
-            let bytes = self.read_small(repoid, &url)?;
+            let bytes = self.read_small(repoid, &url, conn)?;
+            check(&bytes)?;
             return parse_repomd(&bytes, &shown);
         }
         let cached = self.cache.read_repomd(base)?;
         if self.opts.offline {
             return match cached {
                 Some((bytes, _)) => {
+                    check(&bytes)?;
                     let path = self.cache.repomd_dir(base).join("repomd.xml");
                     parse_repomd(&bytes, &path.display().to_string())
                 }
@@ -240,25 +373,81 @@ impl Fetcher {
         } else {
             cached.as_ref().map(|(_, v)| v)
         };
-        match self.get(repoid, &url, validators)? {
-            Got::NotModified => {
+        let got = self.with_retries(repoid, &shown, || {
+            Ok(match self.get(repoid, &url, validators, conn)? {
+                Got::NotModified => None,
+                Got::Body {
+                    reader,
+                    len,
+                    validators,
+                } => Some((
+                    self.read_body(repoid, &shown, reader, len, conn)?,
+                    validators,
+                )),
+            })
+        })?;
+        match got {
+            None => {
                 tracing::debug!("repo '{repoid}': {shown} not modified, using the cached copy");
                 let (bytes, _) = cached.expect("a conditional request needs a cached copy");
+                check(&bytes)?;
                 let path = self.cache.repomd_dir(base).join("repomd.xml");
                 parse_repomd(&bytes, &path.display().to_string())
             }
-            Got::Body {
-                reader,
-                len,
-                validators,
-            } => {
-                let bytes = self.read_body(repoid, &shown, reader, len)?;
+            Some((bytes, validators)) => {
+                // A mirror that is not at a revision the metalink lists is skipped.
+                check(&bytes)?;
                 // Parse before storing: an error page never replaces a good copy.
                 let md = parse_repomd(&bytes, &shown)?;
                 self.cache.store_repomd(base, &bytes, &validators)?;
                 Ok(md)
             }
         }
+    }
+
+    /// A small text file such as a `.repo` file: `http(s)://` URLs are downloaded and
+    /// the copy kept in the cache (`text-v1/`, keyed by the URL), which `--offline` uses
+    /// instead of the network; `file://` URLs and absolute paths are read. Bytes that are
+    /// not UTF-8 are replaced (the caller's parser then names the bad line). Errors
+    /// name `label` as the repo (e.g. `repofile`).
+    pub fn fetch_text(&self, label: &str, url: &str) -> Result<String, RepoError> {
+        use sha2::Digest as _;
+        let url = parse_url(label, url, false)?;
+        let shown = redact_url(&url);
+        // Default connection settings (an entitlement certificate for https).
+        let conn = self
+            .pool
+            .connect(label, &ConnSettings::default(), url.scheme() == "https")?;
+        if url.scheme() == "file" {
+            let bytes = self.read_small(label, &url, &conn)?;
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let key = hex::encode(sha2::Sha256::digest(url.as_str().as_bytes()));
+        let dir = self.opts.cache_dir.join("text-v1");
+        let path = dir.join(key);
+        if self.opts.offline {
+            return match fs_err::read(&path) {
+                Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(RepoError::NotCached {
+                    repoid: label.to_string(),
+                    url: shown,
+                }),
+                Err(source) => Err(RepoError::Io { path, source }),
+            };
+        }
+        let bytes = self.read_small(label, &url, &conn)?;
+        // Best effort: a copy that cannot be stored only costs `--offline` its answer.
+        let stored = fs_err::create_dir_all(&dir)
+            .and_then(|()| tempfile::NamedTempFile::new_in(&dir))
+            .and_then(|mut tmp| {
+                tmp.write_all(&bytes)?;
+                tmp.persist(&path).map_err(|e| e.error)?;
+                Ok(())
+            });
+        if let Err(e) = stored {
+            tracing::debug!("cannot cache {shown} in {}: {e}", dir.display());
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// The data file of type `kind` (`primary`, `filelists`, `modules`, ...), from the
@@ -309,22 +498,34 @@ impl Fetcher {
                 url: shown,
             });
         }
-        let Got::Body { reader, len, .. } = self.get(repoid, &url, None)? else {
-            unreachable!("an unconditional request is never answered 304")
-        };
-        let size = self.download_verified(
-            repoid,
-            &shown,
-            reader,
-            len.or(entry.size),
-            &entry.checksum,
-            &path,
-        )?;
+        // One download per file at a time, across processes: the others wait and then
+        // find it in the cache.
+        let _lock = self.cache.lock_data(&path)?;
+        if !self.opts.refresh
+            && let Ok(m) = fs_err::metadata(&path)
+        {
+            tracing::debug!("repo '{repoid}': {kind} {shown}: downloaded by another process");
+            return Ok(Some(cached_file(m.len())));
+        }
+        let conn = &*repo.conn;
+        let size = self.with_retries(repoid, &shown, || {
+            let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
+                unreachable!("an unconditional request is never answered 304")
+            };
+            self.download_verified(
+                repoid,
+                &shown,
+                reader,
+                len.or(entry.size),
+                &entry.checksum,
+                conn,
+            )
+        })?;
         tracing::info!("repo '{repoid}': downloaded {kind} {shown} ({size} bytes)");
         Ok(Some(cached_file(size)))
     }
 
-    /// Streams `reader` into a temporary file beside `dest`, hashing as bytes arrive;
+    /// Streams `reader` into a temporary file beside its cache path, hashing as bytes arrive;
     /// renames it to `dest` only when the checksum matches.
     fn download_verified(
         &self,
@@ -333,9 +534,11 @@ impl Fetcher {
         mut reader: Box<dyn Read + Send>,
         total: Option<u64>,
         expected: &Checksum,
-        dest: &Path,
+        conn: &RepoConn,
     ) -> Result<u64, RepoError> {
+        let dest = &self.cache.data_path(expected);
         self.reporter.download_started(repoid, shown, total);
+        let mut stall = StallCheck::new(conn);
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
         let tmp_path = tmp.path().to_path_buf();
@@ -355,6 +558,7 @@ impl Fetcher {
                 source,
             })?;
             size += n as u64;
+            stall.add(n as u64, repoid, shown)?;
             self.reporter.download_progress(shown, n as u64);
         }
         let actual = Checksum {
@@ -458,6 +662,20 @@ impl Fetcher {
         Ok(Some((file, modules)))
     }
 
+    /// Fetches and parses the repository's comps (`group_gz`, else `group`); `None`
+    /// when repomd.xml lists neither.
+    pub fn load_comps(&self, repo: &FetchedRepo) -> Result<Option<Comps>, RepoError> {
+        let kind = if repo.repomd.get("group_gz").is_some() {
+            "group_gz"
+        } else {
+            "group"
+        };
+        match self.fetch_data(repo, kind)? {
+            Some(file) => self.parse_file(&file, parse_comps).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn require(&self, repo: &FetchedRepo, kind: &'static str) -> Result<CachedFile, RepoError> {
         self.fetch_data(repo, kind)?
             .ok_or_else(|| RepoError::MissingData {
@@ -492,6 +710,7 @@ impl Fetcher {
         repoid: &str,
         url: &Url,
         validators: Option<&Validators>,
+        conn: &RepoConn,
     ) -> Result<Got, RepoError> {
         match url.scheme() {
             "file" => {
@@ -509,7 +728,10 @@ impl Fetcher {
                 })
             }
             "http" | "https" => {
-                let mut req = self.client.get(url.clone());
+                let mut req = conn.client.get(url.clone());
+                if let Some((user, password)) = &conn.basic_auth {
+                    req = req.basic_auth(user, password.as_deref());
+                }
                 if let Some(v) = validators {
                     if let Some(etag) = &v.etag {
                         req = req.header(IF_NONE_MATCH, etag);
@@ -519,21 +741,15 @@ impl Fetcher {
                     }
                 }
                 tracing::debug!("repo '{repoid}': GET {}", redact_url(url));
-                let resp = req.send().map_err(|e| RepoError::Network {
-                    repoid: repoid.to_string(),
-                    url: redact_url(url),
-                    source: e.without_url(),
-                })?;
+                let resp = req
+                    .send()
+                    .map_err(|e| classify_network(repoid, url, conn, e))?;
                 let status = resp.status();
                 if status == StatusCode::NOT_MODIFIED && validators.is_some() {
                     return Ok(Got::NotModified);
                 }
                 if !status.is_success() {
-                    return Err(RepoError::HttpStatus {
-                        repoid: repoid.to_string(),
-                        url: redact_url(url),
-                        status,
-                    });
+                    return Err(classify_status(repoid, url, conn, resp));
                 }
                 let header = |name| {
                     resp.headers()
@@ -561,11 +777,53 @@ impl Fetcher {
     }
 
     /// A small file (repomd.xml) read whole, with progress reported.
-    fn read_small(&self, repoid: &str, url: &Url) -> Result<Vec<u8>, RepoError> {
-        let Got::Body { reader, len, .. } = self.get(repoid, url, None)? else {
+    fn read_small(&self, repoid: &str, url: &Url, conn: &RepoConn) -> Result<Vec<u8>, RepoError> {
+        let Got::Body { reader, len, .. } = self.get(repoid, url, None, conn)? else {
             unreachable!("an unconditional request is never answered 304")
         };
-        self.read_body(repoid, &redact_url(url), reader, len)
+        self.read_body(repoid, &redact_url(url), reader, len, conn)
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are used up;
+    /// transient failures are retried after a growing delay, each logged.
+    fn with_retries<T>(
+        &self,
+        repoid: &str,
+        shown: &str,
+        mut attempt: impl FnMut() -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let mut done = 0u32;
+        loop {
+            match attempt() {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let Some(hint) = transient(&e) else {
+                        return Err(e);
+                    };
+                    if done >= self.opts.retries {
+                        return Err(e);
+                    }
+                    done += 1;
+                    let delay = if self.opts.retry_delay.is_zero() {
+                        Duration::ZERO
+                    } else {
+                        hint.unwrap_or_else(|| {
+                            self.opts
+                                .retry_delay
+                                .saturating_mul(1 << (done - 1).min(16))
+                        })
+                        .min(MAX_RETRY_DELAY)
+                    };
+                    tracing::info!(
+                        "repo '{repoid}': {shown}: {}; retry {done} of {} in {:.1}s",
+                        error_chain(&e),
+                        self.opts.retries,
+                        delay.as_secs_f64()
+                    );
+                    std::thread::sleep(delay);
+                }
+            }
+        }
     }
 
     fn read_body(
@@ -574,16 +832,237 @@ impl Fetcher {
         shown: &str,
         reader: Box<dyn Read + Send>,
         len: Option<u64>,
+        conn: &RepoConn,
     ) -> Result<Vec<u8>, RepoError> {
         self.reporter.download_started(repoid, shown, len);
         let _finished = Finished(&*self.reporter, shown);
+        let mut stall = StallCheck::new(conn);
         let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
-        let n = reader
-            .take(MAX_REPOMD_SIZE)
-            .read_to_end(&mut bytes)
-            .map_err(|source| download_error(repoid, shown, source))?;
-        self.reporter.download_progress(shown, n as u64);
+        let mut reader = reader.take(MAX_REPOMD_SIZE);
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(download_error(repoid, shown, source)),
+            };
+            bytes.extend_from_slice(&buf[..n]);
+            stall.add(n as u64, repoid, shown)?;
+            self.reporter.download_progress(shown, n as u64);
+        }
         Ok(bytes)
+    }
+}
+
+/// `minrate`/`timeout` stall detection: fails a download that moved fewer than
+/// `minrate × window` bytes during a whole window.
+struct StallCheck {
+    limit: Option<(u64, Duration)>,
+    window_start: std::time::Instant,
+    in_window: u64,
+}
+
+impl StallCheck {
+    fn new(conn: &RepoConn) -> StallCheck {
+        StallCheck::with_limit(conn.minrate)
+    }
+
+    fn with_limit(limit: Option<(u64, Duration)>) -> StallCheck {
+        StallCheck {
+            limit,
+            window_start: std::time::Instant::now(),
+            in_window: 0,
+        }
+    }
+
+    fn add(&mut self, n: u64, repoid: &str, shown: &str) -> Result<(), RepoError> {
+        let Some((rate, window)) = self.limit else {
+            return Ok(());
+        };
+        self.in_window += n;
+        let elapsed = self.window_start.elapsed();
+        if elapsed >= window {
+            if (self.in_window as f64) < rate as f64 * elapsed.as_secs_f64() {
+                return Err(RepoError::TooSlow {
+                    repoid: repoid.to_string(),
+                    url: shown.to_string(),
+                    minrate: rate,
+                    window,
+                });
+            }
+            self.window_start = std::time::Instant::now();
+            self.in_window = 0;
+        }
+        Ok(())
+    }
+}
+
+/// `Some(delay hint)` when `e` is worth retrying (the hint from Retry-After).
+fn transient(e: &RepoError) -> Option<Option<Duration>> {
+    match e {
+        RepoError::Network { .. } | RepoError::Download { .. } | RepoError::TooSlow { .. } => {
+            Some(None)
+        }
+        RepoError::HttpStatus {
+            status,
+            retry_after,
+            ..
+        } if status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS => {
+            Some(retry_after.map(Duration::from_secs))
+        }
+        _ => None,
+    }
+}
+
+/// The first rustls error in `e`'s chain (also inside `io::Error`s, whose `source`
+/// skips the error they wrap).
+fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur = Some(e);
+    while let Some(x) = cur {
+        if let Some(r) = x.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        cur = match x.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => x.source(),
+        };
+    }
+    None
+}
+
+/// A request error in words that say what to do: TLS trust, hostname, client
+/// certificate, proxy; else [`RepoError::Network`].
+fn classify_network(repoid: &str, url: &Url, conn: &RepoConn, e: reqwest::Error) -> RepoError {
+    use rustls::{AlertDescription as A, CertificateError as C};
+    let shown = redact_url(url);
+    let repoid = repoid.to_string();
+    let e = e.without_url();
+    let client_cert_problem = |conn: &RepoConn, url: String| match &conn.client_cert {
+        None => RepoError::ClientCertRequired {
+            repoid: repoid.clone(),
+            url,
+        },
+        Some(cert) => RepoError::ClientCertRejected {
+            repoid: repoid.clone(),
+            url,
+            cert: cert.clone(),
+        },
+    };
+    match find_rustls(&e) {
+        Some(rustls::Error::InvalidCertificate(ce)) => {
+            return match ce {
+                C::UnknownIssuer | C::BadSignature => RepoError::ServerCertUntrusted {
+                    repoid,
+                    url: shown,
+                    trust: conn.trust_store(),
+                },
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    RepoError::ServerCertHostname {
+                        repoid,
+                        url: shown,
+                        host: url.host_str().unwrap_or("").to_string(),
+                    }
+                }
+                other => RepoError::ServerCertInvalid {
+                    repoid,
+                    url: shown,
+                    reason: other.to_string(),
+                },
+            };
+        }
+        Some(rustls::Error::AlertReceived(
+            A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate,
+        )) => return client_cert_problem(conn, shown),
+        Some(rustls::Error::AlertReceived(A::HandshakeFailure)) if conn.client_cert.is_none() => {
+            return RepoError::ClientCertRequired { repoid, url: shown };
+        }
+        _ => {}
+    }
+    if let Some(proxy) = &conn.proxy
+        && e.is_connect()
+    {
+        return RepoError::ProxyFailed {
+            repoid,
+            url: shown,
+            proxy: proxy.clone(),
+            reason: error_chain(&e),
+        };
+    }
+    RepoError::Network {
+        repoid,
+        url: shown,
+        source: e,
+    }
+}
+
+/// An error status in words: nginx's 400 pages for client-certificate trouble, 407
+/// from a proxy, 401 with or without credentials; else [`RepoError::HttpStatus`].
+fn classify_status(
+    repoid: &str,
+    url: &Url,
+    conn: &RepoConn,
+    resp: reqwest::blocking::Response,
+) -> RepoError {
+    let status = resp.status();
+    let shown = redact_url(url);
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+        && let Some(proxy) = &conn.proxy
+    {
+        return RepoError::ProxyFailed {
+            repoid: repoid.to_string(),
+            url: shown,
+            proxy: proxy.clone(),
+            reason: format!("HTTP {status}: set proxy_username and proxy_password (or check them)"),
+        };
+    }
+    if status == StatusCode::BAD_REQUEST && url.scheme() == "https" {
+        let mut body = Vec::new();
+        let _ = resp.take(16 * 1024).read_to_end(&mut body);
+        let body = String::from_utf8_lossy(&body);
+        if body.contains("No required SSL certificate was sent") {
+            return RepoError::ClientCertRequired {
+                repoid: repoid.to_string(),
+                url: shown,
+            };
+        }
+        if body.contains("SSL certificate error")
+            && let Some(cert) = &conn.client_cert
+        {
+            return RepoError::ClientCertRejected {
+                repoid: repoid.to_string(),
+                url: shown,
+                cert: cert.clone(),
+            };
+        }
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return RepoError::Unauthorized {
+            repoid: repoid.to_string(),
+            url: shown,
+            hint: if conn.basic_auth.is_some() || !url.username().is_empty() {
+                "the server rejected the credentials (username/password)"
+            } else {
+                "the server requires credentials (set username and password)"
+            },
+        };
+    }
+    RepoError::HttpStatus {
+        repoid: repoid.to_string(),
+        url: shown,
+        status,
+        retry_after,
     }
 }
 
@@ -596,7 +1075,7 @@ fn download_error(repoid: &str, shown: &str, source: io::Error) -> RepoError {
 }
 
 /// A streaming hasher for `alg`.
-fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
+pub(crate) fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
     match alg {
         ChecksumAlgorithm::Md5 => Box::new(md5::Md5::default()),
         ChecksumAlgorithm::Sha1 => Box::new(sha1::Sha1::default()),
@@ -610,6 +1089,12 @@ fn hasher(alg: ChecksumAlgorithm) -> Box<dyn DynDigest + Send> {
 /// Parses a base URL (or an absolute path), checks its scheme and makes it end with
 /// `/` so relative locations join below it.
 fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
+    parse_url(repoid, raw, true)
+}
+
+/// An `http(s)://` or `file://` URL, or an absolute path as a `file://` URL; with `dir`,
+/// its path ends with `/` (a base URL other paths are joined to).
+fn parse_url(repoid: &str, raw: &str, dir: bool) -> Result<Url, RepoError> {
     let raw = raw.trim();
     let invalid = |source| RepoError::InvalidUrl {
         repoid: repoid.to_string(),
@@ -617,8 +1102,12 @@ fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
         source,
     };
     let mut url = if raw.starts_with('/') {
-        Url::from_directory_path(raw)
-            .map_err(|()| invalid(url::ParseError::RelativeUrlWithoutBase))?
+        if dir {
+            Url::from_directory_path(raw)
+        } else {
+            Url::from_file_path(raw)
+        }
+        .map_err(|()| invalid(url::ParseError::RelativeUrlWithoutBase))?
     } else {
         Url::parse(raw).map_err(invalid)?
     };
@@ -632,7 +1121,7 @@ fn parse_base(repoid: &str, raw: &str) -> Result<Url, RepoError> {
             });
         }
     }
-    if !url.path().ends_with('/') {
+    if dir && !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
     }
@@ -668,6 +1157,7 @@ mod tests {
     use sha2::Digest;
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
+    use std::path::Path;
     use std::sync::Mutex;
 
     /// A canned response.
@@ -823,6 +1313,8 @@ mod tests {
                 cache_dir: cache.to_path_buf(),
                 offline,
                 refresh,
+                retry_delay: Duration::ZERO,
+                ..FetchOptions::default()
             },
             Arc::new(crate::reporter::NoopReporter),
         )
@@ -859,6 +1351,8 @@ mod tests {
                 cache_dir: cache.path().to_path_buf(),
                 offline: false,
                 refresh: false,
+                retry_delay: Duration::ZERO,
+                ..FetchOptions::default()
             },
             rec.clone(),
         )
@@ -940,6 +1434,52 @@ mod tests {
     }
 
     #[test]
+    fn stall_check_fails_a_slow_download() {
+        let window = Duration::from_millis(20);
+        let mut fast = StallCheck::with_limit(Some((10, window)));
+        fast.add(1000, "r", "u").unwrap();
+        std::thread::sleep(window);
+        fast.add(1000, "r", "u").unwrap();
+        let mut slow = StallCheck::with_limit(Some((1_000_000, window)));
+        slow.add(1, "r", "u").unwrap();
+        std::thread::sleep(window);
+        let e = slow.add(1, "r", "u").unwrap_err();
+        assert!(matches!(e, RepoError::TooSlow { .. }), "{e}");
+        assert!(transient(&e).is_some(), "a stall is retried");
+        let mut off = StallCheck::with_limit(None);
+        std::thread::sleep(window);
+        off.add(0, "r", "u").unwrap();
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        let status = |code: u16, retry_after| RepoError::HttpStatus {
+            repoid: "r".into(),
+            url: "u".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            retry_after,
+        };
+        assert_eq!(transient(&status(503, None)), Some(None));
+        assert_eq!(
+            transient(&status(429, Some(3))),
+            Some(Some(Duration::from_secs(3)))
+        );
+        assert_eq!(transient(&status(404, None)), None);
+        assert_eq!(transient(&status(403, Some(3))), None);
+        let reset = RepoError::Download {
+            repoid: "r".into(),
+            url: "u".into(),
+            source: io::Error::from(io::ErrorKind::ConnectionReset),
+        };
+        assert_eq!(transient(&reset), Some(None));
+        let tls = RepoError::ClientCertRequired {
+            repoid: "r".into(),
+            url: "u".into(),
+        };
+        assert_eq!(transient(&tls), None);
+    }
+
+    #[test]
     fn http_errors_read_clearly() {
         let srv = Server::start(vec![(
             "/err/repodata/repomd.xml",
@@ -967,6 +1507,10 @@ mod tests {
                 srv.base
             )
         );
+        // 5xx is transient: retried (without delay in tests) until the retries are
+        // used up; 404 fails at once.
+        assert_eq!(srv.hits("/err/repodata/repomd.xml"), 5);
+        assert_eq!(srv.hits("/missing/repodata/repomd.xml"), 1);
         // Credentials never appear in messages.
         let with_creds = srv.base.replace("http://", "http://user:secret@");
         let e = f.fetch_repomd("base", &[with_creds]).unwrap_err();

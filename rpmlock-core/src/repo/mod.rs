@@ -1,26 +1,38 @@
 //! Repository metadata: repomd.xml, fetching with a content-addressed cache, and
-//! streaming parsers for primary and filelists.
+//! streaming parsers for primary, filelists and comps.
 //!
 //! Parsers: [`parse_repomd`], [`parse_primary`] / [`parse_primary_with`],
-//! [`parse_filelists`]; input is decompressed by magic bytes ([`open_decompressed`]).
+//! [`parse_filelists`], [`parse_comps`]; input is decompressed by magic bytes ([`open_decompressed`]).
 //! Every parse error names the file and the byte offset in the uncompressed document.
 //!
 //! Fetching, for one repository: [`Fetcher::fetch_repomd`] (revalidated on every run)
 //! → [`Fetcher::fetch_data`] (content-addressed in the cache by the checksum repomd.xml
 //! gives, verified while it streams) → [`Fetcher::open`] (decompressed by magic bytes),
-//! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] for all three steps.
+//! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] /
+//! [`Fetcher::load_comps`] for all three steps.
 
 mod cache;
+mod comps;
+mod connection;
 mod decompress;
 mod error;
 mod fetch;
 mod filelists;
+mod gzip;
 mod index;
+mod mirrors;
 mod modules;
 mod primary;
 mod repomd;
+mod tls;
 mod xml;
 
+pub use comps::{
+    Comps, CompsCategory, CompsEnvironment, CompsGroup, GroupPackage, PackageKind, parse_comps,
+};
+pub use connection::ConnSettings;
+#[cfg(test)]
+pub(crate) use connection::RepoConn;
 pub use decompress::{Compression, open_decompressed};
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
@@ -29,6 +41,7 @@ pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_artifact};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
+pub use tls::TlsFileKind;
 
 use crate::model::Checksum;
 

@@ -12,7 +12,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::xml::{
-    Origin, checksum, decode_str, decode_string, parse_u64, push_entity, text_string,
+    Origin, checksum, decode_str, decode_string, parse_u64, push_entity, raw_attrs, text_string,
 };
 use super::{ParseErrorKind, RepoError};
 use crate::model::{DepFlags, Dependency, Evr, Package};
@@ -20,7 +20,6 @@ use crate::model::{DepFlags, Dependency, Evr, Package};
 /// Which text element is being collected.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Text {
-    None,
     Name,
     Arch,
     Checksum,
@@ -117,86 +116,233 @@ pub fn parse_primary_with<R: BufRead>(
     Ok(n)
 }
 
+/// Bytes of decompressed XML parsed per window (see [`parse`]).
+const WINDOW: usize = 1 << 20;
+
+/// Parses primary.xml in windows of about [`WINDOW`] bytes, each with quick-xml's
+/// borrowing slice reader (no copy per event, unlike its buffered reader).
+///
+/// A window is cut anywhere. Every package is emitted at its `</package>`, so the
+/// bytes after the last complete package of a window are parsed again, from that
+/// package boundary, as the start of the next window: the partial package's state is
+/// dropped, nothing else depends on it. Later windows start with a synthetic copy of
+/// the root start tag, so quick-xml still checks that every end tag matches.
 fn parse<R: BufRead, S>(
-    reader: R,
+    input: R,
+    origin: &str,
+    state: &mut S,
+    announce: impl FnMut(&mut S, usize),
+    emit: impl FnMut(&mut S, Package),
+) -> Result<(), RepoError> {
+    parse_in_windows(input, WINDOW, origin, state, announce, emit)
+}
+
+/// [`parse`] with windows of `size` bytes.
+fn parse_in_windows<R: BufRead, S>(
+    mut input: R,
+    size: usize,
     origin: &str,
     state: &mut S,
     mut announce: impl FnMut(&mut S, usize),
     mut emit: impl FnMut(&mut S, Package),
 ) -> Result<(), RepoError> {
     let o = Origin(origin);
-    let mut reader = Reader::from_reader(reader);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut text = Vec::with_capacity(256);
-    let mut target = Text::None;
-    let mut deps: Option<Deps> = None;
-    let mut pkg: Option<(u64, Package)> = None;
-    let mut checksum_type: Vec<u8> = Vec::with_capacity(16);
-    // Where the text element being collected starts, for errors about its content.
-    let mut text_pos = 0;
-    let mut root_seen = false;
+    let mut st = ParseState::default();
+    let mut window: Vec<u8> = Vec::with_capacity(size + 256 * 1024);
+    // window[..prefix] is the synthetic root start tag; window[prefix] is at `base` in
+    // the document.
+    let mut prefix = 0usize;
+    let mut base = 0u64;
+    let mut eof = false;
+    let mut want = size;
     loop {
-        let pos = reader.buffer_position();
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| o.xml(reader.error_position(), e))?;
+        while !eof && window.len() - prefix < want {
+            let chunk = match input.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(RepoError::Read {
+                        file: origin.to_string(),
+                        offset: base + (window.len() - prefix) as u64,
+                        source,
+                    });
+                }
+            };
+            if chunk.is_empty() {
+                eof = true;
+            } else {
+                window.extend_from_slice(chunk);
+                let n = chunk.len();
+                input.consume(n);
+            }
+        }
+        let abs = |pos: u64| base + pos.saturating_sub(prefix as u64);
+        let mut reader = Reader::from_reader(&window[..]);
+        // Positions before the cut of the last complete package (window indices).
+        let mut safe = prefix;
+        let outcome = loop {
+            let pos = reader.buffer_position();
+            let event = match reader.read_event() {
+                Ok(event) => event,
+                Err(e) => break Err((abs(reader.error_position()), e)),
+            };
+            match st.event(event, abs(pos), o, state, &mut announce, &mut emit)? {
+                Flow::Continue => {}
+                Flow::Boundary => safe = reader.buffer_position() as usize,
+                Flow::Eof => break Ok(()),
+            }
+        };
+        match outcome {
+            Ok(()) if eof => return st.end(o, abs(reader.buffer_position())),
+            Ok(()) => {}
+            // An unclosed construct where the window was cut: read on.
+            Err((_, e)) if !eof && at_window_end(&e) => {}
+            Err((at, e)) => return Err(o.xml(at, e)),
+        }
+        // Next window: the root start tag, then everything after the last boundary
+        // (root start tag or complete package); without one, the same bytes again
+        // with more data.
+        let progress = safe > prefix;
+        base += (safe - prefix) as u64;
+        st.drop_partial();
+        if progress {
+            let root = [b"<".as_slice(), &st.root_qname, b">"].concat();
+            prefix = root.len();
+            window.splice(..safe, root);
+            want = size;
+        } else {
+            want = (window.len() - prefix).max(size) * 2;
+        }
+    }
+}
+
+/// Whether quick-xml's error `e` is one the end of its input causes: an unclosed
+/// tag, comment, CDATA section, processing instruction or entity reference. (Other
+/// syntax errors count too: a window cut after `<!` looks like bad markup; a real one
+/// is reported once the input has ended.)
+fn at_window_end(e: &quick_xml::Error) -> bool {
+    use quick_xml::errors::IllFormedError;
+    matches!(
+        e,
+        quick_xml::Error::Syntax(_)
+            | quick_xml::Error::IllFormed(IllFormedError::UnclosedReference)
+    )
+}
+
+/// What the event loop does after an event.
+enum Flow {
+    Continue,
+    /// A `</package>` or the root start tag was handled: a safe place to cut.
+    Boundary,
+    Eof,
+}
+
+/// The parser's state between events (and windows).
+#[derive(Default)]
+struct ParseState {
+    text: Vec<u8>,
+    target: Option<Text>,
+    deps: Option<Deps>,
+    pkg: Option<(u64, Package)>,
+    checksum_type: Vec<u8>,
+    // Where the text element being collected starts, for errors about its content.
+    text_pos: u64,
+    root_seen: bool,
+    /// The root element's qualified name, once its start tag is read.
+    root_qname: Vec<u8>,
+}
+
+impl ParseState {
+    /// Forgets the package being read (it is read again in the next window).
+    fn drop_partial(&mut self) {
+        self.pkg = None;
+        self.target = None;
+        self.deps = None;
+        self.text.clear();
+    }
+
+    /// The document ended (at `pos`).
+    fn end(&self, o: Origin<'_>, pos: u64) -> Result<(), RepoError> {
+        if !self.root_seen {
+            return Err(o.err(
+                pos,
+                ParseErrorKind::WrongDocument {
+                    expected: "metadata",
+                    found: "no root element".to_string(),
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn event<S>(
+        &mut self,
+        event: Event<'_>,
+        pos: u64,
+        o: Origin<'_>,
+        state: &mut S,
+        announce: &mut impl FnMut(&mut S, usize),
+        emit: &mut impl FnMut(&mut S, Package),
+    ) -> Result<Flow, RepoError> {
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
                 let name = name.as_ref();
-                if let Some((_, p)) = pkg.as_mut() {
+                if let Some((_, p)) = self.pkg.as_mut() {
                     let res = match name {
                         // Source packages' entries are build dependencies, which no
                         // resolution uses: skipped, which also saves most of their cost.
-                        b"entry" => match deps {
+                        b"entry" => match self.deps {
                             Some(kind) if p.arch != "src" && p.arch != "nosrc" => {
                                 dependency(e).map(|d| kind.list(p).push(d))
                             }
                             _ => Ok(()),
                         },
                         b"name" if !empty => {
-                            target = Text::Name;
+                            self.target = Some(Text::Name);
                             Ok(())
                         }
                         b"arch" if !empty => {
-                            target = Text::Arch;
+                            self.target = Some(Text::Arch);
                             Ok(())
                         }
                         b"version" => version(e).map(|evr| p.evr = evr),
                         b"checksum" if !empty => {
-                            target = Text::Checksum;
-                            checksum_type.clear();
-                            attr(e, "type", "checksum").map(|t| checksum_type.extend_from_slice(&t))
+                            self.target = Some(Text::Checksum);
+                            self.checksum_type.clear();
+                            attr(e, "type", "checksum")
+                                .map(|t| self.checksum_type.extend_from_slice(&t))
                         }
                         b"location" => location(e, p),
                         b"size" => size(e, p),
                         b"sourcerpm" if !empty => {
-                            target = Text::Sourcerpm;
+                            self.target = Some(Text::Sourcerpm);
                             Ok(())
                         }
                         b"file" if !empty => {
-                            target = Text::File;
+                            self.target = Some(Text::File);
                             Ok(())
                         }
                         other => {
                             if !empty {
-                                deps = Deps::from_local_name(other).or(deps);
+                                self.deps = Deps::from_local_name(other).or(self.deps);
                             }
                             Ok(())
                         }
                     };
                     res.map_err(|k| o.err(pos, k))?;
-                    text.clear();
-                    text_pos = pos;
+                    self.text.clear();
+                    self.text_pos = pos;
                 } else if name == b"package" {
-                    pkg = Some((pos, Package::default()));
+                    self.pkg = Some((pos, Package::default()));
                     if empty {
                         // `<package/>`: let the end-of-package check report what is missing.
-                        let (start, p) = pkg.take().expect("just set");
+                        let (start, p) = self.pkg.take().expect("just set");
                         emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                        return Ok(Flow::Boundary);
                     }
-                } else if !root_seen {
+                } else if !self.root_seen {
                     if name != b"metadata" {
                         return Err(o.err(
                             pos,
@@ -206,54 +352,50 @@ fn parse<R: BufRead, S>(
                             },
                         ));
                     }
-                    root_seen = true;
+                    self.root_seen = true;
                     if let Ok(Some(n)) = super::xml::find_attr(e, b"packages")
                         && let Ok(n) = parse_u64("packages", &n)
                     {
                         announce(state, usize::try_from(n).unwrap_or(usize::MAX));
                     }
+                    if !empty {
+                        self.root_qname = e.name().as_ref().to_vec();
+                        return Ok(Flow::Boundary);
+                    }
                 }
             }
-            Event::Text(ref t) if target != Text::None => text.extend_from_slice(t),
-            Event::GeneralRef(ref r) if target != Text::None => {
-                push_entity(&mut text, r).map_err(|k| o.err(pos, k))?
+            Event::Text(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
+            Event::GeneralRef(ref r) if self.target.is_some() => {
+                push_entity(&mut self.text, r).map_err(|k| o.err(pos, k))?
             }
-            Event::CData(ref t) if target != Text::None => text.extend_from_slice(t),
+            Event::CData(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
             Event::End(ref e) => {
-                if target != Text::None {
-                    let (_, p) = pkg.as_mut().expect("text targets are set inside <package>");
-                    end_text(target, &text, &checksum_type, p).map_err(|k| o.err(text_pos, k))?;
-                    target = Text::None;
+                if let Some(target) = self.target.take() {
+                    let (_, p) = self
+                        .pkg
+                        .as_mut()
+                        .expect("text targets are set inside <package>");
+                    end_text(target, &self.text, &self.checksum_type, p)
+                        .map_err(|k| o.err(self.text_pos, k))?;
                 } else {
                     let name = e.local_name();
                     let name = name.as_ref();
                     if name == b"package" {
-                        if let Some((start, p)) = pkg.take() {
+                        self.deps = None;
+                        if let Some((start, p)) = self.pkg.take() {
                             emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                            return Ok(Flow::Boundary);
                         }
-                        deps = None;
-                    } else if deps.is_some() && Deps::from_local_name(name).is_some() {
-                        deps = None;
+                    } else if self.deps.is_some() && Deps::from_local_name(name).is_some() {
+                        self.deps = None;
                     }
                 }
             }
-            Event::Eof => {
-                if !root_seen {
-                    return Err(o.err(
-                        pos,
-                        ParseErrorKind::WrongDocument {
-                            expected: "metadata",
-                            found: "no root element".to_string(),
-                        },
-                    ));
-                }
-                break;
-            }
+            Event::Eof => return Ok(Flow::Eof),
             _ => {}
         }
-        buf.clear();
+        Ok(Flow::Continue)
     }
-    Ok(())
 }
 
 /// The raw value of a required attribute.
@@ -275,7 +417,6 @@ fn end_text(
     p: &mut Package,
 ) -> Result<(), ParseErrorKind> {
     match target {
-        Text::None => {}
         Text::Name => p.name = text_string(text)?,
         Text::Arch => p.arch = text_string(text)?,
         Text::Sourcerpm => p.sourcerpm = text_string(text)?,
@@ -308,23 +449,19 @@ fn finish(p: Package) -> Result<Package, ParseErrorKind> {
     Ok(p)
 }
 
-fn invalid_attr(e: quick_xml::events::attributes::AttrError) -> ParseErrorKind {
-    ParseErrorKind::from(quick_xml::Error::InvalidAttr(e))
-}
-
 /// `<version epoch= ver= rel=/>` of the package itself.
 fn version(e: &BytesStart<'_>) -> Result<Evr, ParseErrorKind> {
     let mut evr = Evr::default();
     let mut has_ver = false;
-    for a in e.attributes().with_checks(false) {
-        let a = a.map_err(invalid_attr)?;
-        match a.key.as_ref() {
-            b"epoch" if !a.value.is_empty() => evr.epoch = parse_u64("epoch", &a.value)?,
+    for a in raw_attrs(e) {
+        let (key, value) = a?;
+        match key {
+            b"epoch" if !value.is_empty() => evr.epoch = parse_u64("epoch", value)?,
             b"ver" => {
-                evr.version = decode_string(&a.value)?;
+                evr.version = decode_string(value)?;
                 has_ver = true;
             }
-            b"rel" => evr.release = decode_string(&a.value)?,
+            b"rel" => evr.release = decode_string(value)?,
             _ => {}
         }
     }
@@ -339,14 +476,14 @@ fn version(e: &BytesStart<'_>) -> Result<Evr, ParseErrorKind> {
 
 fn location(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
     let mut href = false;
-    for a in e.attributes().with_checks(false) {
-        let a = a.map_err(invalid_attr)?;
-        match a.key.as_ref() {
+    for a in raw_attrs(e) {
+        let (key, value) = a?;
+        match key {
             b"href" => {
-                p.location_href = decode_string(&a.value)?;
+                p.location_href = decode_string(value)?;
                 href = true;
             }
-            b"xml:base" => p.location_base = Some(decode_string(&a.value)?),
+            b"xml:base" => p.location_base = Some(decode_string(value)?),
             _ => {}
         }
     }
@@ -360,11 +497,11 @@ fn location(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
 }
 
 fn size(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
-    for a in e.attributes().with_checks(false) {
-        let a = a.map_err(invalid_attr)?;
-        match a.key.as_ref() {
-            b"package" => p.download_size = parse_u64("package", &a.value)?,
-            b"installed" => p.install_size = parse_u64("installed", &a.value)?,
+    for a in raw_attrs(e) {
+        let (key, value) = a?;
+        match key {
+            b"package" => p.download_size = parse_u64("package", value)?,
+            b"installed" => p.install_size = parse_u64("installed", value)?,
             _ => {}
         }
     }
@@ -378,12 +515,12 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
     let mut flags = None;
     let (mut epoch, mut ver, mut rel) = (None, None, None);
     let mut pre = false;
-    for a in e.attributes().with_checks(false) {
-        let a = a.map_err(invalid_attr)?;
-        match a.key.as_ref() {
-            b"name" => name = Some(decode_string(&a.value)?),
+    for a in raw_attrs(e) {
+        let (key, value) = a?;
+        match key {
+            b"name" => name = Some(decode_string(value)?),
             b"flags" => {
-                flags = Some(match &*a.value {
+                flags = Some(match value {
                     b"EQ" => DepFlags::Eq,
                     b"LT" => DepFlags::Lt,
                     b"LE" => DepFlags::Le,
@@ -397,10 +534,10 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
                     }
                 })
             }
-            b"epoch" => epoch = Some(a.value),
-            b"ver" => ver = Some(a.value),
-            b"rel" => rel = Some(a.value),
-            b"pre" => pre = matches!(&*a.value, b"1" | b"true"),
+            b"epoch" => epoch = Some(value),
+            b"ver" => ver = Some(value),
+            b"rel" => rel = Some(value),
+            b"pre" => pre = matches!(value, b"1" | b"true"),
             _ => {}
         }
     }
@@ -412,14 +549,14 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
         None => None,
         Some(flags) => {
             let mut evr = String::new();
-            if let Some(e) = epoch.as_deref().filter(|e| !e.is_empty() && *e != b"0") {
+            if let Some(e) = epoch.filter(|e| !e.is_empty() && *e != b"0") {
                 evr.push_str(&decode_str(e)?);
                 evr.push(':');
             }
-            if let Some(v) = ver.as_deref() {
+            if let Some(v) = ver {
                 evr.push_str(&decode_str(v)?);
             }
-            if let Some(r) = rel.as_deref().filter(|r| !r.is_empty()) {
+            if let Some(r) = rel.filter(|r| !r.is_empty()) {
                 evr.push('-');
                 evr.push_str(&decode_str(r)?);
             }
@@ -587,6 +724,52 @@ mod tests {
         let n = parse_primary_with(PRIMARY.as_bytes(), "p", |p| names.push(p.nevra())).unwrap();
         assert_eq!(n, 2);
         assert_eq!(names, ["bash-5.1.8-9.el9.x86_64", "bash-3:1.src"]);
+    }
+
+    /// Packages (or the error) from windows of `size` bytes over a reader that hands
+    /// out 5 bytes at a time.
+    fn windowed(xml: &str, size: usize) -> Result<Vec<Package>, String> {
+        let mut out = Vec::new();
+        parse_in_windows(
+            std::io::BufReader::with_capacity(5, xml.as_bytes()),
+            size,
+            "w",
+            &mut out,
+            |_, _| {},
+            |out, p| out.push(p),
+        )
+        .map(|()| out)
+        .map_err(|e| crate::repo::error::error_chain(&e))
+    }
+
+    #[test]
+    fn every_window_size_gives_the_same_result() {
+        let many = format!(
+            "{}{}</metadata>",
+            PRIMARY.trim_end().trim_end_matches("</metadata>"),
+            PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.rfind("</metadata>").unwrap()]
+                .repeat(3)
+        );
+        let broken = format!("{HEAD}<name>a</nam></package></metadata>");
+        let bad_value =
+            "<metadata>\n<package><name>a</name><size package=\"1x\"/></package></metadata>";
+        let cdata = "<metadata><package><name><![CDATA[a</package>b]]></name><arch>noarch</arch><version ver=\"1\"/><location href=\"a.rpm\"/></package></metadata>";
+        for xml in [
+            PRIMARY,
+            many.as_str(),
+            broken.as_str(),
+            bad_value,
+            cdata,
+            "<metadata/>",
+            "",
+        ] {
+            let whole = windowed(xml, 1 << 20);
+            for size in (1..80).chain((80..xml.len() + 2).step_by(29)) {
+                assert_eq!(windowed(xml, size), whole, "window {size} of {xml}");
+            }
+        }
+        assert_eq!(windowed(&many, 1 << 20).unwrap().len(), 8);
+        assert_eq!(windowed(cdata, 1 << 20).unwrap()[0].name, "a</package>b");
     }
 
     fn err(xml: &str) -> String {

@@ -1,6 +1,7 @@
 //! The resolution cache: the lock section of one arch, keyed by everything the
 //! resolution depends on (rpmlock's version, the request, every repo's settings, the
-//! mirror in use and the checksums of its metadata). A run whose inputs did not change
+//! mirror in use and the checksums of all its metadata files: primary, filelists, and
+//! the comps (`group`, `group_gz`) that `@group` specs resolve with). A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
 //! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
@@ -14,7 +15,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 2";
+const FORMAT: &str = "rpmlock-resolution 4";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -97,6 +98,29 @@ pub(super) fn key(
     for spec in input.packages_for_arch(arch) {
         add(spec);
     }
+    // Everything else of the request; each list is introduced by its own tag so
+    // that moving an item from one list to another changes the key. (Repo options
+    // such as excludepkgs, includepkgs, priority and cost are part of `config`.)
+    add(&format!("allowerasing={}", input.allow_erasing));
+    for (tag, list) in [
+        (
+            "excludePackages",
+            input.exclude_packages.iter().map(String::as_str).collect(),
+        ),
+        (
+            "assumeProvides",
+            input.assume_provides.iter().map(String::as_str).collect(),
+        ),
+        ("upgradePackages", input.upgrade_for_arch(arch)),
+        ("reinstallPackages", input.reinstall_for_arch(arch)),
+    ] as [(&str, Vec<&str>); 4]
+    {
+        add(tag);
+        add(&list.len().to_string());
+        for item in list {
+            add(item);
+        }
+    }
     // Module lists; the modules files' checksums are among the repomd data below.
     add("moduleEnable");
     for m in &input.module_enable {
@@ -123,13 +147,78 @@ pub(super) fn key(
 mod tests {
     use super::*;
 
+    fn key_of(extra: &str) -> String {
+        let text = format!(
+            "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
+        );
+        let input = Input::from_yaml_str(&text, None).unwrap();
+        key(&input, &Context::Bare, "x86_64", &[])
+    }
+
+    #[test]
+    fn every_request_setting_changes_the_key() {
+        let plain = key_of("");
+        let variants = [
+            "excludePackages: [a]\n",
+            "assumeProvides: [a]\n",
+            "upgradePackages: [a]\n",
+            "reinstallPackages: [a]\n",
+            "allowerasing: true\n",
+            "excludePackages: [b]\n",
+            "assumeProvides: [b]\n",
+        ];
+        let keys: Vec<String> = variants.iter().map(|v| key_of(v)).collect();
+        for (v, k) in variants.iter().zip(&keys) {
+            assert_ne!(*k, plain, "{v}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len());
+        // Arch-filtered entries count only where they apply.
+        assert_eq!(
+            key_of("upgradePackages: [{name: a, arches: {only: [aarch64]}}]\n"),
+            plain
+        );
+        assert_eq!(key_of("allowerasing: false\n"), plain);
+    }
+
+    /// A repomd.xml with primary and, when given, group_gz checksums.
+    fn fetched(group_gz: Option<&str>) -> FetchedRepo {
+        let mut xml = String::from(
+            "<repomd><data type=\"primary\"><checksum type=\"sha256\">aa</checksum><location href=\"p.xml.gz\"/></data>",
+        );
+        if let Some(sum) = group_gz {
+            xml.push_str(&format!(
+                "<data type=\"group_gz\"><checksum type=\"sha256\">{sum}</checksum><location href=\"c.xml.gz\"/></data>"
+            ));
+        }
+        xml.push_str("</repomd>");
+        FetchedRepo {
+            repoid: "r".into(),
+            base_url: url::Url::parse("http://example.invalid/r/").unwrap(),
+            repomd: crate::repo::parse_repomd(xml.as_bytes(), "repomd.xml").unwrap(),
+            conn: std::sync::Arc::new(crate::repo::RepoConn::plain()),
+        }
+    }
+
+    #[test]
+    fn comps_checksums_are_part_of_the_key() {
+        let input = Input::from_yaml_str(
+            "contentOrigin:\n  repos:\n  - repoid: r\n    baseurl: http://example.invalid/r/\npackages: [\"@tools\"]\ncontext:\n  bare: true\n",
+            None,
+        )
+        .unwrap();
+        let repos = input.repos_for_arch("x86_64", "unknown").unwrap();
+        let key = |f: &FetchedRepo| key(&input, &input.context, "x86_64", &[(&repos[0], f)]);
+        let none = key(&fetched(None));
+        let one = key(&fetched(Some("01")));
+        let other = key(&fetched(Some("02")));
+        assert_ne!(none, one);
+        assert_ne!(one, other);
+        assert_eq!(one, key(&fetched(Some("01"))));
+    }
+
     #[test]
     fn module_lists_are_in_the_key() {
-        let base = "contentOrigin:\n  repos:\n  - repoid: r\n    baseurl: https://example.com/r/\npackages: [a]\ncontext: {bare: true}\n";
-        let key_of = |extra: &str| {
-            let input = Input::from_yaml_str(&format!("{base}{extra}"), None).unwrap();
-            key(&input, &Context::Bare, "x86_64", &[])
-        };
         let plain = key_of("");
         let enabled = key_of("moduleEnable: ['m:1']\n");
         let enabled2 = key_of("moduleEnable: ['m:2']\n");

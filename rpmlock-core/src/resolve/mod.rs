@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
 use crate::repo::{
-    CachedFile, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, Modules,
+    CachedFile, Comps, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, Modules,
     PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
@@ -78,11 +78,37 @@ struct LoadedRepo {
     solv: PathBuf,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
+    /// The repo's comps, loaded when a `@` spec first needs them.
+    comps: Mutex<Option<Arc<Option<Comps>>>>,
     /// The modules metadata file and its content, when the repo has one.
     modules: Option<(CachedFile, Modules)>,
 }
 
 impl LoadedRepo {
+    fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
+        let has_binaries = index.iter().any(|p| !p.is_source());
+        LoadedRepo {
+            fetched,
+            has_binaries,
+            index,
+            solv,
+            solv_with_filelists: Mutex::new(None),
+            comps: Mutex::new(None),
+            modules: None,
+        }
+    }
+
+    /// The repo's comps (`group_gz`, else `group`), fetched and parsed once.
+    fn comps(&self, fetcher: &Fetcher) -> Result<Arc<Option<Comps>>, Error> {
+        let mut slot = self.comps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(fetcher.load_comps(&self.fetched)?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
     fn solv_with_filelists(&self, fetcher: &Fetcher) -> Result<PathBuf, Error> {
         let mut slot = self
             .solv_with_filelists
@@ -155,6 +181,8 @@ struct ArchRepo<'a> {
     data: &'a LoadedRepo,
     priority: i32,
     cost: i32,
+    excludes: Vec<String>,
+    includes: Vec<String>,
 }
 
 /// Runs a whole lock: fetch, parse, resolve every arch, look up sources.
@@ -189,6 +217,20 @@ pub fn lock(
     }
     let releasever = releasever(context);
 
+    let started = std::time::Instant::now();
+    let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
+    tracing::debug!("HTTP client ready after {:?}", started.elapsed());
+    // contentOrigin.repofiles become repos (remote ones through the fetcher's cache).
+    let loaded_input;
+    let input = if input.repofiles.is_empty() {
+        input
+    } else {
+        let mut with_files = input.clone();
+        with_files.load_repofiles(|url| fetcher.fetch_text("repofile", url))?;
+        loaded_input = with_files;
+        &loaded_input
+    };
+
     // Repos per arch, after substitution; a repo is fetched once per distinct
     // (repoid, base URLs) pair, whichever arches share it.
     let mut per_arch: Vec<(String, Vec<ResolvedRepo>)> = Vec::new();
@@ -207,9 +249,6 @@ pub fn lock(
         per_arch.push((arch.clone(), repos));
     }
 
-    let started = std::time::Instant::now();
-    let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
-    tracing::debug!("HTTP client ready after {:?}", started.elapsed());
     let fetched = fetch_repomds(&fetcher, &to_fetch)?;
     tracing::debug!(
         "repository metadata revalidated after {:?}",
@@ -260,8 +299,10 @@ pub fn lock(
                             .map(|r| {
                                 let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
                                 Ok(ArchRepo {
-                                    priority: int_option(r, "priority", 99)?,
-                                    cost: int_option(r, "cost", 1000)?,
+                                    priority: r.priority()?,
+                                    cost: r.cost()?,
+                                    excludes: r.excludes(),
+                                    includes: r.includes(),
                                     config: r.clone(),
                                     data: loaded[idx]
                                         .as_ref()
@@ -303,22 +344,12 @@ pub fn lock(
     Ok(lockfile)
 }
 
-fn int_option(repo: &ResolvedRepo, key: &str, default: i32) -> Result<i32, Error> {
-    match repo.options.get(key) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| Error::InvalidOption {
-            repoid: repo.repoid.clone(),
-            option: key.to_string(),
-            value: v.clone(),
-        }),
-    }
-}
-
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
     parallel(repos, |r| {
+        let settings = crate::repo::ConnSettings::from_options(&r.repoid, &r.options)?;
         fetcher
-            .fetch_repomd(&r.repoid, &r.baseurls)
+            .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
             .map_err(Error::from)
     })
 }
@@ -392,15 +423,7 @@ fn load_repo(
                     index.len(),
                     started.elapsed()
                 );
-                let has_binaries = index.iter().any(|p| !p.is_source());
-                return Ok(LoadedRepo {
-                    fetched,
-                    has_binaries,
-                    index,
-                    solv,
-                    solv_with_filelists: Mutex::new(None),
-                    modules: None,
-                });
+                return Ok(LoadedRepo::new(fetched, index, solv));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("{e}; rebuilding it"),
@@ -496,15 +519,7 @@ fn load_repo(
         count,
         started.elapsed()
     );
-    let has_binaries = index.iter().any(|p| !p.is_source());
-    Ok(LoadedRepo {
-        fetched,
-        has_binaries,
-        index,
-        solv,
-        solv_with_filelists: Mutex::new(None),
-        modules: None,
-    })
+    Ok(LoadedRepo::new(fetched, index, solv))
 }
 
 /// Packages per message from the parser to the pool builder.
@@ -534,39 +549,55 @@ fn lock_arch(
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
-    let mut warnings = Vec::new();
-    // Modules: `@module` specs become their profiles' packages, the active streams
-    // decide what the package pool hides.
-    let modular = modules::prepare(input, arch, repos, &in_pool, &mut warnings)?;
+    let mut module_warnings = Vec::new();
+    // Modules: `@module` specs become their profiles' packages (other `@` specs stay
+    // for the group lookup), the active streams decide what the package pool hides.
+    let modular = modules::prepare(input, arch, repos, &in_pool, &mut module_warnings)?;
     let specs = &modular.specs;
+    let to_strings = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let comps = if specs.iter().any(|s| s.starts_with('@')) {
+        merged_comps(fetcher, repos)?
+    } else {
+        None
+    };
     let solve_with = |solv: &[PathBuf]| {
-        let request = SolveRequest {
+        let mut request = SolveRequest::new(
             arch,
-            repos: in_pool
+            in_pool
                 .iter()
                 .map(|&i| SolveRepo {
-                    repoid: &repos[i].config.repoid,
-                    source: RepoSource::Solv(&solv[i]),
                     priority: repos[i].priority,
                     cost: repos[i].cost,
+                    excludes: &repos[i].excludes,
+                    includes: &repos[i].includes,
+                    ..SolveRepo::new(&repos[i].config.repoid, RepoSource::Solv(&solv[i]))
                 })
                 .collect(),
-            specs: specs.clone(),
-            install_weak_deps: input.install_weak_deps,
-            modules: modular.filter.as_ref(),
-        };
-        solve::solve(&request).map(|refs| {
-            refs.into_iter()
+            specs.clone(),
+        );
+        request.install_weak_deps = input.install_weak_deps;
+        request.excludes = input.exclude_packages.clone();
+        request.assume_provides = input.assume_provides.clone();
+        request.upgrade = to_strings(input.upgrade_for_arch(arch));
+        request.reinstall = to_strings(input.reinstall_for_arch(arch));
+        request.allow_erasing = input.allow_erasing;
+        request.comps = comps.as_ref();
+        request.modules = modular.filter.as_ref();
+        solve::solve(&request).map(|solution| {
+            let refs = solution
+                .packages
+                .into_iter()
                 .map(|r| PackageRef {
                     repo: in_pool[r.repo],
                     ..r
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (refs, solution.warnings)
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
-    let refs = match solve_with(&primary_only) {
-        Ok(refs) => refs,
+    let (refs, solve_warnings) = match solve_with(&primary_only) {
+        Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
             tracing::info!("{arch}: resolving again with file lists");
@@ -603,10 +634,28 @@ fn lock_arch(
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
     lock.module_metadata = modules::metadata(repos, &refs, modular.filter.as_ref())?;
+    let mut warnings = module_warnings;
+    warnings.extend(solve_warnings);
     if !input.no_sources {
-        lock.source = find_sources(repos, &refs, &mut warnings);
+        lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }
     Ok((lock, warnings))
+}
+
+/// The comps of every repo of an arch (binary or not, as dnf reads them all), merged
+/// in repo order; `None` when no repo has any.
+fn merged_comps(fetcher: &Fetcher, repos: &[ArchRepo<'_>]) -> Result<Option<Comps>, Error> {
+    let mut merged: Option<Comps> = None;
+    for r in repos {
+        let comps = r.data.comps(fetcher)?;
+        if let Some(c) = comps.as_ref() {
+            match merged.as_mut() {
+                Some(m) => m.merge(c.clone()),
+                None => merged = Some(c.clone()),
+            }
+        }
+    }
+    Ok(merged)
 }
 
 fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {
@@ -647,6 +696,7 @@ fn with_slash(s: &str) -> String {
 /// name-version-release equals its `sourcerpm`; misses are warned about.
 fn find_sources(
     repos: &[ArchRepo<'_>],
+    global_excludes: &[String],
     refs: &[PackageRef],
     warnings: &mut Vec<String>,
 ) -> Vec<LockedPackage> {
@@ -663,6 +713,7 @@ fn find_sources(
         for (pi, p) in repo.data.index.iter().enumerate() {
             if p.is_source()
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
+                && !source_excluded(repo, global_excludes, &p)
             {
                 *slot = Some(PackageRef {
                     repo: ri,
@@ -691,6 +742,20 @@ fn find_sources(
         }
     }
     out
+}
+
+/// Whether dnf's excludes hide a source package (dnf's source query honours them as
+/// every query does): the repo's `excludepkgs`, its `includepkgs` and the global
+/// `excludePackages`.
+fn source_excluded(repo: &ArchRepo<'_>, global_excludes: &[String], p: &IndexEntry<'_>) -> bool {
+    let evr = crate::model::Evr {
+        epoch: p.epoch,
+        version: p.version.to_string(),
+        release: p.release.to_string(),
+    };
+    let hit = |pattern: &String| solve::exclude_pattern_matches(pattern, p.name, &evr, p.arch);
+    repo.excludes.iter().chain(global_excludes).any(hit)
+        || (!repo.includes.is_empty() && !repo.includes.iter().any(hit))
 }
 
 fn split_nvr(nvr: &str) -> Option<(&str, &str, &str)> {

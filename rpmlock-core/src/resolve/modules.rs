@@ -87,7 +87,7 @@ pub(super) fn prepare(
         enable(&mut enabled, &m.name, &stream).map_err(solve_error)?;
     }
 
-    // `@` specs: a module first (a group lookup would come next).
+    // `@` specs: a module first, as dnf's install_specs tries modules before groups.
     let mut specs = Vec::new();
     for spec in input.packages_for_arch(arch) {
         let Some(at) = spec.strip_prefix('@') else {
@@ -99,11 +99,9 @@ pub(super) fn prepare(
                 enable(&mut enabled, &install.name, &install.stream).map_err(solve_error)?;
                 specs.extend(install.packages);
             }
-            None => {
-                return Err(solve_error(SolveError::Module {
-                    message: format!("Module or Group '{at}' is not available."),
-                }));
-            }
+            // Not a module: a group, perhaps (the solver looks it up in comps and
+            // answers dnf's "Module or Group '...' is not available." otherwise).
+            None => specs.push(spec.to_string()),
         }
     }
     if streams.is_empty() {

@@ -2,15 +2,18 @@
 //! LIBSOLV.md): one pool per target arch, dnf's pool and solver flags, dnf's spec
 //! matching, and problems rendered in dnf's words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
+mod groups;
 mod libsolv;
 pub mod modules;
 mod problems;
 pub(crate) mod spec;
+
+pub use groups::GroupMember;
 
 use libsolv::{DepId, DepKind, Job, Pool, Rel, SolvableDeps, SolvableId, Solver, SolverFlags};
 use spec::{INSTALL_FORMS, ProvideSpec};
@@ -51,6 +54,26 @@ pub struct SolveRepo<'a> {
     pub priority: i32,
     /// dnf `cost` (default 1000; lower wins).
     pub cost: i32,
+    /// dnf `excludepkgs`: patterns (as dnf's Subject reads them: NEVRA forms, then a
+    /// glob over the whole NEVRA) whose packages of this repo are invisible.
+    pub excludes: &'a [String],
+    /// dnf `includepkgs`: when not empty, only the matching packages of this repo are
+    /// visible.
+    pub includes: &'a [String],
+}
+
+impl<'a> SolveRepo<'a> {
+    /// A repo with dnf's defaults: priority 99, cost 1000, no excludes or includes.
+    pub fn new(repoid: &'a str, source: RepoSource<'a>) -> Self {
+        SolveRepo {
+            repoid,
+            source,
+            priority: 99,
+            cost: 1000,
+            excludes: &[],
+            includes: &[],
+        }
+    }
 }
 
 /// Everything one resolution needs.
@@ -64,9 +87,58 @@ pub struct SolveRequest<'a> {
     pub specs: Vec<String>,
     /// Install weak dependencies (Recommends/Supplements).
     pub install_weak_deps: bool,
+    /// Global excludes (`excludePackages`, dnf's main `excludepkgs`), matched like
+    /// [`SolveRepo::excludes`] against every repo.
+    pub excludes: Vec<String>,
+    /// `assumeProvides`: capabilities (`name` or `name OP evr`) provided by dummy
+    /// packages in a repo of their own, never part of the result.
+    pub assume_provides: Vec<String>,
+    /// `upgradePackages`: specs as `dnf upgrade SPEC` reads them.
+    pub upgrade: Vec<String>,
+    /// `reinstallPackages`: specs as `dnf reinstall SPEC` reads them.
+    pub reinstall: Vec<String>,
+    /// `allowerasing`: the solution may remove installed packages.
+    pub allow_erasing: bool,
+    /// Comps of the repos, merged in repo order, for `@group` specs (`None`: no
+    /// repo has any).
+    pub comps: Option<&'a crate::repo::Comps>,
     /// Module filtering, when any repo has modules metadata.
     pub modules: Option<&'a modules::ModuleFilter>,
 }
+
+impl<'a> SolveRequest<'a> {
+    /// A plain install request with dnf's defaults (weak deps on, nothing else).
+    pub fn new(arch: &'a str, repos: Vec<SolveRepo<'a>>, specs: Vec<String>) -> Self {
+        SolveRequest {
+            arch,
+            repos,
+            specs,
+            install_weak_deps: true,
+            excludes: Vec::new(),
+            assume_provides: Vec::new(),
+            upgrade: Vec::new(),
+            reinstall: Vec::new(),
+            allow_erasing: false,
+            comps: None,
+            modules: None,
+        }
+    }
+}
+
+/// The answer to a [`SolveRequest`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Solution {
+    /// The packages to install, sorted by (repo, package). Dummy packages of
+    /// `assumeProvides` are never part of it.
+    pub packages: Vec<PackageRef>,
+    /// Warnings in dnf's words (e.g. `Package foo available, but not installed.`).
+    pub warnings: Vec<String>,
+}
+
+/// The repoid of the `assumeProvides` dummy packages (as rpm-lockfile-prototype's).
+pub const ASSUMED_PROVIDES_REPOID: &str = "_assumed-provides";
+/// The name prefix of the `assumeProvides` dummy packages.
+pub const ASSUMED_PROVIDES_PREFIX: &str = "_assumed-provides-";
 
 /// A package of the request's repos: the index into [`SolveRequest::repos`] and the
 /// package's position in that repo (primary order, kept by `.solv` files).
@@ -78,15 +150,72 @@ pub struct PackageRef {
     pub package: usize,
 }
 
+/// Why a spec selected nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmatched {
+    /// No package matches at all.
+    NoMatch,
+    /// Every match is excluded (`excludepkgs`, `includepkgs`, `excludePackages`).
+    Excluded,
+    /// Every match is hidden by modular filtering.
+    Modular,
+}
+
+/// One spec that selected nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedSpec {
+    /// The spec, as given.
+    pub spec: String,
+    /// Why.
+    pub reason: Unmatched,
+}
+
+impl std::fmt::Display for UnmatchedSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.reason {
+            Unmatched::NoMatch => write!(f, "No match for argument: {}", self.spec),
+            Unmatched::Excluded => write!(
+                f,
+                "All matches were filtered out by exclude filtering for argument: {}",
+                self.spec
+            ),
+            Unmatched::Modular => write!(
+                f,
+                "All matches were filtered out by modular filtering for argument: {}",
+                self.spec
+            ),
+        }
+    }
+}
+
 /// Why a resolution failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SolveError {
-    /// Some specs matched no package at all.
-    #[error("{}", .specs.iter().map(|s| format!("No match for argument: {s}")).collect::<Vec<_>>().join("\n"))]
+    /// Some specs matched no (visible) package, or no group or environment, in dnf's
+    /// words per spec.
+    #[error("{}", no_match_lines(.specs, .groups))]
     NoMatch {
-        /// The specs, as given.
-        specs: Vec<String>,
+        /// The package specs, in request order.
+        specs: Vec<UnmatchedSpec>,
+        /// The group patterns (`@PATTERN[/TYPES]` without `@` and types).
+        groups: Vec<String>,
+    },
+    /// A package to reinstall is installed but not available in the same version.
+    #[error("{}", .nevras.iter().map(|n| format!("Installed package {n} not available.")).collect::<Vec<_>>().join("\n"))]
+    ReinstallNotAvailable {
+        /// The installed packages, `name-[epoch:]version-release.arch`.
+        nevras: Vec<String>,
+    },
+    /// A `@group/TYPE` spec whose TYPE is not a comps package type.
+    #[error(
+        "invalid comps package type \"{kind}\" in {spec} (expected mandatory, default, optional or conditional)"
+    )]
+    InvalidGroupType {
+        /// The spec.
+        spec: String,
+        /// The type.
+        kind: String,
     },
     /// A module request dnf refuses: an unknown module or stream, a missing profile
     /// (the message is dnf's).
@@ -122,13 +251,29 @@ impl SolveError {
     /// unsolvable: the cases where dnf retries with file lists.
     pub fn may_need_filelists(&self) -> bool {
         match self {
-            SolveError::NoMatch { specs } => specs
-                .iter()
-                .any(|s| s.starts_with('/') || s.starts_with("*/")),
+            SolveError::NoMatch { specs, .. } => specs.iter().any(|s| {
+                s.reason == Unmatched::NoMatch
+                    && (s.spec.starts_with('/') || s.spec.starts_with("*/"))
+            }),
             SolveError::Unsolvable { .. } => true,
             _ => false,
         }
     }
+}
+
+/// dnf's lines: `No match for argument: X` per package spec, then `Module or Group
+/// 'X' is not available.` per group pattern.
+fn no_match_lines(specs: &[UnmatchedSpec], groups: &[String]) -> String {
+    specs
+        .iter()
+        .map(ToString::to_string)
+        .chain(
+            groups
+                .iter()
+                .map(|g| format!("Module or Group '{g}' is not available.")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl From<libsolv::LibsolvError> for SolveError {
@@ -137,41 +282,99 @@ impl From<libsolv::LibsolvError> for SolveError {
     }
 }
 
-/// Resolves `request` like `dnf install` on an empty root and returns the packages
-/// to install, sorted by (repo, package).
-pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> {
+/// Resolves `request` like dnf (`upgrade`, `reinstall`, then `install` of the specs)
+/// and returns the packages to install with dnf's warnings.
+pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
     let started = std::time::Instant::now();
     let mut loaded = LoadedPool::new(request)?;
     tracing::debug!("{}: pool loaded in {:?}", request.arch, started.elapsed());
     let mut unmatched = Vec::new();
+    let mut warnings = Vec::new();
+    let mut jobs: Vec<Job> = INSTALL_ONLY_PROVIDES
+        .iter()
+        .map(|p| Job::MultiversionProvides(loaded.pool.intern(p)))
+        .collect();
+    let installed = loaded.pool.installed();
+    for spec in &request.upgrade {
+        loaded.mark_upgrade(spec, &installed, &mut jobs, &mut warnings, &mut unmatched)?;
+    }
+    let mut not_available = Vec::new();
+    for spec in &request.reinstall {
+        loaded.mark_reinstall(
+            spec,
+            &installed,
+            &mut jobs,
+            &mut warnings,
+            &mut unmatched,
+            &mut not_available,
+        )?;
+    }
     let mut sets = Vec::new();
+    let mut group_specs = Vec::new();
     for spec in &request.specs {
-        let selections = loaded.select(spec)?;
+        if let Some(group) = spec.strip_prefix('@') {
+            group_specs.push((spec, group));
+            continue;
+        }
+        let selections = loaded.select(spec, true)?;
         if selections.is_empty() {
-            if loaded.matches_hidden(spec)? {
-                // dnf's hint, logged before "No match for argument".
-                tracing::warn!(
-                    "All matches were filtered out by modular filtering for argument: {spec}"
-                );
-            }
-            unmatched.push(spec.clone());
+            unmatched.push(loaded.why_unmatched(spec)?);
         }
         sets.extend(selections);
     }
-    if !unmatched.is_empty() {
-        return Err(SolveError::NoMatch { specs: unmatched });
+    // As in dnf, groups come after packages: their jobs are added at resolve time.
+    let mut unmatched_groups = Vec::new();
+    let mut members = Vec::new();
+    // dnf reads `@X` as a module spec first and as a group only when no module
+    // matches: a module lookup belongs here, before `groups::expand`.
+    for (spec, group) in group_specs {
+        match groups::expand(request.comps, group) {
+            Ok((m, w)) => {
+                // dnf collects members in one set over every group spec.
+                for member in m {
+                    if !members.contains(&member) {
+                        members.push(member);
+                    }
+                }
+                warnings.extend(w);
+            }
+            Err(groups::GroupSpecError::NotAvailable(pattern)) => unmatched_groups.push(pattern),
+            Err(groups::GroupSpecError::InvalidType(kind)) => {
+                return Err(SolveError::InvalidGroupType {
+                    spec: spec.clone(),
+                    kind,
+                });
+            }
+        }
     }
+    if !unmatched.is_empty() || !unmatched_groups.is_empty() {
+        return Err(SolveError::NoMatch {
+            specs: unmatched,
+            groups: unmatched_groups,
+        });
+    }
+    if !not_available.is_empty() {
+        return Err(SolveError::ReinstallNotAvailable {
+            nevras: not_available,
+        });
+    }
+    let group_jobs = loaded.group_jobs(&members, &mut warnings)?;
     tracing::debug!(
         "{}: specs selected after {:?}",
         request.arch,
         started.elapsed()
     );
-    let mut jobs: Vec<Job> = INSTALL_ONLY_PROVIDES
-        .iter()
-        .map(|p| Job::MultiversionProvides(loaded.pool.intern(p)))
-        .collect();
     for set in &sets {
         jobs.push(Job::InstallOneOf(loaded.pool.one_of(set)));
+    }
+    jobs.extend(group_jobs);
+    if request.allow_erasing {
+        // dnf: allow removing every installed, considered package.
+        for &s in &installed {
+            if loaded.pool.is_considered(s) {
+                jobs.push(Job::AllowUninstall(s));
+            }
+        }
     }
     let pool = &loaded.pool;
     let mut solver = Solver::new(
@@ -203,7 +406,10 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Vec<PackageRef>, SolveError> 
         .collect();
     out.sort();
     out.dedup();
-    Ok(out)
+    Ok(Solution {
+        packages: out,
+        warnings,
+    })
 }
 
 /// Builds a repository's `.solv` file package by package (as primary streams in);
@@ -354,11 +560,12 @@ fn add_package(
     Ok(())
 }
 
-/// A candidate package: its solvable and where it maps back to.
+/// A candidate package: its solvable and where it maps back to (`None` for the
+/// `assumeProvides` dummies).
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     id: SolvableId,
-    at: PackageRef,
+    at: Option<PackageRef>,
 }
 
 /// A pool loaded with the request's repos, plus the mapping back to packages.
@@ -367,19 +574,22 @@ struct LoadedPool<'a> {
     request: &'a SolveRequest<'a>,
     /// Solvable id → package.
     refs: Vec<Option<PackageRef>>,
-    /// Every binary (non-source) solvable, in id order.
+    /// Every binary (non-source) solvable, in id order, excluded ones included.
+    all: Vec<Candidate>,
+    /// The binary solvables that are not excluded (`pool->considered`), in id order.
     candidates: Vec<Candidate>,
     /// The solvables modular filtering hides.
     modular_hidden: std::collections::HashSet<SolvableId>,
-    /// The candidates modular filtering hides.
-    hidden_candidates: Vec<Candidate>,
 }
 
 impl<'a> LoadedPool<'a> {
     fn new(request: &'a SolveRequest<'a>) -> Result<Self, SolveError> {
         let mut pool = Pool::new(request.arch)?;
         let mut refs = Vec::new();
-        let mut candidates = Vec::new();
+        let mut all = Vec::new();
+        let mut sources = Vec::new();
+        // Solvable ids of each repo (index-aligned with request.repos).
+        let mut repo_ids: Vec<Vec<SolvableId>> = Vec::new();
         for (ri, repo) in request.repos.iter().enumerate() {
             let (prio, subprio) = (-repo.priority, -repo.cost);
             let rid = match repo.source {
@@ -393,7 +603,8 @@ impl<'a> LoadedPool<'a> {
                 }
                 RepoSource::Solv(path) => pool.add_repo_solv(repo.repoid, prio, subprio, path)?,
             };
-            for (pi, sid) in pool.repo_solvables(rid).into_iter().enumerate() {
+            let ids = pool.repo_solvables(rid);
+            for (pi, &sid) in ids.iter().enumerate() {
                 let at = PackageRef {
                     repo: ri,
                     package: pi,
@@ -402,61 +613,154 @@ impl<'a> LoadedPool<'a> {
                     refs.resize(sid.index() + 1, None);
                 }
                 refs[sid.index()] = Some(at);
-                if !pool.is_source(sid) {
-                    candidates.push(Candidate { id: sid, at });
+                let c = Candidate {
+                    id: sid,
+                    at: Some(at),
+                };
+                if pool.is_source(sid) {
+                    sources.push(c);
+                } else {
+                    all.push(c);
                 }
+            }
+            repo_ids.push(ids);
+        }
+        if !request.assume_provides.is_empty() {
+            // Like rpm-lockfile-prototype: one noarch dummy per capability, in a repo
+            // of its own (dnf's default priority and cost), loaded last.
+            let rid = pool.add_repo(ASSUMED_PROVIDES_REPOID, -99, -1000)?;
+            let dummies: Vec<Package> = request
+                .assume_provides
+                .iter()
+                .map(|cap| assumed_provide_package(cap))
+                .collect();
+            add_packages(&mut pool, rid, ASSUMED_PROVIDES_REPOID, &dummies, None)?;
+            for sid in pool.repo_solvables(rid) {
+                all.push(Candidate { id: sid, at: None });
             }
         }
         let t = std::time::Instant::now();
         pool.prepare();
         tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
-        let mut modular_hidden = std::collections::HashSet::new();
-        let mut hidden_candidates = Vec::new();
-        if let Some(filter) = request.modules {
-            let hidden = hidden_by_modules(&pool, &candidates, filter);
-            tracing::debug!(
-                "{}: {} packages hidden by modular filtering",
-                request.arch,
-                hidden.len()
-            );
-            pool.hide(&hidden);
-            modular_hidden = hidden.into_iter().collect();
-            let (kept, hidden): (Vec<Candidate>, Vec<Candidate>) = candidates
-                .into_iter()
-                .partition(|c| !modular_hidden.contains(&c.id));
-            candidates = kept;
-            hidden_candidates = hidden;
-        }
-        Ok(LoadedPool {
+        let mut loaded = LoadedPool {
             pool,
             request,
             refs,
-            candidates,
-            modular_hidden,
-            hidden_candidates,
-        })
-    }
-
-    /// Name, EVR and arch of a candidate.
-    fn nea(&self, c: &Candidate) -> (&str, &str, &str) {
-        self.pool.solvable_nea(c.id)
-    }
-
-    /// Whether `spec` matches a package hidden by modular filtering (by NEVRA form or
-    /// glob; hidden packages provide nothing).
-    fn matches_hidden(&mut self, spec: &str) -> Result<bool, SolveError> {
-        if self.hidden_candidates.is_empty() {
-            return Ok(false);
+            candidates: Vec::new(),
+            all,
+            modular_hidden: std::collections::HashSet::new(),
+        };
+        let excluded = loaded.excluded(&repo_ids, &sources);
+        if let Some(filter) = request.modules {
+            loaded.modular_hidden = hidden_by_modules(&loaded.pool, &loaded.all, filter)
+                .into_iter()
+                .collect();
+            tracing::debug!(
+                "{}: {} packages hidden by modular filtering",
+                request.arch,
+                loaded.modular_hidden.len()
+            );
         }
-        std::mem::swap(&mut self.candidates, &mut self.hidden_candidates);
-        let found = self.select(spec);
-        std::mem::swap(&mut self.candidates, &mut self.hidden_candidates);
-        Ok(!found?.is_empty())
+        let is_excluded = |s: SolvableId| {
+            excluded
+                .as_ref()
+                .is_some_and(|ex| ex.get(s.index()).copied().unwrap_or(false))
+        };
+        if excluded.is_some() || !loaded.modular_hidden.is_empty() {
+            let hidden = &loaded.modular_hidden;
+            loaded
+                .pool
+                .set_considered(|s| !is_excluded(s) && !hidden.contains(&s));
+            if let Some(ex) = &excluded {
+                tracing::debug!(
+                    "{}: {} packages excluded",
+                    request.arch,
+                    ex.iter().filter(|x| **x).count()
+                );
+            }
+        }
+        loaded.candidates = loaded
+            .all
+            .iter()
+            .copied()
+            .filter(|c| !is_excluded(c.id) && !loaded.modular_hidden.contains(&c.id))
+            .collect();
+        Ok(loaded)
     }
 
-    /// The job sets `dnf install SPEC` would create; empty when nothing matches.
-    fn select(&mut self, spec: &str) -> Result<Vec<Vec<SolvableId>>, SolveError> {
-        // 1. NEVRA forms, most specific first.
+    /// The excluded solvables (indexed by id) as dnf computes them
+    /// (`Base._setup_excludes_includes`): each repo's `excludepkgs` matches among
+    /// that repo's packages, `includepkgs` leaves only its matches of that repo, and
+    /// the global excludes match everywhere. `None` when nothing is configured.
+    fn excluded(&self, repo_ids: &[Vec<SolvableId>], sources: &[Candidate]) -> Option<Vec<bool>> {
+        let configured = !self.request.excludes.is_empty()
+            || self
+                .request
+                .repos
+                .iter()
+                .any(|r| !r.excludes.is_empty() || !r.includes.is_empty());
+        if !configured {
+            return None;
+        }
+        // dnf matches the patterns against every package of the sack, sources too.
+        let mut everything: Vec<Candidate> = self.all.iter().chain(sources).copied().collect();
+        everything.sort_by_key(|c| c.id);
+        let size = everything.last().map_or(0, |c| c.id.index() + 1);
+        let mut excluded = vec![false; size];
+        let matches = |patterns: &[String]| -> Vec<SolvableId> {
+            let mut ids: Vec<SolvableId> = patterns
+                .iter()
+                .flat_map(|p| self.nevra_query(p, &everything))
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        for (ri, repo) in self.request.repos.iter().enumerate() {
+            let in_repo = |s: &SolvableId| {
+                self.refs
+                    .get(s.index())
+                    .copied()
+                    .flatten()
+                    .is_some_and(|at| at.repo == ri)
+            };
+            if !repo.includes.is_empty() {
+                let included: Vec<SolvableId> =
+                    matches(repo.includes).into_iter().filter(in_repo).collect();
+                for s in &repo_ids[ri] {
+                    if included.binary_search(s).is_err() {
+                        excluded[s.index()] = true;
+                    }
+                }
+            }
+            for s in matches(repo.excludes).into_iter().filter(in_repo) {
+                excluded[s.index()] = true;
+            }
+        }
+        for s in matches(&self.request.excludes) {
+            excluded[s.index()] = true;
+        }
+        Some(excluded)
+    }
+
+    /// The packages of `over` a pattern selects as dnf's
+    /// `Subject.get_best_query(with_nevra=True, with_provides=False,
+    /// with_filenames=False)`: the first NEVRA form that matches anything, else the
+    /// whole pattern as a glob over the NEVRA.
+    fn nevra_query(&self, pattern: &str, over: &[Candidate]) -> Vec<SolvableId> {
+        if let Some((_, matched)) = self.match_forms(pattern, over) {
+            return matched.iter().map(|c| c.id).collect();
+        }
+        self.match_nevra_glob(pattern, over)
+    }
+
+    /// Step 1 of dnf's spec matching: the first NEVRA form (most specific first)
+    /// that selects something from `over`.
+    fn match_forms<'s>(
+        &self,
+        spec: &'s str,
+        over: &[Candidate],
+    ) -> Option<(spec::NevraPattern<'s>, Vec<Candidate>)> {
         for form in INSTALL_FORMS {
             let Some(pattern) = spec::parse_form(spec, form) else {
                 continue;
@@ -470,8 +774,7 @@ impl<'a> LoadedPool<'a> {
                     None => continue,
                 }
             };
-            let matched: Vec<Candidate> = self
-                .candidates
+            let matched: Vec<Candidate> = over
                 .iter()
                 .copied()
                 .filter(|c| {
@@ -482,9 +785,155 @@ impl<'a> LoadedPool<'a> {
                     pattern.name_matches(n) && pattern.matches(n, &Evr::parse(e), a)
                 })
                 .collect();
-            if matched.is_empty() {
-                continue;
+            if !matched.is_empty() {
+                return Some((pattern, matched));
             }
+        }
+        None
+    }
+
+    /// Step 2 of dnf's spec matching: the whole spec as a glob over
+    /// `name-[epoch:]version-release.arch` (with and without a zero epoch).
+    fn match_nevra_glob(&self, spec: &str, over: &[Candidate]) -> Vec<SolvableId> {
+        if !spec::is_glob(spec) || spec.starts_with('/') || spec.starts_with("*/") {
+            return Vec::new();
+        }
+        over.iter()
+            .filter(|c| {
+                let (n, e, a) = self.nea(c);
+                spec::fnmatch(spec, &format!("{n}-{e}.{a}"))
+                    || (!e.contains(':') && spec::fnmatch(spec, &format!("{n}-0:{e}.{a}")))
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+
+    /// Why `spec` selected nothing among the visible packages: dnf looks again
+    /// ignoring excludes (`_raise_package_not_found_error`).
+    fn why_unmatched(&mut self, spec: &str) -> Result<UnmatchedSpec, SolveError> {
+        let reason = if self.select(spec, false)?.is_empty() {
+            Unmatched::NoMatch
+        } else if self.modular_hidden.is_empty() {
+            Unmatched::Excluded
+        } else {
+            // Ignoring the regular excludes but not modular filtering: still nothing
+            // means modular filtering hid every match.
+            let visible = std::mem::take(&mut self.candidates);
+            self.candidates = self
+                .all
+                .iter()
+                .copied()
+                .filter(|c| !self.modular_hidden.contains(&c.id))
+                .collect();
+            let found = self.select(spec, true);
+            self.candidates = visible;
+            if found?.is_empty() {
+                Unmatched::Modular
+            } else {
+                Unmatched::Excluded
+            }
+        };
+        Ok(UnmatchedSpec {
+            spec: spec.to_string(),
+            reason,
+        })
+    }
+
+    /// `dnf upgrade SPEC`: with installed packages of the matched name, an update
+    /// job; without (always on a bare context), dnf's warning.
+    fn mark_upgrade(
+        &mut self,
+        spec: &str,
+        installed: &[SolvableId],
+        jobs: &mut Vec<Job>,
+        warnings: &mut Vec<String>,
+        unmatched: &mut Vec<UnmatchedSpec>,
+    ) -> Result<(), SolveError> {
+        let sets = self.select(spec, true)?;
+        if sets.is_empty() {
+            unmatched.push(self.why_unmatched(spec)?);
+            return Ok(());
+        }
+        let ids: Vec<SolvableId> = sets.into_iter().flatten().collect();
+        let names: std::collections::BTreeSet<DepId> =
+            ids.iter().map(|&s| self.pool.solvable_name(s)).collect();
+        let installed_of: Vec<SolvableId> = installed
+            .iter()
+            .copied()
+            .filter(|&s| names.contains(&self.pool.solvable_name(s)))
+            .collect();
+        if installed_of.is_empty() {
+            // dnf warns only for a plain (non-glob) spec read as a NEVRA form.
+            if !spec::is_glob(spec)
+                && let Some((pattern, _)) = self.match_forms(spec, &self.candidates)
+            {
+                warnings.push(format!(
+                    "Package {} available, but not installed.",
+                    pattern.name
+                ));
+            }
+            return Ok(());
+        }
+        jobs.push(Job::UpdateOneOf(self.pool.one_of(&ids)));
+        Ok(())
+    }
+
+    /// `dnf reinstall SPEC`: each installed match is installed again from the
+    /// available package with the same NEVRA; nothing installed (always on a bare
+    /// context) is dnf's warning.
+    fn mark_reinstall(
+        &mut self,
+        spec: &str,
+        installed: &[SolvableId],
+        jobs: &mut Vec<Job>,
+        warnings: &mut Vec<String>,
+        unmatched: &mut Vec<UnmatchedSpec>,
+        not_available: &mut Vec<String>,
+    ) -> Result<(), SolveError> {
+        let available: Vec<SolvableId> = self.select(spec, true)?.into_iter().flatten().collect();
+        let installed_of: Vec<SolvableId> = {
+            // The installed packages the spec selects (the same matching, over them).
+            let over: Vec<Candidate> = installed
+                .iter()
+                .map(|&id| Candidate { id, at: None })
+                .collect();
+            self.nevra_query(spec, &over)
+        };
+        if installed_of.is_empty() {
+            match available.first() {
+                Some(&first) => {
+                    let (name, _, _) = self.pool.solvable_nea(first);
+                    warnings.push(format!("Package {name} available, but not installed."));
+                }
+                None => unmatched.push(self.why_unmatched(spec)?),
+            }
+            return Ok(());
+        }
+        for inst in installed_of {
+            let nevra = self.pool.solvable_str(inst);
+            match available
+                .iter()
+                .find(|&&a| self.pool.solvable_str(a) == nevra)
+            {
+                Some(&a) => jobs.push(Job::InstallSolvable(a)),
+                None => not_available.push(nevra),
+            }
+        }
+        Ok(())
+    }
+
+    /// Name, EVR and arch of a candidate.
+    fn nea(&self, c: &Candidate) -> (&str, &str, &str) {
+        self.pool.solvable_nea(c.id)
+    }
+
+    /// The job sets `dnf install SPEC` would create; empty when nothing matches.
+    /// `visible`: among the packages not excluded (else among all, to tell "no
+    /// match" from "excluded").
+    fn select(&mut self, spec: &str, visible: bool) -> Result<Vec<Vec<SolvableId>>, SolveError> {
+        let over = if visible { &self.candidates } else { &self.all };
+        // 1. NEVRA forms, most specific first.
+        if let Some((pattern, matched)) = self.match_forms(spec, over) {
             if spec::is_glob(pattern.name) {
                 // One job per matched name.
                 let mut by_name: BTreeMap<String, Vec<SolvableId>> = BTreeMap::new();
@@ -498,37 +947,27 @@ impl<'a> LoadedPool<'a> {
             }
             let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
             if pattern.has_just_name() {
-                ids.extend(self.obsoleters_of_best(&matched));
+                ids.extend(self.obsoleters_of_best(&matched, visible));
                 ids.sort();
                 ids.dedup();
             }
             return Ok(vec![ids]);
         }
         // 2. The whole spec as a glob over name-[epoch:]version-release.arch.
-        if spec::is_glob(spec) && !spec.starts_with('/') && !spec.starts_with("*/") {
-            let ids: Vec<SolvableId> = self
-                .candidates
-                .iter()
-                .filter(|c| {
-                    let (n, e, a) = self.nea(c);
-                    spec::fnmatch(spec, &format!("{n}-{e}.{a}"))
-                        || (!e.contains(':') && spec::fnmatch(spec, &format!("{n}-0:{e}.{a}")))
-                })
-                .map(|c| c.id)
-                .collect();
-            if !ids.is_empty() {
-                return Ok(vec![ids]);
-            }
+        let ids = self.match_nevra_glob(spec, over);
+        if !ids.is_empty() {
+            return Ok(vec![ids]);
         }
         // 3. Provides.
-        let ids = self.select_provides(spec)?;
+        let ids = self.select_provides(spec, visible)?;
         if !ids.is_empty() {
             return Ok(vec![ids]);
         }
         // 4. File paths as globs (exact paths were found as provides above).
         if (spec.starts_with('/') || spec.starts_with("*/")) && spec::is_glob(spec) {
-            let ids = self
-                .candidates_providing(|name, _| name.starts_with('/') && spec::fnmatch(spec, name));
+            let ids = self.candidates_providing(visible, |name, _| {
+                name.starts_with('/') && spec::fnmatch(spec, name)
+            });
             if !ids.is_empty() {
                 return Ok(vec![ids]);
             }
@@ -539,10 +978,11 @@ impl<'a> LoadedPool<'a> {
     /// Candidates with a (non-rich) provide for which `keep(name, constraint)` holds.
     fn candidates_providing(
         &self,
+        visible: bool,
         keep: impl Fn(&str, Option<(u32, &str)>) -> bool,
     ) -> Vec<SolvableId> {
-        self.candidates
-            .iter()
+        let over = if visible { &self.candidates } else { &self.all };
+        over.iter()
             .filter(|c| {
                 self.pool
                     .solvable_deps(c.id, DepKind::Provides)
@@ -552,7 +992,11 @@ impl<'a> LoadedPool<'a> {
             .collect()
     }
 
-    fn select_provides(&mut self, spec: &str) -> Result<Vec<SolvableId>, SolveError> {
+    fn select_provides(
+        &mut self,
+        spec: &str,
+        visible: bool,
+    ) -> Result<Vec<SolvableId>, SolveError> {
         let Some(provide) = spec::parse_provide(spec) else {
             return Ok(Vec::new());
         };
@@ -563,7 +1007,7 @@ impl<'a> LoadedPool<'a> {
             },
             ProvideSpec::Plain { name, constraint } if spec::is_glob(name) => {
                 // Glob over provide names.
-                return Ok(self.candidates_providing(|n, rel| {
+                return Ok(self.candidates_providing(visible, |n, rel| {
                     spec::fnmatch(name, n)
                         && constraint.is_none_or(|(f, evr)| provide_satisfies(rel, f, evr))
                 }));
@@ -585,21 +1029,109 @@ impl<'a> LoadedPool<'a> {
         Ok(pool
             .whatprovides(dep)
             .into_iter()
-            .filter(|s| {
-                self.refs.get(s.index()).copied().flatten().is_some()
-                    && !pool.is_source(*s)
-                    && pool.is_considered(*s)
+            .filter(|&s| {
+                // Every solvable but libsolv's system solvable (id 1) is ours.
+                s.index() >= 2 && !pool.is_source(s) && (!visible || pool.is_considered(s))
             })
             .collect())
     }
 
+    /// The jobs of group members, as dnf's `_finalize_comps_trans` makes them: a
+    /// member without candidates of its name is skipped with dnf's warning; a
+    /// conditional one installs `(name if requires)` as a provides job; any other one
+    /// installs one of the packages of that name or of the packages obsoleting them.
+    fn group_jobs(
+        &mut self,
+        members: &[GroupMember],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Job>, SolveError> {
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let basearch = crate::config::vars::basearch(self.request.arch).to_string();
+        // Indexes built once: candidates by name, and Obsoletes by obsoleted name.
+        let mut by_name: HashMap<DepId, Vec<Candidate>> = HashMap::new();
+        let mut obsoleting: HashMap<DepId, Vec<(SolvableId, DepId)>> = HashMap::new();
+        // Excluded packages are not group members (dnf's query applies excludes).
+        for c in self
+            .candidates
+            .iter()
+            .filter(|c| self.pool.is_considered(c.id))
+        {
+            by_name
+                .entry(self.pool.solvable_name(c.id))
+                .or_default()
+                .push(*c);
+            for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
+                if let Some(n) = self.pool.dep_name(d) {
+                    obsoleting.entry(n).or_default().push((c.id, d));
+                }
+            }
+        }
+        let mut jobs = Vec::new();
+        for m in members {
+            let name_id = self.pool.lookup(&m.name);
+            let matched: Vec<Candidate> = name_id
+                .and_then(|id| by_name.get(&id))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|c| !m.basearchonly || self.nea(c).2 == basearch)
+                .collect();
+            let Some(name_id) = name_id.filter(|_| !matched.is_empty()) else {
+                let shown = if m.basearchonly {
+                    format!("{}.{basearch}", m.name)
+                } else {
+                    m.name.clone()
+                };
+                warnings.push(format!("No match for group package \"{shown}\""));
+                continue;
+            };
+            if let Some(requires) = &m.requires {
+                match self
+                    .pool
+                    .parse_rich(&format!("({} if {requires})", m.name))?
+                {
+                    Some(dep) => jobs.push(Job::InstallProvides(dep)),
+                    None => warnings.push(format!(
+                        "ignoring group package \"{}\": invalid condition \"{requires}\"",
+                        m.name
+                    )),
+                }
+                continue;
+            }
+            let evrs: Vec<Evr> = matched.iter().map(|c| Evr::parse(self.nea(c).1)).collect();
+            let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
+            // Packages with an Obsoletes matching one of them (name and EVR range).
+            for &(s, d) in obsoleting.get(&name_id).into_iter().flatten() {
+                let hit = match self.pool.dep_parts(d) {
+                    Some((_, None)) => true,
+                    Some((_, Some((flags, e)))) => {
+                        let e = Evr::parse(e);
+                        evrs.iter()
+                            .any(|evr| rel_flags_match(flags, evr.cmp_loose(&e)))
+                    }
+                    None => false,
+                };
+                if hit {
+                    ids.push(s);
+                }
+            }
+            ids.sort();
+            ids.dedup();
+            jobs.push(Job::InstallOneOf(self.pool.one_of(&ids)));
+        }
+        Ok(jobs)
+    }
+
     /// For a plain-name spec: the packages obsoleting the newest candidate per
     /// (name, arch) of the highest-priority repo among `matched`.
-    fn obsoleters_of_best(&mut self, matched: &[Candidate]) -> Vec<SolvableId> {
+    fn obsoleters_of_best(&mut self, matched: &[Candidate], visible: bool) -> Vec<SolvableId> {
         let mut best: BTreeMap<(String, String), (i32, Evr)> = BTreeMap::new();
         for c in matched {
             let (n, e, a) = self.nea(c);
-            let prio = self.request.repos[c.at.repo].priority;
+            // The assumeProvides repo has dnf's default priority.
+            let prio = c.at.map_or(99, |at| self.request.repos[at.repo].priority);
             let evr = Evr::parse(e);
             let key = (n.to_string(), a.to_string());
             match best.get(&key) {
@@ -614,7 +1146,8 @@ impl<'a> LoadedPool<'a> {
             let Some(name_id) = self.pool.lookup(name) else {
                 continue;
             };
-            for c in &self.candidates {
+            let over = if visible { &self.candidates } else { &self.all };
+            for c in over {
                 for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
                     if self.pool.dep_name(d) != Some(name_id) {
                         continue;
@@ -644,8 +1177,10 @@ fn hidden_by_modules(
 ) -> Vec<SolvableId> {
     let mut hidden = Vec::new();
     for c in candidates {
-        if filter.hotfix_repos.contains(&c.at.repo) {
-            continue;
+        // assumeProvides dummies (no package) and hotfix repos are exempt.
+        match c.at {
+            Some(at) if !filter.hotfix_repos.contains(&at.repo) => {}
+            _ => continue,
         }
         let (n, e, a) = pool.solvable_nea(c.id);
         let hide = if filter.is_modular(n, e, a) {
@@ -664,6 +1199,44 @@ fn hidden_by_modules(
         }
     }
     hidden
+}
+
+/// Whether an exclude/include `pattern` matches one package, in any of the ways dnf's
+/// `Subject.get_best_query(with_nevra=True, with_provides=False,
+/// with_filenames=False)` reads it (a NEVRA form, or a glob over the NEVRA). For
+/// packages outside the pool (source-only repos); inside it, [`solve`] applies
+/// excludes itself, taking only the first form that matches anything, as dnf does.
+pub fn exclude_pattern_matches(pattern: &str, name: &str, evr: &Evr, arch: &str) -> bool {
+    let forms = INSTALL_FORMS
+        .iter()
+        .any(|&form| spec::parse_form(pattern, form).is_some_and(|p| p.matches(name, evr, arch)));
+    forms
+        || (spec::is_glob(pattern)
+            && !pattern.starts_with('/')
+            && !pattern.starts_with("*/")
+            && (spec::fnmatch(pattern, &format!("{name}-{evr}.{arch}"))
+                || (evr.epoch == 0 && spec::fnmatch(pattern, &format!("{name}-0:{evr}.{arch}")))))
+}
+
+/// The dummy package of one `assumeProvides` capability: `_assumed-provides-CAP`,
+/// `0-0.noarch`, providing `CAP` (`name`, `name OP evr` or a rich dependency).
+fn assumed_provide_package(cap: &str) -> Package {
+    let cap = cap.trim();
+    let parts: Vec<&str> = cap.split_whitespace().collect();
+    let provide = match parts.as_slice() {
+        [name, op, evr] if !cap.starts_with('(') => match DepFlags::from_operator(op) {
+            Some(flags) => Dependency::versioned(*name, flags, *evr),
+            None => Dependency::unversioned(cap),
+        },
+        _ => Dependency::unversioned(cap),
+    };
+    Package {
+        name: format!("{ASSUMED_PROVIDES_PREFIX}{cap}"),
+        arch: "noarch".into(),
+        evr: Evr::parse("0-0"),
+        provides: vec![provide],
+        ..Default::default()
+    }
 }
 
 /// Whether libsolv relation flags (GT=1, EQ=2, LT=4) accept an ordering of

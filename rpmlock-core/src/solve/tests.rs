@@ -51,15 +51,13 @@ fn parse_dep(s: &str) -> Dependency {
 }
 
 fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
-    SolveRepo {
-        repoid: id,
-        source: RepoSource::Packages {
+    SolveRepo::new(
+        id,
+        RepoSource::Packages {
             packages,
             filelists: None,
         },
-        priority: 99,
-        cost: 1000,
-    }
+    )
 }
 
 fn packages_of<'a>(r: &SolveRepo<'a>) -> &'a [Package] {
@@ -75,20 +73,27 @@ fn run(
     specs: &[&str],
     weak: bool,
 ) -> Result<Vec<String>, SolveError> {
-    let request = SolveRequest {
+    let mut request = SolveRequest::new(
         arch,
-        repos: repos.clone(),
-        specs: specs.iter().map(|s| s.to_string()).collect(),
-        install_weak_deps: weak,
-        modules: None,
-    };
-    let refs = solve(&request)?;
-    let mut out: Vec<String> = refs
+        repos.clone(),
+        specs.iter().map(|s| s.to_string()).collect(),
+    );
+    request.install_weak_deps = weak;
+    run_request(&request).map(|(packages, _)| packages)
+}
+
+/// Solves `request` (whose repos are all `RepoSource::Packages`): the sorted NEVRAs
+/// to install and the warnings.
+fn run_request(request: &SolveRequest<'_>) -> Result<(Vec<String>, Vec<String>), SolveError> {
+    let repos = &request.repos;
+    let solution = solve(request)?;
+    let mut out: Vec<String> = solution
+        .packages
         .iter()
         .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
         .collect();
     out.sort();
-    Ok(out)
+    Ok((out, solution.warnings))
 }
 
 fn ok(arch: &str, packages: &[Package], specs: &[&str]) -> Vec<String> {
@@ -314,20 +319,14 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
     let path = dir.path().join("base.solv");
     write_solv("base", &p, None, &path).unwrap();
     let from_records = run("x86_64", vec![repo("base", &p)], &["a"], true).unwrap();
-    let request = SolveRequest {
-        arch: "x86_64",
-        repos: vec![SolveRepo {
-            repoid: "base",
-            source: RepoSource::Solv(&path),
-            priority: 99,
-            cost: 1000,
-        }],
-        specs: vec!["a".into()],
-        install_weak_deps: true,
-        modules: None,
-    };
+    let request = SolveRequest::new(
+        "x86_64",
+        vec![SolveRepo::new("base", RepoSource::Solv(&path))],
+        vec!["a".into()],
+    );
     let mut from_solv: Vec<String> = solve(&request)
         .unwrap()
+        .packages
         .iter()
         .map(|r| p[r.package].nevra())
         .collect();
@@ -345,28 +344,379 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
     assert!(matches!(solve(&missing), Err(SolveError::Libsolv { .. })));
 }
 
+/// A request over `repos` for `specs` with dnf's defaults.
+fn request<'a>(arch: &'a str, repos: Vec<SolveRepo<'a>>, specs: &[&str]) -> SolveRequest<'a> {
+    SolveRequest::new(arch, repos, specs.iter().map(|s| s.to_string()).collect())
+}
+
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn repo_excludes_and_includes_hide_packages() {
+    let base = [
+        pkg("multiver-1.0-1.x86_64", &[]),
+        pkg("multiver-2.0-1.x86_64", &[]),
+        pkg("app-1-1.noarch", &["requires: webserver"]),
+        pkg("httpd-2-1.noarch", &["provides: webserver"]),
+        pkg("nginx-1-1.noarch", &["provides: webserver"]),
+    ];
+    let updates = [
+        pkg("multiver-3.0-1.x86_64", &[]),
+        pkg("extra-1-1.noarch", &[]),
+    ];
+    let base_ex = strings(&["multiver-2.*", "httpd*"]);
+    let updates_in = strings(&["extra"]);
+    let repos = vec![
+        SolveRepo {
+            excludes: &base_ex,
+            ..repo("base", &base)
+        },
+        SolveRepo {
+            includes: &updates_in,
+            ..repo("updates", &updates)
+        },
+    ];
+    let (got, _) = run_request(&request(
+        "x86_64",
+        repos.clone(),
+        &["multiver", "app", "extra"],
+    ))
+    .unwrap();
+    assert_eq!(
+        got,
+        [
+            "app-1-1.noarch",
+            "extra-1-1.noarch",
+            "multiver-1.0-1.x86_64",
+            "nginx-1-1.noarch"
+        ]
+    );
+    // Without the repo settings: the newest multiver and libsolv's pick of providers.
+    let plain = vec![repo("base", &base), repo("updates", &updates)];
+    let (got, _) = run_request(&request("x86_64", plain, &["multiver"])).unwrap();
+    assert_eq!(got, ["multiver-3.0-1.x86_64"]);
+    // A global exclude in the NEV form and one in the NEVRA-glob form.
+    let mut req = request("x86_64", repos, &["multiver"]);
+    req.excludes = strings(&["multiver-1.0", "*-3.0-1.x86_64"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "All matches were filtered out by exclude filtering for argument: multiver"
+    );
+}
+
+#[test]
+fn unmatched_specs_say_why_in_request_order() {
+    let p = [pkg("a-1-1.noarch", &[]), pkg("b-1-1.noarch", &[])];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["b", "nope", "a"]);
+    req.excludes = strings(&["b"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "All matches were filtered out by exclude filtering for argument: b\nNo match for argument: nope"
+    );
+    assert!(!err.may_need_filelists());
+}
+
+#[test]
+fn excluded_provider_is_named_in_the_problem() {
+    let p = [
+        pkg("a-1-1.noarch", &["requires: b"]),
+        pkg("b-1-1.noarch", &[]),
+    ];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["a"]);
+    req.excludes = strings(&["b"]);
+    let err = run_request(&req).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Problem: package a-1-1.noarch from base requires b, but none of the providers can be installed\n  - conflicting requests\n  - package b-1-1.noarch from base is filtered out by exclude filtering"
+    );
+}
+
+#[test]
+fn cost_breaks_a_tie_between_equal_packages() {
+    let a = [pkg("p-1-1.noarch", &[])];
+    let b = [pkg("p-1-1.noarch", &[])];
+    for (cost_a, cost_b, want) in [(2000, 500, 1), (500, 2000, 0)] {
+        let repos = vec![
+            SolveRepo {
+                cost: cost_a,
+                ..repo("a", &a)
+            },
+            SolveRepo {
+                cost: cost_b,
+                ..repo("b", &b)
+            },
+        ];
+        let solution = solve(&request("x86_64", repos, &["p"])).unwrap();
+        assert_eq!(solution.packages.len(), 1);
+        assert_eq!(solution.packages[0].repo, want, "costs {cost_a}/{cost_b}");
+    }
+}
+
+#[test]
+fn assumed_provides_satisfy_deps_and_are_never_returned() {
+    let p = [
+        pkg("broken-1-1.noarch", &["requires: nosuchcap >= 1"]),
+        pkg("v-1-1.noarch", &["requires: libx >= 2"]),
+    ];
+    assert!(matches!(
+        run_request(&request("x86_64", vec![repo("base", &p)], &["broken"])),
+        Err(SolveError::Unsolvable { .. })
+    ));
+    let mut req = request("x86_64", vec![repo("base", &p)], &["broken", "v"]);
+    req.assume_provides = strings(&["nosuchcap", "libx = 2.1"]);
+    let (got, _) = run_request(&req).unwrap();
+    assert_eq!(got, ["broken-1-1.noarch", "v-1-1.noarch"]);
+    // Excludes see the dummies too: a repo's `*` only hides that repo's packages, a
+    // global one hides the dummy as well.
+    let all = strings(&["*"]);
+    let hidden = SolveRepo {
+        excludes: &all,
+        ..repo("other", &[])
+    };
+    let mut with_other = req.clone();
+    with_other.repos.push(hidden);
+    assert_eq!(run_request(&with_other).unwrap().0, got);
+    with_other.excludes = strings(&["_assumed-provides-nosuchcap"]);
+    assert!(matches!(
+        run_request(&with_other),
+        Err(SolveError::Unsolvable { .. })
+    ));
+    // A versioned capability that is too old does not help.
+    req.assume_provides = strings(&["nosuchcap", "libx = 1.0"]);
+    assert!(matches!(
+        run_request(&req),
+        Err(SolveError::Unsolvable { .. })
+    ));
+}
+
+#[test]
+fn upgrade_and_reinstall_on_bare_warn_like_dnf() {
+    let p = [pkg("a-1-1.noarch", &[]), pkg("b-1-1.noarch", &[])];
+    let mut req = request("x86_64", vec![repo("base", &p)], &["b"]);
+    req.upgrade = strings(&["a", "a*"]);
+    req.reinstall = strings(&["b"]);
+    req.allow_erasing = true;
+    let (got, warnings) = run_request(&req).unwrap();
+    assert_eq!(got, ["b-1-1.noarch"]);
+    assert_eq!(
+        warnings,
+        [
+            "Package a available, but not installed.",
+            "Package b available, but not installed."
+        ]
+    );
+    req.upgrade = strings(&["nope"]);
+    req.reinstall = strings(&["gone"]);
+    assert_eq!(
+        run_request(&req).unwrap_err().to_string(),
+        "No match for argument: nope\nNo match for argument: gone"
+    );
+}
+
+#[test]
+fn every_target_arch_takes_its_own_packages() {
+    let mut p = Vec::new();
+    for arch in ["x86_64", "aarch64", "ppc64le", "s390x", "i686"] {
+        p.push(pkg(&format!("tool-1-1.{arch}"), &["requires: lib"]));
+        p.push(pkg(&format!("lib-1-1.{arch}"), &[]));
+    }
+    p.push(pkg("old-1-1.i586", &[]));
+    p.push(pkg("s390only-1-1.s390", &[]));
+    for arch in ["x86_64", "aarch64", "ppc64le", "s390x", "i686"] {
+        assert_eq!(
+            ok(arch, &p, &["tool"]),
+            [format!("lib-1-1.{arch}"), format!("tool-1-1.{arch}")],
+            "{arch}"
+        );
+    }
+    assert_eq!(ok("x86_64", &p, &["old"]), ["old-1-1.i586"]);
+    assert_eq!(ok("i686", &p, &["old"]), ["old-1-1.i586"]);
+    assert_eq!(ok("s390x", &p, &["s390only"]), ["s390only-1-1.s390"]);
+    for arch in ["aarch64", "ppc64le"] {
+        assert!(matches!(
+            run(arch, vec![repo("base", &p)], &["old"], true),
+            Err(SolveError::Unsolvable { .. })
+        ));
+    }
+}
+
+#[test]
+fn exclude_patterns_match_source_packages_like_dnf() {
+    let evr = Evr::parse("1.0-1");
+    let m = |pat| exclude_pattern_matches(pat, "chain-a", &evr, "src");
+    for yes in [
+        "chain-a",
+        "chain-*",
+        "chain-a-1.0",
+        "chain-a-1.0-1",
+        "chain-a-1.0-1.src",
+        "chain-a.src",
+        "*-1.0-1.src",
+        "chain-a-0:1.0-1.src",
+    ] {
+        assert!(m(yes), "{yes}");
+    }
+    for no in [
+        "chain-b",
+        "chain-a.noarch",
+        "chain-a-2*",
+        "/usr/bin/chain-a",
+    ] {
+        assert!(!m(no), "{no}");
+    }
+}
+
+/// Solves `specs` over `packages` with the comps document `comps`; the packages and
+/// dnf's warnings.
+fn with_comps(
+    arch: &str,
+    packages: &[Package],
+    comps: &str,
+    specs: &[&str],
+) -> Result<(Vec<String>, Vec<String>), SolveError> {
+    let comps = crate::repo::parse_comps(comps.as_bytes(), "comps.xml").unwrap();
+    let repos = vec![repo("base", packages)];
+    let mut request = SolveRequest::new(
+        arch,
+        repos.clone(),
+        specs.iter().map(|s| s.to_string()).collect(),
+    );
+    request.comps = Some(&comps);
+    let solution = solve(&request)?;
+    let warnings = solution.warnings;
+    let mut out: Vec<String> = solution
+        .packages
+        .iter()
+        .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
+        .collect();
+    out.sort();
+    Ok((out, warnings))
+}
+
+const GROUPS: &str = r#"<comps>
+  <group><id>g</id><name>The Group</name><packagelist>
+    <packagereq type="mandatory">m</packagereq>
+    <packagereq type="default">d</packagereq>
+    <packagereq type="optional">o</packagereq>
+    <packagereq type="conditional" requires="trigger">c</packagereq>
+    <packagereq type="mandatory">missing</packagereq>
+    <packagereq type="mandatory" basearchonly="true">lib</packagereq>
+    <packagereq type="mandatory">old</packagereq>
+  </packagelist></group>
+  <environment><id>env</id><grouplist><groupid>g</groupid></grouplist></environment>
+</comps>"#;
+
+fn group_repo() -> Vec<Package> {
+    vec![
+        pkg("m-1-1.noarch", &[]),
+        pkg("d-1-1.noarch", &[]),
+        pkg("o-1-1.noarch", &[]),
+        pkg("c-1-1.noarch", &[]),
+        pkg("trigger-1-1.noarch", &[]),
+        pkg("needs-trigger-1-1.noarch", &["requires: trigger"]),
+        pkg("lib-1-1.x86_64", &[]),
+        pkg("lib-1-1.i686", &[]),
+        pkg("old-1-1.noarch", &[]),
+        pkg("new-2-1.noarch", &["obsoletes: old < 2"]),
+    ]
+}
+
+#[test]
+fn group_installs_mandatory_default_and_warns_about_missing_members() {
+    let p = group_repo();
+    let (pkgs, warnings) = with_comps("x86_64", &p, GROUPS, &["@g"]).unwrap();
+    assert_eq!(
+        pkgs,
+        [
+            "d-1-1.noarch",
+            "lib-1-1.x86_64",
+            "m-1-1.noarch",
+            "new-2-1.noarch"
+        ],
+        "no optional package, no conditional one without its trigger, and old's obsoleter"
+    );
+    assert_eq!(warnings, ["No match for group package \"missing\""]);
+    let (_, warnings) = with_comps("x86_64", &p, GROUPS, &["@g", "@env", "@g/mandatory"]).unwrap();
+    assert_eq!(
+        warnings,
+        ["No match for group package \"missing\""],
+        "one job, and one warning, per member over every group spec"
+    );
+    let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@env"]).unwrap();
+    assert_eq!(pkgs.len(), 4, "the environment installs its group");
+    let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@the group/optional"]).unwrap();
+    assert_eq!(pkgs, ["o-1-1.noarch"]);
+}
+
+#[test]
+fn excluded_group_members_are_missing_members() {
+    let p = group_repo();
+    let comps = crate::repo::parse_comps(GROUPS.as_bytes(), "comps.xml").unwrap();
+    let mut request = SolveRequest::new("x86_64", vec![repo("base", &p)], vec!["@g".into()]);
+    request.comps = Some(&comps);
+    request.excludes = vec!["d".into()];
+    let solution = solve(&request).unwrap();
+    assert_eq!(solution.packages.len(), 3, "m, lib.x86_64 and new");
+    assert!(
+        solution
+            .warnings
+            .contains(&"No match for group package \"d\"".to_string()),
+        "{:?}",
+        solution.warnings
+    );
+}
+
+#[test]
+fn group_conditional_packages_follow_their_trigger() {
+    let p = group_repo();
+    for trigger in ["trigger", "needs-trigger"] {
+        let (pkgs, _) = with_comps("x86_64", &p, GROUPS, &["@g", trigger]).unwrap();
+        assert!(
+            pkgs.contains(&"c-1-1.noarch".to_string()),
+            "{trigger}: {pkgs:?}"
+        );
+    }
+}
+
+#[test]
+fn group_basearchonly_missing_and_unknown() {
+    let p = [pkg("lib-1-1.i686", &[]), pkg("m-1-1.noarch", &[])];
+    let (pkgs, warnings) = with_comps("x86_64", &p, GROUPS, &["@g/mandatory"]).unwrap();
+    assert_eq!(pkgs, ["m-1-1.noarch"]);
+    assert!(
+        warnings.contains(&"No match for group package \"lib.x86_64\"".to_string()),
+        "{warnings:?}"
+    );
+    let e = with_comps("x86_64", &p, GROUPS, &["@nosuch", "nopkg", "@g"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "No match for argument: nopkg\nModule or Group 'nosuch' is not available."
+    );
+    let e = with_comps("x86_64", &p, GROUPS, &["@g/bogus"]).unwrap_err();
+    assert!(
+        matches!(e, SolveError::InvalidGroupType { ref kind, .. } if kind == "bogus"),
+        "{e}"
+    );
+    let e = run("x86_64", vec![repo("base", &p)], &["@g"], true).unwrap_err();
+    assert_eq!(e.to_string(), "Module or Group 'g' is not available.");
+}
+
+fn nea(name: &str, evr: &str) -> (String, String, String) {
+    (name.into(), evr.into(), "noarch".into())
+}
+
 fn run_filtered(
     repos: Vec<SolveRepo<'_>>,
     specs: &[&str],
     filter: &modules::ModuleFilter,
 ) -> Result<Vec<String>, SolveError> {
-    let request = SolveRequest {
-        arch: "x86_64",
-        repos: repos.clone(),
-        specs: specs.iter().map(|s| s.to_string()).collect(),
-        install_weak_deps: true,
-        modules: Some(filter),
-    };
-    let mut out: Vec<String> = solve(&request)?
-        .iter()
-        .map(|r| packages_of(&repos[r.repo])[r.package].nevra())
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-fn nea(name: &str, evr: &str) -> (String, String, String) {
-    (name.into(), evr.into(), "noarch".into())
+    let mut req = request("x86_64", repos, specs);
+    req.modules = Some(filter);
+    run_request(&req).map(|(packages, _)| packages)
 }
 
 #[test]

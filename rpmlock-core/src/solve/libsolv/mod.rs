@@ -186,9 +186,8 @@ impl Drop for Queue {
 pub struct Pool {
     raw: NonNull<ffi::Pool>,
     repos: Vec<NonNull<ffi::Repo>>,
-    /// The map `pool->considered` points to once [`Pool::hide`] made one (libsolv
-    /// never frees it: Drop does).
-    hidden: Option<Box<ffi::Map>>,
+    /// The `considered` map handed to libsolv (owned here, detached before free).
+    considered: Option<Box<ffi::Map>>,
     // Not Send/Sync: libsolv pools are single-threaded.
     _marker: PhantomData<*mut ()>,
 }
@@ -224,7 +223,7 @@ impl Pool {
         let pool = Pool {
             raw,
             repos: Vec::new(),
-            hidden: None,
+            considered: None,
             _marker: PhantomData,
         };
         let p = pool.raw.as_ptr();
@@ -651,33 +650,47 @@ impl Pool {
 }
 
 impl Pool {
-    /// Hides solvables from the solver (module filtering): they stay in the pool but
-    /// are no longer considered (`pool->considered`). Call after every solvable was
-    /// added.
-    pub fn hide(&mut self, ids: &[SolvableId]) {
-        if ids.is_empty() {
-            return;
-        }
+    /// Restricts the packages libsolv may install to those for which `keep` holds
+    /// (`pool->considered`, as libdnf applies excludes); every other solvable stays
+    /// visible as a provider (`POOL_FLAG_WHATPROVIDESWITHDISABLED`) but is not
+    /// installable. Call after [`Pool::prepare`].
+    pub fn set_considered(&mut self, keep: impl Fn(SolvableId) -> bool) {
         let p = self.ptr();
-        // SAFETY: p is a live pool. The map is allocated by map_init for every
-        // solvable id, owned by self.hidden (a Box, so its address is stable while
-        // pool->considered points to it), and freed in Drop after the pointer is
-        // cleared. Bits are cleared only below nsolvables.
+        // SAFETY: p is live; map_init allocates a zeroed bitmap of nsolvables bits,
+        // every index set below is < nsolvables. The Box outlives its use by the pool:
+        // it is replaced only after the pool's pointer is redirected, and Drop detaches
+        // it before pool_free.
         unsafe {
-            if self.hidden.is_none() {
-                let mut map: Box<ffi::Map> = Box::new(std::mem::zeroed());
-                ffi::map_init(&mut *map, (*p).nsolvables);
-                std::ptr::write_bytes(map.map, 0xff, map.size as usize);
-                (*p).considered = &mut *map;
-                self.hidden = Some(map);
-            }
-            let map = self.hidden.as_mut().expect("just set");
-            for s in ids {
-                let i = s.index();
-                if i < (*p).nsolvables as usize {
-                    *map.map.add(i >> 3) &= !(1u8 << (i & 7));
+            let n = (*p).nsolvables;
+            let mut map = Box::new(ffi::Map {
+                map: std::ptr::null_mut(),
+                size: 0,
+            });
+            ffi::map_init(&mut *map, n);
+            for id in 1..n {
+                if keep(SolvableId(id)) {
+                    *map.map.add((id >> 3) as usize) |= 1 << (id & 7);
                 }
             }
+            (*p).considered = &mut *map;
+            if let Some(mut old) = self.considered.replace(map) {
+                ffi::map_free(&mut *old);
+            }
+        }
+    }
+
+    /// The solvables of the installed repo (`pool->installed`), in id order; empty
+    /// while no installed system is loaded.
+    pub fn installed(&self) -> Vec<SolvableId> {
+        let p = self.ptr();
+        // SAFETY: pool->installed is NULL or a live repo of this pool.
+        let installed = unsafe { (*p).installed };
+        if installed.is_null() {
+            return Vec::new();
+        }
+        match self.repos.iter().position(|r| r.as_ptr() == installed) {
+            Some(i) => self.repo_solvables(RepoId(i)),
+            None => Vec::new(),
         }
     }
 }
@@ -686,10 +699,10 @@ impl Drop for Pool {
     fn drop(&mut self) {
         // SAFETY: the pool is live and freed exactly once; solvers borrowing it are
         // gone (borrow checker), and repos are owned and freed by the pool. The
-        // considered map is ours: unhooked before the pool goes, then freed.
+        // considered map is ours: detached first so pool_free does not touch it.
         unsafe {
-            if let Some(mut map) = self.hidden.take() {
-                (*self.ptr()).considered = std::ptr::null_mut();
+            (*self.ptr()).considered = std::ptr::null_mut();
+            if let Some(mut map) = self.considered.take() {
                 ffi::map_free(&mut *map);
             }
             ffi::pool_free(self.ptr())
@@ -715,6 +728,17 @@ pub enum Job {
     InstallOneOfWeak(ffi::Id),
     /// `SOLVER_MULTIVERSION | SOLVER_SOLVABLE_PROVIDES` for an install-only provide.
     MultiversionProvides(DepId),
+    /// `SOLVER_UPDATE | SOLVER_SOLVABLE_ONE_OF` over a set from [`Pool::one_of`]
+    /// (dnf's `upgrade SPEC` on installed packages).
+    UpdateOneOf(ffi::Id),
+    /// `SOLVER_INSTALL | SOLVER_SOLVABLE`: one exact package (dnf's `reinstall`).
+    InstallSolvable(SolvableId),
+    /// `SOLVER_ALLOWUNINSTALL | SOLVER_SOLVABLE` for an installed package (dnf's
+    /// `allowerasing`).
+    AllowUninstall(SolvableId),
+    /// `SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES`: what libdnf makes of a provides
+    /// selector, e.g. a comps conditional package `(pkg if condition)`.
+    InstallProvides(DepId),
 }
 
 /// Solver flags.
@@ -792,6 +816,22 @@ impl<'p> Solver<'p> {
                 }
                 Job::MultiversionProvides(dep) => {
                     q.push((ffi::SOLVER_MULTIVERSION | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
+                    q.push(dep.0);
+                }
+                Job::UpdateOneOf(set) => {
+                    q.push((ffi::SOLVER_UPDATE | ffi::SOLVER_SOLVABLE_ONE_OF) as ffi::Id);
+                    q.push(set);
+                }
+                Job::InstallSolvable(s) => {
+                    q.push((ffi::SOLVER_INSTALL | ffi::SOLVER_SOLVABLE) as ffi::Id);
+                    q.push(s.0);
+                }
+                Job::AllowUninstall(s) => {
+                    q.push((ffi::SOLVER_ALLOWUNINSTALL | ffi::SOLVER_SOLVABLE) as ffi::Id);
+                    q.push(s.0);
+                }
+                Job::InstallProvides(dep) => {
+                    q.push((ffi::SOLVER_INSTALL | ffi::SOLVER_SOLVABLE_PROVIDES) as ffi::Id);
                     q.push(dep.0);
                 }
             }

@@ -1,0 +1,418 @@
+//! Per-repository connection settings (dnf's `sslclientcert`, `sslcacert`, `proxy`,
+//! `username`, `timeout`, `minrate`, ...) and the HTTP clients built from them: one
+//! client per distinct TLS/proxy/timeout setting, shared by every repo that has it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+
+use super::RepoError;
+use super::tls::{self, Entitlement};
+
+/// Connect timeout when the repo sets no `timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per-read timeout when the repo sets no `timeout`.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The connection settings of one repository.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ConnSettings {
+    /// `sslclientcert`: PEM client certificate.
+    pub client_cert: Option<PathBuf>,
+    /// `sslclientkey`: its PEM key (PKCS#1, PKCS#8 or SEC1).
+    pub client_key: Option<PathBuf>,
+    /// `sslcacert`: PEM CA file; replaces the system roots for this repo.
+    pub ca_cert: Option<PathBuf>,
+    /// `sslverify` (default true).
+    pub verify: Option<bool>,
+    /// `proxy` (`_none_` or empty: none).
+    pub proxy: Option<String>,
+    /// `proxy_username`.
+    pub proxy_username: Option<String>,
+    /// `proxy_password`.
+    pub proxy_password: Option<String>,
+    /// `username` (HTTP basic auth).
+    pub username: Option<String>,
+    /// `password`.
+    pub password: Option<String>,
+    /// `timeout` in seconds: connect and per-read timeout, and the stall window.
+    pub timeout: Option<Duration>,
+    /// `minrate` in bytes per second: a download slower than this over a whole
+    /// `timeout` window is aborted (and retried).
+    pub minrate: Option<u64>,
+    /// `mirrorlist`: URL of a list of base URLs, tried after `baseurl`.
+    pub mirrorlist: Option<String>,
+    /// `metalink`: URL of a metalink, tried after `baseurl` (instead of
+    /// `mirrorlist`); repomd.xml must match a size and hash it lists.
+    pub metalink: Option<String>,
+}
+
+impl std::fmt::Debug for ConnSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ConnSettings")
+            .field("client_cert", &self.client_cert)
+            .field("client_key", &self.client_key)
+            .field("ca_cert", &self.ca_cert)
+            .field("verify", &self.verify)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(super::error::redact_str),
+            )
+            .field("proxy_username", &self.proxy_username)
+            .field("proxy_password", &hidden(&self.proxy_password))
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("timeout", &self.timeout)
+            .field("minrate", &self.minrate)
+            .field(
+                "mirrorlist",
+                &self.mirrorlist.as_deref().map(super::error::redact_str),
+            )
+            .field(
+                "metalink",
+                &self.metalink.as_deref().map(super::error::redact_str),
+            )
+            .finish()
+    }
+}
+
+impl ConnSettings {
+    /// Reads the settings from a repo's (already substituted) option map. This is the
+    /// one place repo options become connection settings.
+    pub fn from_options(
+        repoid: &str,
+        options: &BTreeMap<String, String>,
+    ) -> Result<ConnSettings, RepoError> {
+        let text = |k: &str| {
+            options
+                .get(k)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let invalid = |k: &str, message: &str| RepoError::InvalidOption {
+            repoid: repoid.to_string(),
+            option: k.to_string(),
+            value: if k.contains("password") {
+                "<redacted>".to_string()
+            } else {
+                super::error::redact_str(options.get(k).map_or("", String::as_str))
+            },
+            message: message.to_string(),
+        };
+        let verify = match text("sslverify").as_deref() {
+            None => None,
+            Some(v) => Some(match v.to_ascii_lowercase().as_str() {
+                "1" | "yes" | "true" | "on" => true,
+                "0" | "no" | "false" | "off" => false,
+                _ => return Err(invalid("sslverify", "not a boolean")),
+            }),
+        };
+        let timeout = match text("timeout") {
+            None => None,
+            Some(v) => match v.parse::<f64>() {
+                Ok(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
+                _ => return Err(invalid("timeout", "not a positive number of seconds")),
+            },
+        };
+        let minrate = match text("minrate") {
+            None => None,
+            Some(v) => Some(parse_rate(&v).ok_or_else(|| {
+                invalid("minrate", "not a rate in bytes per second (e.g. 1000, 10k)")
+            })?),
+        };
+        let proxy = text("proxy").filter(|p| p != "_none_");
+        if let Some(p) = &proxy
+            && reqwest::Url::parse(p).is_err()
+        {
+            return Err(invalid("proxy", "not a URL"));
+        }
+        Ok(ConnSettings {
+            client_cert: text("sslclientcert").map(PathBuf::from),
+            client_key: text("sslclientkey").map(PathBuf::from),
+            ca_cert: text("sslcacert").map(PathBuf::from),
+            verify,
+            proxy,
+            proxy_username: text("proxy_username"),
+            proxy_password: text("proxy_password"),
+            username: text("username"),
+            password: text("password"),
+            timeout,
+            minrate,
+            mirrorlist: text("mirrorlist"),
+            metalink: text("metalink"),
+        })
+    }
+}
+
+/// `1000`, `10k`, `1M` (dnf's suffixes, powers of 1024).
+fn parse_rate(v: &str) -> Option<u64> {
+    let (num, mult) = match v.chars().last()? {
+        'k' | 'K' => (&v[..v.len() - 1], 1024),
+        'm' | 'M' => (&v[..v.len() - 1], 1024 * 1024),
+        'g' | 'G' => (&v[..v.len() - 1], 1024 * 1024 * 1024),
+        _ => (v, 1),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
+}
+
+/// What a client is built from (everything but per-request basic auth).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    ca_cert: Option<PathBuf>,
+    verify: bool,
+    proxy: Option<String>,
+    proxy_username: Option<String>,
+    proxy_password: Option<String>,
+    timeout: Option<Duration>,
+}
+
+/// How one repository talks to its servers: its client, credentials and what to say
+/// about its TLS setup in errors. Equal when built from equal settings.
+#[derive(Clone)]
+pub(crate) struct RepoConn {
+    pub(crate) client: Client,
+    pub(crate) basic_auth: Option<(String, Option<String>)>,
+    /// Bytes per second and window of the stall check.
+    pub(crate) minrate: Option<(u64, Duration)>,
+    /// The CA file in use, `None` for the system trust store.
+    pub(crate) ca_file: Option<PathBuf>,
+    /// The client certificate in use, if any.
+    pub(crate) client_cert: Option<PathBuf>,
+    /// The proxy (redacted), if any.
+    pub(crate) proxy: Option<String>,
+    settings: ConnSettings,
+}
+
+impl RepoConn {
+    /// A plain connection (default settings, a fresh client), for tests that build a
+    /// [`super::FetchedRepo`] by hand.
+    #[cfg(test)]
+    pub(crate) fn plain() -> RepoConn {
+        RepoConn {
+            client: Client::new(),
+            basic_auth: None,
+            minrate: None,
+            ca_file: None,
+            client_cert: None,
+            proxy: None,
+            settings: ConnSettings::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for RepoConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoConn")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for RepoConn {
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings && self.client_cert == other.client_cert
+    }
+}
+
+impl Eq for RepoConn {}
+
+impl RepoConn {
+    /// The trust store, for messages.
+    pub(crate) fn trust_store(&self) -> String {
+        match &self.ca_file {
+            Some(p) => format!("the CA file {} (sslcacert)", p.display()),
+            None => "the system trust store".to_string(),
+        }
+    }
+}
+
+/// Builds and shares clients.
+pub(crate) struct ClientPool {
+    user_agent: String,
+    entitlement_dir: Option<PathBuf>,
+    entitlement: OnceLock<Result<Entitlement, Arc<RepoError>>>,
+    clients: Mutex<HashMap<ClientKey, Client>>,
+}
+
+impl ClientPool {
+    pub(crate) fn new(entitlement_dir: Option<PathBuf>, default: Client) -> ClientPool {
+        let mut clients = HashMap::new();
+        clients.insert(ClientPool::key_of(&ConnSettings::default(), None), default);
+        ClientPool {
+            user_agent: concat!("rpmlock/", env!("CARGO_PKG_VERSION")).to_string(),
+            entitlement_dir,
+            entitlement: OnceLock::new(),
+            clients: Mutex::new(clients),
+        }
+    }
+
+    fn key_of(s: &ConnSettings, ent: Option<&Entitlement>) -> ClientKey {
+        ClientKey {
+            client_cert: ent.map(|e| e.cert.clone()).or(s.client_cert.clone()),
+            client_key: ent.map(|e| e.key.clone()).or(s.client_key.clone()),
+            ca_cert: s.ca_cert.clone(),
+            verify: s.verify.unwrap_or(true),
+            proxy: s.proxy.clone(),
+            proxy_username: s.proxy_username.clone(),
+            proxy_password: s.proxy_password.clone(),
+            timeout: s.timeout,
+        }
+    }
+
+    /// The entitlement pair, chosen once per run.
+    fn entitlement(&self) -> Result<Option<Entitlement>, RepoError> {
+        let Some(dir) = &self.entitlement_dir else {
+            return Ok(None);
+        };
+        let picked = self.entitlement.get_or_init(|| {
+            let e = tls::pick_entitlement(dir).map_err(Arc::new)?;
+            tracing::info!(
+                "using entitlement certificate {} with key {}",
+                e.cert.display(),
+                e.key.display()
+            );
+            Ok(e)
+        });
+        match picked {
+            Ok(e) => Ok(Some(e.clone())),
+            Err(e) => Err(RepoError::Shared(e.clone())),
+        }
+    }
+
+    /// The connection of repo `repoid` with `settings`; `https` says whether any of its
+    /// URLs is https (only those get an entitlement certificate).
+    pub(crate) fn connect(
+        &self,
+        repoid: &str,
+        settings: &ConnSettings,
+        https: bool,
+    ) -> Result<RepoConn, RepoError> {
+        let ent = if settings.client_cert.is_none() && https {
+            self.entitlement()?
+        } else {
+            None
+        };
+        let key = ClientPool::key_of(settings, ent.as_ref());
+        let existing = self.clients.lock().expect("client pool").get(&key).cloned();
+        let client = match existing {
+            Some(c) => c,
+            None => {
+                let c = self.build(repoid, &key)?;
+                self.clients
+                    .lock()
+                    .expect("client pool")
+                    .entry(key.clone())
+                    .or_insert(c)
+                    .clone()
+            }
+        };
+        Ok(RepoConn {
+            client,
+            basic_auth: settings
+                .username
+                .clone()
+                .map(|u| (u, settings.password.clone())),
+            minrate: settings
+                .minrate
+                .filter(|&r| r > 0)
+                .map(|r| (r, settings.timeout.unwrap_or(Duration::from_secs(30)))),
+            ca_file: key.ca_cert.clone(),
+            client_cert: key.client_cert.clone(),
+            proxy: key.proxy.as_deref().map(super::error::redact_str),
+            settings: settings.clone(),
+        })
+    }
+
+    fn build(&self, repoid: &str, key: &ClientKey) -> Result<Client, RepoError> {
+        let mut b = Client::builder()
+            .user_agent(&self.user_agent)
+            .connect_timeout(key.timeout.unwrap_or(CONNECT_TIMEOUT))
+            .timeout(key.timeout.unwrap_or(READ_TIMEOUT));
+        if let Some(cert) = &key.client_cert {
+            let id = tls::load_identity(repoid, cert, key.client_key.as_deref())?;
+            tracing::debug!(
+                "repo '{repoid}': client certificate {}",
+                id.cert_path.display()
+            );
+            b = b.identity(id.identity);
+        }
+        if let Some(ca) = &key.ca_cert {
+            b = b.tls_certs_only(tls::load_ca(repoid, ca)?);
+        }
+        if !key.verify {
+            tracing::warn!("repo '{repoid}': sslverify=0, server certificates are not checked");
+            b = b.tls_danger_accept_invalid_certs(true);
+        }
+        if let Some(p) = &key.proxy {
+            let mut proxy = reqwest::Proxy::all(p).map_err(|_| RepoError::InvalidOption {
+                repoid: repoid.to_string(),
+                option: "proxy".into(),
+                value: super::error::redact_str(p),
+                message: "not a proxy URL".into(),
+            })?;
+            if let Some(u) = &key.proxy_username {
+                proxy = proxy.basic_auth(u, key.proxy_password.as_deref().unwrap_or(""));
+            }
+            b = b.proxy(proxy);
+        }
+        b.build().map_err(RepoError::Client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_options() {
+        let s = ConnSettings::from_options(
+            "r",
+            &opts(&[
+                ("sslverify", "False"),
+                ("timeout", "5"),
+                ("minrate", "10k"),
+                ("proxy", "_none_"),
+                ("username", "u"),
+                ("password", "secret"),
+                ("sslcacert", "/ca.pem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.verify, Some(false));
+        assert_eq!(s.timeout, Some(Duration::from_secs(5)));
+        assert_eq!(s.minrate, Some(10 * 1024));
+        assert_eq!(s.proxy, None);
+        assert_eq!(s.ca_cert, Some(PathBuf::from("/ca.pem")));
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("secret"), "{dbg}");
+    }
+
+    #[test]
+    fn rejects_bad_values_without_leaking_passwords() {
+        let e = ConnSettings::from_options("r", &opts(&[("sslverify", "maybe")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "repo 'r': option sslverify=maybe: not a boolean"
+        );
+        let e = ConnSettings::from_options("r", &opts(&[("timeout", "-1")])).unwrap_err();
+        assert!(e.to_string().contains("timeout"), "{e}");
+        let e = ConnSettings::from_options("r", &opts(&[("proxy", "not a url")])).unwrap_err();
+        assert!(e.to_string().contains("proxy"), "{e}");
+    }
+}
