@@ -46,6 +46,7 @@ prototype does, with `Base.upgrade` / `Base.reinstall`; "not installed" is a war
 """
 
 import argparse
+import fnmatch
 import glob
 import gzip
 import hashlib
@@ -192,7 +193,14 @@ def specs_for_arch(entries, arch, key):
         if arch in not_:
             continue
         specs.append(entry["name"])
-    return specs
+    # FORMAT.md: excludePackages entries are removed from every request list (they
+    # also hide packages, as dnf's excludepkgs: conf.excludepkgs below).
+    return [s for s in specs
+            if not any(s == x or fnmatch.fnmatchcase(s, x) for x in EXCLUDED_REQUESTS)]
+
+
+# excludePackages of the input being resolved (set by resolve()).
+EXCLUDED_REQUESTS = []
 
 
 def nevra(pkg):
@@ -306,6 +314,7 @@ def resolve(data, arch, repos_root, input_dir):
             conf.install_weak_deps = bool(data.get("installWeakDeps", True))
             conf.gpgcheck = False
             conf.excludepkgs = [substitute(x, variables) for x in data.get("excludePackages") or []]
+            EXCLUDED_REQUESTS[:] = list(conf.excludepkgs)
 
             for r in (data.get("contentOrigin") or {}).get("repos") or []:
                 repoid = substitute(r["repoid"], variables)

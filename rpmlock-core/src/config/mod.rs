@@ -253,25 +253,47 @@ impl Input {
 
     /// The package specs requested on `arch`, in input order.
     pub fn packages_for_arch(&self, arch: &str) -> Vec<&str> {
-        specs_for_arch(&self.packages, arch)
+        self.specs_for_arch(&self.packages, arch)
     }
 
     /// The `reinstallPackages` specs for `arch`, in input order.
     pub fn reinstall_for_arch(&self, arch: &str) -> Vec<&str> {
-        specs_for_arch(&self.reinstall_packages, arch)
+        self.specs_for_arch(&self.reinstall_packages, arch)
     }
 
     /// The `upgradePackages` specs for `arch`, in input order.
     pub fn upgrade_for_arch(&self, arch: &str) -> Vec<&str> {
-        specs_for_arch(&self.upgrade_packages, arch)
+        self.specs_for_arch(&self.upgrade_packages, arch)
     }
 }
 
-fn specs_for_arch<'a>(list: &'a [PackageRequest], arch: &str) -> Vec<&'a str> {
-    list.iter()
-        .filter(|p| p.arches.applies_to(arch))
-        .map(|p| p.spec.as_str())
-        .collect()
+impl Input {
+    /// Whether `spec` is removed from the request lists by `excludePackages` (FORMAT.md:
+    /// "removed from every request list before resolving"): it equals an entry or
+    /// matches it as a glob. The entries also hide packages from the resolution, as
+    /// dnf's `excludepkgs` (see the solver).
+    pub fn is_excluded_request(&self, spec: &str) -> bool {
+        self.exclude_packages.iter().any(|x| {
+            x == spec
+                || glob::Pattern::new(x)
+                    .map(|p| p.matches(spec))
+                    .unwrap_or(false)
+        })
+    }
+
+    fn specs_for_arch<'a>(&self, list: &'a [PackageRequest], arch: &str) -> Vec<&'a str> {
+        list.iter()
+            .filter(|p| p.arches.applies_to(arch))
+            .map(|p| p.spec.as_str())
+            .filter(|spec| {
+                let excluded = self.is_excluded_request(spec);
+                if excluded {
+                    tracing::debug!("{arch}: `{spec}` removed from the request by excludePackages");
+                }
+                !excluded
+            })
+            .collect()
+    }
 }
 
 /// The directory relative paths of an input at `path` resolve against.

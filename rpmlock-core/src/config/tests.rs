@@ -696,3 +696,16 @@ fn metalink_or_mirrorlist_replaces_baseurl() {
         assert_eq!(repos[0].options[key], "https://m/?arch=aarch64");
     }
 }
+
+#[test]
+fn exclude_packages_leave_every_request_list() {
+    let input = Input::from_yaml_str(
+        "contentOrigin: {repos: [{repoid: r, baseurl: 'http://h/'}]}\npackages: [a, b-devel, c]\nupgradePackages: [b-libs, d]\nreinstallPackages: [c]\nexcludePackages: ['b-*', c]\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(input.packages_for_arch("x86_64"), ["a"]);
+    assert_eq!(input.upgrade_for_arch("x86_64"), ["d"]);
+    assert!(input.reinstall_for_arch("x86_64").is_empty());
+    assert!(input.is_excluded_request("b-x") && !input.is_excluded_request("cc"));
+}
