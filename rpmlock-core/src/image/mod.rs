@@ -170,8 +170,6 @@ pub fn fetch_rootfs(
             &store,
             reference,
             arch,
-            oci_arch,
-            variant,
             &manifest_digest,
             &manifest,
             &root,
@@ -308,14 +306,12 @@ fn select_platform(
     Ok((digest, parsed))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Downloads the layers and applies them to a temp dir renamed to `root`.
 fn pull_layers(
     registry: &mut Registry<'_>,
     store: &Store,
     reference: &str,
     arch: &str,
-    _oci_arch: &str,
-    _variant: Option<&str>,
     manifest_digest: &str,
     manifest: &AnyManifest,
     root: &Path,
@@ -330,10 +326,7 @@ fn pull_layers(
         blobs.push((l.digest.clone(), store.blob(registry, reference, l)?));
     }
     let parent = root.parent().expect("rootfs dirs have a parent");
-    fs_err::create_dir_all(parent).map_err(|e| ImageError::Io {
-        path: parent.to_path_buf(),
-        source: e.into(),
-    })?;
+    std::fs::create_dir_all(parent).map_err(ImageError::io(parent))?;
     let tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempdir_in(parent)
@@ -421,10 +414,7 @@ impl Store {
         if dest.is_file() {
             return Ok(dest);
         }
-        fs_err::create_dir_all(&dir).map_err(|e| ImageError::Io {
-            path: dir.clone(),
-            source: e.into(),
-        })?;
+        std::fs::create_dir_all(&dir).map_err(ImageError::io(&dir))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(ImageError::io(&dir))?;
         tracing::info!("image '{reference}': downloading layer {}", layer.digest);
         let tmp_path = tmp.path().to_path_buf();
