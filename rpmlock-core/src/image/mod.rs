@@ -55,8 +55,9 @@ pub struct ImageOptions {
 }
 
 impl ImageOptions {
-    /// Options with the given cache directory, the default auth files, and
-    /// `RPMLOCK_INSECURE_REGISTRIES` and `RPMLOCK_RETRY_DELAY_MS` from the environment.
+    /// Options with the given cache directory, the default auth files
+    /// ([`default_auth_files`]), 4 retries from 500 ms, and the insecure registries
+    /// `RPMLOCK_INSECURE_REGISTRIES` lists (comma-separated `host[:port]`).
     pub fn new(cache_dir: PathBuf) -> ImageOptions {
         let insecure = std::env::var("RPMLOCK_INSECURE_REGISTRIES")
             .map(|v| {
@@ -67,20 +68,26 @@ impl ImageOptions {
                     .collect()
             })
             .unwrap_or_default();
-        let retry_delay = std::env::var("RPMLOCK_RETRY_DELAY_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(500));
         ImageOptions {
             cache_dir,
             offline: false,
             insecure_registries: insecure,
             auth_files: default_auth_files(),
             retries: 4,
-            retry_delay,
+            retry_delay: Duration::from_millis(500),
             client: None,
         }
+    }
+
+    /// Options following a lock run's fetch options: the same cache directory,
+    /// offline mode, retries and back-off (`refresh` has no meaning here: everything
+    /// is content-addressed, and tags are always asked again).
+    pub fn from_fetch_options(fetch: &crate::repo::FetchOptions) -> ImageOptions {
+        let mut o = ImageOptions::new(fetch.cache_dir.clone());
+        o.offline = fetch.offline;
+        o.retries = fetch.retries;
+        o.retry_delay = fetch.retry_delay;
+        o
     }
 }
 

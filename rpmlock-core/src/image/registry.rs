@@ -40,6 +40,7 @@ pub(crate) struct Registry<'a> {
 }
 
 /// A fetched manifest: its bytes, its media type and its verified digest.
+#[derive(Debug)]
 pub(crate) struct RawManifest {
     pub(crate) bytes: Vec<u8>,
     pub(crate) media_type: Option<String>,
@@ -439,4 +440,217 @@ fn copy_hashing(mut from: impl Read, to: &mut std::fs::File) -> Result<(String, 
     }
     to.flush().map_err(CopyError::Write)?;
     Ok((format!("sha256:{}", hex::encode(hasher.finalize())), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What the fake registry saw: `(path, authorization)` per request.
+    type Log = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+    /// An HTTP server on 127.0.0.1 answering each request with `answer(path, auth)`:
+    /// status line, extra headers, body.
+    fn serve(
+        answer: impl Fn(&str, Option<&str>) -> (&'static str, Vec<String>, Vec<u8>)
+        + Send
+        + Sync
+        + 'static,
+    ) -> (u16, Log) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log: Log = Arc::default();
+        let log2 = log.clone();
+        let answer = Arc::new(answer);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (answer, log) = (answer.clone(), log2.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    let mut auth = None;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap() == 0 || h.trim().is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':')
+                            && k.eq_ignore_ascii_case("authorization")
+                        {
+                            auth = Some(v.trim().to_string());
+                        }
+                    }
+                    log.lock().unwrap().push((path.clone(), auth.clone()));
+                    let (status, headers, body) = answer(&path, auth.as_deref());
+                    let mut head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        body.len()
+                    );
+                    for h in headers {
+                        head.push_str(&h);
+                        head.push_str("\r\n");
+                    }
+                    head.push_str("\r\n");
+                    let _ = conn.write_all(head.as_bytes());
+                    let _ = conn.write_all(&body);
+                });
+            }
+        });
+        (port, log)
+    }
+
+    fn registry<'a>(client: &'a Client, port: u16, creds: Option<(&str, &str)>) -> Registry<'a> {
+        let image = ImageRef::parse(&format!("127.0.0.1:{port}/ns/img:1")).unwrap();
+        Registry::new(
+            client,
+            &image,
+            &image.to_string(),
+            true,
+            creds.map(|(u, p)| Credentials {
+                username: u.into(),
+                password: p.into(),
+                source: "/run/auth.json".into(),
+            }),
+            2,
+            Duration::ZERO,
+        )
+    }
+
+    const MANIFEST: &[u8] = br#"{"schemaVersion":2,"layers":[]}"#;
+
+    #[test]
+    fn basic_challenge_is_answered_with_the_credentials() {
+        let (port, log) = serve(|_, auth| match auth {
+            Some("Basic dTpw") => ("200 OK", vec![], MANIFEST.to_vec()),
+            _ => (
+                "401 Unauthorized",
+                vec![r#"WWW-Authenticate: Basic realm="registry""#.into()],
+                vec![],
+            ),
+        });
+        let client = Client::new();
+        let m = registry(&client, port, Some(("u", "p")))
+            .manifest("1")
+            .unwrap();
+        assert_eq!(m.digest, sha256_digest(MANIFEST));
+        let seen: Vec<_> = log.lock().unwrap().iter().map(|(_, a)| a.clone()).collect();
+        assert_eq!(seen, [None, Some("Basic dTpw".to_string())]);
+
+        // Without credentials: unauthorized, saying to log in.
+        let e = registry(&client, port, None).manifest("1").unwrap_err();
+        assert!(matches!(e, ImageError::Unauthorized { .. }), "{e:?}");
+        assert!(e.to_string().contains("log in"), "{e}");
+    }
+
+    #[test]
+    fn bearer_flow_uses_the_challenge_scope_and_the_token() {
+        // The realm names this server's own port, known once it listens.
+        let port_cell = Arc::new(Mutex::new(0u16));
+        let pc = port_cell.clone();
+        let (port, log) = serve(move |path, auth| {
+            let me = *pc.lock().unwrap();
+            if path.starts_with("/token") {
+                return match auth {
+                    Some("Basic dTpw") => ("200 OK", vec![], br#"{"access_token":"T0K"}"#.to_vec()),
+                    _ => ("401 Unauthorized", vec![], vec![]),
+                };
+            }
+            match auth {
+                Some("Bearer T0K") => (
+                    "200 OK",
+                    vec![format!(
+                        "Docker-Content-Digest: {}",
+                        sha256_digest(MANIFEST)
+                    )],
+                    MANIFEST.to_vec(),
+                ),
+                _ => (
+                    "401 Unauthorized",
+                    vec![format!(
+                        r#"WWW-Authenticate: Bearer realm="http://127.0.0.1:{me}/token",service="reg",scope="repository:ns/img:pull""#
+                    )],
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+                        .to_vec(),
+                ),
+            }
+        });
+        *port_cell.lock().unwrap() = port;
+        let client = Client::new();
+        let mut reg = registry(&client, port, Some(("u", "p")));
+        reg.manifest("1").unwrap();
+        reg.manifest("1").unwrap();
+        let seen = log.lock().unwrap().clone();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        assert_eq!(seen[0], ("/v2/ns/img/manifests/1".into(), None));
+        assert_eq!(
+            seen[1],
+            (
+                "/token?service=reg&scope=repository%3Ans%2Fimg%3Apull".into(),
+                Some("Basic dTpw".into())
+            )
+        );
+        // The token is kept for the next request.
+        assert_eq!(seen[2].1.as_deref(), Some("Bearer T0K"));
+        assert_eq!(seen[3].1.as_deref(), Some("Bearer T0K"));
+
+        // Wrong credentials: the token endpoint refuses, and the message says whose.
+        let e = registry(&client, port, Some(("u", "bad")))
+            .manifest("1")
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("the credentials of user 'u' from /run/auth.json were rejected"),
+            "{text}"
+        );
+        assert!(!text.contains("bad"), "{text}");
+    }
+
+    #[test]
+    fn server_errors_are_retried_and_digests_checked() {
+        let hits = Arc::new(Mutex::new(0));
+        let h = hits.clone();
+        let (port, _) = serve(move |path, _| {
+            let mut n = h.lock().unwrap();
+            *n += 1;
+            if path.ends_with("/manifests/flaky") && *n < 3 {
+                return ("503 Service Unavailable", vec![], vec![]);
+            }
+            if path.ends_with("/manifests/lying") {
+                return (
+                    "200 OK",
+                    vec![format!("Docker-Content-Digest: sha256:{}", "1".repeat(64))],
+                    MANIFEST.to_vec(),
+                );
+            }
+            if path.ends_with("/manifests/flaky") {
+                return ("200 OK", vec![], MANIFEST.to_vec());
+            }
+            (
+                "404 Not Found",
+                vec![],
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+                    .to_vec(),
+            )
+        });
+        let client = Client::new();
+        let mut reg = registry(&client, port, None);
+        reg.manifest("flaky").unwrap();
+        assert_eq!(*hits.lock().unwrap(), 3);
+        let e = reg.manifest("lying").unwrap_err();
+        assert!(matches!(e, ImageError::DigestMismatch { .. }), "{e:?}");
+        let e = reg.manifest("gone").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "image '127.0.0.1:{port}/ns/img:1' not found: http://127.0.0.1:{port}/v2/ns/img/manifests/gone answered 404 Not Found: MANIFEST_UNKNOWN (manifest unknown)"
+            )
+        );
+    }
 }
