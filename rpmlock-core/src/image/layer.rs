@@ -163,10 +163,9 @@ fn remove_any(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Applies one layer blob to `root`: first its whiteouts (they hide what lower layers
-/// put there), then its entries under the rpmdb paths.
-pub(crate) fn apply(root: &Path, blob: &Path) -> Result<(), LayerError> {
-    // Pass 1: whiteouts.
+/// Removes from `root` what the layer's whiteouts hide: `.wh.NAME` removes NAME,
+/// `.wh..wh..opq` empties its directory.
+fn apply_whiteouts(root: &Path, blob: &Path) -> Result<(), LayerError> {
     let mut archive = tar::Archive::new(open_layer(blob)?);
     for entry in archive.entries().map_err(LayerError::Corrupt)? {
         let entry = entry.map_err(LayerError::Corrupt)?;
@@ -193,6 +192,20 @@ pub(crate) fn apply(root: &Path, blob: &Path) -> Result<(), LayerError> {
             let target = parent_path.join(hidden);
             remove_any(&target).map_err(|e| LayerError::Write(target.clone(), e))?;
         }
+    }
+    Ok(())
+}
+
+/// Applies one layer blob to `root`: first its whiteouts (they hide what lower layers
+/// put there), then its entries under the rpmdb paths.
+pub(crate) fn apply(root: &Path, blob: &Path) -> Result<(), LayerError> {
+    // Pass 1: whiteouts (nothing to hide on an empty root: the first layer).
+    let empty = std::fs::read_dir(root)
+        .map_err(|e| LayerError::Write(root.to_path_buf(), e))?
+        .next()
+        .is_none();
+    if !empty {
+        apply_whiteouts(root, blob)?;
     }
     // Pass 2: content.
     let mut archive = tar::Archive::new(open_layer(blob)?);
