@@ -6,9 +6,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rpmlock_core::image::{ImageError, ImageOptions, fetch_rootfs};
+use rpmlock_core::reporter::Reporter;
 use support::registry::{
     Compression, Entry, Layer, Registry, list_tree, rpm_qa, rpm_root, tree_entries,
 };
@@ -19,6 +21,22 @@ const X86: [&str; 2] = [
     "repos/base/x86_64/Packages/c/chain-c-1.0-1.x86_64.rpm",
 ];
 const ARM: [&str; 1] = ["repos/base/aarch64/Packages/a/app64-1.0-1.aarch64.rpm"];
+
+/// Records download events.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Reporter for Recorder {
+    fn download_started(&self, label: &str, url: &str, _total: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("started {label} {url}"));
+    }
+    fn download_finished(&self, url: &str) {
+        self.0.lock().unwrap().push(format!("finished {url}"));
+    }
+}
 
 fn opts(cache: &Path, auth_files: Vec<PathBuf>) -> ImageOptions {
     let mut o = ImageOptions::new(cache.to_path_buf());
@@ -87,6 +105,43 @@ fn multi_arch_index_by_tag_and_by_digest() {
     )
     .unwrap();
     assert_eq!(pinned, x86);
+
+    // Two pulls at once into one fresh cache share it; downloads are reported.
+    let shared = tmp.path().join("shared-cache");
+    let recorder = Arc::new(Recorder::default());
+    let mut o2 = opts(&shared, vec![]);
+    o2.reporter = recorder.clone();
+    let pulls: Vec<_> = (0..2)
+        .map(|_| {
+            let (o2, reference) = (o2.clone(), reference.clone());
+            std::thread::spawn(move || fetch_rootfs(&reference, "x86_64", &o2).unwrap())
+        })
+        .collect();
+    for p in pulls {
+        let got = p.join().unwrap();
+        assert_eq!(got.manifest_digest, amd);
+        assert_eq!(
+            rpm_qa(&got.path, SYSIMAGE),
+            ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+        );
+    }
+    let events = recorder.0.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("started ") && e.contains("/v2/test/multi/blobs/sha256:")),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("started ")).count(),
+        events.iter().filter(|e| e.starts_with("finished ")).count()
+    );
+    // No temp dirs left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(shared.join("image-v1/rootfs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, [amd.replace(':', "-")]);
 
     // Offline: the cache answers a reference pulled before, and only that.
     let mut off = o.clone();

@@ -67,6 +67,17 @@ pub enum ImageError {
         #[source]
         source: reqwest::Error,
     },
+    /// A download broke off (after the retries).
+    #[error("image '{reference}': downloading {url} failed")]
+    Download {
+        /// The reference.
+        reference: String,
+        /// The URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The HTTP client cannot be built.
     #[error("cannot build the HTTP client for image downloads")]
     Client(#[source] reqwest::Error),

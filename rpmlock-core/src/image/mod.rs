@@ -18,9 +18,12 @@ mod reference;
 mod registry;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::blocking::Client;
+
+use crate::reporter::{NoopReporter, Reporter};
 
 pub use auth::default_auth_files;
 pub use error::ImageError;
@@ -31,7 +34,7 @@ use manifest::{AnyManifest, ImageConfig, platform_matches};
 use registry::{RawManifest, Registry, sha256_digest};
 
 /// How images are pulled.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ImageOptions {
     /// The rpmlock cache directory (e.g. [`crate::repo::default_cache_dir`]); images
@@ -52,6 +55,21 @@ pub struct ImageOptions {
     pub retry_delay: Duration,
     /// The HTTP client; `None` builds one like [`crate::repo::Fetcher::default_client`].
     pub client: Option<Client>,
+    /// Told about each layer download (labelled with the image reference).
+    pub reporter: Arc<dyn Reporter>,
+}
+
+impl std::fmt::Debug for ImageOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageOptions")
+            .field("cache_dir", &self.cache_dir)
+            .field("offline", &self.offline)
+            .field("insecure_registries", &self.insecure_registries)
+            .field("auth_files", &self.auth_files)
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ImageOptions {
@@ -76,6 +94,7 @@ impl ImageOptions {
             retries: 4,
             retry_delay: Duration::from_millis(500),
             client: None,
+            reporter: Arc::new(NoopReporter),
         }
     }
 
@@ -120,7 +139,7 @@ pub fn fetch_rootfs(
         reference: reference.to_string(),
         arch: arch.to_string(),
     })?;
-    let store = Store::new(&opts.cache_dir);
+    let store = Store::new(&opts.cache_dir, opts.reporter.clone());
     let ref_key = store.ref_path(&image, oci_arch, variant);
     if opts.offline {
         if let Ok(digest) = std::fs::read_to_string(&ref_key) {
@@ -377,12 +396,14 @@ fn pull_layers(
 /// The image part of the cache: `image-v1/{blobs/sha256/HEX, rootfs/sha256-HEX, refs/KEY}`.
 struct Store {
     dir: PathBuf,
+    reporter: Arc<dyn Reporter>,
 }
 
 impl Store {
-    fn new(cache_dir: &Path) -> Store {
+    fn new(cache_dir: &Path, reporter: Arc<dyn Reporter>) -> Store {
         Store {
             dir: cache_dir.join("image-v1"),
+            reporter,
         }
     }
 
@@ -425,7 +446,8 @@ impl Store {
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(ImageError::io(&dir))?;
         tracing::info!("image '{reference}': downloading layer {}", layer.digest);
         let tmp_path = tmp.path().to_path_buf();
-        let (actual, size) = registry.blob_to(&layer.digest, tmp.as_file_mut(), &tmp_path)?;
+        let (actual, size) =
+            registry.blob_to(&layer.digest, tmp.as_file_mut(), &tmp_path, &*self.reporter)?;
         if actual != layer.digest {
             return Err(ImageError::DigestMismatch {
                 reference: reference.to_string(),

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{Challenge, Credentials, parse_challenge};
 use super::{ImageError, ImageRef};
+use crate::reporter::Reporter;
 
 /// A manifest larger than this is refused.
 const MAX_MANIFEST: u64 = 4 << 20;
@@ -147,23 +148,26 @@ impl<'a> Registry<'a> {
         digest: &str,
         out: &mut std::fs::File,
         out_path: &Path,
+        reporter: &dyn Reporter,
     ) -> Result<(String, u64), ImageError> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.repository);
         let mut attempt = 0;
         loop {
             let resp = self.get(&url, None)?;
+            reporter.download_started(&self.reference, &url, resp.content_length());
+            let _finished = Finished(reporter, &url);
             out.set_len(0).map_err(ImageError::io(out_path))?;
             use std::io::Seek;
             out.seek(std::io::SeekFrom::Start(0))
                 .map_err(ImageError::io(out_path))?;
-            match copy_hashing(resp, out) {
+            match copy_hashing(resp, out, |n| reporter.download_progress(&url, n)) {
                 Ok(v) => return Ok(v),
                 Err(CopyError::Write(e)) => return Err(ImageError::io(out_path)(e)),
                 Err(CopyError::Read(e)) => {
                     if attempt >= self.retries {
-                        return Err(ImageError::CorruptLayer {
+                        return Err(ImageError::Download {
                             reference: self.reference.clone(),
-                            digest: digest.to_string(),
+                            url: url.clone(),
                             source: e,
                         });
                     }
@@ -423,7 +427,20 @@ enum CopyError {
     Write(std::io::Error),
 }
 
-fn copy_hashing(mut from: impl Read, to: &mut std::fs::File) -> Result<(String, u64), CopyError> {
+/// Calls `download_finished` when dropped, so it is reported on every path.
+struct Finished<'a>(&'a dyn Reporter, &'a str);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.download_finished(self.1);
+    }
+}
+
+fn copy_hashing(
+    mut from: impl Read,
+    to: &mut std::fs::File,
+    progress: impl Fn(u64),
+) -> Result<(String, u64), CopyError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
@@ -437,6 +454,7 @@ fn copy_hashing(mut from: impl Read, to: &mut std::fs::File) -> Result<(String, 
         hasher.update(&buf[..n]);
         to.write_all(&buf[..n]).map_err(CopyError::Write)?;
         total += n as u64;
+        progress(n as u64);
     }
     to.flush().map_err(CopyError::Write)?;
     Ok((format!("sha256:{}", hex::encode(hasher.finalize())), total))
