@@ -129,6 +129,15 @@ pub struct Rootfs {
 /// [`ImageError::NoMatchingArch`] (listing the platforms the image has),
 /// [`ImageError::DigestMismatch`] / [`ImageError::CorruptLayer`],
 /// [`ImageError::NoRpmdb`], ...
+///
+/// ```no_run
+/// use rpmlock_core::image::{ImageOptions, fetch_rootfs};
+///
+/// let opts = ImageOptions::new(rpmlock_core::repo::default_cache_dir());
+/// let root = fetch_rootfs("registry.access.redhat.com/ubi9/ubi:latest", "x86_64", &opts)?;
+/// println!("rpmdb of {} under {}", root.manifest_digest, root.path.display());
+/// # Ok::<(), rpmlock_core::image::ImageError>(())
+/// ```
 pub fn fetch_rootfs(
     reference: &str,
     arch: &str,
