@@ -283,9 +283,16 @@ fn whiteouts_symlinks_and_traversal() {
     ];
     entries.extend(tree_entries(&root2));
     let l2 = Layer::new(&entries, Compression::Zstd);
-    // Layer 3: the extra file whited out.
+    // Layer 3: the extra file whited out; a file and a hard link to it.
     let l3 = Layer::new(
-        &[Entry::File("usr/lib/sysimage/rpm/.wh.extra".into(), vec![])],
+        &[
+            Entry::File("usr/lib/sysimage/rpm/.wh.extra".into(), vec![]),
+            Entry::File("usr/lib/sysimage/rpm/note".into(), b"n".to_vec()),
+            Entry::HardLink(
+                "usr/lib/sysimage/rpm/note2".into(),
+                "usr/lib/sysimage/rpm/note".into(),
+            ),
+        ],
         Compression::None,
     );
     reg.push_image("test/layers", Some("1"), "amd64", &[l1, l2, l3], false);
@@ -304,6 +311,10 @@ fn whiteouts_symlinks_and_traversal() {
     assert_eq!(
         rpm_qa(&root.path, SYSIMAGE),
         ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+    assert_eq!(
+        std::fs::read(root.path.join("usr/lib/sysimage/rpm/note2")).unwrap(),
+        b"n"
     );
     // The absolute symlink was rewritten to stay inside the root, and works.
     assert_eq!(

@@ -521,6 +521,8 @@ pub enum Entry {
     Dir(String),
     File(String, Vec<u8>),
     Symlink(String, String),
+    /// A hard link to an earlier entry.
+    HardLink(String, String),
     /// A raw name written into the header unchecked (for path traversal tests).
     RawFile(String, Vec<u8>),
 }
@@ -547,6 +549,12 @@ impl Layer {
                 Entry::Symlink(p, target) => {
                     h.set_entry_type(tar::EntryType::Symlink);
                     h.set_mode(0o777);
+                    h.set_size(0);
+                    b.append_link(&mut h, p, target).unwrap();
+                }
+                Entry::HardLink(p, target) => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_mode(0o644);
                     h.set_size(0);
                     b.append_link(&mut h, p, target).unwrap();
                 }

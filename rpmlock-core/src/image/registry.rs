@@ -507,10 +507,10 @@ mod tests {
                     }
                     log.lock().unwrap().push((path.clone(), auth.clone()));
                     let (status, headers, body) = answer(&path, auth.as_deref());
-                    let mut head = format!(
-                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-                        body.len()
-                    );
+                    let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
+                    if !headers.iter().any(|h| h.starts_with("Content-Length:")) {
+                        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+                    }
                     for h in headers {
                         head.push_str(&h);
                         head.push_str("\r\n");
@@ -628,6 +628,38 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("bad"), "{text}");
+    }
+
+    #[test]
+    fn a_broken_off_blob_download_is_retried() {
+        const BLOB: &[u8] = b"0123456789abcdef";
+        let hits = Arc::new(Mutex::new(0));
+        let h = hits.clone();
+        let (port, _) = serve(move |_, _| {
+            let mut n = h.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                // Promises more than it sends, then closes.
+                return (
+                    "200 OK",
+                    vec!["Content-Length: 100".into()],
+                    BLOB[..4].to_vec(),
+                );
+            }
+            ("200 OK", vec![], BLOB.to_vec())
+        });
+        let client = Client::new();
+        let mut reg = registry(&client, port, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let digest = sha256_digest(BLOB);
+        let (got, size) = reg
+            .blob_to(&digest, &mut file, &path, &crate::reporter::NoopReporter)
+            .unwrap();
+        assert_eq!((got, size), (digest, BLOB.len() as u64));
+        assert_eq!(std::fs::read(&path).unwrap(), BLOB);
+        assert_eq!(*hits.lock().unwrap(), 2);
     }
 
     #[test]
