@@ -151,7 +151,12 @@ pub fn fetch_rootfs(
     let store = Store::new(&opts.cache_dir, opts.reporter.clone());
     let ref_key = store.ref_path(&image, oci_arch, variant);
     if opts.offline {
-        if let Ok(digest) = std::fs::read_to_string(&ref_key) {
+        if let Ok(digest) = std::fs::read_to_string(&ref_key)
+            && digest
+                .trim()
+                .strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
             let path = store.rootfs_path(digest.trim());
             if path.is_dir() {
                 return Ok(Rootfs {
