@@ -29,6 +29,9 @@ pub enum Error {
         #[source]
         source: crate::solve::SolveError,
     },
+    /// Pulling a context image failed.
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
     /// Reading or writing a lockfile failed.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),

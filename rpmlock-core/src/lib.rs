@@ -5,12 +5,14 @@
 //! [`config`] (rpms.in.yaml) → [`repo`] (repomd, fetch, cache, primary/filelists
 //! parsing) → [`solve`] (libsolv, behind a safe wrapper) → [`lock`] (the lockfile model,
 //! rendering and parsing). [`resolve`] drives the stages for one lock run, every target
-//! arch in parallel. [`model`] holds the pure RPM types shared by all stages.
+//! arch in parallel. [`image`] pulls a container image's rpm database from a registry
+//! (a context to resolve on). [`model`] holds the pure RPM types shared by all stages.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod config;
 pub mod error;
+pub mod image;
 pub mod lock;
 pub mod model;
 pub mod repo;

@@ -4,6 +4,7 @@
 
 pub mod nginx;
 pub mod proxy;
+pub mod registry;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

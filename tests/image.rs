@@ -1,0 +1,453 @@
+//! Image contexts against a real registry (Debian's docker-registry on 127.0.0.1):
+//! images built here from roots whose rpmdb `rpm --root` filled, pushed over the
+//! registry API, pulled by rpmlock-core's `image::fetch_rootfs`; the directory it
+//! returns is read back with `rpm --root DIR -qa`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rpmlock_core::image::{ImageError, ImageOptions, fetch_rootfs};
+use rpmlock_core::reporter::Reporter;
+use support::registry::{
+    Compression, Entry, Layer, Registry, list_tree, rpm_qa, rpm_root, tree_entries,
+};
+
+const SYSIMAGE: &str = "/usr/lib/sysimage/rpm";
+const X86: [&str; 2] = [
+    "repos/base/x86_64/Packages/l/libfoo-1.0-1.x86_64.rpm",
+    "repos/base/x86_64/Packages/c/chain-c-1.0-1.x86_64.rpm",
+];
+const ARM: [&str; 1] = ["repos/base/aarch64/Packages/a/app64-1.0-1.aarch64.rpm"];
+
+/// Records download events.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Reporter for Recorder {
+    fn download_started(&self, label: &str, url: &str, _total: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("started {label} {url}"));
+    }
+    fn download_finished(&self, url: &str) {
+        self.0.lock().unwrap().push(format!("finished {url}"));
+    }
+}
+
+fn opts(cache: &Path, auth_files: Vec<PathBuf>) -> ImageOptions {
+    let mut o = ImageOptions::new(cache.to_path_buf());
+    o.auth_files = auth_files;
+    o.retry_delay = Duration::ZERO;
+    o
+}
+
+/// A layer holding an rpmdb with `rpms` at `dbpath`, plus a file outside the rpmdb
+/// paths that must not be extracted.
+fn rpmdb_layer(tmp: &Path, name: &str, dbpath: &str, rpms: &[&str], c: Compression) -> Layer {
+    let root = rpm_root(&tmp.join(name), dbpath, rpms);
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=test\n").unwrap();
+    Layer::new(&tree_entries(&root), c)
+}
+
+/// amd64 (gzip) and arm64 (zstd) images under one OCI index tagged `1`.
+fn push_multi_arch(reg: &Registry, tmp: &Path, repo: &str) -> (String, String, String) {
+    let amd = rpmdb_layer(tmp, "amd", SYSIMAGE, &X86, Compression::Gzip);
+    let arm = rpmdb_layer(tmp, "arm", SYSIMAGE, &ARM, Compression::Zstd);
+    let amd = reg.push_image(repo, None, "amd64", &[amd], false);
+    let arm = reg.push_image(repo, None, "arm64", &[arm], false);
+    let index = reg.push_index(repo, "1", &[amd.clone(), arm.clone()], false);
+    (index, amd.digest, arm.digest)
+}
+
+#[test]
+fn multi_arch_index_by_tag_and_by_digest() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let (index, amd, arm) = push_multi_arch(&reg, tmp.path(), "test/multi");
+    let o = opts(&cache, vec![]);
+    let reference = format!("{}/test/multi:1", reg.host());
+
+    let x86 = fetch_rootfs(&reference, "x86_64", &o).unwrap();
+    assert_eq!(x86.manifest_digest, amd);
+    assert_eq!(
+        rpm_qa(&x86.path, SYSIMAGE),
+        ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+    // Only the rpmdb paths were extracted.
+    assert!(
+        list_tree(&x86.path)
+            .iter()
+            .all(|p| "usr/lib/sysimage/rpm".starts_with(p.as_str())
+                || p.starts_with("usr/lib/sysimage/rpm/")),
+        "{:?}",
+        list_tree(&x86.path)
+    );
+    assert!(x86.path.join("usr/lib/sysimage/rpm/rpmdb.sqlite").is_file());
+
+    let aarch64 = fetch_rootfs(&reference, "aarch64", &o).unwrap();
+    assert_eq!(aarch64.manifest_digest, arm);
+    assert_eq!(rpm_qa(&aarch64.path, SYSIMAGE), ["app64-1.0-1.aarch64"]);
+    assert_ne!(aarch64.path, x86.path);
+
+    // Pinned by the index digest, and by the platform manifest's digest.
+    let pinned = fetch_rootfs(&format!("{}/test/multi@{index}", reg.host()), "x86_64", &o).unwrap();
+    assert_eq!(pinned, x86);
+    let pinned = fetch_rootfs(
+        &format!("{}/test/multi:ignored@{amd}", reg.host()),
+        "x86_64",
+        &o,
+    )
+    .unwrap();
+    assert_eq!(pinned, x86);
+
+    // Two pulls at once into one fresh cache share it; downloads are reported.
+    let shared = tmp.path().join("shared-cache");
+    let recorder = Arc::new(Recorder::default());
+    let mut o2 = opts(&shared, vec![]);
+    o2.reporter = recorder.clone();
+    let pulls: Vec<_> = (0..2)
+        .map(|_| {
+            let (o2, reference) = (o2.clone(), reference.clone());
+            std::thread::spawn(move || fetch_rootfs(&reference, "x86_64", &o2).unwrap())
+        })
+        .collect();
+    for p in pulls {
+        let got = p.join().unwrap();
+        assert_eq!(got.manifest_digest, amd);
+        assert_eq!(
+            rpm_qa(&got.path, SYSIMAGE),
+            ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+        );
+    }
+    let events = recorder.0.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("started ") && e.contains("/v2/test/multi/blobs/sha256:")),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("started ")).count(),
+        events.iter().filter(|e| e.starts_with("finished ")).count()
+    );
+    // No temp dirs left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(shared.join("image-v1/rootfs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, [amd.replace(':', "-")]);
+
+    // Offline: the cache answers a reference pulled before, and only that.
+    let mut off = o.clone();
+    off.offline = true;
+    drop(reg);
+    assert_eq!(fetch_rootfs(&reference, "aarch64", &off).unwrap(), aarch64);
+    let e = fetch_rootfs(&reference, "ppc64le", &off).unwrap_err();
+    assert!(matches!(e, ImageError::NotCached { .. }), "{e}");
+}
+
+#[test]
+fn missing_arch_and_missing_image_are_named() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    push_multi_arch(&reg, tmp.path(), "test/multi");
+    let o = opts(&tmp.path().join("cache"), vec![]);
+    let reference = format!("{}/test/multi:1", reg.host());
+
+    let e = fetch_rootfs(&reference, "ppc64le", &o).unwrap_err();
+    assert!(matches!(e, ImageError::NoMatchingArch { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "image '{reference}' has no manifest for arch ppc64le (linux/ppc64le); it has: linux/amd64, linux/arm64/v8"
+        )
+    );
+
+    for missing in [
+        format!("{}/test/nothing-here:1", reg.host()),
+        format!("{}/test/multi:2", reg.host()),
+        format!("{}/test/multi@sha256:{}", reg.host(), "0".repeat(64)),
+    ] {
+        let e = fetch_rootfs(&missing, "x86_64", &o).unwrap_err();
+        assert!(matches!(e, ImageError::NotFound { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("image '{missing}' not found: ")),
+            "{text}"
+        );
+        assert!(text.contains("404"), "{text}");
+    }
+
+    let e = fetch_rootfs("127.0.0.1:1/x:1", "x86_64", &o).unwrap_err();
+    assert!(matches!(e, ImageError::Network { .. }), "{e:?}");
+}
+
+#[test]
+fn single_arch_image_is_checked_against_its_config() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let layer = rpmdb_layer(tmp.path(), "amd", "/var/lib/rpm", &X86, Compression::None);
+    reg.push_image("test/single", Some("v1"), "amd64", &[layer], true);
+    let o = opts(&tmp.path().join("cache"), vec![]);
+    let reference = format!("{}/test/single:v1", reg.host());
+    let root = fetch_rootfs(&reference, "x86_64", &o).unwrap();
+    assert_eq!(
+        rpm_qa(&root.path, "/var/lib/rpm"),
+        ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+    let e = fetch_rootfs(&reference, "aarch64", &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("has no manifest for arch aarch64 (linux/arm64); it has: linux/amd64"),
+        "{e}"
+    );
+}
+
+#[test]
+fn corrupt_layers_are_refused() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = opts(&tmp.path().join("cache"), vec![]);
+
+    // The registry serves bytes that do not match the digest (storage tampered with).
+    let layer = rpmdb_layer(tmp.path(), "a", SYSIMAGE, &X86, Compression::Gzip);
+    let layer_digest = support::registry::sha256(&layer.blob);
+    reg.push_image("test/tampered", Some("1"), "amd64", &[layer], false);
+    let file = reg.blob_file(&layer_digest);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let reference = format!("{}/test/tampered:1", reg.host());
+    let e = fetch_rootfs(&reference, "x86_64", &o).unwrap_err();
+    assert!(matches!(e, ImageError::DigestMismatch { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!("image '{reference}': layer {layer_digest} is corrupt: expected digest {layer_digest}, got sha256:")),
+        "{text}"
+    );
+    // Nothing of it was cached.
+    assert!(!tmp.path().join("cache/image-v1/rootfs").exists());
+
+    // A layer whose digest is right but whose gzip stream is broken.
+    let good = rpmdb_layer(tmp.path(), "b", SYSIMAGE, &X86, Compression::Gzip);
+    let mut broken = good.blob.clone();
+    broken.truncate(broken.len() * 2 / 3);
+    let broken_layer = Layer {
+        tar: good.tar.clone(),
+        blob: broken.clone(),
+        compression: Compression::Gzip,
+    };
+    reg.push_image("test/badgzip", Some("1"), "amd64", &[broken_layer], false);
+    let reference = format!("{}/test/badgzip:1", reg.host());
+    let e = fetch_rootfs(&reference, "x86_64", &o).unwrap_err();
+    assert!(matches!(e, ImageError::CorruptLayer { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "image '{reference}': layer {} is corrupt",
+            support::registry::sha256(&broken)
+        )
+    );
+}
+
+#[test]
+fn whiteouts_symlinks_and_traversal() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = opts(&tmp.path().join("cache"), vec![]);
+
+    // Layer 1: libfoo only, a stale file in the db dir, usr/share/rpm, and var/lib/rpm
+    // as an absolute symlink to the real db dir.
+    let root1 = rpm_root(&tmp.path().join("l1"), SYSIMAGE, &X86[..1]);
+    std::fs::write(root1.join("usr/lib/sysimage/rpm/stale"), "x").unwrap();
+    std::fs::create_dir_all(root1.join("usr/share/rpm")).unwrap();
+    std::fs::write(root1.join("usr/share/rpm/macros"), "%x 1\n").unwrap();
+    std::fs::create_dir_all(root1.join("var/lib")).unwrap();
+    std::os::unix::fs::symlink("/usr/lib/sysimage/rpm", root1.join("var/lib/rpm")).unwrap();
+    let l1 = Layer::new(&tree_entries(&root1), Compression::Gzip);
+    // Layer 2: the db dir made opaque and refilled (libfoo + chain-c), an extra file,
+    // usr/share/rpm whited out.
+    let root2 = rpm_root(&tmp.path().join("l2"), SYSIMAGE, &X86);
+    std::fs::write(root2.join("usr/lib/sysimage/rpm/extra"), "y").unwrap();
+    let mut entries = vec![
+        Entry::Dir("usr/lib/sysimage/rpm".into()),
+        Entry::File("usr/lib/sysimage/rpm/.wh..wh..opq".into(), vec![]),
+        Entry::File("usr/share/.wh.rpm".into(), vec![]),
+    ];
+    entries.extend(tree_entries(&root2));
+    let l2 = Layer::new(&entries, Compression::Zstd);
+    // Layer 3: the extra file whited out; a file and a hard link to it.
+    let l3 = Layer::new(
+        &[
+            Entry::File("usr/lib/sysimage/rpm/.wh.extra".into(), vec![]),
+            Entry::File("usr/lib/sysimage/rpm/note".into(), b"n".to_vec()),
+            Entry::HardLink(
+                "usr/lib/sysimage/rpm/note2".into(),
+                "usr/lib/sysimage/rpm/note".into(),
+            ),
+        ],
+        Compression::None,
+    );
+    reg.push_image("test/layers", Some("1"), "amd64", &[l1, l2, l3], false);
+    let root = fetch_rootfs(&format!("{}/test/layers:1", reg.host()), "x86_64", &o).unwrap();
+    let tree = list_tree(&root.path);
+    assert!(
+        !tree
+            .iter()
+            .any(|p| p.ends_with("/stale") || p.ends_with("/extra")),
+        "{tree:?}"
+    );
+    assert!(
+        !tree.iter().any(|p| p.starts_with("usr/share/rpm")),
+        "{tree:?}"
+    );
+    assert_eq!(
+        rpm_qa(&root.path, SYSIMAGE),
+        ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+    assert_eq!(
+        std::fs::read(root.path.join("usr/lib/sysimage/rpm/note2")).unwrap(),
+        b"n"
+    );
+    // The absolute symlink was rewritten to stay inside the root, and works.
+    assert_eq!(
+        std::fs::read_link(root.path.join("var/lib/rpm")).unwrap(),
+        Path::new("../../usr/lib/sysimage/rpm")
+    );
+    assert_eq!(
+        rpm_qa(&root.path, "/var/lib/rpm"),
+        ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+
+    // An entry climbing out of the root is refused.
+    let evil = Layer::new(
+        &[Entry::RawFile(
+            "usr/lib/sysimage/rpm/../../../../../tmp/evil".into(),
+            b"x".to_vec(),
+        )],
+        Compression::Gzip,
+    );
+    let evil_digest = support::registry::sha256(&evil.blob);
+    reg.push_image("test/evil", Some("1"), "amd64", &[evil], false);
+    let reference = format!("{}/test/evil:1", reg.host());
+    let e = fetch_rootfs(&reference, "x86_64", &o).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "image '{reference}': layer {evil_digest} has an unsafe path 'usr/lib/sysimage/rpm/../../../../../tmp/evil' (path traversal refused)"
+        )
+    );
+
+    // An image without an rpmdb.
+    let plain = Layer::new(
+        &[
+            Entry::Dir("etc".into()),
+            Entry::File("etc/os-release".into(), b"ID=x\n".to_vec()),
+        ],
+        Compression::Gzip,
+    );
+    let pushed = reg.push_image("test/nodb", Some("1"), "amd64", &[plain], false);
+    let reference = format!("{}/test/nodb:1", reg.host());
+    let e = fetch_rootfs(&reference, "x86_64", &o).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "image '{reference}' ({}) has no rpm database (none of usr/lib/sysimage/rpm, var/lib/rpm, usr/share/rpm holds one)",
+            pushed.digest
+        )
+    );
+}
+
+#[test]
+fn token_auth_with_credentials_from_auth_files() {
+    let reg = Registry::start_with_token_auth();
+    let tmp = tempfile::tempdir().unwrap();
+    let amd = rpmdb_layer(tmp.path(), "amd", SYSIMAGE, &X86, Compression::Gzip);
+    let arm = rpmdb_layer(tmp.path(), "arm", SYSIMAGE, &ARM, Compression::Gzip);
+    let amd = reg.push_image("private/img", None, "amd64", &[amd], true);
+    let arm = reg.push_image("private/img", None, "arm64", &[arm], true);
+    reg.push_index("private/img", "1", &[amd.clone(), arm], true);
+    let reference = format!("{}/private/img:1", reg.host());
+    let auth = reg.token.clone().unwrap();
+    let b64 = |s: String| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    };
+
+    // No credentials: the anonymous token grants nothing.
+    let e = fetch_rootfs(&reference, "x86_64", &opts(&tmp.path().join("c0"), vec![])).unwrap_err();
+    assert!(matches!(e, ImageError::Unauthorized { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "image '{reference}': unauthorized at {}: 401 Unauthorized",
+            reg.host()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("log in"), "{text}");
+
+    // Wrong password in a podman auth file: the token server refuses.
+    let wrong = tmp.path().join("auth.json");
+    std::fs::write(
+        &wrong,
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{}"}}}}}}"#,
+            reg.host(),
+            b64(format!("{}:nope", auth.user))
+        ),
+    )
+    .unwrap();
+    let e = fetch_rootfs(
+        &reference,
+        "x86_64",
+        &opts(&tmp.path().join("c1"), vec![wrong.clone()]),
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, ImageError::Unauthorized { .. }), "{e:?}");
+    assert!(
+        text.contains(&format!(
+            "the credentials of user 'puller' from {} were rejected",
+            wrong.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("nope"), "the password leaked: {text}");
+
+    // Right credentials in a Docker config.json (after a missing file).
+    let docker = tmp.path().join("config.json");
+    std::fs::write(
+        &docker,
+        format!(
+            r#"{{"auths": {{"http://{}/v1/": {{"auth": "{}"}}}}}}"#,
+            reg.host(),
+            b64(format!("{}:{}", auth.user, auth.password))
+        ),
+    )
+    .unwrap();
+    let before = reg.token_requests();
+    let root = fetch_rootfs(
+        &reference,
+        "x86_64",
+        &opts(
+            &tmp.path().join("c2"),
+            vec![tmp.path().join("missing.json"), docker],
+        ),
+    )
+    .unwrap();
+    assert_eq!(root.manifest_digest, amd.digest);
+    assert_eq!(
+        rpm_qa(&root.path, SYSIMAGE),
+        ["chain-c-1.0-1.x86_64", "libfoo-1.0-1.x86_64"]
+    );
+    // One token for the whole pull.
+    assert_eq!(reg.token_requests() - before, 1);
+}
