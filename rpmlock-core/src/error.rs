@@ -7,6 +7,9 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// The context (what is installed) cannot be read.
+    #[error(transparent)]
+    Context(#[from] crate::context::ContextError),
     /// Fetching or parsing repository metadata failed.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),
@@ -52,7 +55,7 @@ pub enum Error {
     },
     /// The input names no context (what is installed before the packages).
     #[error(
-        "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (image, containerfile and local-system contexts are not supported yet)",
+        "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (or a context: localSystem, rootfs, image)",
         .input.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
     )]
     NoContext {

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod lock;
 pub mod model;

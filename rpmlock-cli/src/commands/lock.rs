@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use rpmlock_core::Error;
-use rpmlock_core::config::Input;
+use rpmlock_core::config::{Context, Input};
 use rpmlock_core::repo::FetchOptions;
 use rpmlock_core::reporter::Reporter;
 use rpmlock_core::resolve::{self, LockOptions};
@@ -26,8 +26,17 @@ pub(crate) struct LockArgs {
     #[arg(long = "arch", value_name = "ARCH")]
     arches: Vec<String>,
     /// Resolve on an empty root, whatever the input's context says.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["local_system", "rootfs", "image"])]
     bare: bool,
+    /// Resolve on top of this machine's installed packages (its rpm database at /).
+    #[arg(long, conflicts_with_all = ["rootfs", "image"])]
+    local_system: bool,
+    /// Resolve on top of the packages installed in an unpacked root filesystem.
+    #[arg(long, value_name = "DIR", conflicts_with = "image")]
+    rootfs: Option<PathBuf>,
+    /// Resolve on top of the packages installed in a container image.
+    #[arg(long, value_name = "REF")]
+    image: Option<String>,
     /// Use only cached metadata; never touch the network.
     #[arg(long, conflicts_with = "refresh")]
     offline: bool,
@@ -67,6 +76,13 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
+    options.context = if args.local_system {
+        Some(Context::LocalSystem)
+    } else if let Some(dir) = args.rootfs {
+        Some(Context::Rootfs(dir))
+    } else {
+        args.image.map(Context::Image)
+    };
     let lockfile = resolve::lock(&input, &options, reporter)?;
     if crate::is_stdout(&args.outfile) {
         let text = lockfile.render();

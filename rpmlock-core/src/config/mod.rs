@@ -74,13 +74,20 @@ pub enum Context {
     /// current directory (the image of its last `FROM`; and, when `packages` is empty,
     /// it extracts packages from its `RUN dnf install` lines, deprecated); with none of
     /// these it fails with "No base image source found". rpmlock implements neither
-    /// image contexts nor Containerfiles yet, so the caller decides (CLI `--bare`, or a
+    /// Containerfile contexts yet, so the caller decides (CLI `--bare`, or a
     /// clear error). Likewise a missing `arches` means the host arch
     /// (`platform.machine()`), chosen by the caller.
     #[default]
     Unspecified,
     /// `{bare: true}`: nothing installed.
     Bare,
+    /// `{localSystem: true}`: the host's rpm database (root `/`).
+    LocalSystem,
+    /// `{rootfs: DIR}` (extension): the rpm database of an unpacked root filesystem
+    /// (relative paths are taken from the input file's directory).
+    Rootfs(PathBuf),
+    /// `{image: REF}`: the rpm database inside a container image, pulled per arch.
+    Image(String),
 }
 
 /// One `contentOrigin.repos` entry, before variable substitution.

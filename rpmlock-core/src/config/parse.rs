@@ -471,7 +471,7 @@ impl Parser {
             self.bool("zchunk", v)?;
         }
         let context = match get("context") {
-            Some(v) => self.context(v)?,
+            Some(v) => self.context(v, &base_dir)?,
             None => Context::Unspecified,
         };
         let reinstall_packages = match get("reinstallPackages") {
@@ -802,7 +802,7 @@ impl Parser {
         Ok(out)
     }
 
-    fn context(&self, value: &Value) -> Result<Context, ConfigError> {
+    fn context(&self, value: &Value, base_dir: &Path) -> Result<Context, ConfigError> {
         let entries = self.entries("context", value)?;
         self.check_keys("context", &entries, CONTEXT_KEYS, &[])?;
         let mut context = Context::Unspecified;
@@ -814,7 +814,19 @@ impl Parser {
                         context = Context::Bare;
                     }
                 }
-                "localSystem" | "flatpak" => {
+                "localSystem" => {
+                    if self.bool(&path, value)? {
+                        context = Context::LocalSystem;
+                    }
+                }
+                "rootfs" => {
+                    let dir = self.nonempty_string(&path, value)?;
+                    context = Context::Rootfs(base_dir.join(dir));
+                }
+                "image" => {
+                    context = Context::Image(self.nonempty_string(&path, value)?);
+                }
+                "flatpak" => {
                     if self.bool(&path, value)? {
                         return Err(self.not_yet(path));
                     }

@@ -347,12 +347,8 @@ fn bad_inputs_have_precise_messages() {
             "installWeakDeps: expected a boolean, found a string",
         ),
         (
-            "contentOrigin: {}\ncontext: {image: 'registry.example.com/ubi9'}\n",
-            "not supported yet: context.image",
-        ),
-        (
-            "contentOrigin: {}\ncontext: {localSystem: true}\n",
-            "not supported yet: context.localSystem",
+            "contentOrigin: {}\ncontext: {rootfs: [a]}\n",
+            "context.rootfs: expected a string, found a list",
         ),
         (
             "contentOrigin: {}\ncontext: {bar: true}\n",
@@ -383,7 +379,6 @@ fn every_unimplemented_key_is_refused() {
         ("context", "{containerfile: Containerfile}"),
         ("context", "{rpmOstreeTreefile: t.yaml}"),
         ("context", "{flatpak: true, bare: true}"),
-        ("context", "{rootfs: /srv/root}"),
     ] {
         let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
         assert!(
@@ -642,4 +637,21 @@ fn metalink_or_mirrorlist_replaces_baseurl() {
         assert!(repos[0].baseurls.is_empty());
         assert_eq!(repos[0].options[key], "https://m/?arch=aarch64");
     }
+}
+
+#[test]
+fn contexts_parse() {
+    let ctx = |v: &str| parse(&format!("{MINIMAL}context: {v}\n")).unwrap().context;
+    assert_eq!(ctx("{localSystem: true}"), Context::LocalSystem);
+    assert_eq!(ctx("{localSystem: false}"), Context::Unspecified);
+    assert_eq!(
+        ctx("{rootfs: /srv/root}"),
+        Context::Rootfs("/srv/root".into())
+    );
+    // Relative to the input file's directory.
+    assert_eq!(ctx("{rootfs: root}"), Context::Rootfs("/in/root".into()));
+    assert_eq!(
+        ctx("{image: 'registry.example.com/ubi9:latest'}"),
+        Context::Image("registry.example.com/ubi9:latest".into())
+    );
 }

@@ -15,7 +15,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 3";
+const FORMAT: &str = "rpmlock-resolution 4";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -79,6 +79,7 @@ impl Memo {
 pub(super) fn key(
     input: &Input,
     context: &Context,
+    installed: Option<&str>,
     arch: &str,
     repos: &[(&ResolvedRepo, &FetchedRepo)],
 ) -> String {
@@ -91,6 +92,9 @@ pub(super) fn key(
     add(env!("CARGO_PKG_VERSION"));
     add(arch);
     add(&format!("{context:?}"));
+    // The installed package set (a digest of its NEVRAs): a context whose rpmdb
+    // changed resolves again.
+    add(installed.unwrap_or("bare"));
     add(&format!(
         "weak={} nosrc={}",
         input.install_weak_deps, input.no_sources
@@ -142,7 +146,7 @@ mod tests {
             "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
         );
         let input = Input::from_yaml_str(&text, None).unwrap();
-        key(&input, &Context::Bare, "x86_64", &[])
+        key(&input, &Context::Bare, None, "x86_64", &[])
     }
 
     #[test]
@@ -198,7 +202,7 @@ mod tests {
         )
         .unwrap();
         let repos = input.repos_for_arch("x86_64", "unknown").unwrap();
-        let key = |f: &FetchedRepo| key(&input, &input.context, "x86_64", &[(&repos[0], f)]);
+        let key = |f: &FetchedRepo| key(&input, &input.context, None, "x86_64", &[(&repos[0], f)]);
         let none = key(&fetched(None));
         let one = key(&fetched(Some("01")));
         let other = key(&fetched(Some("02")));

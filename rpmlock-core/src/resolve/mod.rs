@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Context, Input, ResolvedRepo};
+use crate::context::Installed;
 use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
@@ -34,6 +35,8 @@ pub struct LockOptions {
     pub arches: Vec<String>,
     /// Treat the context as bare whatever the input says (`--bare`).
     pub bare: bool,
+    /// A context replacing the input's (`--local-system`, `--rootfs`, `--image`).
+    pub context: Option<Context>,
     /// Fetching and cache behaviour.
     pub fetch: FetchOptions,
 }
@@ -44,6 +47,7 @@ impl LockOptions {
         LockOptions {
             arches: Vec::new(),
             bare: false,
+            context: None,
             fetch,
         }
     }
@@ -58,9 +62,38 @@ pub fn host_arch() -> &'static str {
     }
 }
 
-/// dnf's `$releasever` for the context: bare contexts have none.
-fn releasever(_context: &Context) -> &'static str {
-    "unknown"
+/// dnf's `$releasever` for the context: detected from its rpmdb, `unknown` when
+/// there is none (bare) or nothing provides it.
+fn releasever(installed: Option<&Installed>) -> String {
+    installed
+        .and_then(Installed::releasever)
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The installed system of every arch (`None`: bare), each distinct root read once.
+fn read_contexts(
+    context: &Context,
+    arches: &[String],
+    cache_dir: &Path,
+) -> Result<Vec<Option<Arc<Installed>>>, Error> {
+    let mut read: BTreeMap<PathBuf, Arc<Installed>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for arch in arches {
+        let Some(root) = crate::context::rootfs(context, arch, cache_dir)? else {
+            out.push(None);
+            continue;
+        };
+        let installed = match read.get(&root) {
+            Some(i) => i.clone(),
+            None => {
+                let i = Arc::new(Installed::read(&root)?);
+                read.insert(root, i.clone());
+                i
+            }
+        };
+        out.push(Some(installed));
+    }
+    Ok(out)
 }
 
 /// One repository, fetched and indexed, shared by every arch that uses it.
@@ -203,14 +236,14 @@ pub fn lock(
     let context = if options.bare {
         &Context::Bare
     } else {
-        &input.context
+        options.context.as_ref().unwrap_or(&input.context)
     };
     if *context == Context::Unspecified {
         return Err(Error::NoContext {
             input: input.path.clone(),
         });
     }
-    let releasever = releasever(context);
+    let installed = read_contexts(context, &arches, &options.fetch.cache_dir)?;
 
     let started = std::time::Instant::now();
     let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
@@ -231,8 +264,8 @@ pub fn lock(
     let mut per_arch: Vec<(String, Vec<ResolvedRepo>)> = Vec::new();
     let mut unique: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
     let mut to_fetch: Vec<ResolvedRepo> = Vec::new();
-    for arch in &arches {
-        let repos = input.repos_for_arch(arch, releasever)?;
+    for (arch, installed) in arches.iter().zip(&installed) {
+        let repos = input.repos_for_arch(arch, &releasever(installed.as_deref()))?;
         for r in &repos {
             unique
                 .entry((r.repoid.clone(), r.baseurls.clone()))
@@ -255,12 +288,14 @@ pub fn lock(
     let memo = memo::Memo::new(&options.fetch);
     let keys: Vec<String> = per_arch
         .iter()
-        .map(|(arch, repos)| {
+        .zip(&installed)
+        .map(|((arch, repos), installed)| {
             let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = repos
                 .iter()
                 .map(|r| (r, &fetched[unique[&(r.repoid.clone(), r.baseurls.clone())]]))
                 .collect();
-            memo::key(input, context, arch, &repos)
+            let digest = installed.as_ref().map(|i| i.digest());
+            memo::key(input, context, digest.as_deref(), arch, &repos)
         })
         .collect();
     let mut results: Vec<Option<ArchLock>> = keys.iter().map(|k| memo.get(k)).collect();
@@ -279,7 +314,8 @@ pub fn lock(
         let handles: Vec<_> = per_arch
             .iter()
             .zip(&results)
-            .map(|((arch, repos), done)| {
+            .zip(&installed)
+            .map(|(((arch, repos), done), installed)| {
                 if done.is_some() {
                     return None;
                 }
@@ -306,7 +342,8 @@ pub fn lock(
                             })
                             .collect::<Result<_, Error>>()?;
                         reporter.solve_started(arch);
-                        let (lock, warnings) = lock_arch(fetcher, input, arch, &repos)?;
+                        let (lock, warnings) =
+                            lock_arch(fetcher, input, installed.as_deref(), arch, &repos)?;
                         reporter.solve_finished(arch, lock.packages.len());
                         Ok((lock, warnings))
                     }),
@@ -533,6 +570,7 @@ type Resolved = (ArchLock, Vec<String>);
 fn lock_arch(
     fetcher: &Fetcher,
     input: &Input,
+    installed: Option<&Installed>,
     arch: &str,
     repos: &[ArchRepo<'_>],
 ) -> Result<Resolved, Error> {
@@ -575,6 +613,7 @@ fn lock_arch(
         request.reinstall = to_strings(input.reinstall_for_arch(arch));
         request.allow_erasing = input.allow_erasing;
         request.comps = comps.as_ref();
+        request.installed = installed.map(Installed::solv_path);
         solve::solve(&request).map(|solution| {
             let refs = solution
                 .packages

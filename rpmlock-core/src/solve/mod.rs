@@ -101,6 +101,9 @@ pub struct SolveRequest<'a> {
     /// Comps of the repos, merged in repo order, for `@group` specs (`None`: no
     /// repo has any).
     pub comps: Option<&'a crate::repo::Comps>,
+    /// The installed system (`@System`): a `.solv` file written by [`read_rpmdb`];
+    /// `None` for a bare context.
+    pub installed: Option<&'a Path>,
 }
 
 impl<'a> SolveRequest<'a> {
@@ -117,6 +120,7 @@ impl<'a> SolveRequest<'a> {
             reinstall: Vec::new(),
             allow_erasing: false,
             comps: None,
+            installed: None,
         }
     }
 }
@@ -392,6 +396,53 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
     })
 }
 
+/// The repoid of the installed system, as dnf names it.
+pub const INSTALLED_REPOID: &str = "@System";
+
+/// Reads the rpm database of the root filesystem `rootdir` the way dnf loads
+/// `@System` (libsolvext through librpm: sqlite, Berkeley DB or ndb at
+/// `rootdir/var/lib/rpm`), writes it to `solv_out` for [`SolveRequest::installed`],
+/// and returns its packages (name, arch, EVR and provides), in rpmdb order.
+pub fn read_rpmdb(rootdir: &Path, solv_out: &Path) -> Result<Vec<Package>, SolveError> {
+    let mut pool = Pool::new("noarch")?;
+    let rid = pool.add_rpmdb(INSTALLED_REPOID, rootdir)?;
+    let mut out = Vec::new();
+    for s in pool.repo_solvables(rid) {
+        let (name, evr, arch) = pool.solvable_nea(s);
+        let provides = pool
+            .solvable_deps(s, DepKind::Provides)
+            .filter_map(|d| pool.dep_parts(d))
+            .map(
+                |(n, rel)| match rel.and_then(|(f, e)| Some((dep_flags(f)?, e))) {
+                    Some((flags, e)) => Dependency::versioned(n, flags, e),
+                    None => Dependency::unversioned(n),
+                },
+            )
+            .collect();
+        out.push(Package {
+            name: name.to_string(),
+            arch: arch.to_string(),
+            evr: Evr::parse(evr),
+            provides,
+            ..Default::default()
+        });
+    }
+    pool.write_repo(rid, solv_out)?;
+    Ok(out)
+}
+
+/// libsolv relation flags (GT=1, EQ=2, LT=4) as an rpm comparison.
+fn dep_flags(flags: u32) -> Option<DepFlags> {
+    match flags {
+        1 => Some(DepFlags::Gt),
+        2 => Some(DepFlags::Eq),
+        3 => Some(DepFlags::Ge),
+        4 => Some(DepFlags::Lt),
+        6 => Some(DepFlags::Le),
+        _ => None,
+    }
+}
+
 /// Builds a repository's `.solv` file package by package (as primary streams in);
 /// [`RepoSource::Solv`] reads it back with the same package order.
 pub struct SolvWriter {
@@ -568,6 +619,18 @@ impl<'a> LoadedPool<'a> {
         let mut sources = Vec::new();
         // Solvable ids of each repo (index-aligned with request.repos).
         let mut repo_ids: Vec<Vec<SolvableId>> = Vec::new();
+        // As dnf: the installed system first, then the repos. Installed packages are
+        // candidates of every spec (an installed match satisfies an install job) but
+        // map to no package of the request.
+        if let Some(path) = request.installed {
+            let rid = pool.add_repo_solv(INSTALLED_REPOID, 0, 0, path)?;
+            pool.set_installed(rid);
+            for sid in pool.repo_solvables(rid) {
+                if !pool.is_source(sid) {
+                    all.push(Candidate { id: sid, at: None });
+                }
+            }
+        }
         for (ri, repo) in request.repos.iter().enumerate() {
             let (prio, subprio) = (-repo.priority, -repo.cost);
             let rid = match repo.source {
@@ -699,8 +762,11 @@ impl<'a> LoadedPool<'a> {
                 excluded[s.index()] = true;
             }
         }
+        // Excludes hide available packages; installed ones stay installed.
         for s in matches(&self.request.excludes) {
-            excluded[s.index()] = true;
+            if !self.pool.is_installed(s) {
+                excluded[s.index()] = true;
+            }
         }
         Some(excluded)
     }
@@ -799,7 +865,12 @@ impl<'a> LoadedPool<'a> {
             unmatched.push(self.why_unmatched(spec)?);
             return Ok(());
         }
-        let ids: Vec<SolvableId> = sets.into_iter().flatten().collect();
+        // The upgrade candidates are the available packages.
+        let ids: Vec<SolvableId> = sets
+            .into_iter()
+            .flatten()
+            .filter(|&s| !self.pool.is_installed(s))
+            .collect();
         let names: std::collections::BTreeSet<DepId> =
             ids.iter().map(|&s| self.pool.solvable_name(s)).collect();
         let installed_of: Vec<SolvableId> = installed
@@ -835,7 +906,12 @@ impl<'a> LoadedPool<'a> {
         unmatched: &mut Vec<UnmatchedSpec>,
         not_available: &mut Vec<String>,
     ) -> Result<(), SolveError> {
-        let available: Vec<SolvableId> = self.select(spec, true)?.into_iter().flatten().collect();
+        let available: Vec<SolvableId> = self
+            .select(spec, true)?
+            .into_iter()
+            .flatten()
+            .filter(|&s| !self.pool.is_installed(s))
+            .collect();
         let installed_of: Vec<SolvableId> = {
             // The installed packages the spec selects (the same matching, over them).
             let over: Vec<Candidate> = installed
