@@ -181,3 +181,59 @@ pub fn read(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     s
 }
+
+/// Installs `rpms` into the root filesystem `root` with Debian's `rpm --nodeps` (the
+/// database at `dbpath` inside the root, e.g. `/var/lib/rpm`, as in real images;
+/// Debian's own default is `~/.rpmdb`). The root is created and initialised if new.
+pub fn rpm_install(root: &Path, dbpath: &str, rpms: &[PathBuf]) {
+    std::fs::create_dir_all(root).unwrap();
+    let run = |args: &[&str], files: &[PathBuf]| {
+        let out = Command::new("rpm")
+            .arg("--root")
+            .arg(root)
+            .arg("--dbpath")
+            .arg(dbpath)
+            .args(args)
+            .args(files)
+            .output()
+            .expect("run rpm (Debian package rpm)");
+        assert!(
+            out.status.success(),
+            "rpm {args:?} {files:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["--initdb"], &[]);
+    if !rpms.is_empty() {
+        run(&["--nodeps", "--ignorearch", "-i"], rpms);
+    }
+}
+
+/// Builds (once per call) a noarch RPM `NAME-VERSION-1` with extra spec preamble lines
+/// (e.g. `Provides: system-release(releasever) = 9`) in `dir` with `rpmbuild`.
+pub fn build_rpm(dir: &Path, name: &str, version: &str, preamble: &[&str]) -> PathBuf {
+    let top = dir.join(format!("rpmbuild-{name}"));
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec = top.join(format!("SPECS/{name}.spec"));
+    std::fs::write(
+        &spec,
+        format!(
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n{}\n%description\ntest\n%files\n",
+            preamble.join("\n")
+        ),
+    )
+    .unwrap();
+    let out = Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--quiet", "-bb"])
+        .arg(&spec)
+        .output()
+        .expect("run rpmbuild (Debian package rpm)");
+    assert!(
+        out.status.success(),
+        "rpmbuild {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"))
+}
