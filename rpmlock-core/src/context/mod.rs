@@ -225,3 +225,98 @@ fn resolve_in_root(root: &Path, path: &Path) -> PathBuf {
         _ => path.to_path_buf(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dependency, Evr};
+
+    fn installed(packages: Vec<Package>) -> Installed {
+        Installed {
+            root: "/r".into(),
+            dbdir: "/r/var/lib/rpm".into(),
+            packages,
+            solv: tempfile::NamedTempFile::new().unwrap(),
+        }
+    }
+
+    fn pkg(name: &str, evr: &str, provides: Vec<Dependency>) -> Package {
+        Package {
+            name: name.into(),
+            arch: "noarch".into(),
+            evr: Evr::parse(evr),
+            provides,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn releasever_as_dnf_detects_it() {
+        assert_eq!(installed(vec![]).releasever(), None);
+        // The provide's version wins over the package's.
+        let rhel = pkg(
+            "redhat-release",
+            "9.4-0.5.el9",
+            vec![
+                Dependency::versioned("system-release(releasever)", DepFlags::Eq, "9"),
+                Dependency::unversioned("redhat-release"),
+            ],
+        );
+        assert_eq!(installed(vec![rhel]).releasever().as_deref(), Some("9"));
+        // An unversioned provide: the package's version.
+        let fedora = pkg(
+            "fedora-release-common",
+            "40-39",
+            vec![Dependency::unversioned("system-release")],
+        );
+        assert_eq!(installed(vec![fedora]).releasever().as_deref(), Some("40"));
+        // system-release(releasever) is looked for before redhat-release.
+        let both = vec![
+            pkg(
+                "redhat-release",
+                "8.1-1",
+                vec![Dependency::unversioned("redhat-release")],
+            ),
+            pkg(
+                "other-release",
+                "1-1",
+                vec![Dependency::versioned(
+                    "system-release(releasever)",
+                    DepFlags::Eq,
+                    "10",
+                )],
+            ),
+        ];
+        assert_eq!(installed(both).releasever().as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn rpmdb_found_in_every_layout_and_absolute_symlinks_stay_in_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        assert_eq!(find_rpmdb(root), None);
+        let sysimage = root.join("usr/lib/sysimage/rpm");
+        std::fs::create_dir_all(&sysimage).unwrap();
+        std::fs::write(sysimage.join("rpmdb.sqlite"), b"").unwrap();
+        assert_eq!(find_rpmdb(root), Some(sysimage.clone()));
+        std::fs::remove_dir_all(root.join("usr")).unwrap();
+        // /usr/share/rpm with an absolute symlink to the root's own directory.
+        let real = root.join("real/rpm");
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::write(real.join("Packages"), b"").unwrap();
+        std::fs::create_dir_all(root.join("usr/share")).unwrap();
+        std::os::unix::fs::symlink("/real/rpm", root.join("usr/share/rpm")).unwrap();
+        assert_eq!(find_rpmdb(root), Some(root.join("real/rpm")));
+    }
+
+    #[test]
+    fn digest_follows_the_installed_set() {
+        let a = installed(vec![pkg("a", "1-1", vec![])]);
+        let b = installed(vec![pkg("a", "1-2", vec![])]);
+        assert_ne!(a.digest(), b.digest());
+        assert_eq!(
+            a.digest(),
+            installed(vec![pkg("a", "1-1", vec![])]).digest()
+        );
+    }
+}

@@ -175,6 +175,22 @@ mod tests {
         assert_eq!(key_of("allowerasing: false\n"), plain);
     }
 
+    #[test]
+    fn the_installed_set_is_part_of_the_key() {
+        let input = Input::from_yaml_str(
+            "contentOrigin: {repos: [{repoid: r, baseurl: 'https://example.com/'}]}\npackages: [a]\n",
+            None,
+        )
+        .unwrap();
+        let ctx = Context::Rootfs("/root".into());
+        let bare = key(&input, &ctx, None, "x86_64", &[]);
+        let one = key(&input, &ctx, Some("digest-1"), "x86_64", &[]);
+        let two = key(&input, &ctx, Some("digest-2"), "x86_64", &[]);
+        assert_ne!(bare, one);
+        assert_ne!(one, two);
+        assert_eq!(one, key(&input, &ctx, Some("digest-1"), "x86_64", &[]));
+    }
+
     /// A repomd.xml with primary and, when given, group_gz checksums.
     fn fetched(group_gz: Option<&str>) -> FetchedRepo {
         let mut xml = String::from(
