@@ -69,7 +69,7 @@ import yaml
 KNOWN_KEYS = {
     "contentOrigin", "packages", "arches", "installWeakDeps", "noSources", "context",
     "excludePackages", "allowerasing", "variables", "assumeProvides", "upgradePackages",
-    "reinstallPackages",
+    "reinstallPackages", "matchContextVersions",
 }
 ORIGIN_KEYS = {"repos", "repofiles"}
 ASSUMED_REPOID = "_assumed-provides"
@@ -273,6 +273,26 @@ def assumed_provides_repo(directory, caps):
 RPMDB_DIRS = ("usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm")
 
 
+def pin_context_versions(installed, specs, patterns):
+    """rpm-lockfile-prototype's matchContextVersions: specs matching a glob get the one
+    EVR of the installed packages whose names match it."""
+    import fnmatch
+    specs = list(specs)
+    pinned = [False] * len(specs)
+    for pattern in patterns:
+        evrs = {p.evr for p in installed if fnmatch.fnmatchcase(p.name, pattern)}
+        if len(evrs) != 1:
+            if evrs:
+                die(f"matchContextVersions: {pattern}: different versions {sorted(evrs)}")
+            continue
+        evr = evrs.pop()
+        for i, spec in enumerate(specs):
+            if not pinned[i] and fnmatch.fnmatchcase(spec, pattern):
+                specs[i] = f"{spec}-{evr}"
+                pinned[i] = True
+    return specs
+
+
 def resolve(data, arch, repos_root, input_dir, context_root=None):
     basearch = dnf.rpm.basearch(arch)
     variables = env_variables()
@@ -381,6 +401,9 @@ def resolve(data, arch, repos_root, input_dir, context_root=None):
                 except dnf.exceptions.PackagesNotAvailableError as e:
                     errors.append(str(e))
             specs = specs_for_arch(data.get("packages"), arch, "packages")
+            if data.get("matchContextVersions"):
+                specs = pin_context_versions(base.sack.query().installed(), specs,
+                                             data["matchContextVersions"])
             marking = Collect(logging.ERROR)
             logging.getLogger("dnf").addHandler(marking)
             try:

@@ -59,6 +59,9 @@ pub struct Input {
     pub upgrade_packages: Vec<PackageRequest>,
     /// `allowerasing` (default false): the solution may remove installed packages.
     pub allow_erasing: bool,
+    /// `matchContextVersions`: globs; requested packages matching one are pinned to
+    /// the EVR of the context's installed packages matching it.
+    pub match_context_versions: Vec<String>,
 }
 
 /// What is installed before the requested packages.

@@ -200,14 +200,10 @@ const TOP_SUPPORTED: &[&str] = &[
     "excludePackages",
     "allowerasing",
     "assumeProvides",
+    "matchContextVersions",
 ];
 /// Top-level keys of the format that this version does not implement.
-const TOP_NOT_YET: &[&str] = &[
-    "moduleEnable",
-    "moduleDisable",
-    "matchContextVersions",
-    "packagesFromContainerfile",
-];
+const TOP_NOT_YET: &[&str] = &["moduleEnable", "moduleDisable", "packagesFromContainerfile"];
 const ORIGIN_SUPPORTED: &[&str] = &["repos", "repofiles"];
 /// `composes` is a content origin of the prototype (not in FORMAT.md).
 const ORIGIN_NOT_YET: &[&str] = &["composes"];
@@ -494,6 +490,10 @@ impl Parser {
             Some(v) => self.bool("allowerasing", v)?,
             None => false,
         };
+        let match_context_versions = match get("matchContextVersions") {
+            Some(v) => self.string_list("matchContextVersions", v)?,
+            None => Vec::new(),
+        };
         let variables = match get("variables") {
             Some(v) => self.variables(v, &base_dir)?,
             None => BTreeMap::new(),
@@ -511,6 +511,7 @@ impl Parser {
             reinstall_packages,
             upgrade_packages,
             allow_erasing,
+            match_context_versions,
             context,
             repofiles,
             variables,

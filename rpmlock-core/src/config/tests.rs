@@ -367,7 +367,7 @@ fn bad_inputs_have_precise_messages() {
 
 #[test]
 fn every_unimplemented_key_is_refused() {
-    for key in ["moduleEnable", "moduleDisable", "matchContextVersions"] {
+    for key in ["moduleEnable", "moduleDisable"] {
         let e = parse(&format!("{MINIMAL}{key}: [x]\n")).unwrap_err();
         assert!(
             matches!(&e, ConfigError::NotSupportedYet { key: k, .. } if k == key),

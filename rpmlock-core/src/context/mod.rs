@@ -51,6 +51,20 @@ pub enum ContextError {
         #[source]
         source: SolveError,
     },
+    /// `matchContextVersions` on a context that is not an image or a root filesystem.
+    #[error("matchContextVersions requires an image or rootfs context (not bare or localSystem)")]
+    MatchVersionsWithoutImage,
+    /// The installed packages matching a `matchContextVersions` glob have several EVRs.
+    #[error(
+        "matchContextVersions: the installed packages matching `{pattern}` have different versions: {}",
+        .versions.join(", ")
+    )]
+    ContextVersionsDiffer {
+        /// The glob.
+        pattern: String,
+        /// `name-evr` of each installed match.
+        versions: Vec<String>,
+    },
     /// `--image` / `context.image` before the registry client lands.
     #[error("context image {reference}: pulling images from a registry is not supported yet")]
     ImageNotSupported {
@@ -198,6 +212,53 @@ impl Installed {
         None
     }
 
+    /// `matchContextVersions`: every spec matching one of `patterns` (a glob over the
+    /// spec) becomes `spec-EVR`, EVR being the one version of the installed packages
+    /// whose names match that glob (as rpm-lockfile-prototype's
+    /// `pin_context_versions`). A glob matching no installed package is a warning;
+    /// installed matches with several EVRs are an error.
+    pub fn pin_versions(
+        &self,
+        specs: Vec<String>,
+        patterns: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<String>, ContextError> {
+        let mut specs = specs;
+        let mut pinned = vec![false; specs.len()];
+        for pattern in patterns {
+            let mut evrs: BTreeSet<String> = BTreeSet::new();
+            let mut versions = Vec::new();
+            for p in &self.packages {
+                if crate::solve::glob_matches(pattern, &p.name) {
+                    evrs.insert(p.evr.to_string());
+                    versions.push(format!("{}-{}", p.name, p.evr));
+                }
+            }
+            let evr = match evrs.len() {
+                0 => {
+                    warnings.push(format!(
+                        "matchContextVersions: no installed packages matched `{pattern}`"
+                    ));
+                    continue;
+                }
+                1 => evrs.into_iter().next().expect("one EVR"),
+                _ => {
+                    return Err(ContextError::ContextVersionsDiffer {
+                        pattern: pattern.clone(),
+                        versions,
+                    });
+                }
+            };
+            for (spec, pinned) in specs.iter_mut().zip(&mut pinned) {
+                if !*pinned && crate::solve::glob_matches(pattern, spec) {
+                    *spec = format!("{spec}-{evr}");
+                    *pinned = true;
+                }
+            }
+        }
+        Ok(specs)
+    }
+
     /// The installed packages named `name`.
     pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Package> + 'a {
         self.packages.iter().filter(move |p| p.name == name)
@@ -317,6 +378,82 @@ mod tests {
         assert_eq!(
             a.digest(),
             installed(vec![pkg("a", "1-1", vec![])]).digest()
+        );
+    }
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::*;
+    use crate::model::Evr;
+
+    fn installed(pkgs: &[(&str, &str)]) -> Installed {
+        Installed {
+            root: "/r".into(),
+            dbdir: "/r/var/lib/rpm".into(),
+            packages: pkgs
+                .iter()
+                .map(|(n, evr)| Package {
+                    name: n.to_string(),
+                    arch: "x86_64".into(),
+                    evr: Evr::parse(evr),
+                    ..Default::default()
+                })
+                .collect(),
+            solv: tempfile::NamedTempFile::new().unwrap(),
+        }
+    }
+
+    fn specs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn matching_specs_take_the_installed_evr() {
+        let i = installed(&[
+            ("kernel-core", "5.14.0-570.1.el9"),
+            ("kernel-modules", "5.14.0-570.1.el9"),
+            ("dbus", "1:1.12.20-8.el9"),
+        ]);
+        let mut w = Vec::new();
+        let got = i
+            .pin_versions(
+                specs(&["kernel-devel", "gcc", "dbus", "kernel-headers"]),
+                &specs(&["kernel-*", "dbus", "nothing*"]),
+                &mut w,
+            )
+            .unwrap();
+        assert_eq!(
+            got,
+            specs(&[
+                "kernel-devel-5.14.0-570.1.el9",
+                "gcc",
+                "dbus-1:1.12.20-8.el9",
+                "kernel-headers-5.14.0-570.1.el9"
+            ])
+        );
+        assert_eq!(
+            w,
+            ["matchContextVersions: no installed packages matched `nothing*`"]
+        );
+    }
+
+    #[test]
+    fn installed_matches_with_several_versions_are_an_error() {
+        let i = installed(&[
+            ("kernel-core", "5.14.0-570.1.el9"),
+            ("kernel-tools", "5.14.0-570.2.el9"),
+        ]);
+        let e = i
+            .pin_versions(
+                specs(&["kernel-devel"]),
+                &specs(&["kernel-*"]),
+                &mut Vec::new(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "matchContextVersions: the installed packages matching `kernel-*` have different versions: kernel-core-5.14.0-570.1.el9, kernel-tools-5.14.0-570.2.el9"
         );
     }
 }

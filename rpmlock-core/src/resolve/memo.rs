@@ -117,7 +117,15 @@ pub(super) fn key(
         ),
         ("upgradePackages", input.upgrade_for_arch(arch)),
         ("reinstallPackages", input.reinstall_for_arch(arch)),
-    ] as [(&str, Vec<&str>); 4]
+        (
+            "matchContextVersions",
+            input
+                .match_context_versions
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ),
+    ] as [(&str, Vec<&str>); 5]
     {
         add(tag);
         add(&list.len().to_string());
@@ -158,6 +166,7 @@ mod tests {
             "upgradePackages: [a]\n",
             "reinstallPackages: [a]\n",
             "allowerasing: true\n",
+            "matchContextVersions: [a]\n",
             "excludePackages: [b]\n",
             "assumeProvides: [b]\n",
         ];

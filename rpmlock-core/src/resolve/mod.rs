@@ -243,6 +243,11 @@ pub fn lock(
             input: input.path.clone(),
         });
     }
+    if !input.match_context_versions.is_empty()
+        && !matches!(context, Context::Rootfs(_) | Context::Image(_))
+    {
+        return Err(crate::context::ContextError::MatchVersionsWithoutImage.into());
+    }
     let installed = read_contexts(context, &arches, &options.fetch.cache_dir)?;
 
     let started = std::time::Instant::now();
@@ -579,6 +584,14 @@ fn lock_arch(
         .into_iter()
         .map(str::to_string)
         .collect();
+    let mut pin_warnings = Vec::new();
+    let specs = match (installed, input.match_context_versions.is_empty()) {
+        (_, true) => specs,
+        (Some(installed), false) => {
+            installed.pin_versions(specs, &input.match_context_versions, &mut pin_warnings)?
+        }
+        (None, false) => return Err(crate::context::ContextError::MatchVersionsWithoutImage.into()),
+    };
     // Repos holding only source packages cannot contribute to a resolution: they stay
     // out of the pool (the relative order, and so every tie-break, of the binary
     // packages is unchanged) and serve the source lookup only.
@@ -664,7 +677,8 @@ fn lock_arch(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true));
     }
-    let mut warnings = solve_warnings;
+    let mut warnings = pin_warnings;
+    warnings.extend(solve_warnings);
     if !input.no_sources {
         lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }

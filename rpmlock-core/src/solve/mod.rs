@@ -1207,6 +1207,12 @@ pub fn exclude_pattern_matches(pattern: &str, name: &str, evr: &Evr, arch: &str)
                 || (evr.epoch == 0 && spec::fnmatch(pattern, &format!("{name}-0:{evr}.{arch}")))))
 }
 
+/// Whether the shell glob `pattern` (`*`, `?`, `[...]`) matches all of `text`, as
+/// Python's `fnmatch` does.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    spec::fnmatch(pattern, text)
+}
+
 /// The dummy package of one `assumeProvides` capability: `_assumed-provides-CAP`,
 /// `0-0.noarch`, providing `CAP` (`name`, `name OP evr` or a rich dependency).
 fn assumed_provide_package(cap: &str) -> Package {
