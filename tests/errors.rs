@@ -615,6 +615,23 @@ fn unreadable_contexts_are_named() {
         let files: Vec<_> = std::fs::read_dir(&db).unwrap().collect();
         assert_eq!(files.len(), 1, "{file}: the context root was written to");
     }
+    // The local system can only be resolved for the host arch.
+    let other = if cfg!(target_arch = "s390x") {
+        "aarch64"
+    } else {
+        "s390x"
+    };
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {url}\npackages: [chain-a]\narches: [{other}]\ncontext: {{localSystem: true}}\n"
+    ));
+    case.expect_failure(
+        &input,
+        2,
+        &[&format!(
+            "only {} can be resolved against it, not {other}",
+            std::env::consts::ARCH
+        )],
+    );
     // Images: the registry client is not there yet.
     let input = with_context("{image: 'registry.example.com/ubi9:latest'}");
     case.expect_failure(

@@ -65,6 +65,14 @@ pub enum ContextError {
         /// `name-evr` of each installed match.
         versions: Vec<String>,
     },
+    /// A local-system context for an arch other than the host's (as the prototype).
+    #[error("the local system is {host}: only {host} can be resolved against it, not {arch}")]
+    LocalSystemArch {
+        /// The requested arch.
+        arch: String,
+        /// The host arch.
+        host: String,
+    },
     /// `--image` / `context.image` before the registry client lands.
     #[error("context image {reference}: pulling images from a registry is not supported yet")]
     ImageNotSupported {

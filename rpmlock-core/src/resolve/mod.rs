@@ -248,6 +248,15 @@ pub fn lock(
     {
         return Err(crate::context::ContextError::MatchVersionsWithoutImage.into());
     }
+    if *context == Context::LocalSystem
+        && let Some(other) = arches.iter().find(|a| a.as_str() != host_arch())
+    {
+        return Err(crate::context::ContextError::LocalSystemArch {
+            arch: other.clone(),
+            host: host_arch().to_string(),
+        }
+        .into());
+    }
     let installed = read_contexts(context, &arches, &options.fetch.cache_dir)?;
 
     let started = std::time::Instant::now();
