@@ -80,6 +80,7 @@ pub(super) fn key(
     input: &Input,
     context: &Context,
     installed: Option<&str>,
+    favor: &[String],
     arch: &str,
     repos: &[(&ResolvedRepo, &FetchedRepo)],
 ) -> String {
@@ -95,6 +96,12 @@ pub(super) fn key(
     // The installed package set (a digest of its NEVRAs): a context whose rpmdb
     // changed resolves again.
     add(installed.unwrap_or("bare"));
+    // The packages kept at their locked NEVRA (`--upgrade-package`).
+    add("favor");
+    add(&favor.len().to_string());
+    for f in favor {
+        add(f);
+    }
     add(&format!(
         "weak={} nosrc={}",
         input.install_weak_deps, input.no_sources
@@ -154,7 +161,7 @@ mod tests {
             "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
         );
         let input = Input::from_yaml_str(&text, None).unwrap();
-        key(&input, &Context::Bare, None, "x86_64", &[])
+        key(&input, &Context::Bare, None, &[], "x86_64", &[])
     }
 
     #[test]
@@ -192,12 +199,21 @@ mod tests {
         )
         .unwrap();
         let ctx = Context::Rootfs("/root".into());
-        let bare = key(&input, &ctx, None, "x86_64", &[]);
-        let one = key(&input, &ctx, Some("digest-1"), "x86_64", &[]);
-        let two = key(&input, &ctx, Some("digest-2"), "x86_64", &[]);
+        let bare = key(&input, &ctx, None, &[], "x86_64", &[]);
+        let one = key(&input, &ctx, Some("digest-1"), &[], "x86_64", &[]);
+        let two = key(&input, &ctx, Some("digest-2"), &[], "x86_64", &[]);
         assert_ne!(bare, one);
         assert_ne!(one, two);
-        assert_eq!(one, key(&input, &ctx, Some("digest-1"), "x86_64", &[]));
+        assert_eq!(one, key(&input, &ctx, Some("digest-1"), &[], "x86_64", &[]));
+        let favored = key(
+            &input,
+            &ctx,
+            Some("digest-1"),
+            &["a-1-1.noarch".into()],
+            "x86_64",
+            &[],
+        );
+        assert_ne!(one, favored);
     }
 
     /// A repomd.xml with primary and, when given, group_gz checksums.
@@ -227,7 +243,16 @@ mod tests {
         )
         .unwrap();
         let repos = input.repos_for_arch("x86_64", "unknown").unwrap();
-        let key = |f: &FetchedRepo| key(&input, &input.context, None, "x86_64", &[(&repos[0], f)]);
+        let key = |f: &FetchedRepo| {
+            key(
+                &input,
+                &input.context,
+                None,
+                &[],
+                "x86_64",
+                &[(&repos[0], f)],
+            )
+        };
         let none = key(&fetched(None));
         let one = key(&fetched(Some("01")));
         let other = key(&fetched(Some("02")));

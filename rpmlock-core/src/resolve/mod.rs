@@ -37,6 +37,12 @@ pub struct LockOptions {
     pub bare: bool,
     /// A context replacing the input's (`--local-system`, `--rootfs`, `--image`).
     pub context: Option<Context>,
+    /// A previous lock whose packages stay at their NEVRA wherever that still
+    /// resolves (libsolv favors them), except those named in [`Self::upgrade_names`]
+    /// (`--upgrade-package`).
+    pub keep_locked: Option<Lockfile>,
+    /// Packages that may move when [`Self::keep_locked`] is set.
+    pub upgrade_names: Vec<String>,
     /// Fetching and cache behaviour.
     pub fetch: FetchOptions,
 }
@@ -48,6 +54,8 @@ impl LockOptions {
             arches: Vec::new(),
             bare: false,
             context: None,
+            keep_locked: None,
+            upgrade_names: Vec::new(),
             fetch,
         }
     }
@@ -94,6 +102,24 @@ fn read_contexts(
         out.push(Some(installed));
     }
     Ok(out)
+}
+
+/// The NEVRAs libsolv should favor for `arch`: every package of the previous lock's
+/// section for that arch, except those allowed to move.
+fn favored(options: &LockOptions, arch: &str) -> Vec<String> {
+    let Some(previous) = &options.keep_locked else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = previous
+        .arches
+        .iter()
+        .filter(|a| a.arch == arch)
+        .flat_map(|a| &a.packages)
+        .filter(|p| !options.upgrade_names.contains(&p.name))
+        .map(|p| format!("{}-{}.{}", p.name, p.evr, crate::lock::package_arch(p)))
+        .collect();
+    out.sort();
+    out
 }
 
 /// One repository, fetched and indexed, shared by every arch that uses it.
@@ -300,16 +326,18 @@ pub fn lock(
     // A resolution depends only on its inputs (request, repo settings, metadata
     // checksums): an unchanged one is read back instead of recomputed.
     let memo = memo::Memo::new(&options.fetch);
+    let favors: Vec<Vec<String>> = arches.iter().map(|a| favored(options, a)).collect();
     let keys: Vec<String> = per_arch
         .iter()
         .zip(&installed)
-        .map(|((arch, repos), installed)| {
+        .zip(&favors)
+        .map(|(((arch, repos), installed), favor)| {
             let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = repos
                 .iter()
                 .map(|r| (r, &fetched[unique[&(r.repoid.clone(), r.baseurls.clone())]]))
                 .collect();
             let digest = installed.as_ref().map(|i| i.digest());
-            memo::key(input, context, digest.as_deref(), arch, &repos)
+            memo::key(input, context, digest.as_deref(), favor, arch, &repos)
         })
         .collect();
     let mut results: Vec<Option<ArchLock>> = keys.iter().map(|k| memo.get(k)).collect();
@@ -329,7 +357,8 @@ pub fn lock(
             .iter()
             .zip(&results)
             .zip(&installed)
-            .map(|(((arch, repos), done), installed)| {
+            .zip(&favors)
+            .map(|((((arch, repos), done), installed), favor)| {
                 if done.is_some() {
                     return None;
                 }
@@ -357,7 +386,7 @@ pub fn lock(
                             .collect::<Result<_, Error>>()?;
                         reporter.solve_started(arch);
                         let (lock, warnings) =
-                            lock_arch(fetcher, input, installed.as_deref(), arch, &repos)?;
+                            lock_arch(fetcher, input, installed.as_deref(), favor, arch, &repos)?;
                         reporter.solve_finished(arch, lock.packages.len());
                         Ok((lock, warnings))
                     }),
@@ -585,6 +614,7 @@ fn lock_arch(
     fetcher: &Fetcher,
     input: &Input,
     installed: Option<&Installed>,
+    favor: &[String],
     arch: &str,
     repos: &[ArchRepo<'_>],
 ) -> Result<Resolved, Error> {
@@ -636,6 +666,7 @@ fn lock_arch(
         request.allow_erasing = input.allow_erasing;
         request.comps = comps.as_ref();
         request.installed = installed.map(Installed::solv_path);
+        request.favor = favor.to_vec();
         solve::solve(&request).map(|solution| {
             let refs = solution
                 .packages

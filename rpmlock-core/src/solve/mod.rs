@@ -104,6 +104,10 @@ pub struct SolveRequest<'a> {
     /// The installed system (`@System`): a `.solv` file written by [`read_rpmdb`];
     /// `None` for a bare context.
     pub installed: Option<&'a Path>,
+    /// Available packages (`name-[epoch:]version-release.arch`) libsolv tries first
+    /// whenever it chooses among candidates (`SOLVER_FAVOR`): the previous lock's
+    /// packages when only some packages may move.
+    pub favor: Vec<String>,
 }
 
 impl<'a> SolveRequest<'a> {
@@ -121,6 +125,7 @@ impl<'a> SolveRequest<'a> {
             allow_erasing: false,
             comps: None,
             installed: None,
+            favor: Vec::new(),
         }
     }
 }
@@ -345,6 +350,15 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
         });
     }
     let group_jobs = loaded.group_jobs(&members, &mut warnings)?;
+    if !request.favor.is_empty() {
+        let favor: std::collections::HashSet<&str> =
+            request.favor.iter().map(String::as_str).collect();
+        for c in &loaded.candidates {
+            if c.at.is_some() && favor.contains(loaded.pool.solvable_str(c.id).as_str()) {
+                jobs.push(Job::Favor(c.id));
+            }
+        }
+    }
     tracing::debug!(
         "{}: specs selected after {:?}",
         request.arch,

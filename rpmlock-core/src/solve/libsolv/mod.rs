@@ -791,6 +791,9 @@ pub enum Job {
     /// `SOLVER_ALLOWUNINSTALL | SOLVER_SOLVABLE` for an installed package (dnf's
     /// `allowerasing`).
     AllowUninstall(SolvableId),
+    /// `SOLVER_FAVOR | SOLVER_SOLVABLE`: when libsolv chooses among candidates, this
+    /// one is tried first (libdnf's `Goal::favor`).
+    Favor(SolvableId),
     /// `SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES`: what libdnf makes of a provides
     /// selector, e.g. a comps conditional package `(pkg if condition)`.
     InstallProvides(DepId),
@@ -876,6 +879,10 @@ impl<'p> Solver<'p> {
                 }
                 Job::AllowUninstall(s) => {
                     q.push((ffi::SOLVER_ALLOWUNINSTALL | ffi::SOLVER_SOLVABLE) as ffi::Id);
+                    q.push(s.0);
+                }
+                Job::Favor(s) => {
+                    q.push((ffi::SOLVER_FAVOR | ffi::SOLVER_SOLVABLE) as ffi::Id);
                     q.push(s.0);
                 }
                 Job::InstallProvides(dep) => {
