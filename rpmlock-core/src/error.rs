@@ -10,6 +10,9 @@ pub enum Error {
     /// The context (what is installed) cannot be read.
     #[error(transparent)]
     Context(#[from] crate::context::ContextError),
+    /// A verification could not run.
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
     /// Fetching or parsing repository metadata failed.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),

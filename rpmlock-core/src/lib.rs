@@ -18,5 +18,6 @@ pub mod repo;
 pub mod reporter;
 pub mod resolve;
 pub mod solve;
+pub mod verify;
 
 pub use error::Error;
