@@ -381,3 +381,52 @@ fn verify_rpms_good_and_bad_trees() {
         stdout(&out)
     );
 }
+
+/// The resolution cache keys on the context's installed packages: after the root
+/// gains a package, the same input resolves again (and no longer locks it).
+#[test]
+fn a_changed_rpmdb_is_never_served_from_the_resolution_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let root = t.join("root");
+    rpm_install(
+        &root,
+        "/usr/lib/sysimage/rpm",
+        &[repo_rpm("c/chain-d-1.0-1.noarch.rpm")],
+    );
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
+            workspace().join("repos/base/x86_64").display()
+        ),
+    );
+    let cache = t.join("cache");
+    let lock = |name: &str| {
+        let out_path = t.join(name);
+        let out = rpmlock(
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "-o",
+                out_path.to_str().unwrap(),
+            ],
+            &cache,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        read(&out_path)
+    };
+    let first = lock("first.yaml");
+    assert!(
+        first.contains("name: chain-c") && !first.contains("name: chain-d"),
+        "{first}"
+    );
+    assert_eq!(lock("memo.yaml"), first);
+    rpm_install(
+        &root,
+        "/usr/lib/sysimage/rpm",
+        &[repo_rpm("c/chain-c-1.0-1.x86_64.rpm")],
+    );
+    let second = lock("second.yaml");
+    assert!(!second.contains("name: chain-c"), "{second}");
+}
