@@ -104,6 +104,12 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     } else {
         args.image.map(Context::Image)
     };
+    if args.check && crate::is_stdout(&args.outfile) {
+        return Err(Error::Io {
+            context: "--check compares with the existing lockfile: give --outfile FILE".into(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        });
+    }
     if !args.upgrade_packages.is_empty() {
         if crate::is_stdout(&args.outfile) {
             return Err(Error::Io {

@@ -654,4 +654,10 @@ fn contexts_parse() {
         ctx("{image: 'registry.example.com/ubi9:latest'}"),
         Context::Image("registry.example.com/ubi9:latest".into())
     );
+    // Variables are substituted in the image reference, as the prototype does.
+    let input = parse(&format!(
+        "{MINIMAL}variables: [{{inline: {{TAG: '9.4'}}}}]\ncontext: {{image: 'ubi9:{{TAG}}'}}\n"
+    ))
+    .unwrap();
+    assert_eq!(input.context, Context::Image("ubi9:9.4".into()));
 }

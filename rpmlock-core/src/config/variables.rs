@@ -134,6 +134,12 @@ impl Input {
         let mut list = std::mem::take(&mut self.assume_provides);
         self.substitute_list(&mut list, "assumeProvides")?;
         self.assume_provides = list;
+        // As the prototype: `{NAME}` in the context image reference.
+        if let super::Context::Image(reference) = &self.context {
+            let mut list = vec![reference.clone()];
+            self.substitute_list(&mut list, "context.image")?;
+            self.context = super::Context::Image(list.remove(0));
+        }
         Ok(())
     }
 
