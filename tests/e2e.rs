@@ -129,6 +129,9 @@ struct RootfsSpec {
     /// VALUE` is installed too.
     #[serde(default)]
     releasever: Option<String>,
+    /// `bdb`: the database is rewritten as Berkeley DB (RHEL 8); default sqlite.
+    #[serde(default)]
+    backend: Option<String>,
 }
 
 /// Builds `work/root` as the scenario's `rootfs` says.
@@ -146,11 +149,15 @@ fn build_rootfs(spec: &RootfsSpec, work: &Path, scratch: &Path) {
             &[&format!("Provides: system-release(releasever) = {v}")],
         ));
     }
-    support::rpm_install(
-        &work.join("root"),
-        spec.dbpath.as_deref().unwrap_or("/var/lib/rpm"),
-        &rpms,
-    );
+    let dbpath = spec.dbpath.as_deref().unwrap_or("/var/lib/rpm");
+    support::rpm_install(&work.join("root"), dbpath, &rpms);
+    match spec.backend.as_deref() {
+        None | Some("sqlite") => {}
+        Some("bdb") => {
+            support::rpmdb_sqlite_to_bdb(&work.join("root").join(dbpath.trim_start_matches('/')))
+        }
+        Some(other) => panic!("unknown rpmdb backend {other}"),
+    }
 }
 
 /// Copies the scenario directory into `to`, with `@REPOS@` replaced by `repos_url` in

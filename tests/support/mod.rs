@@ -237,3 +237,46 @@ pub fn build_rpm(dir: &Path, name: &str, version: &str, preamble: &[&str]) -> Pa
     );
     top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"))
 }
+
+/// Rewrites the sqlite rpm database in `dbdir` as a Berkeley DB `Packages` hash, the
+/// format of RHEL 8 images (Debian's rpm reads it but cannot write it): every header
+/// blob keyed by its native-endian header number, with Python's `sqlite3` and Perl's
+/// `DB_File` (libdb 5.3). The sqlite files are removed.
+pub fn rpmdb_sqlite_to_bdb(dbdir: &Path) {
+    let blobs = dbdir.join("blobs.txt");
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             with open(sys.argv[2], 'w') as f:\n\
+             \x20   for h, b in c.execute('select hnum, blob from Packages'):\n\
+             \x20       f.write('%d %s\\n' % (h, b.hex()))\n",
+        )
+        .arg(dbdir.join("rpmdb.sqlite"))
+        .arg(&blobs)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "reading {}", dbdir.display());
+    let status = Command::new("perl")
+        .arg("-MDB_File")
+        .arg("-e")
+        .arg(
+            "my %h; tie %h, 'DB_File', $ARGV[1], O_RDWR|O_CREAT, 0644, $DB_HASH or die \"tie: $!\";\n\
+             open(my $f, '<', $ARGV[0]) or die;\n\
+             while (<$f>) { chomp; my ($n, $hex) = split / /; $h{pack('L', $n)} = pack('H*', $hex); }\n\
+             untie %h;",
+        )
+        .arg(&blobs)
+        .arg(dbdir.join("Packages"))
+        .status()
+        .expect("perl (Debian package perl, with DB_File)");
+    assert!(status.success(), "writing {}/Packages", dbdir.display());
+    for entry in std::fs::read_dir(dbdir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name != "Packages" {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
