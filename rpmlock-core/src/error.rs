@@ -58,7 +58,7 @@ pub enum Error {
     },
     /// The input names no context (what is installed before the packages).
     #[error(
-        "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (or a context: localSystem, rootfs, image)",
+        "{}no context given: add `context: {{bare: true}}` (or `localSystem`, `rootfs`, `image`) to the input, or pass --bare, --local-system, --rootfs DIR or --image REF",
         .input.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
     )]
     NoContext {

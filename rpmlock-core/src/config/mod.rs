@@ -76,7 +76,7 @@ pub enum Context {
     /// `-f`/`context.containerfile`, then a `Containerfile` or `Dockerfile` found in the
     /// current directory (the image of its last `FROM`; and, when `packages` is empty,
     /// it extracts packages from its `RUN dnf install` lines, deprecated); with none of
-    /// these it fails with "No base image source found". rpmlock implements neither
+    /// these it fails with "No base image source found". rpmlock does not implement
     /// Containerfile contexts yet, so the caller decides (CLI `--bare`, or a
     /// clear error). Likewise a missing `arches` means the host arch
     /// (`platform.machine()`), chosen by the caller.

@@ -266,11 +266,6 @@ impl Installed {
         }
         Ok(specs)
     }
-
-    /// The installed packages named `name`.
-    pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Package> + 'a {
-        self.packages.iter().filter(move |p| p.name == name)
-    }
 }
 
 /// The rpm database directory of `root`: the first of [`RPMDB_DIRS`] holding a
