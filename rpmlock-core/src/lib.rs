@@ -4,8 +4,10 @@
 //! The pipeline, one module per stage:
 //! [`config`] (rpms.in.yaml) → [`repo`] (repomd, fetch, cache, primary/filelists
 //! parsing) → [`solve`] (libsolv, behind a safe wrapper) → [`lock`] (the lockfile model,
-//! rendering and parsing). [`resolve`] drives the stages for one lock run, every target
-//! arch in parallel. [`model`] holds the pure RPM types shared by all stages.
+//! rendering, parsing and diffing). [`context`] reads what is installed (the rpm
+//! database of a root filesystem or image) beside them, and [`verify`] checks a build
+//! against a lock. [`resolve`] drives the stages for one lock run, every target arch in
+//! parallel. [`model`] holds the pure RPM types shared by all stages.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

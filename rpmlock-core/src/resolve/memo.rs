@@ -1,7 +1,9 @@
 //! The resolution cache: the lock section of one arch, keyed by everything the
 //! resolution depends on (rpmlock's version, the request, every repo's settings, the
 //! mirror in use and the checksums of all its metadata files: primary, filelists, and
-//! the comps (`group`, `group_gz`) that `@group` specs resolve with). A run whose inputs did not change
+//! the comps (`group`, `group_gz`) that `@group` specs resolve with), the context's
+//! installed package set (a digest of its NEVRAs) and the packages favored by
+//! `--upgrade-package`. A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
 //! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
