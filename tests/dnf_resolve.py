@@ -28,7 +28,9 @@ Supports the keys of the scenarios: contentOrigin.repos (repoid, baseurl and the
 repo options below), contentOrigin.repofiles (paths and globs relative to the input,
 http(s) URLs, {location: ...}; `@REPOS@` in them is replaced like in baseurls; dnf reads
 them itself through a temporary reposdir), packages, arches, installWeakDeps,
-noSources, context {bare}, excludePackages, allowerasing, assumeProvides,
+noSources, context {bare} or {rootfs: DIR} (the installroot is then a copy of DIR,
+whose rpmdb dnf loads as @System, with $releasever detected from it as dnf does;
+`--installroot DIR` does the same for any input), excludePackages, allowerasing, assumeProvides,
 upgradePackages, reinstallPackages, variables ({NAME} placeholders in every string of
 the input and of its repofiles), moduleEnable, moduleDisable (`dnf module
 enable/disable` through `ModuleBase`, before the install; `module_platform_id` stays
@@ -54,6 +56,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import urllib.request
@@ -61,6 +64,7 @@ import urllib.request
 from xml.sax.saxutils import quoteattr
 
 import dnf
+import rpm
 import dnf.exceptions
 import dnf.module.module_base
 import dnf.rpm
@@ -70,7 +74,7 @@ import yaml
 KNOWN_KEYS = {
     "contentOrigin", "packages", "arches", "installWeakDeps", "noSources", "context",
     "excludePackages", "allowerasing", "variables", "assumeProvides", "upgradePackages",
-    "reinstallPackages", "moduleEnable", "moduleDisable",
+    "reinstallPackages", "moduleEnable", "moduleDisable", "matchContextVersions",
 }
 ORIGIN_KEYS = {"repos", "repofiles"}
 ASSUMED_REPOID = "_assumed-provides"
@@ -292,15 +296,53 @@ def assumed_provides_repo(directory, caps):
         f.write(repomd)
 
 
-def resolve(data, arch, repos_root, input_dir):
+RPMDB_DIRS = ("usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm")
+
+
+def pin_context_versions(installed, specs, patterns):
+    """rpm-lockfile-prototype's matchContextVersions: specs matching a glob get the one
+    EVR of the installed packages whose names match it."""
+    import fnmatch
+    specs = list(specs)
+    pinned = [False] * len(specs)
+    for pattern in patterns:
+        evrs = {p.evr for p in installed if fnmatch.fnmatchcase(p.name, pattern)}
+        if len(evrs) != 1:
+            if evrs:
+                die(f"matchContextVersions: {pattern}: different versions {sorted(evrs)}")
+            continue
+        evr = evrs.pop()
+        for i, spec in enumerate(specs):
+            if not pinned[i] and fnmatch.fnmatchcase(spec, pattern):
+                specs[i] = f"{spec}-{evr}"
+                pinned[i] = True
+    return specs
+
+
+def resolve(data, arch, repos_root, input_dir, context_root=None):
     basearch = dnf.rpm.basearch(arch)
     variables = env_variables()
     variables.update({"arch": arch, "basearch": basearch, "releasever": "unknown"})
     with tempfile.TemporaryDirectory(prefix="dnf-resolve-") as tmp:
+        installroot = os.path.join(tmp, "root")
+        if context_root:
+            # A copy: dnf may write lock files next to the rpmdb.
+            shutil.copytree(context_root, installroot, symlinks=True)
+            dbdir = next((d for d in RPMDB_DIRS if any(
+                os.path.isfile(os.path.join(installroot, d, f))
+                for f in ("rpmdb.sqlite", "Packages", "Packages.db"))), None)
+            if dbdir is None:
+                die(f"{context_root}: no rpm database")
         base = dnf.Base()
         try:
+            if context_root:
+                # Debian's rpm keeps its database in ~/.rpmdb: point it at the root's
+                # (after dnf.Base() read rpm's configuration).
+                rpm.delMacro("_dbpath")
+                rpm.addMacro("_dbpath", "/" + dbdir)
+                variables["releasever"] = dnf.rpm.detect_releasever(installroot) or "unknown"
             conf = base.conf
-            conf.installroot = os.path.join(tmp, "root")
+            conf.installroot = installroot
             conf.cachedir = os.path.join(tmp, "cache")
             conf.persistdir = os.path.join(tmp, "persist")
             conf.logdir = os.path.join(tmp, "log")
@@ -361,7 +403,7 @@ def resolve(data, arch, repos_root, input_dir):
                 for repo in base.repos.values():
                     repo.gpgcheck = False
 
-            base.fill_sack(load_system_repo=False, load_available_repos=True)
+            base.fill_sack(load_system_repo=bool(context_root), load_available_repos=True)
             module_base = dnf.module.module_base.ModuleBase(base)
             # `dnf module disable/enable`, which (like `dnf install`) only log
             # modular dependency problems of default streams.
@@ -399,6 +441,9 @@ def resolve(data, arch, repos_root, input_dir):
                 except dnf.exceptions.PackagesNotAvailableError as e:
                     errors.append(str(e))
             specs = specs_for_arch(data.get("packages"), arch, "packages")
+            if data.get("matchContextVersions"):
+                specs = pin_context_versions(base.sack.query().installed(), specs,
+                                             data["matchContextVersions"])
             marking = Collect(logging.ERROR)
             logging.getLogger("dnf").addHandler(marking)
             try:
@@ -432,6 +477,7 @@ def main():
     ap.add_argument("--repos-root", default="",
                     help="directory or URL that replaces @REPOS@ in baseurls")
     ap.add_argument("--arch", action="append", default=[])
+    ap.add_argument("--installroot", help="a root filesystem whose rpmdb is the context")
     args = ap.parse_args()
 
     with open(args.input) as f:
@@ -448,15 +494,18 @@ def main():
     if unknown:
         die(f"{args.input}: unsupported keys {sorted(unknown)}")
     context = data.get("context") or {"bare": True}
-    if context != {"bare": True}:
-        die(f"{args.input}: only context {{bare: true}} is supported, not {context}")
+    context_root = args.installroot
+    if context_root is None and set(context) == {"rootfs"}:
+        context_root = os.path.join(input_dir, context["rootfs"])
+    elif context_root is None and context != {"bare": True}:
+        die(f"{args.input}: only context {{bare: true}} or {{rootfs: DIR}} is supported, not {context}")
 
     root = args.repos_root.rstrip("/")
     if root and "://" not in root:
         root = "file://" + os.path.abspath(root)
     arches = args.arch or as_list(data.get("arches")) or [hawkey.detect_arch()]
 
-    result = {arch: resolve(data, arch, root, input_dir) for arch in arches}
+    result = {arch: resolve(data, arch, root, input_dir, context_root) for arch in arches}
     json.dump(result, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 

@@ -111,6 +111,53 @@ struct Expect {
     /// Substrings stderr must contain (warnings of a successful run).
     #[serde(default)]
     stderr: Vec<String>,
+    /// A root filesystem `root/` beside the input (for `context: {rootfs: root}`),
+    /// made with Debian's rpm before the run.
+    #[serde(default)]
+    rootfs: Option<RootfsSpec>,
+}
+
+#[derive(serde::Deserialize)]
+struct RootfsSpec {
+    /// RPM files to install, relative to `repos/`.
+    #[serde(default)]
+    rpms: Vec<String>,
+    /// Where the rpmdb lives in the root (default `/var/lib/rpm`).
+    #[serde(default)]
+    dbpath: Option<String>,
+    /// When set, a `test-release` package providing `system-release(releasever) =
+    /// VALUE` is installed too.
+    #[serde(default)]
+    releasever: Option<String>,
+    /// `bdb`: the database is rewritten as Berkeley DB (RHEL 8); default sqlite.
+    #[serde(default)]
+    backend: Option<String>,
+}
+
+/// Builds `work/root` as the scenario's `rootfs` says.
+fn build_rootfs(spec: &RootfsSpec, work: &Path, scratch: &Path) {
+    let mut rpms: Vec<PathBuf> = spec
+        .rpms
+        .iter()
+        .map(|r| workspace().join("repos").join(r))
+        .collect();
+    if let Some(v) = &spec.releasever {
+        rpms.push(support::build_rpm(
+            scratch,
+            "test-release",
+            "1.0",
+            &[&format!("Provides: system-release(releasever) = {v}")],
+        ));
+    }
+    let dbpath = spec.dbpath.as_deref().unwrap_or("/var/lib/rpm");
+    support::rpm_install(&work.join("root"), dbpath, &rpms);
+    match spec.backend.as_deref() {
+        None | Some("sqlite") => {}
+        Some("bdb") => {
+            support::rpmdb_sqlite_to_bdb(&work.join("root").join(dbpath.trim_start_matches('/')))
+        }
+        Some(other) => panic!("unknown rpmdb backend {other}"),
+    }
 }
 
 /// Copies the scenario directory into `to`, with `@REPOS@` replaced by `repos_url` in
@@ -138,6 +185,9 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     let input = work.join("rpms.in.yaml");
     let outfile = tmp.path().join("rpms.lock.yaml");
     let expect: Expect = serde_yaml::from_str(&read(&s.dir.join("expect.yaml"))).unwrap();
+    if let Some(spec) = &expect.rootfs {
+        build_rootfs(spec, &work, tmp.path());
+    }
     let env: Vec<(&str, &str)> = expect
         .env
         .iter()

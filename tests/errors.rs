@@ -642,3 +642,75 @@ fn a_spec_hidden_by_modular_filtering_says_so() {
         &["All matches were filtered out by modular filtering for argument: moddep"],
     );
 }
+
+/// Contexts that cannot be read: each a clear error (exit 2) naming the root or the
+/// database directory, the existing lockfile untouched.
+#[test]
+fn unreadable_contexts_are_named() {
+    let case = Case::new("base/x86_64");
+    let url = format!("file://{}", case.repo().display());
+    let with_context = |context: &str| {
+        case.write_input(&format!(
+            "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {url}\npackages: [chain-a]\narches: [x86_64]\ncontext: {context}\n"
+        ))
+    };
+    let root = case.tmp.path().join("root");
+    // A root without an rpm database.
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    let input = with_context(&format!("{{rootfs: {}}}", root.display()));
+    case.expect_failure(
+        &input,
+        2,
+        &[&format!(
+            "context root {}: no rpm database found (looked for rpmdb.sqlite, Packages or Packages.db in /usr/lib/sysimage/rpm, /var/lib/rpm, /usr/share/rpm)",
+            root.display()
+        )],
+    );
+    // A root that does not exist.
+    let missing = case.tmp.path().join("no-such-root");
+    let input = with_context(&format!("{{rootfs: {}}}", missing.display()));
+    case.expect_failure(
+        &input,
+        2,
+        &[&format!(
+            "context root {}: not a directory",
+            missing.display()
+        )],
+    );
+    // A corrupt sqlite database, then a corrupt Berkeley DB one.
+    for file in ["rpmdb.sqlite", "Packages"] {
+        let db = root.join("var/lib/rpm");
+        let _ = std::fs::remove_dir_all(&db);
+        std::fs::create_dir_all(&db).unwrap();
+        std::fs::write(db.join(file), vec![0x5a; 16384]).unwrap();
+        let input = with_context(&format!("{{rootfs: {}}}", root.display()));
+        case.expect_failure(
+            &input,
+            2,
+            &[&format!("cannot read the rpm database in {}", db.display())],
+        );
+        // Nothing was written into the context root.
+        let files: Vec<_> = std::fs::read_dir(&db).unwrap().collect();
+        assert_eq!(files.len(), 1, "{file}: the context root was written to");
+    }
+    // The local system can only be resolved for the host arch.
+    let other = if cfg!(target_arch = "s390x") {
+        "aarch64"
+    } else {
+        "s390x"
+    };
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: testrepo\n      baseurl: {url}\npackages: [chain-a]\narches: [{other}]\ncontext: {{localSystem: true}}\n"
+    ));
+    case.expect_failure(
+        &input,
+        2,
+        &[&format!(
+            "only {} can be resolved against it, not {other}",
+            std::env::consts::ARCH
+        )],
+    );
+    // An image whose registry does not answer: named, exit 2.
+    let input = with_context("{image: '127.0.0.1:9/ubi9:latest'}");
+    case.expect_failure(&input, 2, &["127.0.0.1:9/ubi9:latest"]);
+}

@@ -32,10 +32,11 @@ struct Cli {
 enum Command {
     /// Resolve rpms.in.yaml and write rpms.lock.yaml.
     Lock(commands::lock::LockArgs),
+    /// Check a root filesystem, an image or a download directory against a lockfile.
+    Verify(commands::verify::VerifyArgs),
 }
 
 /// Where a run ended, for the exit code.
-#[allow(dead_code)]
 pub(crate) enum Outcome {
     Success,
     /// A failure the user must act on (unsolvable, no match).
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     printer::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet)),
+        Command::Verify(args) => commands::verify::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -7,6 +7,12 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// The context (what is installed) cannot be read.
+    #[error(transparent)]
+    Context(#[from] crate::context::ContextError),
+    /// A verification could not run.
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
     /// Fetching or parsing repository metadata failed.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),
@@ -55,7 +61,7 @@ pub enum Error {
     },
     /// The input names no context (what is installed before the packages).
     #[error(
-        "{}no context given: add `context: {{bare: true}}` to the input or pass --bare (image, containerfile and local-system contexts are not supported yet)",
+        "{}no context given: add `context: {{bare: true}}` (or `localSystem`, `rootfs`, `image`) to the input, or pass --bare, --local-system, --rootfs DIR or --image REF",
         .input.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
     )]
     NoContext {

@@ -182,3 +182,102 @@ pub fn read(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     s
 }
+
+/// Installs `rpms` into the root filesystem `root` with Debian's `rpm --nodeps` (the
+/// database at `dbpath` inside the root, e.g. `/var/lib/rpm`, as in real images;
+/// Debian's own default is `~/.rpmdb`). The root is created and initialised if new.
+pub fn rpm_install(root: &Path, dbpath: &str, rpms: &[PathBuf]) {
+    std::fs::create_dir_all(root).unwrap();
+    let run = |args: &[&str], files: &[PathBuf]| {
+        let out = Command::new("rpm")
+            .arg("--root")
+            .arg(root)
+            .arg("--dbpath")
+            .arg(dbpath)
+            .args(args)
+            .args(files)
+            .output()
+            .expect("run rpm (Debian package rpm)");
+        assert!(
+            out.status.success(),
+            "rpm {args:?} {files:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["--initdb"], &[]);
+    if !rpms.is_empty() {
+        run(&["--nodeps", "--ignorearch", "-i"], rpms);
+    }
+}
+
+/// Builds (once per call) a noarch RPM `NAME-VERSION-1` with extra spec preamble lines
+/// (e.g. `Provides: system-release(releasever) = 9`) in `dir` with `rpmbuild`.
+pub fn build_rpm(dir: &Path, name: &str, version: &str, preamble: &[&str]) -> PathBuf {
+    let top = dir.join(format!("rpmbuild-{name}"));
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec = top.join(format!("SPECS/{name}.spec"));
+    std::fs::write(
+        &spec,
+        format!(
+            "Name: {name}\nVersion: {version}\nRelease: 1\nSummary: test\nLicense: MIT\nBuildArch: noarch\n{}\n%description\ntest\n%files\n",
+            preamble.join("\n")
+        ),
+    )
+    .unwrap();
+    let out = Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--quiet", "-bb"])
+        .arg(&spec)
+        .output()
+        .expect("run rpmbuild (Debian package rpm)");
+    assert!(
+        out.status.success(),
+        "rpmbuild {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    top.join(format!("RPMS/noarch/{name}-{version}-1.noarch.rpm"))
+}
+
+/// Rewrites the sqlite rpm database in `dbdir` as a Berkeley DB `Packages` hash, the
+/// format of RHEL 8 images (Debian's rpm reads it but cannot write it): every header
+/// blob keyed by its native-endian header number, with Python's `sqlite3` and Perl's
+/// `DB_File` (libdb 5.3). The sqlite files are removed.
+pub fn rpmdb_sqlite_to_bdb(dbdir: &Path) {
+    let blobs = dbdir.join("blobs.txt");
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             with open(sys.argv[2], 'w') as f:\n\
+             \x20   for h, b in c.execute('select hnum, blob from Packages'):\n\
+             \x20       f.write('%d %s\\n' % (h, b.hex()))\n",
+        )
+        .arg(dbdir.join("rpmdb.sqlite"))
+        .arg(&blobs)
+        .status()
+        .expect("python3");
+    assert!(status.success(), "reading {}", dbdir.display());
+    let status = Command::new("perl")
+        .arg("-MDB_File")
+        .arg("-e")
+        .arg(
+            "my %h; tie %h, 'DB_File', $ARGV[1], O_RDWR|O_CREAT, 0644, $DB_HASH or die \"tie: $!\";\n\
+             open(my $f, '<', $ARGV[0]) or die;\n\
+             while (<$f>) { chomp; my ($n, $hex) = split / /; $h{pack('L', $n)} = pack('H*', $hex); }\n\
+             untie %h;",
+        )
+        .arg(&blobs)
+        .arg(dbdir.join("Packages"))
+        .status()
+        .expect("perl (Debian package perl, with DB_File)");
+    assert!(status.success(), "writing {}/Packages", dbdir.display());
+    for entry in std::fs::read_dir(dbdir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name != "Packages" {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}

@@ -6,12 +6,22 @@ use std::sync::Arc;
 
 use clap::Args;
 use rpmlock_core::Error;
-use rpmlock_core::config::Input;
+use rpmlock_core::config::{Context, Input};
+use rpmlock_core::lock::{Freshness, LockDiff, Lockfile};
 use rpmlock_core::repo::FetchOptions;
 use rpmlock_core::reporter::Reporter;
 use rpmlock_core::resolve::{self, LockOptions};
 
 use crate::Outcome;
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Readable text on stderr.
+    Text,
+    /// JSON on stdout.
+    Json,
+}
 
 /// Arguments of `rpmlock lock`.
 #[derive(Debug, Args)]
@@ -26,8 +36,17 @@ pub(crate) struct LockArgs {
     #[arg(long = "arch", value_name = "ARCH")]
     arches: Vec<String>,
     /// Resolve on an empty root, whatever the input's context says.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["local_system", "rootfs", "image"])]
     bare: bool,
+    /// Resolve on top of this machine's installed packages (its rpm database at /).
+    #[arg(long, conflicts_with_all = ["rootfs", "image"])]
+    local_system: bool,
+    /// Resolve on top of the packages installed in an unpacked root filesystem.
+    #[arg(long, value_name = "DIR", conflicts_with = "image")]
+    rootfs: Option<PathBuf>,
+    /// Resolve on top of the packages installed in a container image.
+    #[arg(long, value_name = "REF")]
+    image: Option<String>,
     /// Use only cached metadata; never touch the network.
     #[arg(long, conflicts_with = "refresh")]
     offline: bool,
@@ -42,6 +61,17 @@ pub(crate) struct LockArgs {
     /// sslclientcert.
     #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
     entitlement_dir: Option<PathBuf>,
+    /// Resolve and compare with the existing lockfile byte for byte; write nothing.
+    /// Exit 1 with a summary of what would change when it is not up to date.
+    #[arg(long)]
+    check: bool,
+    /// Move only this package (repeatable) and what it pulls in; every other package
+    /// stays at its NEVRA in the existing lockfile wherever that still resolves.
+    #[arg(long = "upgrade-package", value_name = "NAME")]
+    upgrade_packages: Vec<String>,
+    /// Output format of the `--check` and `--upgrade-package` reports.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
     /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
     #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
     retry_delay_ms: Option<u64>,
@@ -67,7 +97,74 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
+    options.context = if args.local_system {
+        Some(Context::LocalSystem)
+    } else if let Some(dir) = args.rootfs {
+        Some(Context::Rootfs(dir))
+    } else {
+        args.image.map(Context::Image)
+    };
+    if args.check && crate::is_stdout(&args.outfile) {
+        return Err(Error::Io {
+            context: "--check compares with the existing lockfile: give --outfile FILE".into(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        });
+    }
+    if !args.upgrade_packages.is_empty() {
+        if crate::is_stdout(&args.outfile) {
+            return Err(Error::Io {
+                context: "--upgrade-package needs the existing lockfile: give --outfile FILE"
+                    .into(),
+                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            });
+        }
+        options.keep_locked = Some(Lockfile::from_path(&args.outfile)?);
+        options.upgrade_names = args.upgrade_packages.clone();
+    }
     let lockfile = resolve::lock(&input, &options, reporter)?;
+    if args.check {
+        let freshness = lockfile.freshness(&args.outfile)?;
+        let report = |diff: Option<&LockDiff>, status: &str| match args.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "lockfile": args.outfile.display().to_string(),
+                    "status": status,
+                    "changes": diff.map(|d| &d.arches),
+                })
+            ),
+            Format::Text => {}
+        };
+        return Ok(match freshness {
+            Freshness::UpToDate => {
+                report(None, "up-to-date");
+                tracing::info!("{} is up to date", args.outfile.display());
+                Outcome::Success
+            }
+            Freshness::Missing => {
+                report(None, "missing");
+                eprintln!("{} does not exist", args.outfile.display());
+                Outcome::Failure
+            }
+            Freshness::Stale(diff) => {
+                report(Some(&diff), "stale");
+                if matches!(args.format, Format::Json) {
+                } else if diff.is_empty() {
+                    eprintln!(
+                        "{} is not up to date (same packages, different text)",
+                        args.outfile.display()
+                    );
+                } else {
+                    eprint!("{} is not up to date:\n{diff}", args.outfile.display());
+                }
+                Outcome::Failure
+            }
+        });
+    }
+    let moved = options
+        .keep_locked
+        .as_ref()
+        .map(|old| rpmlock_core::lock::diff(old, &lockfile));
     if crate::is_stdout(&args.outfile) {
         let text = lockfile.render();
         let mut out = std::io::stdout().lock();
@@ -84,6 +181,20 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     } else {
         lockfile.write_atomic(&args.outfile)?;
         tracing::info!("wrote {}", args.outfile.display());
+    }
+    if let Some(diff) = moved {
+        match args.format {
+            Format::Json => println!("{}", serde_json::json!({ "changes": diff.arches })),
+            Format::Text if diff.is_empty() => eprintln!("nothing moved"),
+            Format::Text => eprint!("moved:\n{diff}"),
+        }
+        for name in &args.upgrade_packages {
+            if !diff.moved_names().contains(name.as_str()) {
+                tracing::warn!(
+                    "{name}: not moved (already at the best version that resolves, or not in the lock)"
+                );
+            }
+        }
     }
     Ok(Outcome::Success)
 }

@@ -59,6 +59,9 @@ pub struct Input {
     pub upgrade_packages: Vec<PackageRequest>,
     /// `allowerasing` (default false): the solution may remove installed packages.
     pub allow_erasing: bool,
+    /// `matchContextVersions`: globs; requested packages matching one are pinned to
+    /// the EVR of the context's installed packages matching it.
+    pub match_context_versions: Vec<String>,
     /// `moduleEnable`: module streams to enable, like `dnf module enable`.
     pub module_enable: Vec<ModuleStreamRef>,
     /// `moduleDisable`: module names to disable, like `dnf module disable`.
@@ -96,14 +99,21 @@ pub enum Context {
     /// `-f`/`context.containerfile`, then a `Containerfile` or `Dockerfile` found in the
     /// current directory (the image of its last `FROM`; and, when `packages` is empty,
     /// it extracts packages from its `RUN dnf install` lines, deprecated); with none of
-    /// these it fails with "No base image source found". rpmlock implements neither
-    /// image contexts nor Containerfiles yet, so the caller decides (CLI `--bare`, or a
+    /// these it fails with "No base image source found". rpmlock does not implement
+    /// Containerfile contexts yet, so the caller decides (CLI `--bare`, or a
     /// clear error). Likewise a missing `arches` means the host arch
     /// (`platform.machine()`), chosen by the caller.
     #[default]
     Unspecified,
     /// `{bare: true}`: nothing installed.
     Bare,
+    /// `{localSystem: true}`: the host's rpm database (root `/`).
+    LocalSystem,
+    /// `{rootfs: DIR}` (extension): the rpm database of an unpacked root filesystem
+    /// (relative paths are taken from the input file's directory).
+    Rootfs(PathBuf),
+    /// `{image: REF}`: the rpm database inside a container image, pulled per arch.
+    Image(String),
 }
 
 /// One `contentOrigin.repos` entry, before variable substitution.

@@ -202,9 +202,10 @@ const TOP_SUPPORTED: &[&str] = &[
     "excludePackages",
     "allowerasing",
     "assumeProvides",
+    "matchContextVersions",
 ];
 /// Top-level keys of the format that this version does not implement.
-const TOP_NOT_YET: &[&str] = &["matchContextVersions", "packagesFromContainerfile"];
+const TOP_NOT_YET: &[&str] = &["packagesFromContainerfile"];
 const ORIGIN_SUPPORTED: &[&str] = &["repos", "repofiles"];
 /// `composes` is a content origin of the prototype (not in FORMAT.md).
 const ORIGIN_NOT_YET: &[&str] = &["composes"];
@@ -468,7 +469,7 @@ impl Parser {
             self.bool("zchunk", v)?;
         }
         let context = match get("context") {
-            Some(v) => self.context(v)?,
+            Some(v) => self.context(v, &base_dir)?,
             None => Context::Unspecified,
         };
         let module_enable = match get("moduleEnable") {
@@ -513,6 +514,10 @@ impl Parser {
             Some(v) => self.bool("allowerasing", v)?,
             None => false,
         };
+        let match_context_versions = match get("matchContextVersions") {
+            Some(v) => self.string_list("matchContextVersions", v)?,
+            None => Vec::new(),
+        };
         let variables = match get("variables") {
             Some(v) => self.variables(v, &base_dir)?,
             None => BTreeMap::new(),
@@ -532,6 +537,7 @@ impl Parser {
             allow_erasing,
             module_enable,
             module_disable,
+            match_context_versions,
             context,
             repofiles,
             variables,
@@ -860,7 +866,7 @@ impl Parser {
         Ok(out)
     }
 
-    fn context(&self, value: &Value) -> Result<Context, ConfigError> {
+    fn context(&self, value: &Value, base_dir: &Path) -> Result<Context, ConfigError> {
         let entries = self.entries("context", value)?;
         self.check_keys("context", &entries, CONTEXT_KEYS, &[])?;
         let mut context = Context::Unspecified;
@@ -872,7 +878,19 @@ impl Parser {
                         context = Context::Bare;
                     }
                 }
-                "localSystem" | "flatpak" => {
+                "localSystem" => {
+                    if self.bool(&path, value)? {
+                        context = Context::LocalSystem;
+                    }
+                }
+                "rootfs" => {
+                    let dir = self.nonempty_string(&path, value)?;
+                    context = Context::Rootfs(base_dir.join(dir));
+                }
+                "image" => {
+                    context = Context::Image(self.nonempty_string(&path, value)?);
+                }
+                "flatpak" => {
                     if self.bool(&path, value)? {
                         return Err(self.not_yet(path));
                     }

@@ -347,12 +347,8 @@ fn bad_inputs_have_precise_messages() {
             "installWeakDeps: expected a boolean, found a string",
         ),
         (
-            "contentOrigin: {}\ncontext: {image: 'registry.example.com/ubi9'}\n",
-            "not supported yet: context.image",
-        ),
-        (
-            "contentOrigin: {}\ncontext: {localSystem: true}\n",
-            "not supported yet: context.localSystem",
+            "contentOrigin: {}\ncontext: {rootfs: [a]}\n",
+            "context.rootfs: expected a string, found a list",
         ),
         (
             "contentOrigin: {}\ncontext: {bar: true}\n",
@@ -371,7 +367,7 @@ fn bad_inputs_have_precise_messages() {
 
 #[test]
 fn every_unimplemented_key_is_refused() {
-    let key = "matchContextVersions";
+    let key = "packagesFromContainerfile";
     let e = parse(&format!("{MINIMAL}{key}: [x]\n")).unwrap_err();
     assert!(
         matches!(&e, ConfigError::NotSupportedYet { key: k, .. } if k == key),
@@ -382,7 +378,6 @@ fn every_unimplemented_key_is_refused() {
         ("context", "{containerfile: Containerfile}"),
         ("context", "{rpmOstreeTreefile: t.yaml}"),
         ("context", "{flatpak: true, bare: true}"),
-        ("context", "{rootfs: /srv/root}"),
     ] {
         let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
         assert!(
@@ -708,4 +703,27 @@ fn exclude_packages_leave_every_request_list() {
     assert_eq!(input.upgrade_for_arch("x86_64"), ["d"]);
     assert!(input.reinstall_for_arch("x86_64").is_empty());
     assert!(input.is_excluded_request("b-x") && !input.is_excluded_request("cc"));
+}
+
+#[test]
+fn contexts_parse() {
+    let ctx = |v: &str| parse(&format!("{MINIMAL}context: {v}\n")).unwrap().context;
+    assert_eq!(ctx("{localSystem: true}"), Context::LocalSystem);
+    assert_eq!(ctx("{localSystem: false}"), Context::Unspecified);
+    assert_eq!(
+        ctx("{rootfs: /srv/root}"),
+        Context::Rootfs("/srv/root".into())
+    );
+    // Relative to the input file's directory.
+    assert_eq!(ctx("{rootfs: root}"), Context::Rootfs("/in/root".into()));
+    assert_eq!(
+        ctx("{image: 'registry.example.com/ubi9:latest'}"),
+        Context::Image("registry.example.com/ubi9:latest".into())
+    );
+    // Variables are substituted in the image reference, as the prototype does.
+    let input = parse(&format!(
+        "{MINIMAL}variables: [{{inline: {{TAG: '9.4'}}}}]\ncontext: {{image: 'ubi9:{{TAG}}'}}\n"
+    ))
+    .unwrap();
+    assert_eq!(input.context, Context::Image("ubi9:9.4".into()));
 }

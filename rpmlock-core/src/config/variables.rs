@@ -149,6 +149,12 @@ impl Input {
                 None => m.name = text,
             }
         }
+        // As the prototype: `{NAME}` in the context image reference.
+        if let super::Context::Image(reference) = &self.context {
+            let mut list = vec![reference.clone()];
+            self.substitute_list(&mut list, "context.image")?;
+            self.context = super::Context::Image(list.remove(0));
+        }
         Ok(())
     }
 

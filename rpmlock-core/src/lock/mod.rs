@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+mod diff;
 mod parse;
+
+pub use diff::{ArchDiff, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch};
 mod render;
 
 /// A lockfile that cannot be read, parsed or written.

@@ -1,7 +1,9 @@
 //! The resolution cache: the lock section of one arch, keyed by everything the
 //! resolution depends on (rpmlock's version, the request, every repo's settings, the
 //! mirror in use and the checksums of all its metadata files: primary, filelists, and
-//! the comps (`group`, `group_gz`) that `@group` specs resolve with). A run whose inputs did not change
+//! the comps (`group`, `group_gz`) that `@group` specs resolve with), the context's
+//! installed package set (a digest of its NEVRAs) and the packages favored by
+//! `--upgrade-package`. A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
 //! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
@@ -15,7 +17,7 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 4";
+const FORMAT: &str = "rpmlock-resolution 5";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
@@ -79,6 +81,8 @@ impl Memo {
 pub(super) fn key(
     input: &Input,
     context: &Context,
+    installed: Option<&str>,
+    favor: &[String],
     arch: &str,
     repos: &[(&ResolvedRepo, &FetchedRepo)],
 ) -> String {
@@ -91,6 +95,15 @@ pub(super) fn key(
     add(env!("CARGO_PKG_VERSION"));
     add(arch);
     add(&format!("{context:?}"));
+    // The installed package set (a digest of its NEVRAs): a context whose rpmdb
+    // changed resolves again.
+    add(installed.unwrap_or("bare"));
+    // The packages kept at their locked NEVRA (`--upgrade-package`).
+    add("favor");
+    add(&favor.len().to_string());
+    for f in favor {
+        add(f);
+    }
     add(&format!(
         "weak={} nosrc={}",
         input.install_weak_deps, input.no_sources
@@ -113,7 +126,15 @@ pub(super) fn key(
         ),
         ("upgradePackages", input.upgrade_for_arch(arch)),
         ("reinstallPackages", input.reinstall_for_arch(arch)),
-    ] as [(&str, Vec<&str>); 4]
+        (
+            "matchContextVersions",
+            input
+                .match_context_versions
+                .iter()
+                .map(String::as_str)
+                .collect(),
+        ),
+    ] as [(&str, Vec<&str>); 5]
     {
         add(tag);
         add(&list.len().to_string());
@@ -152,7 +173,7 @@ mod tests {
             "contentOrigin: {{repos: [{{repoid: r, baseurl: 'https://example.com/'}}]}}\npackages: [a]\n{extra}"
         );
         let input = Input::from_yaml_str(&text, None).unwrap();
-        key(&input, &Context::Bare, "x86_64", &[])
+        key(&input, &Context::Bare, None, &[], "x86_64", &[])
     }
 
     #[test]
@@ -164,6 +185,7 @@ mod tests {
             "upgradePackages: [a]\n",
             "reinstallPackages: [a]\n",
             "allowerasing: true\n",
+            "matchContextVersions: [a]\n",
             "excludePackages: [b]\n",
             "assumeProvides: [b]\n",
         ];
@@ -179,6 +201,31 @@ mod tests {
             plain
         );
         assert_eq!(key_of("allowerasing: false\n"), plain);
+    }
+
+    #[test]
+    fn the_installed_set_is_part_of_the_key() {
+        let input = Input::from_yaml_str(
+            "contentOrigin: {repos: [{repoid: r, baseurl: 'https://example.com/'}]}\npackages: [a]\n",
+            None,
+        )
+        .unwrap();
+        let ctx = Context::Rootfs("/root".into());
+        let bare = key(&input, &ctx, None, &[], "x86_64", &[]);
+        let one = key(&input, &ctx, Some("digest-1"), &[], "x86_64", &[]);
+        let two = key(&input, &ctx, Some("digest-2"), &[], "x86_64", &[]);
+        assert_ne!(bare, one);
+        assert_ne!(one, two);
+        assert_eq!(one, key(&input, &ctx, Some("digest-1"), &[], "x86_64", &[]));
+        let favored = key(
+            &input,
+            &ctx,
+            Some("digest-1"),
+            &["a-1-1.noarch".into()],
+            "x86_64",
+            &[],
+        );
+        assert_ne!(one, favored);
     }
 
     /// A repomd.xml with primary and, when given, group_gz checksums.
@@ -208,7 +255,16 @@ mod tests {
         )
         .unwrap();
         let repos = input.repos_for_arch("x86_64", "unknown").unwrap();
-        let key = |f: &FetchedRepo| key(&input, &input.context, "x86_64", &[(&repos[0], f)]);
+        let key = |f: &FetchedRepo| {
+            key(
+                &input,
+                &input.context,
+                None,
+                &[],
+                "x86_64",
+                &[(&repos[0], f)],
+            )
+        };
         let none = key(&fetched(None));
         let one = key(&fetched(Some("01")));
         let other = key(&fetched(Some("02")));

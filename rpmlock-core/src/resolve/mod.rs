@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Context, Input, ResolvedRepo};
+use crate::context::Installed;
 use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
 use crate::model::Package;
@@ -36,6 +37,14 @@ pub struct LockOptions {
     pub arches: Vec<String>,
     /// Treat the context as bare whatever the input says (`--bare`).
     pub bare: bool,
+    /// A context replacing the input's (`--local-system`, `--rootfs`, `--image`).
+    pub context: Option<Context>,
+    /// A previous lock whose packages stay at their NEVRA wherever that still
+    /// resolves (libsolv favors them), except those named in [`Self::upgrade_names`]
+    /// (`--upgrade-package`).
+    pub keep_locked: Option<Lockfile>,
+    /// Packages that may move when [`Self::keep_locked`] is set.
+    pub upgrade_names: Vec<String>,
     /// Fetching and cache behaviour.
     pub fetch: FetchOptions,
 }
@@ -46,6 +55,9 @@ impl LockOptions {
         LockOptions {
             arches: Vec::new(),
             bare: false,
+            context: None,
+            keep_locked: None,
+            upgrade_names: Vec::new(),
             fetch,
         }
     }
@@ -60,9 +72,56 @@ pub fn host_arch() -> &'static str {
     }
 }
 
-/// dnf's `$releasever` for the context: bare contexts have none.
-fn releasever(_context: &Context) -> &'static str {
-    "unknown"
+/// dnf's `$releasever` for the context: detected from its rpmdb, `unknown` when
+/// there is none (bare) or nothing provides it.
+fn releasever(installed: Option<&Installed>) -> String {
+    installed
+        .and_then(Installed::releasever)
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The installed system of every arch (`None`: bare), each distinct root read once.
+fn read_contexts(
+    context: &Context,
+    arches: &[String],
+    fetch: &crate::repo::FetchOptions,
+) -> Result<Vec<Option<Arc<Installed>>>, Error> {
+    let mut read: BTreeMap<PathBuf, Arc<Installed>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for arch in arches {
+        let Some(root) = crate::context::rootfs(context, arch, fetch)? else {
+            out.push(None);
+            continue;
+        };
+        let installed = match read.get(&root) {
+            Some(i) => i.clone(),
+            None => {
+                let i = Arc::new(Installed::read(&root)?);
+                read.insert(root, i.clone());
+                i
+            }
+        };
+        out.push(Some(installed));
+    }
+    Ok(out)
+}
+
+/// The NEVRAs libsolv should favor for `arch`: every package of the previous lock's
+/// section for that arch, except those allowed to move.
+fn favored(options: &LockOptions, arch: &str) -> Vec<String> {
+    let Some(previous) = &options.keep_locked else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = previous
+        .arches
+        .iter()
+        .filter(|a| a.arch == arch)
+        .flat_map(|a| &a.packages)
+        .filter(|p| !options.upgrade_names.contains(&p.name))
+        .map(|p| format!("{}-{}.{}", p.name, p.evr, crate::lock::package_arch(p)))
+        .collect();
+    out.sort();
+    out
 }
 
 /// One repository, fetched and indexed, shared by every arch that uses it.
@@ -208,14 +267,28 @@ pub fn lock(
     let context = if options.bare {
         &Context::Bare
     } else {
-        &input.context
+        options.context.as_ref().unwrap_or(&input.context)
     };
     if *context == Context::Unspecified {
         return Err(Error::NoContext {
             input: input.path.clone(),
         });
     }
-    let releasever = releasever(context);
+    if !input.match_context_versions.is_empty()
+        && !matches!(context, Context::Rootfs(_) | Context::Image(_))
+    {
+        return Err(crate::context::ContextError::MatchVersionsWithoutImage.into());
+    }
+    if *context == Context::LocalSystem
+        && let Some(other) = arches.iter().find(|a| a.as_str() != host_arch())
+    {
+        return Err(crate::context::ContextError::LocalSystemArch {
+            arch: other.clone(),
+            host: host_arch().to_string(),
+        }
+        .into());
+    }
+    let installed = read_contexts(context, &arches, &options.fetch)?;
 
     let started = std::time::Instant::now();
     let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
@@ -236,8 +309,8 @@ pub fn lock(
     let mut per_arch: Vec<(String, Vec<ResolvedRepo>)> = Vec::new();
     let mut unique: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
     let mut to_fetch: Vec<ResolvedRepo> = Vec::new();
-    for arch in &arches {
-        let repos = input.repos_for_arch(arch, releasever)?;
+    for (arch, installed) in arches.iter().zip(&installed) {
+        let repos = input.repos_for_arch(arch, &releasever(installed.as_deref()))?;
         for r in &repos {
             unique
                 .entry((r.repoid.clone(), r.baseurls.clone()))
@@ -258,14 +331,18 @@ pub fn lock(
     // A resolution depends only on its inputs (request, repo settings, metadata
     // checksums): an unchanged one is read back instead of recomputed.
     let memo = memo::Memo::new(&options.fetch);
+    let favors: Vec<Vec<String>> = arches.iter().map(|a| favored(options, a)).collect();
     let keys: Vec<String> = per_arch
         .iter()
-        .map(|(arch, repos)| {
+        .zip(&installed)
+        .zip(&favors)
+        .map(|(((arch, repos), installed), favor)| {
             let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = repos
                 .iter()
                 .map(|r| (r, &fetched[unique[&(r.repoid.clone(), r.baseurls.clone())]]))
                 .collect();
-            memo::key(input, context, arch, &repos)
+            let digest = installed.as_ref().map(|i| i.digest());
+            memo::key(input, context, digest.as_deref(), favor, arch, &repos)
         })
         .collect();
     let mut results: Vec<Option<ArchLock>> = keys.iter().map(|k| memo.get(k)).collect();
@@ -284,7 +361,9 @@ pub fn lock(
         let handles: Vec<_> = per_arch
             .iter()
             .zip(&results)
-            .map(|((arch, repos), done)| {
+            .zip(&installed)
+            .zip(&favors)
+            .map(|((((arch, repos), done), installed), favor)| {
                 if done.is_some() {
                     return None;
                 }
@@ -311,7 +390,8 @@ pub fn lock(
                             })
                             .collect::<Result<_, Error>>()?;
                         reporter.solve_started(arch);
-                        let (lock, warnings) = lock_arch(fetcher, input, arch, &repos)?;
+                        let (lock, warnings) =
+                            lock_arch(fetcher, input, installed.as_deref(), favor, arch, &repos)?;
                         reporter.solve_finished(arch, lock.packages.len());
                         Ok((lock, warnings))
                     }),
@@ -540,6 +620,8 @@ type Resolved = (ArchLock, Vec<String>);
 fn lock_arch(
     fetcher: &Fetcher,
     input: &Input,
+    installed: Option<&Installed>,
+    favor: &[String],
     arch: &str,
     repos: &[ArchRepo<'_>],
 ) -> Result<Resolved, Error> {
@@ -553,7 +635,20 @@ fn lock_arch(
     // Modules: `@module` specs become their profiles' packages (other `@` specs stay
     // for the group lookup), the active streams decide what the package pool hides.
     let modular = modules::prepare(input, arch, repos, &in_pool, &mut module_warnings)?;
-    let specs = &modular.specs;
+    // matchContextVersions pins matching package specs to the context's EVRs.
+    let mut pin_warnings = Vec::new();
+    let specs = match (installed, input.match_context_versions.is_empty()) {
+        (_, true) => modular.specs.clone(),
+        (Some(installed), false) => installed.pin_versions(
+            modular.specs.clone(),
+            &input.match_context_versions,
+            &mut pin_warnings,
+        )?,
+        (None, false) => {
+            return Err(crate::context::ContextError::MatchVersionsWithoutImage.into());
+        }
+    };
+    let specs = &specs;
     let to_strings = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
     let comps = if specs.iter().any(|s| s.starts_with('@')) {
         merged_comps(fetcher, repos)?
@@ -583,6 +678,8 @@ fn lock_arch(
         request.allow_erasing = input.allow_erasing;
         request.comps = comps.as_ref();
         request.modules = modular.filter.as_ref();
+        request.installed = installed.map(Installed::solv_path);
+        request.favor = favor.to_vec();
         solve::solve(&request).map(|solution| {
             let refs = solution
                 .packages
@@ -635,6 +732,7 @@ fn lock_arch(
     }
     lock.module_metadata = modules::metadata(repos, &refs, modular.filter.as_ref())?;
     let mut warnings = module_warnings;
+    warnings.extend(pin_warnings);
     warnings.extend(solve_warnings);
     if !input.no_sources {
         lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);

@@ -104,6 +104,13 @@ pub struct SolveRequest<'a> {
     pub comps: Option<&'a crate::repo::Comps>,
     /// Module filtering, when any repo has modules metadata.
     pub modules: Option<&'a modules::ModuleFilter>,
+    /// The installed system (`@System`): a `.solv` file written by [`read_rpmdb`];
+    /// `None` for a bare context.
+    pub installed: Option<&'a Path>,
+    /// Available packages (`name-[epoch:]version-release.arch`) libsolv tries first
+    /// whenever it chooses among candidates (`SOLVER_FAVOR`): the previous lock's
+    /// packages when only some packages may move.
+    pub favor: Vec<String>,
 }
 
 impl<'a> SolveRequest<'a> {
@@ -121,6 +128,8 @@ impl<'a> SolveRequest<'a> {
             allow_erasing: false,
             comps: None,
             modules: None,
+            installed: None,
+            favor: Vec::new(),
         }
     }
 }
@@ -359,6 +368,15 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
         });
     }
     let group_jobs = loaded.group_jobs(&members, &mut warnings)?;
+    if !request.favor.is_empty() {
+        let favor: std::collections::HashSet<&str> =
+            request.favor.iter().map(String::as_str).collect();
+        for c in &loaded.candidates {
+            if c.at.is_some() && favor.contains(loaded.pool.solvable_str(c.id).as_str()) {
+                jobs.push(Job::Favor(c.id));
+            }
+        }
+    }
     tracing::debug!(
         "{}: specs selected after {:?}",
         request.arch,
@@ -410,6 +428,53 @@ pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
         packages: out,
         warnings,
     })
+}
+
+/// The repoid of the installed system, as dnf names it.
+pub const INSTALLED_REPOID: &str = "@System";
+
+/// Reads the rpm database of the root filesystem `rootdir` the way dnf loads
+/// `@System` (libsolvext through librpm: sqlite, Berkeley DB or ndb at
+/// `rootdir/var/lib/rpm`), writes it to `solv_out` for [`SolveRequest::installed`],
+/// and returns its packages (name, arch, EVR and provides), in rpmdb order.
+pub fn read_rpmdb(rootdir: &Path, solv_out: &Path) -> Result<Vec<Package>, SolveError> {
+    let mut pool = Pool::new("noarch")?;
+    let rid = pool.add_rpmdb(INSTALLED_REPOID, rootdir)?;
+    let mut out = Vec::new();
+    for s in pool.repo_solvables(rid) {
+        let (name, evr, arch) = pool.solvable_nea(s);
+        let provides = pool
+            .solvable_deps(s, DepKind::Provides)
+            .filter_map(|d| pool.dep_parts(d))
+            .map(
+                |(n, rel)| match rel.and_then(|(f, e)| Some((dep_flags(f)?, e))) {
+                    Some((flags, e)) => Dependency::versioned(n, flags, e),
+                    None => Dependency::unversioned(n),
+                },
+            )
+            .collect();
+        out.push(Package {
+            name: name.to_string(),
+            arch: arch.to_string(),
+            evr: Evr::parse(evr),
+            provides,
+            ..Default::default()
+        });
+    }
+    pool.write_repo(rid, solv_out)?;
+    Ok(out)
+}
+
+/// libsolv relation flags (GT=1, EQ=2, LT=4) as an rpm comparison.
+fn dep_flags(flags: u32) -> Option<DepFlags> {
+    match flags {
+        1 => Some(DepFlags::Gt),
+        2 => Some(DepFlags::Eq),
+        3 => Some(DepFlags::Ge),
+        4 => Some(DepFlags::Lt),
+        6 => Some(DepFlags::Le),
+        _ => None,
+    }
 }
 
 /// Builds a repository's `.solv` file package by package (as primary streams in);
@@ -590,6 +655,18 @@ impl<'a> LoadedPool<'a> {
         let mut sources = Vec::new();
         // Solvable ids of each repo (index-aligned with request.repos).
         let mut repo_ids: Vec<Vec<SolvableId>> = Vec::new();
+        // As dnf: the installed system first, then the repos. Installed packages are
+        // candidates of every spec (an installed match satisfies an install job) but
+        // map to no package of the request.
+        if let Some(path) = request.installed {
+            let rid = pool.add_repo_solv(INSTALLED_REPOID, 0, 0, path)?;
+            pool.set_installed(rid);
+            for sid in pool.repo_solvables(rid) {
+                if !pool.is_source(sid) {
+                    all.push(Candidate { id: sid, at: None });
+                }
+            }
+        }
         for (ri, repo) in request.repos.iter().enumerate() {
             let (prio, subprio) = (-repo.priority, -repo.cost);
             let rid = match repo.source {
@@ -737,8 +814,11 @@ impl<'a> LoadedPool<'a> {
                 excluded[s.index()] = true;
             }
         }
+        // Excludes hide available packages; installed ones stay installed.
         for s in matches(&self.request.excludes) {
-            excluded[s.index()] = true;
+            if !self.pool.is_installed(s) {
+                excluded[s.index()] = true;
+            }
         }
         Some(excluded)
     }
@@ -854,7 +934,12 @@ impl<'a> LoadedPool<'a> {
             unmatched.push(self.why_unmatched(spec)?);
             return Ok(());
         }
-        let ids: Vec<SolvableId> = sets.into_iter().flatten().collect();
+        // The upgrade candidates are the available packages.
+        let ids: Vec<SolvableId> = sets
+            .into_iter()
+            .flatten()
+            .filter(|&s| !self.pool.is_installed(s))
+            .collect();
         let names: std::collections::BTreeSet<DepId> =
             ids.iter().map(|&s| self.pool.solvable_name(s)).collect();
         let installed_of: Vec<SolvableId> = installed
@@ -890,7 +975,12 @@ impl<'a> LoadedPool<'a> {
         unmatched: &mut Vec<UnmatchedSpec>,
         not_available: &mut Vec<String>,
     ) -> Result<(), SolveError> {
-        let available: Vec<SolvableId> = self.select(spec, true)?.into_iter().flatten().collect();
+        let available: Vec<SolvableId> = self
+            .select(spec, true)?
+            .into_iter()
+            .flatten()
+            .filter(|&s| !self.pool.is_installed(s))
+            .collect();
         let installed_of: Vec<SolvableId> = {
             // The installed packages the spec selects (the same matching, over them).
             let over: Vec<Candidate> = installed
@@ -1216,6 +1306,12 @@ pub fn exclude_pattern_matches(pattern: &str, name: &str, evr: &Evr, arch: &str)
             && !pattern.starts_with("*/")
             && (spec::fnmatch(pattern, &format!("{name}-{evr}.{arch}"))
                 || (evr.epoch == 0 && spec::fnmatch(pattern, &format!("{name}-0:{evr}.{arch}")))))
+}
+
+/// Whether the shell glob `pattern` (`*`, `?`, `[...]`) matches all of `text`, as
+/// Python's `fnmatch` does.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    spec::fnmatch(pattern, text)
 }
 
 /// The dummy package of one `assumeProvides` capability: `_assumed-provides-CAP`,

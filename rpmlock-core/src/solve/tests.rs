@@ -775,3 +775,82 @@ fn modular_filtering_hides_inactive_streams_and_shadowed_packages() {
         ["app-3.0-1.noarch"]
     );
 }
+
+/// An installed system (`@System`) as a `.solv` file of `packages`.
+fn installed_solv(packages: &[Package]) -> tempfile::NamedTempFile {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    write_solv(INSTALLED_REPOID, packages, None, f.path()).unwrap();
+    f
+}
+
+#[test]
+fn installed_packages_satisfy_and_are_never_listed() {
+    let base = [
+        pkg("app-1.0-1.noarch", &["requires: lib >= 1"]),
+        pkg("lib-1.0-1.x86_64", &[]),
+        pkg("lib-2.0-1.x86_64", &[]),
+        pkg("tool-1.0-1.noarch", &["conflicts: app"]),
+    ];
+    let system = installed_solv(&[
+        pkg("lib-1.0-1.x86_64", &[]),
+        pkg("app-1.0-1.noarch", &["requires: lib >= 1"]),
+    ]);
+    let with = |specs: &[&str], f: &dyn Fn(&mut SolveRequest<'_>)| {
+        let mut r = request("x86_64", vec![repo("base", &base)], specs);
+        r.installed = Some(system.path());
+        f(&mut r);
+        run_request(&r)
+    };
+    // Installed app and lib: nothing to install, no upgrade of lib.
+    assert_eq!(with(&["app"], &|_| {}).unwrap().0, Vec::<String>::new());
+    // upgradePackages moves lib; reinstallPackages locks app at its NEVRA.
+    let (got, warnings) = with(&[], &|r| {
+        r.upgrade = strings(&["lib"]);
+        r.reinstall = strings(&["app"]);
+    })
+    .unwrap();
+    assert_eq!(got, ["app-1.0-1.noarch", "lib-2.0-1.x86_64"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // tool conflicts with the installed app: unsolvable, unless erasing is allowed.
+    let e = with(&["tool"], &|_| {}).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("problem with installed package app-1.0-1.noarch"),
+        "{e}"
+    );
+    let (got, _) = with(&["tool"], &|r| r.allow_erasing = true).unwrap();
+    assert_eq!(got, ["tool-1.0-1.noarch"]);
+    // Excludes never hide what is installed.
+    let (got, _) = with(&["app"], &|r| r.excludes = strings(&["app", "lib"])).unwrap();
+    assert_eq!(got, Vec::<String>::new());
+}
+
+#[test]
+fn favored_packages_are_kept_where_they_still_resolve() {
+    let base = [
+        pkg("a-1.0-1.noarch", &["requires: b", "requires: c"]),
+        pkg("b-1.0-1.noarch", &[]),
+        pkg("b-2.0-1.noarch", &[]),
+        pkg("c-1.0-1.noarch", &[]),
+        pkg("c-2.0-1.noarch", &["requires: b >= 2"]),
+    ];
+    let with_favor = |favor: &[&str]| {
+        let mut r = request("x86_64", vec![repo("base", &base)], &["a"]);
+        r.favor = strings(favor);
+        run_request(&r).unwrap().0
+    };
+    assert_eq!(
+        with_favor(&[]),
+        ["a-1.0-1.noarch", "b-2.0-1.noarch", "c-2.0-1.noarch"]
+    );
+    // b and c kept at 1.0.
+    assert_eq!(
+        with_favor(&["a-1.0-1.noarch", "b-1.0-1.noarch", "c-1.0-1.noarch"]),
+        ["a-1.0-1.noarch", "b-1.0-1.noarch", "c-1.0-1.noarch"]
+    );
+    // c may move: it pulls b 2.0 with it although b was favored at 1.0.
+    assert_eq!(
+        with_favor(&["a-1.0-1.noarch", "b-1.0-1.noarch"]),
+        ["a-1.0-1.noarch", "b-2.0-1.noarch", "c-2.0-1.noarch"]
+    );
+}

@@ -12,6 +12,9 @@ use std::ptr::NonNull;
 
 use libsolv_sys::ffi;
 
+/// Serialises rpm database reads: librpm's macro context is process-wide.
+static RPMDB_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 // Exported by libsolv but not bound by libsolv-sys (see LIBSOLV.md), and the two
 // stdio calls libsolv's solv reader and writer need.
 unsafe extern "C" {
@@ -492,6 +495,60 @@ impl Pool {
         Ok(repo)
     }
 
+    /// Adds the rpm database of the root filesystem `rootdir` as a repository, the
+    /// way dnf loads `@System` (`repo_add_rpmdb_reffp` with `REPO_REUSE_REPODATA |
+    /// RPM_ADD_WITH_HDRID | REPO_USE_ROOTDIR` after `pool_set_rootdir`). libsolvext
+    /// reads it through librpm (sqlite, Berkeley DB, ndb) at `rootdir/var/lib/rpm`
+    /// (or `/usr/share/rpm`); the caller arranges the database to be found there.
+    pub fn add_rpmdb(
+        &mut self,
+        name: &str,
+        rootdir: &std::path::Path,
+    ) -> Result<RepoId, LibsolvError> {
+        let repo = self.add_repo(name, 0, 0)?;
+        let r = self.repos[repo.0].as_ptr();
+        let root = path_cstring(rootdir)?;
+        // librpm's macro context (where libsolvext defines `_dbpath` while it opens
+        // the database) is process-wide: one reader at a time.
+        let _guard = RPMDB_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: a live pool and repo; the root string outlives the read (libsolv
+        // copies it, and it is reset before `root` drops); a NULL reference file is
+        // allowed.
+        let status = unsafe {
+            ffi::pool_set_rootdir(self.ptr(), root.as_ptr());
+            let status = ffi::repo_add_rpmdb_reffp(
+                r,
+                std::ptr::null_mut(),
+                (ffi::REPO_REUSE_REPODATA | ffi::RPM_ADD_WITH_HDRID | ffi::REPO_USE_ROOTDIR)
+                    as c_int,
+            );
+            ffi::pool_set_rootdir(self.ptr(), std::ptr::null());
+            status
+        };
+        if status != 0 {
+            // SAFETY: pool_errstr returns the pool's last error message.
+            let message = unsafe { cstr_owned(ffi::pool_errstr(self.ptr())) };
+            return Err(LibsolvError(message));
+        }
+        Ok(repo)
+    }
+
+    /// Makes `repo` the installed system (`pool_set_installed`).
+    pub fn set_installed(&mut self, repo: RepoId) {
+        let r = self.repos[repo.0].as_ptr();
+        // SAFETY: a live repo of this live pool.
+        unsafe { ffi::pool_set_installed(self.ptr(), r) };
+    }
+
+    /// Whether `s` belongs to the installed repo.
+    pub fn is_installed(&self, s: SolvableId) -> bool {
+        // SAFETY: s is a solvable of this pool; pool->installed is NULL or live.
+        unsafe {
+            let installed = (*self.ptr()).installed;
+            !installed.is_null() && (*self.solvable(s)).repo == installed
+        }
+    }
+
     /// Writes one repository (its solvables and dependencies) as a `.solv` file.
     pub fn write_repo(&mut self, repo: RepoId, path: &std::path::Path) -> Result<(), LibsolvError> {
         let r = self.repos[repo.0].as_ptr();
@@ -736,6 +793,9 @@ pub enum Job {
     /// `SOLVER_ALLOWUNINSTALL | SOLVER_SOLVABLE` for an installed package (dnf's
     /// `allowerasing`).
     AllowUninstall(SolvableId),
+    /// `SOLVER_FAVOR | SOLVER_SOLVABLE`: when libsolv chooses among candidates, this
+    /// one is tried first (libdnf's `Goal::favor`).
+    Favor(SolvableId),
     /// `SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES`: what libdnf makes of a provides
     /// selector, e.g. a comps conditional package `(pkg if condition)`.
     InstallProvides(DepId),
@@ -828,6 +888,10 @@ impl<'p> Solver<'p> {
                 }
                 Job::AllowUninstall(s) => {
                     q.push((ffi::SOLVER_ALLOWUNINSTALL | ffi::SOLVER_SOLVABLE) as ffi::Id);
+                    q.push(s.0);
+                }
+                Job::Favor(s) => {
+                    q.push((ffi::SOLVER_FAVOR | ffi::SOLVER_SOLVABLE) as ffi::Id);
                     q.push(s.0);
                 }
                 Job::InstallProvides(dep) => {

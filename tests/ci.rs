@@ -1,0 +1,432 @@
+//! CI modes end to end with real components: roots made by Debian's `rpm`, repos by
+//! `createrepo_c`. A lock on a rootfs context is installed into a copy of that root
+//! with `rpm` and `rpmlock verify` passes; one more package makes it fail naming the
+//! package. `lock --check` notices a repo gaining a newer version; `--upgrade-package`
+//! moves only the named package. `verify --rpms` on good and bad download trees.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::{copy_tree, read, rpm_install, rpmlock, workspace};
+
+fn repo_rpm(rel: &str) -> PathBuf {
+    workspace().join("repos/base/x86_64/Packages").join(rel)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The local files of a lock's package URLs (`file://` URLs).
+fn locked_files(lock: &str) -> Vec<PathBuf> {
+    lock.lines()
+        .filter_map(|l| l.trim().strip_prefix("- url: file://"))
+        .map(PathBuf::from)
+        .collect()
+}
+
+fn write_input(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("rpms.in.yaml");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn lock_on_a_rootfs_install_it_and_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let root = t.join("root");
+    rpm_install(
+        &root,
+        "/var/lib/rpm",
+        &[
+            repo_rpm("c/chain-c-1.0-1.x86_64.rpm"),
+            repo_rpm("c/chain-d-1.0-1.noarch.rpm"),
+        ],
+    );
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
+            workspace().join("repos/base/x86_64").display()
+        ),
+    );
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lock = read(&lockfile);
+    // chain-c and chain-d are installed: not locked, not pulled in again.
+    assert!(
+        lock.contains("name: chain-a") && lock.contains("name: chain-b"),
+        "{lock}"
+    );
+    assert!(
+        !lock.contains("chain-c") && !lock.contains("chain-d"),
+        "{lock}"
+    );
+
+    // The build: the locked RPMs installed into a copy of the root.
+    let built = t.join("built");
+    copy_tree(&root, &built);
+    rpm_install(&built, "/var/lib/rpm", &locked_files(&lock));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--lockfile",
+            lockfile.to_str().unwrap(),
+            "--rootfs",
+            built.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        rpmlock(&args, &cache)
+    };
+    let base = ["--base-rootfs", root.to_str().unwrap()];
+    let out = verify(&base);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+    // Without the base, the root's own packages are outside the lock.
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "not in the lock: chain-c-1.0-1.x86_64\nnot in the lock: chain-d-1.0-1.noarch\n"
+    );
+    // One RPM outside the lock.
+    rpm_install(
+        &built,
+        "/var/lib/rpm",
+        &[repo_rpm("w/weak-sug-1.0-1.noarch.rpm")],
+    );
+    let out = verify(&base);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "not in the lock: weak-sug-1.0-1.noarch\n");
+    let out = verify(&[base[0], base[1], "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["unexpected"][0]["name"], "weak-sug");
+    // A locked package installed at another version.
+    let other = t.join("other");
+    copy_tree(&root, &other);
+    let mut files = locked_files(&lock);
+    files.push(repo_rpm("m/multiver-1.0-1.x86_64.rpm"));
+    rpm_install(&other, "/var/lib/rpm", &files);
+    // The lock as written, plus multiver 2.0-1.
+    let multiver_lock = t.join("multiver.lock.yaml");
+    std::fs::write(
+        &multiver_lock,
+        lock.replace(
+            "  source: []",
+            &format!(
+                "  - url: file://{}\n    repoid: base\n    size: 1\n    checksum: sha256:00\n    name: multiver\n    evr: 2.0-1\n  source: []",
+                repo_rpm("m/multiver-2.0-1.x86_64.rpm").display()
+            ),
+        ),
+    )
+    .unwrap();
+    let out = rpmlock(
+        &[
+            "verify",
+            "--lockfile",
+            multiver_lock.to_str().unwrap(),
+            "--rootfs",
+            other.to_str().unwrap(),
+            "--base-rootfs",
+            root.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "installed at another version: multiver.x86_64 1.0-1 (locked: 2.0-1)\n"
+    );
+}
+
+/// A copy of `repos/base/x86_64` (to add packages to) and an input locking from it.
+fn growing_repo(t: &Path, packages: &str) -> (PathBuf, PathBuf) {
+    let repo = t.join("repo");
+    copy_tree(&workspace().join("repos/base/x86_64"), &repo);
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [{packages}]\narches: [x86_64]\nnoSources: true\ncontext:\n  bare: true\n",
+            repo.display()
+        ),
+    );
+    (repo, input)
+}
+
+/// The repo gains updates' packages (chain-c 1.1-1, weak-rec 1.1-1).
+fn add_updates(repo: &Path) {
+    copy_tree(
+        &workspace().join("repos/updates/x86_64/Packages"),
+        &repo.join("Packages"),
+    );
+    std::fs::remove_dir_all(repo.join("repodata")).unwrap();
+    let status = std::process::Command::new("createrepo_c")
+        .args(["--quiet", "--no-database"])
+        .arg(repo)
+        .status()
+        .expect("createrepo_c (Debian package createrepo-c)");
+    assert!(status.success());
+}
+
+#[test]
+fn check_notices_a_newer_version_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (repo, input) = growing_repo(t, "chain-a, weak-main");
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    let lock_args = [
+        "lock",
+        input.to_str().unwrap(),
+        "-o",
+        lockfile.to_str().unwrap(),
+    ];
+    let out = rpmlock(&lock_args, &cache);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = read(&lockfile);
+    let check = |extra: &[&str]| {
+        let mut args = lock_args.to_vec();
+        args.push("--check");
+        args.extend_from_slice(extra);
+        rpmlock(&args, &cache)
+    };
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    add_updates(&repo);
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} is not up to date:\nx86_64:\n  upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n  upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n",
+            lockfile.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&lockfile), before, "--check wrote the lockfile");
+    let out = check(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["status"], "stale");
+    assert_eq!(json["changes"][0]["upgraded"][0]["name"], "chain-c");
+    assert_eq!(json["changes"][0]["upgraded"][0]["from"], "1.0-1");
+    assert_eq!(json["changes"][0]["upgraded"][0]["to"], "1.1-1");
+    // A missing lockfile is stale too; nothing is created.
+    std::fs::remove_file(&lockfile).unwrap();
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!lockfile.exists());
+
+    // --upgrade-package moves only the named package.
+    std::fs::write(&lockfile, &before).unwrap();
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+            "--upgrade-package",
+            "chain-c",
+        ],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("moved:\nx86_64:\n  upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n"),
+        "{}",
+        stderr(&out)
+    );
+    let after = read(&lockfile);
+    assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
+    assert!(after.contains("name: weak-rec\n    evr: 1.0-1"), "{after}");
+    // Now only weak-rec is behind: --check names it alone.
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("x86_64:\n  upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n"),
+        "{}",
+        stderr(&out)
+    );
+    // And a plain lock moves the rest.
+    let out = rpmlock(&lock_args, &cache);
+    assert!(out.status.success());
+    assert_eq!(check(&[]).status.code(), Some(0));
+}
+
+#[test]
+fn verify_rpms_good_and_bad_trees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (_repo, input) = growing_repo(t, "chain-a");
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lock = read(&lockfile);
+    // A prefetch-like tree: <arch>/<repoid>/<basename>.
+    let tree = t.join("deps");
+    let dir = tree.join("x86_64/base");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in locked_files(&lock) {
+        std::fs::copy(&f, dir.join(f.file_name().unwrap())).unwrap();
+    }
+    let verify = |lockfile: &Path| {
+        rpmlock(
+            &[
+                "verify",
+                "--lockfile",
+                lockfile.to_str().unwrap(),
+                "--rpms",
+                tree.to_str().unwrap(),
+            ],
+            &cache,
+        )
+    };
+    let out = verify(&lockfile);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // An extra file, a damaged file, a missing file.
+    std::fs::copy(
+        repo_rpm("w/weak-sug-1.0-1.noarch.rpm"),
+        dir.join("weak-sug-1.0-1.noarch.rpm"),
+    )
+    .unwrap();
+    let mut damaged = std::fs::read(dir.join("chain-b-1.0-1.noarch.rpm")).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    std::fs::write(dir.join("chain-b-1.0-1.noarch.rpm"), damaged).unwrap();
+    std::fs::remove_file(dir.join("chain-d-1.0-1.noarch.rpm")).unwrap();
+    let out = verify(&lockfile);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("x86_64/base/weak-sug-1.0-1.noarch.rpm: not in the lock\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "x86_64/base/chain-b-1.0-1.noarch.rpm: size or checksum differs from the locked"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing: file://") && text.contains("chain-d-1.0-1.noarch.rpm\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("chain-b-1.0-1.noarch.rpm\n"),
+        "damaged counts as missing: {text}"
+    );
+    // A file whose checksum matches an entry that names another package.
+    std::fs::remove_dir_all(&tree).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = locked_files(&lock)
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains("chain-a"))
+        .unwrap();
+    std::fs::copy(&a, dir.join("chain-a-1.0-1.noarch.rpm")).unwrap();
+    let only_a = t.join("only-a.lock.yaml");
+    let mut text = String::from(
+        "---\nlockfileVersion: 1\nlockfileVendor: redhat\narches:\n- arch: x86_64\n  packages:\n",
+    );
+    let entry_start = lock.find("  - url: file://").unwrap();
+    let entry = &lock[entry_start..];
+    let entry_end = entry[1..].find("  - url:").map_or(entry.len(), |i| i + 1);
+    text.push_str(&entry[..entry_end].replace("name: chain-a", "name: chain-z"));
+    text.push_str("  source: []\n  module_metadata: []\n");
+    std::fs::write(&only_a, text).unwrap();
+    let out = verify(&only_a);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("header says chain-a-1.0-1.noarch, the lock entry is chain-z-1.0-1.noarch"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// The resolution cache keys on the context's installed packages: after the root
+/// gains a package, the same input resolves again (and no longer locks it).
+#[test]
+fn a_changed_rpmdb_is_never_served_from_the_resolution_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let root = t.join("root");
+    rpm_install(
+        &root,
+        "/usr/lib/sysimage/rpm",
+        &[repo_rpm("c/chain-d-1.0-1.noarch.rpm")],
+    );
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
+            workspace().join("repos/base/x86_64").display()
+        ),
+    );
+    let cache = t.join("cache");
+    let lock = |name: &str| {
+        let out_path = t.join(name);
+        let out = rpmlock(
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "-o",
+                out_path.to_str().unwrap(),
+            ],
+            &cache,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        read(&out_path)
+    };
+    let first = lock("first.yaml");
+    assert!(
+        first.contains("name: chain-c") && !first.contains("name: chain-d"),
+        "{first}"
+    );
+    assert_eq!(lock("memo.yaml"), first);
+    rpm_install(
+        &root,
+        "/usr/lib/sysimage/rpm",
+        &[repo_rpm("c/chain-c-1.0-1.x86_64.rpm")],
+    );
+    let second = lock("second.yaml");
+    assert!(!second.contains("name: chain-c"), "{second}");
+}
