@@ -451,3 +451,83 @@ fn token_auth_with_credentials_from_auth_files() {
     // One token for the whole pull.
     assert_eq!(reg.token_requests() - before, 1);
 }
+
+/// `rpmlock lock` on an image context, end to end: the per-arch image's installed
+/// packages are never locked and satisfy dependencies; `verify --image` with the image
+/// as its own base is clean, without a base the image's packages are outside the lock.
+#[test]
+fn lock_and_verify_on_an_image_context() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    push_multi_arch(&reg, t, "test/ctx");
+    let reference = format!("{}/test/ctx:1", reg.host());
+    let input = t.join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}/$basearch\npackages: [chain-a, libfoo-devel]\narches: [x86_64, aarch64]\nnoSources: true\ncontext:\n  image: '{reference}'\n",
+            support::workspace().join("repos/base").display()
+        ),
+    )
+    .unwrap();
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    let out = support::rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let lock = support::read(&lockfile);
+    let section = |arch: &str| -> String {
+        let start = lock.find(&format!("- arch: {arch}")).unwrap();
+        let rest = &lock[start + 1..];
+        rest[..rest.find("\n- arch:").unwrap_or(rest.len())].to_string()
+    };
+    let (x86, arm) = (section("x86_64"), section("aarch64"));
+    // amd64 has chain-c and libfoo installed: neither is locked nor pulled in again
+    // (nor chain-d, which only chain-c needs: installed packages are not repaired).
+    assert!(!x86.contains("name: chain-d\n"), "{x86}");
+    assert!(arm.contains("name: chain-d\n"), "{arm}");
+    for name in ["chain-a", "chain-b", "libfoo-devel"] {
+        assert!(x86.contains(&format!("name: {name}\n")), "{name}: {x86}");
+    }
+    for name in ["chain-c", "libfoo"] {
+        assert!(!x86.contains(&format!("name: {name}\n")), "{name}: {x86}");
+        // The arm64 image has neither: locked there.
+        assert!(arm.contains(&format!("name: {name}\n")), "{name}: {arm}");
+    }
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--lockfile",
+            lockfile.to_str().unwrap(),
+            "--image",
+            &reference,
+            "--arch",
+            "x86_64",
+        ];
+        args.extend_from_slice(extra);
+        support::rpmlock(&args, &cache)
+    };
+    let out = verify(&["--base-image", &reference]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("chain-c-1.0-1.x86_64") && report.contains("libfoo-1.0-1.x86_64"),
+        "{report}"
+    );
+}
