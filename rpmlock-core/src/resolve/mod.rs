@@ -141,6 +141,9 @@ struct LoadedRepo {
     comps: Mutex<Option<Arc<Option<Comps>>>>,
     /// The modules metadata file and its content, when the repo has one.
     modules: Option<(CachedFile, Modules)>,
+    /// The pool the cold path built this repo in (kept when one arch is resolved):
+    /// its resolution starts from it instead of reading `solv` back.
+    built: Mutex<Option<solve::BuiltRepo>>,
 }
 
 impl LoadedRepo {
@@ -154,6 +157,7 @@ impl LoadedRepo {
             solv_with_filelists: Mutex::new(None),
             comps: Mutex::new(None),
             modules: None,
+            built: Mutex::new(None),
         }
     }
 
@@ -354,7 +358,9 @@ pub fn lock(
             }
         }
     }
-    let loaded = load_all(&fetcher, &to_fetch, fetched, &needed)?;
+    // With a single arch to resolve, the pools built on the cold path are kept for it.
+    let keep_pools = results.iter().filter(|r| r.is_none()).count() == 1;
+    let loaded = load_all(&fetcher, &to_fetch, fetched, &needed, keep_pools)?;
     tracing::debug!("repositories loaded after {:?}", started.elapsed());
 
     let solved: Vec<Option<Result<Resolved, Error>>> = std::thread::scope(|scope| {
@@ -441,6 +447,7 @@ fn load_all(
     repos: &[ResolvedRepo],
     fetched: Vec<FetchedRepo>,
     needed: &[bool],
+    keep_pools: bool,
 ) -> Result<Vec<Option<LoadedRepo>>, Error> {
     let jobs: Vec<(&ResolvedRepo, FetchedRepo, bool)> = repos
         .iter()
@@ -450,7 +457,7 @@ fn load_all(
         .collect();
     parallel(jobs, |(r, f, needed)| {
         if needed {
-            let mut loaded = load_repo(fetcher, r, f)?;
+            let mut loaded = load_repo(fetcher, r, f, keep_pools)?;
             loaded.modules = fetcher.load_modules(&loaded.fetched)?;
             Ok(Some(loaded))
         } else {
@@ -481,6 +488,7 @@ fn load_repo(
     fetcher: &Fetcher,
     r: &ResolvedRepo,
     fetched: FetchedRepo,
+    keep_pool: bool,
 ) -> Result<LoadedRepo, Error> {
     let started = std::time::Instant::now();
     let primary = fetched
@@ -526,7 +534,7 @@ fn load_repo(
     let solv_tmp_path = solv_tmp.path().to_path_buf();
     let builder = std::thread::Builder::new()
         .name("solv-writer".into())
-        .spawn(move || -> Result<(), solve::SolveError> {
+        .spawn(move || -> Result<solve::BuiltRepo, solve::SolveError> {
             let mut writer = solve::SolvWriter::new(&repoid)?;
             let mut result = Ok(());
             for batch in builder_rx {
@@ -585,7 +593,7 @@ fn load_repo(
     drop(parser_rx);
     let count = parsed?;
     index_written?;
-    built.map_err(|source| Error::RepoData {
+    let built = built.map_err(|source| Error::RepoData {
         repoid: r.repoid.clone(),
         source,
     })?;
@@ -599,7 +607,11 @@ fn load_repo(
         count,
         started.elapsed()
     );
-    Ok(LoadedRepo::new(fetched, index, solv))
+    let loaded = LoadedRepo::new(fetched, index, solv);
+    if keep_pool && loaded.has_binaries {
+        *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built);
+    }
+    Ok(loaded)
 }
 
 /// Packages per message from the parser to the pool builder.
@@ -655,7 +667,7 @@ fn lock_arch(
     } else {
         None
     };
-    let solve_with = |solv: &[PathBuf]| {
+    let solve_with = |solv: &[PathBuf], prebuilt: Option<solve::BuiltRepo>| {
         let mut request = SolveRequest::new(
             arch,
             in_pool
@@ -680,7 +692,7 @@ fn lock_arch(
         request.modules = modular.filter.as_ref();
         request.installed = installed.map(Installed::solv_path);
         request.favor = favor.to_vec();
-        solve::solve(&request).map(|solution| {
+        solve::solve_on(&request, prebuilt).map(|solution| {
             let refs = solution
                 .packages
                 .into_iter()
@@ -693,7 +705,16 @@ fn lock_arch(
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
-    let (refs, solve_warnings) = match solve_with(&primary_only) {
+    // The first repo's pool from the cold path, if it was kept (see `load_all`).
+    let prebuilt = in_pool.first().and_then(|&i| {
+        repos[i]
+            .data
+            .built
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    });
+    let (refs, solve_warnings) = match solve_with(&primary_only, prebuilt) {
         Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
@@ -708,7 +729,7 @@ fn lock_arch(
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            solve_with(&with_filelists).map_err(|source| Error::Solve {
+            solve_with(&with_filelists, None).map_err(|source| Error::Solve {
                 arch: arch.to_string(),
                 source,
             })?

@@ -294,8 +294,18 @@ impl From<libsolv::LibsolvError> for SolveError {
 /// Resolves `request` like dnf (`upgrade`, `reinstall`, then `install` of the specs)
 /// and returns the packages to install with dnf's warnings.
 pub fn solve(request: &SolveRequest<'_>) -> Result<Solution, SolveError> {
+    solve_on(request, None)
+}
+
+/// [`solve`], starting from `prebuilt` when given: the pool holding the request's first
+/// repository, which must then be `request.repos[0]` (same repoid) on a request without
+/// installed packages (otherwise the pool is dropped and everything read from files).
+pub fn solve_on(
+    request: &SolveRequest<'_>,
+    prebuilt: Option<BuiltRepo>,
+) -> Result<Solution, SolveError> {
     let started = std::time::Instant::now();
-    let mut loaded = LoadedPool::new(request)?;
+    let mut loaded = LoadedPool::new(request, prebuilt)?;
     tracing::debug!("{}: pool loaded in {:?}", request.arch, started.elapsed());
     let mut unmatched = Vec::new();
     let mut warnings = Vec::new();
@@ -477,6 +487,23 @@ fn dep_flags(flags: u32) -> Option<DepFlags> {
     }
 }
 
+/// A repository built by a [`SolvWriter`], still in its pool: [`solve_on`] can load the
+/// other repositories into that pool instead of reading this one back from its `.solv`
+/// file (the cold path saves that read).
+pub struct BuiltRepo {
+    pool: Pool,
+    repo: libsolv::RepoId,
+    repoid: String,
+}
+
+impl std::fmt::Debug for BuiltRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltRepo")
+            .field("repoid", &self.repoid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Builds a repository's `.solv` file package by package (as primary streams in);
 /// [`RepoSource::Solv`] reads it back with the same package order.
 pub struct SolvWriter {
@@ -511,10 +538,15 @@ impl SolvWriter {
         )
     }
 
-    /// Writes the `.solv` file.
-    pub fn finish(mut self, path: &Path) -> Result<(), SolveError> {
+    /// Writes the `.solv` file and hands back the pool that holds the repository, so
+    /// that a resolution can start from it instead of reading the file back.
+    pub fn finish(mut self, path: &Path) -> Result<BuiltRepo, SolveError> {
         self.pool.write_repo(self.repo, path)?;
-        Ok(())
+        Ok(BuiltRepo {
+            pool: self.pool,
+            repo: self.repo,
+            repoid: self.repoid,
+        })
     }
 }
 
@@ -530,7 +562,7 @@ pub fn write_solv(
     for (i, p) in packages.iter().enumerate() {
         writer.add(p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
     }
-    writer.finish(path)
+    writer.finish(path).map(drop)
 }
 
 /// Adds every package to `rid`, in order.
@@ -648,8 +680,21 @@ struct LoadedPool<'a> {
 }
 
 impl<'a> LoadedPool<'a> {
-    fn new(request: &'a SolveRequest<'a>) -> Result<Self, SolveError> {
-        let mut pool = Pool::new(request.arch)?;
+    fn new(request: &'a SolveRequest<'a>, prebuilt: Option<BuiltRepo>) -> Result<Self, SolveError> {
+        // A prebuilt first repo is used only where its solvables get the ids reading its
+        // `.solv` file first would give them: no installed system before it.
+        let prebuilt = prebuilt.filter(|b| {
+            request.installed.is_none()
+                && request.repos.first().map(|r| r.repoid) == Some(b.repoid.as_str())
+        });
+        let (mut pool, mut first) = match prebuilt {
+            Some(b) => {
+                let mut pool = b.pool;
+                pool.set_arch(request.arch)?;
+                (pool, Some(b.repo))
+            }
+            None => (Pool::new(request.arch)?, None),
+        };
         let mut refs = Vec::new();
         let mut all = Vec::new();
         let mut sources = Vec::new();
@@ -669,16 +714,24 @@ impl<'a> LoadedPool<'a> {
         }
         for (ri, repo) in request.repos.iter().enumerate() {
             let (prio, subprio) = (-repo.priority, -repo.cost);
-            let rid = match repo.source {
-                RepoSource::Packages {
-                    packages,
-                    filelists,
-                } => {
-                    let rid = pool.add_repo(repo.repoid, prio, subprio)?;
-                    add_packages(&mut pool, rid, repo.repoid, packages, filelists)?;
+            let rid = match (first.take(), repo.source) {
+                (Some(rid), _) => {
+                    pool.set_repo_priority(rid, prio, subprio);
                     rid
                 }
-                RepoSource::Solv(path) => pool.add_repo_solv(repo.repoid, prio, subprio, path)?,
+                (None, source) => match source {
+                    RepoSource::Packages {
+                        packages,
+                        filelists,
+                    } => {
+                        let rid = pool.add_repo(repo.repoid, prio, subprio)?;
+                        add_packages(&mut pool, rid, repo.repoid, packages, filelists)?;
+                        rid
+                    }
+                    RepoSource::Solv(path) => {
+                        pool.add_repo_solv(repo.repoid, prio, subprio, path)?
+                    }
+                },
             };
             let ids = pool.repo_solvables(rid);
             for (pi, &sid) in ids.iter().enumerate() {

@@ -854,3 +854,40 @@ fn favored_packages_are_kept_where_they_still_resolve() {
         ["a-1.0-1.noarch", "b-2.0-1.noarch", "c-2.0-1.noarch"]
     );
 }
+
+#[test]
+fn a_prebuilt_pool_solves_like_its_solv_file() {
+    let base = [
+        pkg("app-1-1.noarch", &["requires: lib", "recommends: extra"]),
+        pkg("lib-1-1.x86_64", &[]),
+        pkg("lib-2-1.x86_64", &[]),
+        pkg("lib-2-1.i686", &[]),
+        pkg("extra-1-1.noarch", &["requires: /usr/bin/tool"]),
+        pkg("tool-1-1.x86_64", &["provides: /usr/bin/tool"]),
+    ];
+    let other = [pkg("lib-3-1.x86_64", &[])];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.solv");
+    let mut writer = SolvWriter::new("base").unwrap();
+    for p in &base {
+        writer.add(p, None).unwrap();
+    }
+    let built = writer.finish(&path).unwrap();
+    let repos = vec![
+        SolveRepo::new("base", RepoSource::Solv(&path)),
+        SolveRepo {
+            priority: 10,
+            ..repo("other", &other)
+        },
+    ];
+    let req = request("x86_64", repos, &["app"]);
+    let from_file = solve(&req).unwrap();
+    let from_pool = solve_on(&req, Some(built)).unwrap();
+    assert_eq!(from_pool, from_file);
+    assert_eq!(from_pool.packages.len(), 4, "{from_pool:?}");
+    // A pool for another repo than the first is not used.
+    let mut writer = SolvWriter::new("elsewhere").unwrap();
+    writer.add(&base[0], None).unwrap();
+    let wrong = writer.finish(&dir.path().join("x.solv")).unwrap();
+    assert_eq!(solve_on(&req, Some(wrong)).unwrap(), from_file);
+}

@@ -191,9 +191,14 @@ pub struct Pool {
     repos: Vec<NonNull<ffi::Repo>>,
     /// The `considered` map handed to libsolv (owned here, detached before free).
     considered: Option<Box<ffi::Map>>,
-    // Not Send/Sync: libsolv pools are single-threaded.
+    // Not Sync: libsolv pools are single-threaded (Send is implemented below).
     _marker: PhantomData<*mut ()>,
 }
+
+// SAFETY: a pool is only ever used through its single owner (`&mut self` for every
+// change), so moving it to another thread cannot race; libsolv keeps no thread-local
+// state for a pool, and the debug callback is a plain function.
+unsafe impl Send for Pool {}
 
 /// libsolv's log, routed to `tracing`.
 unsafe extern "C" fn debug_callback(
@@ -245,13 +250,41 @@ impl Pool {
             }
             ffi::pool_set_flag(p, ffi::POOL_FLAG_WHATPROVIDESWITHDISABLED as c_int, 1);
             ffi::pool_set_flag(p, ffi::POOL_FLAG_IMPLICITOBSOLETEUSESCOLORS as c_int, 1);
+        }
+        let mut pool = pool;
+        pool.set_arch_c(arch, &arch_c)?;
+        Ok(pool)
+    }
+
+    /// Makes `arch` the pool arch (with Fedora's policy for it), as [`Pool::new`] does:
+    /// a pool whose repos were built for another arch (e.g. `noarch`, the `.solv`
+    /// writer's) can then be solved for `arch`. Call before [`Pool::prepare`].
+    pub fn set_arch(&mut self, arch: &str) -> Result<(), LibsolvError> {
+        let arch_c = cstring(arch)?;
+        self.set_arch_c(arch, &arch_c)
+    }
+
+    fn set_arch_c(&mut self, arch: &str, arch_c: &CStr) -> Result<(), LibsolvError> {
+        let p = self.ptr();
+        // SAFETY: p is a live pool; libsolv copies the strings.
+        unsafe {
             ffi::pool_setarch(p, arch_c.as_ptr());
             if let Some(policy) = fedora_arch_policy(arch) {
                 let policy = cstring(policy)?;
                 ffi::pool_setarchpolicy(p, policy.as_ptr());
             }
         }
-        Ok(pool)
+        Ok(())
+    }
+
+    /// Sets a repository's libsolv priorities (already negated as dnf does).
+    pub fn set_repo_priority(&mut self, repo: RepoId, priority: i32, subpriority: i32) {
+        let r = self.repos[repo.0].as_ptr();
+        // SAFETY: r is a live repo of this pool.
+        unsafe {
+            (*r).priority = priority;
+            (*r).subpriority = subpriority;
+        }
     }
 
     fn ptr(&self) -> *mut ffi::Pool {
