@@ -1195,12 +1195,9 @@ impl<'a> LoadedPool<'a> {
         // Indexes built once: candidates by name, and Obsoletes by obsoleted name.
         let mut by_name: HashMap<DepId, Vec<Candidate>> = HashMap::new();
         let mut obsoleting: HashMap<DepId, Vec<(SolvableId, DepId)>> = HashMap::new();
-        // Excluded packages are not group members (dnf's query applies excludes).
-        for c in self
-            .candidates
-            .iter()
-            .filter(|c| self.pool.is_considered(c.id))
-        {
+        // Excluded packages are not group members (dnf's query applies excludes):
+        // `candidates` are exactly the considered solvables.
+        for c in &self.candidates {
             by_name
                 .entry(self.pool.solvable_name(c.id))
                 .or_default()
