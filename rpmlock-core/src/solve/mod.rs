@@ -1195,12 +1195,9 @@ impl<'a> LoadedPool<'a> {
         // Indexes built once: candidates by name, and Obsoletes by obsoleted name.
         let mut by_name: HashMap<DepId, Vec<Candidate>> = HashMap::new();
         let mut obsoleting: HashMap<DepId, Vec<(SolvableId, DepId)>> = HashMap::new();
-        // Excluded packages are not group members (dnf's query applies excludes).
-        for c in self
-            .candidates
-            .iter()
-            .filter(|c| self.pool.is_considered(c.id))
-        {
+        // Excluded packages are not group members (dnf's query applies excludes):
+        // `candidates` are exactly the considered solvables.
+        for c in &self.candidates {
             by_name
                 .entry(self.pool.solvable_name(c.id))
                 .or_default()
@@ -1247,16 +1244,7 @@ impl<'a> LoadedPool<'a> {
             let mut ids: Vec<SolvableId> = matched.iter().map(|c| c.id).collect();
             // Packages with an Obsoletes matching one of them (name and EVR range).
             for &(s, d) in obsoleting.get(&name_id).into_iter().flatten() {
-                let hit = match self.pool.dep_parts(d) {
-                    Some((_, None)) => true,
-                    Some((_, Some((flags, e)))) => {
-                        let e = Evr::parse(e);
-                        evrs.iter()
-                            .any(|evr| rel_flags_match(flags, evr.cmp_loose(&e)))
-                    }
-                    None => false,
-                };
-                if hit {
+                if self.obsoletes_any_of(d, &evrs) {
                     ids.push(s);
                 }
             }
@@ -1292,23 +1280,29 @@ impl<'a> LoadedPool<'a> {
             let over = if visible { &self.candidates } else { &self.all };
             for c in over {
                 for d in self.pool.solvable_deps(c.id, DepKind::Obsoletes) {
-                    if self.pool.dep_name(d) != Some(name_id) {
-                        continue;
-                    }
-                    let ok = match self.pool.dep_parts(d) {
-                        Some((_, None)) => true,
-                        Some((_, Some((flags, e)))) => {
-                            rel_flags_match(flags, evr.cmp_loose(&Evr::parse(e)))
-                        }
-                        None => false,
-                    };
-                    if ok {
+                    if self.pool.dep_name(d) == Some(name_id)
+                        && self.obsoletes_any_of(d, std::slice::from_ref(evr))
+                    {
                         out.push(c.id);
                     }
                 }
             }
         }
         out
+    }
+
+    /// Whether the Obsoletes `d` (of the name in question) covers one of `evrs`: an
+    /// unversioned one covers every EVR, a versioned one those in its range.
+    fn obsoletes_any_of(&self, d: DepId, evrs: &[Evr]) -> bool {
+        match self.pool.dep_parts(d) {
+            Some((_, None)) => true,
+            Some((_, Some((flags, e)))) => {
+                let e = Evr::parse(e);
+                evrs.iter()
+                    .any(|evr| rel_flags_match(flags, evr.cmp_loose(&e)))
+            }
+            None => false,
+        }
     }
 }
 

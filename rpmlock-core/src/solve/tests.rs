@@ -73,11 +73,7 @@ fn run(
     specs: &[&str],
     weak: bool,
 ) -> Result<Vec<String>, SolveError> {
-    let mut request = SolveRequest::new(
-        arch,
-        repos.clone(),
-        specs.iter().map(|s| s.to_string()).collect(),
-    );
+    let mut request = request(arch, repos, specs);
     request.install_weak_deps = weak;
     run_request(&request).map(|(packages, _)| packages)
 }
@@ -346,7 +342,7 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
 
 /// A request over `repos` for `specs` with dnf's defaults.
 fn request<'a>(arch: &'a str, repos: Vec<SolveRepo<'a>>, specs: &[&str]) -> SolveRequest<'a> {
-    SolveRequest::new(arch, repos, specs.iter().map(|s| s.to_string()).collect())
+    SolveRequest::new(arch, repos, strings(specs))
 }
 
 fn strings(list: &[&str]) -> Vec<String> {

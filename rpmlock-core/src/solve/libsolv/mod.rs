@@ -724,7 +724,9 @@ impl Pool {
     /// Whether `s` is considered (not excluded) by the pool.
     pub fn is_considered(&self, s: SolvableId) -> bool {
         let p = self.ptr();
-        // SAFETY: the considered map, when set, covers every solvable id.
+        // SAFETY: p is a live pool; pool->considered is NULL or the live map of
+        // `size` bytes set by `set_considered`, and the byte read is checked against
+        // that size (a solvable added after it is simply not considered).
         unsafe {
             let map = (*p).considered;
             if map.is_null() {
