@@ -30,7 +30,7 @@ pub use error::ImageError;
 pub use manifest::oci_platform;
 pub use reference::ImageRef;
 
-use manifest::{AnyManifest, ImageConfig, platform_matches};
+use manifest::{AnyManifest, Platform, platform_matches};
 use registry::{RawManifest, Registry, sha256_digest};
 
 /// How images are pulled.
@@ -316,22 +316,16 @@ fn select_platform(
         // A single-platform image: its config says which platform.
         if let Some(config) = &parsed.config {
             let bytes = registry.small_blob(&config.digest)?;
-            if let Ok(cfg) = serde_json::from_slice::<ImageConfig>(&bytes)
-                && !cfg.architecture.is_empty()
+            if let Ok(p) = serde_json::from_slice::<Platform>(&bytes)
+                && !p.architecture.is_empty()
+                && !platform_matches(&p, oci_arch, variant)
             {
-                let p = manifest::Platform {
-                    architecture: cfg.architecture.clone(),
-                    os: cfg.os.clone(),
-                    variant: cfg.variant.clone(),
-                };
-                if !platform_matches(&p, oci_arch, variant) {
-                    return Err(ImageError::NoMatchingArch {
-                        reference: reference.to_string(),
-                        arch: arch.to_string(),
-                        platform,
-                        available: vec![p.shown()],
-                    });
-                }
+                return Err(ImageError::NoMatchingArch {
+                    reference: reference.to_string(),
+                    arch: arch.to_string(),
+                    platform,
+                    available: vec![p.shown()],
+                });
             }
         }
         (top.digest, parsed)
