@@ -226,14 +226,12 @@ pub fn fetch_rootfs(
     })
 }
 
-/// The client used when the options give none.
+/// The client used when the options give none: the repositories' default client.
 fn default_client() -> Result<Client, ImageError> {
-    Client::builder()
-        .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(ImageError::Client)
+    crate::repo::Fetcher::default_client().map_err(|e| match e {
+        crate::repo::RepoError::Client(source) => ImageError::Client(source),
+        other => unreachable!("building the default client fails only in reqwest: {other}"),
+    })
 }
 
 fn parse_manifest(reference: &str, what: &str, bytes: &[u8]) -> Result<AnyManifest, ImageError> {
