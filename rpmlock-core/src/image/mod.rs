@@ -151,17 +151,13 @@ pub fn fetch_rootfs(
     let store = Store::new(&opts.cache_dir, opts.reporter.clone());
     let ref_key = store.ref_path(&image, oci_arch, variant);
     if opts.offline {
-        if let Ok(digest) = std::fs::read_to_string(&ref_key)
-            && digest
-                .trim()
-                .strip_prefix("sha256:")
-                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            let path = store.rootfs_path(digest.trim());
-            if path.is_dir() {
+        if let Ok(text) = std::fs::read_to_string(&ref_key) {
+            let digest = text.trim();
+            let path = store.rootfs_path(digest);
+            if sha256_hex(digest).is_some() && path.is_dir() {
                 return Ok(Rootfs {
                     path,
-                    manifest_digest: digest.trim().to_string(),
+                    manifest_digest: digest.to_string(),
                 });
             }
         }
@@ -432,11 +428,7 @@ impl Store {
         reference: &str,
         layer: &manifest::Descriptor,
     ) -> Result<PathBuf, ImageError> {
-        let Some(hex) = layer
-            .digest
-            .strip_prefix("sha256:")
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        else {
+        let Some(hex) = sha256_hex(&layer.digest) else {
             return Err(ImageError::BadManifest {
                 reference: reference.to_string(),
                 what: layer.digest.clone(),
@@ -481,6 +473,13 @@ impl Store {
         })?;
         Ok(dest)
     }
+}
+
+/// The hex part of a `sha256:` digest, when it is one (64 hex digits).
+fn sha256_hex(digest: &str) -> Option<&str> {
+    digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
