@@ -37,6 +37,32 @@ fn write_input(dir: &Path, body: &str) -> PathBuf {
     p
 }
 
+/// An input locking chain-a from the base repo for x86_64 on the rootfs `root` beside it.
+fn rootfs_input(dir: &Path) -> PathBuf {
+    write_input(
+        dir,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
+            workspace().join("repos/base/x86_64").display()
+        ),
+    )
+}
+
+/// `rpmlock lock INPUT -o LOCKFILE`, which must succeed; the lockfile written.
+fn lock_ok(input: &Path, lockfile: &Path, cache: &Path) -> String {
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+        ],
+        cache,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    read(lockfile)
+}
+
 #[test]
 fn lock_on_a_rootfs_install_it_and_verify() {
     let tmp = tempfile::tempdir().unwrap();
@@ -50,26 +76,10 @@ fn lock_on_a_rootfs_install_it_and_verify() {
             repo_rpm("c/chain-d-1.0-1.noarch.rpm"),
         ],
     );
-    let input = write_input(
-        t,
-        &format!(
-            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
-            workspace().join("repos/base/x86_64").display()
-        ),
-    );
+    let input = rootfs_input(t);
     let lockfile = t.join("rpms.lock.yaml");
     let cache = t.join("cache");
-    let out = rpmlock(
-        &[
-            "lock",
-            input.to_str().unwrap(),
-            "-o",
-            lockfile.to_str().unwrap(),
-        ],
-        &cache,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let lock = read(&lockfile);
+    let lock = lock_ok(&input, &lockfile, &cache);
     // chain-c and chain-d are installed: not locked, not pulled in again.
     assert!(
         lock.contains("name: chain-a") && lock.contains("name: chain-b"),
@@ -284,17 +294,7 @@ fn verify_rpms_good_and_bad_trees() {
     let (_repo, input) = growing_repo(t, "chain-a");
     let lockfile = t.join("rpms.lock.yaml");
     let cache = t.join("cache");
-    let out = rpmlock(
-        &[
-            "lock",
-            input.to_str().unwrap(),
-            "-o",
-            lockfile.to_str().unwrap(),
-        ],
-        &cache,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let lock = read(&lockfile);
+    let lock = lock_ok(&input, &lockfile, &cache);
     // A prefetch-like tree: <arch>/<repoid>/<basename>.
     let tree = t.join("deps");
     let dir = tree.join("x86_64/base");
@@ -394,28 +394,9 @@ fn a_changed_rpmdb_is_never_served_from_the_resolution_cache() {
         "/usr/lib/sysimage/rpm",
         &[repo_rpm("c/chain-d-1.0-1.noarch.rpm")],
     );
-    let input = write_input(
-        t,
-        &format!(
-            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a]\narches: [x86_64]\nnoSources: true\ncontext:\n  rootfs: root\n",
-            workspace().join("repos/base/x86_64").display()
-        ),
-    );
+    let input = rootfs_input(t);
     let cache = t.join("cache");
-    let lock = |name: &str| {
-        let out_path = t.join(name);
-        let out = rpmlock(
-            &[
-                "lock",
-                input.to_str().unwrap(),
-                "-o",
-                out_path.to_str().unwrap(),
-            ],
-            &cache,
-        );
-        assert!(out.status.success(), "{}", stderr(&out));
-        read(&out_path)
-    };
+    let lock = |name: &str| lock_ok(&input, &t.join(name), &cache);
     let first = lock("first.yaml");
     assert!(
         first.contains("name: chain-c") && !first.contains("name: chain-d"),

@@ -307,6 +307,17 @@ fn scenarios_match_dnf() {
     );
 }
 
+/// A server over `repos/`, and scenario `name`'s input with `@REPOS@` pointing at it,
+/// written to `dir/rpms.in.yaml`.
+fn serve_scenario_input(dir: &Path, name: &str) -> (Server, PathBuf) {
+    let server = Server::start(&workspace().join("repos"));
+    let text = read(&workspace().join(format!("tests/scenarios/{name}/rpms.in.yaml")))
+        .replace("@REPOS@", &server.url());
+    let input = dir.join("rpms.in.yaml");
+    std::fs::write(&input, text).unwrap();
+    (server, input)
+}
+
 /// The same lock from a cold cache, a warm one, offline with the server gone, with
 /// `--refresh`, and after the cached package index was damaged (rebuilt from the
 /// cached metadata). Uses a scenario that needs file lists, so the second `.solv`
@@ -315,11 +326,7 @@ fn scenarios_match_dnf() {
 fn warm_cache_offline_refresh_and_damaged_index_give_the_same_lock() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let input = tmp.path().join("rpms.in.yaml");
-    let server = Server::start(&workspace().join("repos"));
-    let text = read(&workspace().join("tests/scenarios/file-deps/rpms.in.yaml"))
-        .replace("@REPOS@", &server.url());
-    std::fs::write(&input, text).unwrap();
+    let (server, input) = serve_scenario_input(tmp.path(), "file-deps");
     let run_env = |extra: &[&str], name: &str, env: &[(&str, &str)]| -> String {
         let out_path = tmp.path().join(name);
         let mut args = vec![
@@ -428,11 +435,7 @@ fn changed_metadata_is_never_served_from_the_cache() {
 fn group_requests_work_offline_from_the_cache() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let input = tmp.path().join("rpms.in.yaml");
-    let server = Server::start(&workspace().join("repos"));
-    let text = read(&workspace().join("tests/scenarios/group-merged/rpms.in.yaml"))
-        .replace("@REPOS@", &server.url());
-    std::fs::write(&input, text).unwrap();
+    let (server, input) = serve_scenario_input(tmp.path(), "group-merged");
     let run = |extra: &[&str], name: &str, env: &[(&str, &str)]| -> (String, String) {
         let out_path = tmp.path().join(name);
         let mut args = vec![

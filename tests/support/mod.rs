@@ -117,12 +117,9 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
         conn.write_all(header.as_bytes())?;
         if !head
             && faults.reset.iter().any(|m| path.ends_with(m))
-            && (faults.reset_first == 0
-                || faults.resets_done.fetch_add(1, Ordering::SeqCst) < faults.reset_first)
+            && (faults.resets_done.fetch_add(1, Ordering::SeqCst) < faults.reset_first
+                || faults.reset_first == 0)
         {
-            if faults.reset_first == 0 {
-                faults.resets_done.fetch_add(1, Ordering::SeqCst);
-            }
             conn.write_all(&body[..body.len() / 2])?;
             let _ = conn.shutdown(Shutdown::Both);
             return Ok(());

@@ -20,7 +20,7 @@ pub mod image;
 pub const RPMDB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
 
 /// The database files of rpm's backends: sqlite, Berkeley DB, ndb.
-const RPMDB_FILES: &[&str] = &["rpmdb.sqlite", "Packages", "Packages.db"];
+pub(crate) const RPMDB_FILES: &[&str] = &["rpmdb.sqlite", "Packages", "Packages.db"];
 
 /// Why a context cannot be read.
 #[derive(Debug, thiserror::Error)]

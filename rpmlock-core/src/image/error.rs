@@ -143,7 +143,8 @@ pub enum ImageError {
     },
     /// None of the layers holds an rpm database.
     #[error(
-        "image '{reference}' ({digest}) has no rpm database (none of usr/lib/sysimage/rpm, var/lib/rpm, usr/share/rpm holds one)"
+        "image '{reference}' ({digest}) has no rpm database (none of {} holds one)",
+        crate::context::RPMDB_DIRS.join(", ")
     )]
     NoRpmdb {
         /// The reference.

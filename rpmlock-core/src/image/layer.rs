@@ -4,11 +4,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-/// The directories an rpm database lives in, relative to the root.
-pub(crate) const RPMDB_DIRS: [&str; 3] = ["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
-
-/// The files that make a directory an rpm database (sqlite, Berkeley DB, ndb).
-pub(crate) const RPMDB_FILES: [&str; 3] = ["rpmdb.sqlite", "Packages", "Packages.db"];
+use crate::context::{RPMDB_DIRS, RPMDB_FILES};
 
 /// Why a layer cannot be applied.
 #[derive(Debug)]

@@ -23,7 +23,8 @@ pub(crate) struct Descriptor {
     pub(crate) platform: Option<Platform>,
 }
 
-/// An index entry's platform.
+/// An index entry's platform; also the part of an image config that names its
+/// platform (the config has the same three fields at its top level).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Platform {
     #[serde(default)]
@@ -58,17 +59,6 @@ pub(crate) struct AnyManifest {
     pub(crate) config: Option<Descriptor>,
     #[serde(default)]
     pub(crate) layers: Option<Vec<Descriptor>>,
-}
-
-/// The part of an image config that names its platform.
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct ImageConfig {
-    #[serde(default)]
-    pub(crate) architecture: String,
-    #[serde(default)]
-    pub(crate) os: String,
-    #[serde(default)]
-    pub(crate) variant: Option<String>,
 }
 
 /// The OCI platform (architecture, variant) of an rpm arch; OCI names are accepted too.

@@ -30,7 +30,7 @@ pub use error::ImageError;
 pub use manifest::oci_platform;
 pub use reference::ImageRef;
 
-use manifest::{AnyManifest, ImageConfig, platform_matches};
+use manifest::{AnyManifest, Platform, platform_matches};
 use registry::{RawManifest, Registry, sha256_digest};
 
 /// How images are pulled.
@@ -151,17 +151,13 @@ pub fn fetch_rootfs(
     let store = Store::new(&opts.cache_dir, opts.reporter.clone());
     let ref_key = store.ref_path(&image, oci_arch, variant);
     if opts.offline {
-        if let Ok(digest) = std::fs::read_to_string(&ref_key)
-            && digest
-                .trim()
-                .strip_prefix("sha256:")
-                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            let path = store.rootfs_path(digest.trim());
-            if path.is_dir() {
+        if let Ok(text) = std::fs::read_to_string(&ref_key) {
+            let digest = text.trim();
+            let path = store.rootfs_path(digest);
+            if sha256_hex(digest).is_some() && path.is_dir() {
                 return Ok(Rootfs {
                     path,
-                    manifest_digest: digest.trim().to_string(),
+                    manifest_digest: digest.to_string(),
                 });
             }
         }
@@ -226,14 +222,12 @@ pub fn fetch_rootfs(
     })
 }
 
-/// The client used when the options give none.
+/// The client used when the options give none: the repositories' default client.
 fn default_client() -> Result<Client, ImageError> {
-    Client::builder()
-        .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(ImageError::Client)
+    crate::repo::Fetcher::default_client().map_err(|e| match e {
+        crate::repo::RepoError::Client(source) => ImageError::Client(source),
+        other => unreachable!("building the default client fails only in reqwest: {other}"),
+    })
 }
 
 fn parse_manifest(reference: &str, what: &str, bytes: &[u8]) -> Result<AnyManifest, ImageError> {
@@ -316,22 +310,16 @@ fn select_platform(
         // A single-platform image: its config says which platform.
         if let Some(config) = &parsed.config {
             let bytes = registry.small_blob(&config.digest)?;
-            if let Ok(cfg) = serde_json::from_slice::<ImageConfig>(&bytes)
-                && !cfg.architecture.is_empty()
+            if let Ok(p) = serde_json::from_slice::<Platform>(&bytes)
+                && !p.architecture.is_empty()
+                && !platform_matches(&p, oci_arch, variant)
             {
-                let p = manifest::Platform {
-                    architecture: cfg.architecture.clone(),
-                    os: cfg.os.clone(),
-                    variant: cfg.variant.clone(),
-                };
-                if !platform_matches(&p, oci_arch, variant) {
-                    return Err(ImageError::NoMatchingArch {
-                        reference: reference.to_string(),
-                        arch: arch.to_string(),
-                        platform,
-                        available: vec![p.shown()],
-                    });
-                }
+                return Err(ImageError::NoMatchingArch {
+                    reference: reference.to_string(),
+                    arch: arch.to_string(),
+                    platform,
+                    available: vec![p.shown()],
+                });
             }
         }
         (top.digest, parsed)
@@ -440,11 +428,7 @@ impl Store {
         reference: &str,
         layer: &manifest::Descriptor,
     ) -> Result<PathBuf, ImageError> {
-        let Some(hex) = layer
-            .digest
-            .strip_prefix("sha256:")
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        else {
+        let Some(hex) = sha256_hex(&layer.digest) else {
             return Err(ImageError::BadManifest {
                 reference: reference.to_string(),
                 what: layer.digest.clone(),
@@ -489,6 +473,13 @@ impl Store {
         })?;
         Ok(dest)
     }
+}
+
+/// The hex part of a `sha256:` digest, when it is one (64 hex digits).
+fn sha256_hex(digest: &str) -> Option<&str> {
+    digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
