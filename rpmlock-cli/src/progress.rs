@@ -60,29 +60,31 @@ impl Bars {
         }
     }
 
-    fn style() -> ProgressStyle {
-        ProgressStyle::with_template(
-            "{prefix:>20.bold} [{bar:30}] {bytes:>10}/{total_bytes:<10} {msg}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> ")
+    /// A new, empty bar for `repoid`, added below the others.
+    fn bar(&self, repoid: &str) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>20.bold} [{bar:30}] {bytes:>10}/{total_bytes:<10} {msg}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(repoid.to_string());
+        bar
     }
 }
 
 impl Reporter for Bars {
     fn download_started(&self, repoid: &str, url: &str, total: Option<u64>) {
         let mut st = self.state.lock().expect("progress state");
-        let (bar, running) = st.repos.entry(repoid.to_string()).or_insert_with(|| {
-            let bar = self.multi.add(ProgressBar::new(0));
-            bar.set_style(Bars::style());
-            bar.set_prefix(repoid.to_string());
-            (bar, 0)
-        });
+        let (bar, running) = st
+            .repos
+            .entry(repoid.to_string())
+            .or_insert_with(|| (self.bar(repoid), 0));
         if bar.is_finished() {
             // A later download of a repo whose bar was cleared.
-            *bar = self.multi.add(ProgressBar::new(0));
-            bar.set_style(Bars::style());
-            bar.set_prefix(repoid.to_string());
+            *bar = self.bar(repoid);
         }
         *running += 1;
         if let Some(t) = total {

@@ -41,16 +41,6 @@ pub enum Error {
     /// Reading or writing a lockfile failed.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
-    /// A repo option has a value of the wrong type.
-    #[error("repo '{repoid}': option {option}={value:?} is not a number")]
-    InvalidOption {
-        /// Repo.
-        repoid: String,
-        /// Option name.
-        option: String,
-        /// Value as written.
-        value: String,
-    },
     /// A target arch given on the command line that rpm does not know.
     #[error(
         "unknown arch `{arch}` (expected an rpm arch such as x86_64, aarch64, ppc64le, s390x, i686)"

@@ -79,7 +79,7 @@ pub(crate) struct LockArgs {
 
 pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome, Error> {
     let input = Input::from_path(&args.input)?;
-    let fetch = FetchOptions {
+    let mut fetch = FetchOptions {
         cache_dir: args
             .cache_dir
             .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
@@ -88,12 +88,9 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         entitlement_dir: args.entitlement_dir,
         ..FetchOptions::default()
     };
-    let fetch = FetchOptions {
-        retry_delay: args
-            .retry_delay_ms
-            .map_or(fetch.retry_delay, std::time::Duration::from_millis),
-        ..fetch
-    };
+    if let Some(ms) = args.retry_delay_ms {
+        fetch.retry_delay = std::time::Duration::from_millis(ms);
+    }
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
@@ -148,14 +145,15 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
             }
             Freshness::Stale(diff) => {
                 report(Some(&diff), "stale");
-                if matches!(args.format, Format::Json) {
-                } else if diff.is_empty() {
-                    eprintln!(
+                match args.format {
+                    Format::Json => {}
+                    Format::Text if diff.is_empty() => eprintln!(
                         "{} is not up to date (same packages, different text)",
                         args.outfile.display()
-                    );
-                } else {
-                    eprint!("{} is not up to date:\n{diff}", args.outfile.display());
+                    ),
+                    Format::Text => {
+                        eprint!("{} is not up to date:\n{diff}", args.outfile.display())
+                    }
                 }
                 Outcome::Failure
             }
@@ -188,8 +186,9 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
             Format::Text if diff.is_empty() => eprintln!("nothing moved"),
             Format::Text => eprint!("moved:\n{diff}"),
         }
+        let moved_names = diff.moved_names();
         for name in &args.upgrade_packages {
-            if !diff.moved_names().contains(name.as_str()) {
+            if !moved_names.contains(name.as_str()) {
                 tracing::warn!(
                     "{name}: not moved (already at the best version that resolves, or not in the lock)"
                 );

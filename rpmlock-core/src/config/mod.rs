@@ -347,23 +347,6 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-impl ResolvedRepo {
-    /// A boolean repo option in dnf's syntax (`1`/`0`, `yes`/`no`, `true`/`false`,
-    /// `on`/`off`); `None` when the option is not set.
-    pub fn bool_option(&self, name: &str) -> Result<Option<bool>, ConfigError> {
-        let Some(value) = self.options.get(name) else {
-            return Ok(None);
-        };
-        parse::dnf_bool(value)
-            .map(Some)
-            .ok_or_else(|| ConfigError::InvalidValue {
-                origin: format!("repo {}", self.repoid),
-                key: name.to_string(),
-                message: format!("`{value}` is not a boolean"),
-            })
-    }
-}
-
 impl ArchFilter {
     /// Whether a package with this filter is requested on `arch`.
     pub fn applies_to(&self, arch: &str) -> bool {

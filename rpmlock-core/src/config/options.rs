@@ -128,6 +128,17 @@ impl ResolvedRepo {
             .filter(|v| !v.is_empty())
     }
 
+    /// A boolean repo option in dnf's syntax (`1`/`0`, `yes`/`no`, `true`/`false`,
+    /// `on`/`off`); `None` when the option is not set.
+    pub fn bool_option(&self, name: &str) -> Result<Option<bool>, ConfigError> {
+        let Some(value) = self.options.get(name) else {
+            return Ok(None);
+        };
+        parse::dnf_bool(value)
+            .map(Some)
+            .ok_or_else(|| self.invalid(name, format!("`{value}` is not a boolean")))
+    }
+
     fn bool_or(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         Ok(self.bool_option(key)?.unwrap_or(default))
     }

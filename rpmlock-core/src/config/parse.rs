@@ -447,31 +447,19 @@ impl Parser {
 
         let origin = get("contentOrigin").ok_or_else(|| self.missing("contentOrigin".into()))?;
         let (repos, repofiles) = self.content_origin(origin)?;
-        let packages = match get("packages") {
-            Some(v) => self.packages(v)?,
-            None => Vec::new(),
-        };
-        let arches = match get("arches") {
-            Some(v) => self.arches(v)?,
-            None => Vec::new(),
-        };
+        let packages = or_default(get("packages"), |v| self.packages(v))?;
+        let arches = or_default(get("arches"), |v| self.arches(v))?;
         let install_weak_deps = match get("installWeakDeps") {
             Some(v) => self.bool("installWeakDeps", v)?,
             None => true,
         };
-        let no_sources = match get("noSources") {
-            Some(v) => self.bool("noSources", v)?,
-            None => false,
-        };
+        let no_sources = or_default(get("noSources"), |v| self.bool("noSources", v))?;
         if let Some(v) = get("zchunk") {
             // Accepted and ignored (FORMAT.md): zchunk only changes which copy of the
             // metadata dnf downloads, never the result.
             self.bool("zchunk", v)?;
         }
-        let context = match get("context") {
-            Some(v) => self.context(v, &base_dir)?,
-            None => Context::Unspecified,
-        };
+        let context = or_default(get("context"), |v| self.context(v, &base_dir))?;
         let module_enable = match get("moduleEnable") {
             Some(v) => self
                 .module_names("moduleEnable", v)?
@@ -494,34 +482,23 @@ impl Parser {
                 .collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
-        let reinstall_packages = match get("reinstallPackages") {
-            Some(v) => self.package_list("reinstallPackages", v)?,
-            None => Vec::new(),
-        };
-        let upgrade_packages = match get("upgradePackages") {
-            Some(v) => self.package_list("upgradePackages", v)?,
-            None => Vec::new(),
-        };
-        let exclude_packages = match get("excludePackages") {
-            Some(v) => self.string_list("excludePackages", v)?,
-            None => Vec::new(),
-        };
-        let assume_provides = match get("assumeProvides") {
-            Some(v) => self.string_list("assumeProvides", v)?,
-            None => Vec::new(),
-        };
-        let allow_erasing = match get("allowerasing") {
-            Some(v) => self.bool("allowerasing", v)?,
-            None => false,
-        };
-        let match_context_versions = match get("matchContextVersions") {
-            Some(v) => self.string_list("matchContextVersions", v)?,
-            None => Vec::new(),
-        };
-        let variables = match get("variables") {
-            Some(v) => self.variables(v, &base_dir)?,
-            None => BTreeMap::new(),
-        };
+        let reinstall_packages = or_default(get("reinstallPackages"), |v| {
+            self.package_list("reinstallPackages", v)
+        })?;
+        let upgrade_packages = or_default(get("upgradePackages"), |v| {
+            self.package_list("upgradePackages", v)
+        })?;
+        let exclude_packages = or_default(get("excludePackages"), |v| {
+            self.string_list("excludePackages", v)
+        })?;
+        let assume_provides = or_default(get("assumeProvides"), |v| {
+            self.string_list("assumeProvides", v)
+        })?;
+        let allow_erasing = or_default(get("allowerasing"), |v| self.bool("allowerasing", v))?;
+        let match_context_versions = or_default(get("matchContextVersions"), |v| {
+            self.string_list("matchContextVersions", v)
+        })?;
+        let variables = or_default(get("variables"), |v| self.variables(v, &base_dir))?;
         let mut input = Input {
             path: path.map(Path::to_path_buf),
             base_dir,
@@ -713,10 +690,7 @@ impl Parser {
             }
         }
         let baseurl_path = format!("{path}.baseurl");
-        let baseurls = match get("baseurl") {
-            Some(v) => self.baseurls(&baseurl_path, v)?,
-            None => Vec::new(),
-        };
+        let baseurls = or_default(get("baseurl"), |v| self.baseurls(&baseurl_path, v))?;
         let mut options = BTreeMap::new();
         for (key, value) in &entries {
             if REPO_SUPPORTED.contains(key) {
@@ -900,6 +874,14 @@ impl Parser {
         }
         Ok(context)
     }
+}
+
+/// `parse`'s result for a key's `value` when the key is present, else `T::default()`.
+fn or_default<'v, T: Default>(
+    value: Option<&'v Value>,
+    parse: impl FnOnce(&'v Value) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    Ok(value.map(parse).transpose()?.unwrap_or_default())
 }
 
 fn prefix(path: &str) -> String {

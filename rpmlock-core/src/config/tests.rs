@@ -263,6 +263,38 @@ fn bad_inputs_have_precise_messages() {
             "contentOrigin.repos[0].sslclientcert: variable `{C}` is not defined in `variables`",
         ),
         (
+            "contentOrigin: {}\nreinstallPackages: [a, '{P}']\n",
+            "reinstallPackages[1]: variable `{P}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {repofiles: ['{F}.repo']}\n",
+            "contentOrigin.repofiles[0]: variable `{F}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\nexcludePackages: ['{E}']\n",
+            "excludePackages[0]: variable `{E}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\nassumeProvides: [x, '{A}']\n",
+            "assumeProvides[1]: variable `{A}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\nmoduleDisable: ['{M}']\n",
+            "moduleDisable[0]: variable `{M}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\nmoduleEnable: ['nodejs:{S}']\n",
+            "moduleEnable[0]: variable `{S}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\ncontext: {image: 'ubi9:{T}'}\n",
+            "context.image[0]: variable `{T}` is not defined in `variables`",
+        ),
+        (
+            "contentOrigin: {}\npackages: ['{X}']\nexcludePackages: ['{Y}']\n",
+            "packages[0]: variable `{X}` is not defined in `variables`",
+        ),
+        (
             "contentOrigin: {repo: []}\n",
             "unknown key: contentOrigin.repo (did you mean `repos`?)",
         ),

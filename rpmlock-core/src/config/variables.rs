@@ -8,7 +8,7 @@
 //! A placeholder whose name no entry defines is an error naming it and where it is used.
 //!
 //! [`Input::apply_variables`] substitutes every string list of the input; a new list is
-//! wired in with one [`Input::substitute_list`] call there.
+//! wired in by adding it to one of the lists of lists there.
 
 use std::collections::BTreeMap;
 
@@ -96,51 +96,40 @@ impl Input {
     /// Substitutes [`Input::variables`] for `{NAME}` in every string list of the input:
     /// package specs, repoids, base URLs and options of `contentOrigin.repos`, repofile
     /// locations, `excludePackages` and `assumeProvides`. Called by the parser; a list
-    /// added to [`Input`] gets one [`Input::substitute_list`] line here.
+    /// added to [`Input`] gets one entry in a list of lists here.
     pub fn apply_variables(&mut self) -> Result<(), ConfigError> {
-        let mut lists = [
-            (std::mem::take(&mut self.packages), "packages"),
-            (
-                std::mem::take(&mut self.reinstall_packages),
-                "reinstallPackages",
-            ),
-            (
-                std::mem::take(&mut self.upgrade_packages),
-                "upgradePackages",
-            ),
-        ];
-        for (list, key) in &mut lists {
-            let mut specs: Vec<String> = list.iter().map(|p| p.spec.clone()).collect();
-            self.substitute_list(&mut specs, key)?;
-            for (p, spec) in list.iter_mut().zip(specs) {
-                p.spec = spec;
+        let origin = super::parse::origin_name(self.path.as_deref());
+        let vars = &self.variables;
+        let item = |s: &mut String, key: &str, i: usize| -> Result<(), ConfigError> {
+            *s = substitute_braces(s, vars, &origin, &format!("{key}[{i}]"))?;
+            Ok(())
+        };
+        for (list, key) in [
+            (&mut self.packages, "packages"),
+            (&mut self.reinstall_packages, "reinstallPackages"),
+            (&mut self.upgrade_packages, "upgradePackages"),
+        ] {
+            for (i, p) in list.iter_mut().enumerate() {
+                item(&mut p.spec, key, i)?;
             }
         }
-        let [(packages, _), (reinstall, _), (upgrade, _)] = lists;
-        self.packages = packages;
-        self.reinstall_packages = reinstall;
-        self.upgrade_packages = upgrade;
-        let mut repos = std::mem::take(&mut self.repos);
-        for (i, repo) in repos.iter_mut().enumerate() {
-            self.substitute_repo(repo, &format!("contentOrigin.repos[{i}]"))?;
+        for (i, repo) in self.repos.iter_mut().enumerate() {
+            substitute_repo(repo, vars, &origin, &format!("contentOrigin.repos[{i}]"))?;
         }
-        self.repos = repos;
-        let mut files = std::mem::take(&mut self.repofiles);
-        self.substitute_list(&mut files, "contentOrigin.repofiles")?;
-        self.repofiles = files;
-        let mut list = std::mem::take(&mut self.exclude_packages);
-        self.substitute_list(&mut list, "excludePackages")?;
-        self.exclude_packages = list;
-        let mut list = std::mem::take(&mut self.assume_provides);
-        self.substitute_list(&mut list, "assumeProvides")?;
-        self.assume_provides = list;
-        let mut list = std::mem::take(&mut self.module_disable);
-        self.substitute_list(&mut list, "moduleDisable")?;
-        self.module_disable = list;
+        for (list, key) in [
+            (&mut self.repofiles, "contentOrigin.repofiles"),
+            (&mut self.exclude_packages, "excludePackages"),
+            (&mut self.assume_provides, "assumeProvides"),
+            (&mut self.module_disable, "moduleDisable"),
+        ] {
+            for (i, s) in list.iter_mut().enumerate() {
+                item(s, key, i)?;
+            }
+        }
         // `name:stream` as written, substituted, then split again.
-        let mut texts: Vec<String> = self.module_enable.iter().map(|m| m.to_string()).collect();
-        self.substitute_list(&mut texts, "moduleEnable")?;
-        for (m, text) in self.module_enable.iter_mut().zip(texts) {
+        for (i, m) in self.module_enable.iter_mut().enumerate() {
+            let mut text = m.to_string();
+            item(&mut text, "moduleEnable", i)?;
             match text.split_once(':') {
                 Some((n, s)) => {
                     m.name = n.to_string();
@@ -150,10 +139,8 @@ impl Input {
             }
         }
         // As the prototype: `{NAME}` in the context image reference.
-        if let super::Context::Image(reference) = &self.context {
-            let mut list = vec![reference.clone()];
-            self.substitute_list(&mut list, "context.image")?;
-            self.context = super::Context::Image(list.remove(0));
+        if let super::Context::Image(reference) = &mut self.context {
+            item(reference, "context.image", 0)?;
         }
         Ok(())
     }
@@ -175,16 +162,26 @@ impl Input {
         at: &str,
     ) -> Result<(), ConfigError> {
         let origin = super::parse::origin_name(self.path.as_deref());
-        let vars = &self.variables;
-        repo.repoid = substitute_braces(&repo.repoid, vars, &origin, &format!("{at}.repoid"))?;
-        for url in &mut repo.baseurls {
-            *url = substitute_braces(url, vars, &origin, &format!("{at}.baseurl"))?;
-        }
-        for (k, v) in &mut repo.options {
-            *v = substitute_braces(v, vars, &origin, &format!("{at}.{k}"))?;
-        }
-        Ok(())
+        substitute_repo(repo, &self.variables, &origin, at)
     }
+}
+
+/// Substitutes `vars` in a repo's id, base URLs and option values; `origin` and `at`
+/// name the place for the error about an undefined name.
+fn substitute_repo(
+    repo: &mut RepoConfig,
+    vars: &BTreeMap<String, String>,
+    origin: &str,
+    at: &str,
+) -> Result<(), ConfigError> {
+    repo.repoid = substitute_braces(&repo.repoid, vars, origin, &format!("{at}.repoid"))?;
+    for url in &mut repo.baseurls {
+        *url = substitute_braces(url, vars, origin, &format!("{at}.baseurl"))?;
+    }
+    for (k, v) in &mut repo.options {
+        *v = substitute_braces(v, vars, origin, &format!("{at}.{k}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -106,20 +106,17 @@ pub fn package_arch(p: &LockedPackage) -> String {
 /// The changes from `old` to `new`.
 pub fn diff(old: &Lockfile, new: &Lockfile) -> LockDiff {
     let empty = ArchLock::default();
-    let by_arch = |l: &Lockfile| -> BTreeMap<String, ArchLock> {
-        l.arches
-            .iter()
-            .map(|a| (a.arch.clone(), a.clone()))
-            .collect()
-    };
+    fn by_arch(l: &Lockfile) -> BTreeMap<&str, &ArchLock> {
+        l.arches.iter().map(|a| (a.arch.as_str(), a)).collect()
+    }
     let (old, new) = (by_arch(old), by_arch(new));
-    let arches: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let arches: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
     let mut out = LockDiff::default();
     for arch in arches {
         let d = diff_arch(
             arch,
-            old.get(arch).unwrap_or(&empty),
-            new.get(arch).unwrap_or(&empty),
+            old.get(arch).copied().unwrap_or(&empty),
+            new.get(arch).copied().unwrap_or(&empty),
         );
         if !d.is_empty() {
             out.arches.push(d);
@@ -132,15 +129,15 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
     // (name, arch) → the packages of that name and arch (several for install-only
     // packages such as kernels).
     type Key = (String, String);
-    let index = |l: &ArchLock| -> BTreeMap<Key, Vec<LockedPackage>> {
-        let mut m: BTreeMap<Key, Vec<LockedPackage>> = BTreeMap::new();
+    fn index(l: &ArchLock) -> BTreeMap<Key, Vec<&LockedPackage>> {
+        let mut m: BTreeMap<Key, Vec<&LockedPackage>> = BTreeMap::new();
         for p in &l.packages {
             m.entry((p.name.clone(), package_arch(p)))
                 .or_default()
-                .push(p.clone());
+                .push(p);
         }
         m
-    };
+    }
     let (o, n) = (index(old), index(new));
     let mut d = ArchDiff {
         arch: arch.to_string(),
@@ -160,8 +157,8 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
         };
         // Same EVR on both sides: kept (maybe with another download).
         let mut gone: Vec<&LockedPackage> = Vec::new();
-        for p in olds {
-            match news.iter().find(|q| q.evr == p.evr) {
+        for &p in olds {
+            match news.iter().copied().find(|q| q.evr == p.evr) {
                 Some(q) if q != p => d.changed.push(version(q)),
                 Some(_) => {}
                 None => gone.push(p),
@@ -169,6 +166,7 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
         }
         let mut came: Vec<&LockedPackage> = news
             .iter()
+            .copied()
             .filter(|q| !olds.iter().any(|p| p.evr == q.evr))
             .collect();
         // One out, one in: an upgrade or a downgrade.
