@@ -538,29 +538,17 @@ impl Fetcher {
     ) -> Result<u64, RepoError> {
         let dest = &self.cache.data_path(expected);
         self.reporter.download_started(repoid, shown, total);
-        let mut stall = StallCheck::new(conn);
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
         let tmp_path = tmp.path().to_path_buf();
         let mut hasher = hasher(expected.algorithm);
-        let mut buf = vec![0u8; CHUNK];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => return Err(download_error(repoid, shown, source)),
-            };
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(|source| RepoError::Io {
+        let size = self.pump(repoid, shown, &mut reader, conn, |chunk| {
+            hasher.update(chunk);
+            tmp.write_all(chunk).map_err(|source| RepoError::Io {
                 path: tmp_path.clone(),
                 source,
-            })?;
-            size += n as u64;
-            stall.add(n as u64, repoid, shown)?;
-            self.reporter.download_progress(shown, n as u64);
-        }
+            })
+        })?;
         let actual = Checksum {
             algorithm: expected.algorithm,
             hex: hex::encode(hasher.finalize()),
@@ -836,22 +824,40 @@ impl Fetcher {
     ) -> Result<Vec<u8>, RepoError> {
         self.reporter.download_started(repoid, shown, len);
         let _finished = Finished(&*self.reporter, shown);
-        let mut stall = StallCheck::new(conn);
         let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
         let mut reader = reader.take(MAX_REPOMD_SIZE);
+        self.pump(repoid, shown, &mut reader, conn, |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(bytes)
+    }
+
+    /// Reads `reader` to its end in chunks handed to `sink`, reporting progress and
+    /// failing a stalled download (`minrate`); returns the number of bytes read.
+    fn pump(
+        &self,
+        repoid: &str,
+        shown: &str,
+        reader: &mut dyn Read,
+        conn: &RepoConn,
+        mut sink: impl FnMut(&[u8]) -> Result<(), RepoError>,
+    ) -> Result<u64, RepoError> {
+        let mut stall = StallCheck::new(conn);
         let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
         loop {
             let n = match reader.read(&mut buf) {
-                Ok(0) => break,
+                Ok(0) => return Ok(size),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => return Err(download_error(repoid, shown, source)),
             };
-            bytes.extend_from_slice(&buf[..n]);
+            sink(&buf[..n])?;
+            size += n as u64;
             stall.add(n as u64, repoid, shown)?;
             self.reporter.download_progress(shown, n as u64);
         }
-        Ok(bytes)
     }
 }
 
