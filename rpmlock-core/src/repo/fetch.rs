@@ -312,12 +312,7 @@ impl Fetcher {
                 url: shown,
             });
         }
-        let fetched = self.with_retries(repoid, &shown, || {
-            let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
-                unreachable!("an unconditional request is never answered 304")
-            };
-            self.read_body(repoid, &shown, reader, len, conn)
-        });
+        let fetched = self.with_retries(repoid, &shown, || self.read_small(repoid, &url, conn));
         match fetched {
             Ok(bytes) => {
                 super::cache::write_atomic(&cached, &bytes)?;
