@@ -432,15 +432,12 @@ impl Fetcher {
         }
         let bytes = self.read_small(label, &url, &conn)?;
         // Best effort: a copy that cannot be stored only costs `--offline` its answer.
-        let stored = fs_err::create_dir_all(&dir)
-            .and_then(|()| tempfile::NamedTempFile::new_in(&dir))
-            .and_then(|mut tmp| {
-                tmp.write_all(&bytes)?;
-                tmp.persist(&path).map_err(|e| e.error)?;
-                Ok(())
-            });
-        if let Err(e) = stored {
-            tracing::debug!("cannot cache {shown} in {}: {e}", dir.display());
+        if let Err(e) = super::cache::write_atomic(&path, &bytes) {
+            tracing::debug!(
+                "cannot cache {shown} in {}: {}",
+                dir.display(),
+                error_chain(&e)
+            );
         }
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
