@@ -14,8 +14,18 @@ use super::tls::{self, Entitlement};
 
 /// Connect timeout when the repo sets no `timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Per-read timeout when the repo sets no `timeout`.
+/// How long a client waits for response headers and for each read of a body when
+/// the repo sets no `timeout`.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client builder with rpmlock's user agent (`rpmlock/VERSION`) and `timeout` as
+/// connect and read timeout (unset: `CONNECT_TIMEOUT`, `READ_TIMEOUT`).
+pub(super) fn client_builder(timeout: Option<Duration>) -> reqwest::blocking::ClientBuilder {
+    Client::builder()
+        .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(timeout.unwrap_or(CONNECT_TIMEOUT))
+        .timeout(timeout.unwrap_or(READ_TIMEOUT))
+}
 
 /// The connection settings of one repository.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -237,7 +247,6 @@ impl RepoConn {
 
 /// Builds and shares clients.
 pub(crate) struct ClientPool {
-    user_agent: String,
     entitlement_dir: Option<PathBuf>,
     entitlement: OnceLock<Result<Entitlement, Arc<RepoError>>>,
     clients: Mutex<HashMap<ClientKey, Client>>,
@@ -248,7 +257,6 @@ impl ClientPool {
         let mut clients = HashMap::new();
         clients.insert(ClientPool::key_of(&ConnSettings::default(), None), default);
         ClientPool {
-            user_agent: concat!("rpmlock/", env!("CARGO_PKG_VERSION")).to_string(),
             entitlement_dir,
             entitlement: OnceLock::new(),
             clients: Mutex::new(clients),
@@ -333,10 +341,7 @@ impl ClientPool {
     }
 
     fn build(&self, repoid: &str, key: &ClientKey) -> Result<Client, RepoError> {
-        let mut b = Client::builder()
-            .user_agent(&self.user_agent)
-            .connect_timeout(key.timeout.unwrap_or(CONNECT_TIMEOUT))
-            .timeout(key.timeout.unwrap_or(READ_TIMEOUT));
+        let mut b = client_builder(key.timeout);
         if let Some(cert) = &key.client_cert {
             let id = tls::load_identity(repoid, cert, key.client_key.as_deref())?;
             tracing::debug!(

@@ -15,7 +15,7 @@ use sha2::digest::DynDigest;
 use url::Url;
 
 use super::cache::{Cache, Validators};
-use super::connection::{ClientPool, ConnSettings, RepoConn};
+use super::connection::{ClientPool, ConnSettings, RepoConn, client_builder};
 use super::decompress::Compression;
 use super::error::{error_chain, redact_str, redact_url};
 use super::mirrors::{Metalink, parse_metalink, parse_mirrorlist};
@@ -26,10 +26,6 @@ use super::{
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
 
-/// Connect timeout of the shared client.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the client waits for response headers and for each read of a body.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest back-off between two attempts, and the longest Retry-After honoured.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// repomd.xml larger than this is not a repomd.xml.
@@ -175,12 +171,7 @@ impl Fetcher {
     /// against the platform's trust store, no transparent decompression (files are
     /// verified as stored).
     pub fn default_client() -> Result<Client, RepoError> {
-        Client::builder()
-            .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(READ_TIMEOUT)
-            .build()
-            .map_err(RepoError::Client)
+        client_builder(None).build().map_err(RepoError::Client)
     }
 
     /// The options this fetcher runs with.
