@@ -193,8 +193,6 @@ pub(crate) struct RepoConn {
     pub(crate) basic_auth: Option<(String, Option<String>)>,
     /// Bytes per second and window of the stall check.
     pub(crate) minrate: Option<(u64, Duration)>,
-    /// The CA file in use, `None` for the system trust store.
-    pub(crate) ca_file: Option<PathBuf>,
     /// The client certificate in use, if any.
     pub(crate) client_cert: Option<PathBuf>,
     /// The proxy (redacted), if any.
@@ -211,7 +209,6 @@ impl RepoConn {
             client: Client::new(),
             basic_auth: None,
             minrate: None,
-            ca_file: None,
             client_cert: None,
             proxy: None,
             settings: ConnSettings::default(),
@@ -238,7 +235,7 @@ impl Eq for RepoConn {}
 impl RepoConn {
     /// The trust store, for messages.
     pub(crate) fn trust_store(&self) -> String {
-        match &self.ca_file {
+        match &self.settings.ca_cert {
             Some(p) => format!("the CA file {} (sslcacert)", p.display()),
             None => "the system trust store".to_string(),
         }
@@ -333,7 +330,6 @@ impl ClientPool {
                 .minrate
                 .filter(|&r| r > 0)
                 .map(|r| (r, settings.timeout.unwrap_or(Duration::from_secs(30)))),
-            ca_file: key.ca_cert.clone(),
             client_cert: key.client_cert.clone(),
             proxy: key.proxy.as_deref().map(super::error::redact_str),
             settings: settings.clone(),
