@@ -93,10 +93,7 @@ fn reset_mid_file_is_retried_then_succeeds() {
         },
     );
     let input = case.input(&format!("{}/repo", server.url()));
-    let lock = case.tmp.path().join("rpms.lock.yaml");
-    let args = case.lock_args(&input, &lock);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = rpmlock_env(&args, &case.tmp.path().join("cache"), &[]);
+    let (out, lock) = case.run(&input);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(read(&lock).contains("chain-a"));
@@ -118,10 +115,7 @@ fn truncated_file_is_a_checksum_error_naming_it() {
         },
     );
     let input = case.input(&format!("{}/repo", server.url()));
-    let lock = case.tmp.path().join("rpms.lock.yaml");
-    let args = case.lock_args(&input, &lock);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = rpmlock_env(&args, &case.tmp.path().join("cache"), &[]);
+    let (out, lock) = case.run(&input);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -74,6 +74,21 @@ impl Case {
         rpmlock_env(&all, &self.tmp.path().join("cache"), env)
     }
 
+    /// Locks from the mutual-TLS server with the test CA and this client
+    /// certificate and key.
+    fn lock_mtls(&self, cert: &str, key: &str, args: &[&str]) -> Output {
+        let ca = pki().path("ca.pem");
+        self.lock(
+            &self.mtls(),
+            &[
+                ("sslcacert", &ca),
+                ("sslclientcert", cert),
+                ("sslclientkey", key),
+            ],
+            args,
+        )
+    }
+
     fn mtls(&self) -> String {
         format!("https://127.0.0.1:{}/base/x86_64/", self.nginx.mtls_port)
     }
@@ -114,33 +129,16 @@ fn fails(out: &Output, needles: &[&str]) -> String {
 fn client_certificate_required_and_accepted() {
     let case = Case::new();
     let p = pki();
-    let ca = p.path("ca.pem");
     // RSA with a PKCS#1 key.
     let cert = p.path("client.pem");
     let key = p.path("client.key");
-    let out = case.lock(
-        &case.mtls(),
-        &[
-            ("sslcacert", &ca),
-            ("sslclientcert", &cert),
-            ("sslclientkey", &key),
-        ],
-        &[],
-    );
+    let out = case.lock_mtls(&cert, &key, &[]);
     ok(&case, &out);
     // EC with a SEC1 key preceded by an EC PARAMETERS block.
     let _ = std::fs::remove_file(case.lock_path());
     let cert = p.path("client-ec.pem");
     let key = p.path("client-ec.key");
-    let out = case.lock(
-        &case.mtls(),
-        &[
-            ("sslcacert", &ca),
-            ("sslclientcert", &cert),
-            ("sslclientkey", &key),
-        ],
-        &["--refresh"],
-    );
+    let out = case.lock_mtls(&cert, &key, &["--refresh"]);
     ok(&case, &out);
 }
 
@@ -164,20 +162,11 @@ fn missing_client_certificate_is_explained() {
 fn wrong_client_certificate_is_rejected_clearly() {
     let case = Case::new();
     let p = pki();
-    let ca = p.path("ca.pem");
     // Signed by a CA nginx does not trust (and a PKCS#8 key).
     let cert = p.path("wrong.pem");
     let key = p.path("wrong.key");
     let url = case.mtls();
-    let out = case.lock(
-        &url,
-        &[
-            ("sslcacert", &ca),
-            ("sslclientcert", &cert),
-            ("sslclientkey", &key),
-        ],
-        &[],
-    );
+    let out = case.lock_mtls(&cert, &key, &[]);
     fails(
         &out,
         &[
@@ -192,18 +181,9 @@ fn wrong_client_certificate_is_rejected_clearly() {
 fn expired_client_certificate_is_named_before_connecting() {
     let case = Case::new();
     let p = pki();
-    let ca = p.path("ca.pem");
     let cert = p.path("expired.pem");
     let key = p.path("expired.key");
-    let out = case.lock(
-        &case.mtls(),
-        &[
-            ("sslcacert", &ca),
-            ("sslclientcert", &cert),
-            ("sslclientkey", &key),
-        ],
-        &[],
-    );
+    let out = case.lock_mtls(&cert, &key, &[]);
     fails(
         &out,
         &[
@@ -217,20 +197,11 @@ fn expired_client_certificate_is_named_before_connecting() {
 fn bad_certificate_files_are_named() {
     let case = Case::new();
     let p = pki();
-    let ca = p.path("ca.pem");
     let url = case.mtls();
     let cert = p.path("client.pem");
     // The key of another certificate.
     let other_key = p.path("wrong.key");
-    let out = case.lock(
-        &url,
-        &[
-            ("sslcacert", &ca),
-            ("sslclientcert", &cert),
-            ("sslclientkey", &other_key),
-        ],
-        &[],
-    );
+    let out = case.lock_mtls(&cert, &other_key, &[]);
     fails(
         &out,
         &[&format!(

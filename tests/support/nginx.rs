@@ -81,6 +81,7 @@ impl Pki {
         ]);
         o(&["genpkey", "-algorithm", "RSA", "-out", "wrong.key"]);
         o(&["genpkey", "-algorithm", "RSA", "-out", "expired.key"]);
+        o(&["genpkey", "-algorithm", "RSA", "-out", "old.key"]);
         for (name, cn, ca, ext) in [
             ("server", "127.0.0.1", "ca", "server.ext"),
             ("client", "client", "ca", "client.ext"),
@@ -126,59 +127,39 @@ impl Pki {
              [p]\ncommonName = supplied\n",
         )
         .unwrap();
-        o(&[
-            "req",
-            "-new",
-            "-key",
-            "expired.key",
-            "-out",
-            "expired.csr",
-            "-subj",
-            "/CN=expired",
-        ]);
-        o(&[
-            "ca",
-            "-batch",
-            "-config",
-            "ca.cnf",
-            "-cert",
-            "ca.pem",
-            "-keyfile",
-            "ca.key",
-            "-in",
-            "expired.csr",
-            "-out",
-            "expired.pem",
-            "-notext",
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20210101000000Z",
-        ]);
-        // A valid client certificate issued long ago (older than `client`).
-        o(&["genpkey", "-algorithm", "RSA", "-out", "old.key"]);
-        o(&[
-            "req", "-new", "-key", "old.key", "-out", "old.csr", "-subj", "/CN=old",
-        ]);
-        o(&[
-            "ca",
-            "-batch",
-            "-config",
-            "ca.cnf",
-            "-cert",
-            "ca.pem",
-            "-keyfile",
-            "ca.key",
-            "-in",
-            "old.csr",
-            "-out",
-            "old.pem",
-            "-notext",
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20991231000000Z",
-        ]);
+        // `expired` (valid 2020–2021) and a valid one issued long ago, `old` (older
+        // than `client`).
+        for (name, enddate) in [("expired", "20210101000000Z"), ("old", "20991231000000Z")] {
+            o(&[
+                "req",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ]);
+            o(&[
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-cert",
+                "ca.pem",
+                "-keyfile",
+                "ca.key",
+                "-in",
+                &format!("{name}.csr"),
+                "-out",
+                &format!("{name}.pem"),
+                "-notext",
+                "-startdate",
+                "20200101000000Z",
+                "-enddate",
+                enddate,
+            ]);
+        }
         Pki {
             dir: dir.to_path_buf(),
         }

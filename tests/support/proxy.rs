@@ -2,7 +2,7 @@
 //! absolute form and `CONNECT` tunnels), optionally demanding basic credentials;
 //! counts what it forwards.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -77,8 +77,7 @@ fn handle(
             break;
         }
         let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("proxy-authorization:") {
-            let _ = v;
+        if lower.starts_with("proxy-authorization:") {
             given_auth = Some(line["proxy-authorization:".len()..].trim().to_string());
             continue;
         }
@@ -133,14 +132,7 @@ fn handle(
     upstream.write_all(head.as_bytes())?;
     upstream.shutdown(Shutdown::Write)?;
     forwarded.fetch_add(1, Ordering::SeqCst);
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        let n = upstream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        client.write_all(&buf[..n])?;
-    }
+    std::io::copy(&mut upstream, &mut client)?;
     let _ = client.shutdown(Shutdown::Both);
     Ok(())
 }

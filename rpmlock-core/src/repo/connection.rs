@@ -14,8 +14,18 @@ use super::tls::{self, Entitlement};
 
 /// Connect timeout when the repo sets no `timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Per-read timeout when the repo sets no `timeout`.
+/// How long a client waits for response headers and for each read of a body when
+/// the repo sets no `timeout`.
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client builder with rpmlock's user agent (`rpmlock/VERSION`) and `timeout` as
+/// connect and read timeout (unset: `CONNECT_TIMEOUT`, `READ_TIMEOUT`).
+pub(super) fn client_builder(timeout: Option<Duration>) -> reqwest::blocking::ClientBuilder {
+    Client::builder()
+        .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(timeout.unwrap_or(CONNECT_TIMEOUT))
+        .timeout(timeout.unwrap_or(READ_TIMEOUT))
+}
 
 /// The connection settings of one repository.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -183,8 +193,6 @@ pub(crate) struct RepoConn {
     pub(crate) basic_auth: Option<(String, Option<String>)>,
     /// Bytes per second and window of the stall check.
     pub(crate) minrate: Option<(u64, Duration)>,
-    /// The CA file in use, `None` for the system trust store.
-    pub(crate) ca_file: Option<PathBuf>,
     /// The client certificate in use, if any.
     pub(crate) client_cert: Option<PathBuf>,
     /// The proxy (redacted), if any.
@@ -201,7 +209,6 @@ impl RepoConn {
             client: Client::new(),
             basic_auth: None,
             minrate: None,
-            ca_file: None,
             client_cert: None,
             proxy: None,
             settings: ConnSettings::default(),
@@ -228,7 +235,7 @@ impl Eq for RepoConn {}
 impl RepoConn {
     /// The trust store, for messages.
     pub(crate) fn trust_store(&self) -> String {
-        match &self.ca_file {
+        match &self.settings.ca_cert {
             Some(p) => format!("the CA file {} (sslcacert)", p.display()),
             None => "the system trust store".to_string(),
         }
@@ -237,7 +244,6 @@ impl RepoConn {
 
 /// Builds and shares clients.
 pub(crate) struct ClientPool {
-    user_agent: String,
     entitlement_dir: Option<PathBuf>,
     entitlement: OnceLock<Result<Entitlement, Arc<RepoError>>>,
     clients: Mutex<HashMap<ClientKey, Client>>,
@@ -248,7 +254,6 @@ impl ClientPool {
         let mut clients = HashMap::new();
         clients.insert(ClientPool::key_of(&ConnSettings::default(), None), default);
         ClientPool {
-            user_agent: concat!("rpmlock/", env!("CARGO_PKG_VERSION")).to_string(),
             entitlement_dir,
             entitlement: OnceLock::new(),
             clients: Mutex::new(clients),
@@ -325,7 +330,6 @@ impl ClientPool {
                 .minrate
                 .filter(|&r| r > 0)
                 .map(|r| (r, settings.timeout.unwrap_or(Duration::from_secs(30)))),
-            ca_file: key.ca_cert.clone(),
             client_cert: key.client_cert.clone(),
             proxy: key.proxy.as_deref().map(super::error::redact_str),
             settings: settings.clone(),
@@ -333,10 +337,7 @@ impl ClientPool {
     }
 
     fn build(&self, repoid: &str, key: &ClientKey) -> Result<Client, RepoError> {
-        let mut b = Client::builder()
-            .user_agent(&self.user_agent)
-            .connect_timeout(key.timeout.unwrap_or(CONNECT_TIMEOUT))
-            .timeout(key.timeout.unwrap_or(READ_TIMEOUT));
+        let mut b = client_builder(key.timeout);
         if let Some(cert) = &key.client_cert {
             let id = tls::load_identity(repoid, cert, key.client_key.as_deref())?;
             tracing::debug!(

@@ -15,7 +15,7 @@ use sha2::digest::DynDigest;
 use url::Url;
 
 use super::cache::{Cache, Validators};
-use super::connection::{ClientPool, ConnSettings, RepoConn};
+use super::connection::{ClientPool, ConnSettings, RepoConn, client_builder};
 use super::decompress::Compression;
 use super::error::{error_chain, redact_str, redact_url};
 use super::mirrors::{Metalink, parse_metalink, parse_mirrorlist};
@@ -26,10 +26,6 @@ use super::{
 use crate::model::{Checksum, ChecksumAlgorithm, Package};
 use crate::reporter::Reporter;
 
-/// Connect timeout of the shared client.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the client waits for response headers and for each read of a body.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest back-off between two attempts, and the longest Retry-After honoured.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// repomd.xml larger than this is not a repomd.xml.
@@ -175,12 +171,7 @@ impl Fetcher {
     /// against the platform's trust store, no transparent decompression (files are
     /// verified as stored).
     pub fn default_client() -> Result<Client, RepoError> {
-        Client::builder()
-            .user_agent(concat!("rpmlock/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(READ_TIMEOUT)
-            .build()
-            .map_err(RepoError::Client)
+        client_builder(None).build().map_err(RepoError::Client)
     }
 
     /// The options this fetcher runs with.
@@ -312,12 +303,7 @@ impl Fetcher {
                 url: shown,
             });
         }
-        let fetched = self.with_retries(repoid, &shown, || {
-            let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
-                unreachable!("an unconditional request is never answered 304")
-            };
-            self.read_body(repoid, &shown, reader, len, conn)
-        });
+        let fetched = self.with_retries(repoid, &shown, || self.read_small(repoid, &url, conn));
         match fetched {
             Ok(bytes) => {
                 super::cache::write_atomic(&cached, &bytes)?;
@@ -437,15 +423,12 @@ impl Fetcher {
         }
         let bytes = self.read_small(label, &url, &conn)?;
         // Best effort: a copy that cannot be stored only costs `--offline` its answer.
-        let stored = fs_err::create_dir_all(&dir)
-            .and_then(|()| tempfile::NamedTempFile::new_in(&dir))
-            .and_then(|mut tmp| {
-                tmp.write_all(&bytes)?;
-                tmp.persist(&path).map_err(|e| e.error)?;
-                Ok(())
-            });
-        if let Err(e) = stored {
-            tracing::debug!("cannot cache {shown} in {}: {e}", dir.display());
+        if let Err(e) = super::cache::write_atomic(&path, &bytes) {
+            tracing::debug!(
+                "cannot cache {shown} in {}: {}",
+                dir.display(),
+                error_chain(&e)
+            );
         }
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
@@ -538,29 +521,17 @@ impl Fetcher {
     ) -> Result<u64, RepoError> {
         let dest = &self.cache.data_path(expected);
         self.reporter.download_started(repoid, shown, total);
-        let mut stall = StallCheck::new(conn);
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
         let tmp_path = tmp.path().to_path_buf();
         let mut hasher = hasher(expected.algorithm);
-        let mut buf = vec![0u8; CHUNK];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => return Err(download_error(repoid, shown, source)),
-            };
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(|source| RepoError::Io {
+        let size = self.pump(repoid, shown, &mut reader, conn, |chunk| {
+            hasher.update(chunk);
+            tmp.write_all(chunk).map_err(|source| RepoError::Io {
                 path: tmp_path.clone(),
                 source,
-            })?;
-            size += n as u64;
-            stall.add(n as u64, repoid, shown)?;
-            self.reporter.download_progress(shown, n as u64);
-        }
+            })
+        })?;
         let actual = Checksum {
             algorithm: expected.algorithm,
             hex: hex::encode(hasher.finalize()),
@@ -836,22 +807,40 @@ impl Fetcher {
     ) -> Result<Vec<u8>, RepoError> {
         self.reporter.download_started(repoid, shown, len);
         let _finished = Finished(&*self.reporter, shown);
-        let mut stall = StallCheck::new(conn);
         let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
         let mut reader = reader.take(MAX_REPOMD_SIZE);
+        self.pump(repoid, shown, &mut reader, conn, |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(bytes)
+    }
+
+    /// Reads `reader` to its end in chunks handed to `sink`, reporting progress and
+    /// failing a stalled download (`minrate`); returns the number of bytes read.
+    fn pump(
+        &self,
+        repoid: &str,
+        shown: &str,
+        reader: &mut dyn Read,
+        conn: &RepoConn,
+        mut sink: impl FnMut(&[u8]) -> Result<(), RepoError>,
+    ) -> Result<u64, RepoError> {
+        let mut stall = StallCheck::new(conn);
         let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
         loop {
             let n = match reader.read(&mut buf) {
-                Ok(0) => break,
+                Ok(0) => return Ok(size),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(source) => return Err(download_error(repoid, shown, source)),
             };
-            bytes.extend_from_slice(&buf[..n]);
+            sink(&buf[..n])?;
+            size += n as u64;
             stall.add(n as u64, repoid, shown)?;
             self.reporter.download_progress(shown, n as u64);
         }
-        Ok(bytes)
     }
 }
 

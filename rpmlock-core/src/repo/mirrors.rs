@@ -91,6 +91,15 @@ impl Metalink {
     }
 }
 
+/// A metalink element whose text is read, with what its start tag said.
+enum Field {
+    Size,
+    /// The `type` attribute.
+    Hash(Vec<u8>),
+    /// The `preference` attribute (0 when absent or not an `i32`).
+    Url(i32),
+}
+
 /// Parses a metalink; `origin` names it in errors. A metalink without a
 /// `repomd.xml` file entry, without hashes or without mirrors is an error.
 pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, RepoError> {
@@ -100,10 +109,11 @@ pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, Rep
     let mut text = Vec::new();
     let mut in_repomd = false;
     let mut in_alternate = false;
-    let mut field: Option<(&'static str, Vec<u8>, u64)> = None;
+    // The open <size>, <hash> or <url> of repomd.xml, and its offset.
+    let mut field: Option<(Field, u64)> = None;
     let mut current = Expected::default();
     let mut alternates: Vec<Expected> = Vec::new();
-    let mut urls: Vec<(i64, usize, String)> = Vec::new();
+    let mut urls: Vec<(i32, usize, String)> = Vec::new();
     loop {
         let pos = reader.buffer_position();
         let event = reader
@@ -121,20 +131,20 @@ pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, Rep
                         in_alternate = true;
                         alternates.push(Expected::default());
                     }
-                    b"size" if in_repomd => field = Some(("size", Vec::new(), pos)),
+                    b"size" if in_repomd => field = Some((Field::Size, pos)),
                     b"hash" if in_repomd => {
                         let t = find_attr(e, b"type")
                             .map_err(|k| o.err(pos, k))?
                             .map(|t| t.into_owned())
                             .unwrap_or_default();
-                        field = Some(("hash", t, pos));
+                        field = Some((Field::Hash(t), pos));
                     }
                     b"url" if in_repomd => {
                         let pref = find_attr(e, b"preference")
                             .map_err(|k| o.err(pos, k))?
                             .and_then(|p| std::str::from_utf8(&p).ok()?.trim().parse().ok())
                             .unwrap_or(0);
-                        field = Some(("url", pref.to_string().into_bytes(), pos));
+                        field = Some((Field::Url(pref), pos));
                     }
                     _ => {}
                 }
@@ -153,20 +163,19 @@ pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, Rep
                     &mut current
                 };
                 match (name.as_ref(), field.take()) {
-                    (b"size", Some((_, _, p))) => {
+                    (b"size", Some((Field::Size, p))) => {
                         let s = text_string(&text).map_err(|k| o.err(p, k))?;
                         target.size = s.trim().parse().ok();
                     }
-                    (b"hash", Some((_, kind, p))) => {
+                    (b"hash", Some((Field::Hash(kind), p))) => {
                         let s = text_string(&text).map_err(|k| o.err(p, k))?;
                         // Hash types rpmlock does not know are skipped.
                         if let Ok(c) = checksum(&kind, &s) {
                             target.hashes.push(c);
                         }
                     }
-                    (b"url", Some((_, pref, p))) => {
+                    (b"url", Some((Field::Url(pref), p))) => {
                         let url = text_string(&text).map_err(|k| o.err(p, k))?;
-                        let pref: i64 = String::from_utf8_lossy(&pref).parse().unwrap_or(0);
                         let url = url.trim();
                         if let Some(base) = url.strip_suffix("repodata/repomd.xml") {
                             let n = urls.len();
@@ -268,5 +277,29 @@ mod tests {
             "{e}"
         );
         assert!(parse_metalink(b"<metalink/>", "m").is_err());
+    }
+
+    #[test]
+    fn metalink_preference_outside_i32_counts_as_zero() {
+        let xml = format!(
+            r#"<metalink><files><file name="repomd.xml">
+  <verification><hash type="sha256">{}</hash></verification>
+  <resources>
+    <url preference="3000000000">https://big.example/repodata/repomd.xml</url>
+    <url preference="1">https://one.example/repodata/repomd.xml</url>
+    <url preference="x">https://none.example/repodata/repomd.xml</url>
+  </resources>
+</file></files></metalink>"#,
+            "0".repeat(64)
+        );
+        let m = parse_metalink(xml.as_bytes(), "metalink").unwrap();
+        assert_eq!(
+            m.bases,
+            [
+                "https://one.example/",
+                "https://big.example/",
+                "https://none.example/"
+            ]
+        );
     }
 }

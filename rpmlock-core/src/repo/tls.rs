@@ -89,21 +89,25 @@ fn read_pem(
         path: path.to_path_buf(),
         source,
     })?;
-    let not_pem = || RepoError::CertFileNotPem {
-        repoid: repoid.to_string(),
-        kind,
-        path: path.to_path_buf(),
-    };
     let mut cursor = std::io::Cursor::new(bytes);
     let mut out = Vec::new();
     loop {
         match rustls_pki_types::pem::from_buf(&mut cursor) {
             Ok(Some(section)) => out.push(section),
             Ok(None) => break,
-            Err(_) => return Err(not_pem()),
+            Err(_) => return Err(not_pem(repoid, kind, path)),
         }
     }
     Ok(out)
+}
+
+/// `path` (a `kind` file of repo `repoid`) is not usable PEM.
+fn not_pem(repoid: &str, kind: TlsFileKind, path: &Path) -> RepoError {
+    RepoError::CertFileNotPem {
+        repoid: repoid.to_string(),
+        kind,
+        path: path.to_path_buf(),
+    }
 }
 
 /// The first `$NAME` / `${NAME}` left in `path` (a dnf variable nobody defined).
@@ -125,17 +129,9 @@ pub(crate) fn load_ca(repoid: &str, path: &Path) -> Result<Vec<reqwest::Certific
         .filter(|(k, _)| *k == SectionKind::Certificate)
         .map(|(_, der)| reqwest::Certificate::from_der(&der))
         .collect::<Result<_, _>>()
-        .map_err(|_| RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::CaCert,
-            path: path.to_path_buf(),
-        })?;
+        .map_err(|_| not_pem(repoid, TlsFileKind::CaCert, path))?;
     if certs.is_empty() {
-        return Err(RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::CaCert,
-            path: path.to_path_buf(),
-        });
+        return Err(not_pem(repoid, TlsFileKind::CaCert, path));
     }
     Ok(certs)
 }
@@ -155,11 +151,7 @@ pub(crate) fn load_identity(
         .map(|(_, d)| d)
         .collect();
     let Some(leaf) = certs.first() else {
-        return Err(RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::ClientCert,
-            path: cert.to_path_buf(),
-        });
+        return Err(not_pem(repoid, TlsFileKind::ClientCert, cert));
     };
     let (key_path, key_sections) = match key {
         Some(k) => (k, read_pem(repoid, TlsFileKind::ClientKey, k)?),
@@ -173,24 +165,11 @@ pub(crate) fn load_identity(
             SectionKind::EcPrivateKey => Some(PrivateKeyDer::Sec1(d.clone().into())),
             _ => None,
         })
-        .ok_or_else(|| RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::ClientKey,
-            path: key_path.to_path_buf(),
-        })?;
-    let parsed = parse_cert(leaf).ok_or_else(|| RepoError::CertFileNotPem {
-        repoid: repoid.to_string(),
-        kind: TlsFileKind::ClientCert,
-        path: cert.to_path_buf(),
-    })?;
+        .ok_or_else(|| not_pem(repoid, TlsFileKind::ClientKey, key_path))?;
+    let parsed = parse_cert(leaf).ok_or_else(|| not_pem(repoid, TlsFileKind::ClientCert, cert))?;
     parsed.validity.check(repoid, cert, &now_generalized())?;
-    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key_der).map_err(|_| {
-        RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::ClientKey,
-            path: key_path.to_path_buf(),
-        }
-    })?;
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key_der)
+        .map_err(|_| not_pem(repoid, TlsFileKind::ClientKey, key_path))?;
     if let Some(public) = signing.public_key()
         && public.as_ref() != parsed.spki
     {
@@ -212,12 +191,8 @@ pub(crate) fn load_identity(
         _ => unreachable!("only the three kinds above are built"),
     };
     pem.push_str(&pem_encode(label, der));
-    let identity =
-        reqwest::Identity::from_pem(pem.as_bytes()).map_err(|_| RepoError::CertFileNotPem {
-            repoid: repoid.to_string(),
-            kind: TlsFileKind::ClientCert,
-            path: cert.to_path_buf(),
-        })?;
+    let identity = reqwest::Identity::from_pem(pem.as_bytes())
+        .map_err(|_| not_pem(repoid, TlsFileKind::ClientCert, cert))?;
     Ok(ClientIdentity {
         cert_path: cert.to_path_buf(),
         identity,
@@ -413,21 +388,8 @@ fn now_generalized() -> String {
 
 /// PEM text of one section.
 fn pem_encode(label: &str, der: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::with_capacity(der.len() * 4 / 3 + 4);
-    for chunk in der.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                b64.push('=');
-            }
-        }
-    }
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(line).expect("ASCII"));
