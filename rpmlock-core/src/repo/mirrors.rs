@@ -125,7 +125,7 @@ pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, Rep
                 match name.as_ref() {
                     b"file" => {
                         let n = find_attr(e, b"name").map_err(|k| o.err(pos, k))?;
-                        in_repomd = n.as_deref() == Some(b"repomd.xml");
+                        in_repomd = n == Some(b"repomd.xml");
                     }
                     b"alternate" if in_repomd => {
                         in_alternate = true;
@@ -135,14 +135,14 @@ pub(crate) fn parse_metalink(bytes: &[u8], origin: &str) -> Result<Metalink, Rep
                     b"hash" if in_repomd => {
                         let t = find_attr(e, b"type")
                             .map_err(|k| o.err(pos, k))?
-                            .map(|t| t.into_owned())
+                            .map(<[u8]>::to_vec)
                             .unwrap_or_default();
                         field = Some((Field::Hash(t), pos));
                     }
                     b"url" if in_repomd => {
                         let pref = find_attr(e, b"preference")
                             .map_err(|k| o.err(pos, k))?
-                            .and_then(|p| std::str::from_utf8(&p).ok()?.trim().parse().ok())
+                            .and_then(|p| std::str::from_utf8(p).ok()?.trim().parse().ok())
                             .unwrap_or(0);
                         field = Some((Field::Url(pref), pos));
                     }

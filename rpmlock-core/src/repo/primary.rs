@@ -312,7 +312,7 @@ impl ParseState {
                             self.target = Some(Text::Checksum);
                             self.checksum_type.clear();
                             attr(e, "type", "checksum")
-                                .map(|t| self.checksum_type.extend_from_slice(&t))
+                                .map(|t| self.checksum_type.extend_from_slice(t))
                         }
                         b"location" => location(e, p),
                         b"size" => size(e, p),
@@ -354,7 +354,7 @@ impl ParseState {
                     }
                     self.root_seen = true;
                     if let Ok(Some(n)) = super::xml::find_attr(e, b"packages")
-                        && let Ok(n) = parse_u64("packages", &n)
+                        && let Ok(n) = parse_u64("packages", n)
                     {
                         announce(state, usize::try_from(n).unwrap_or(usize::MAX));
                     }
@@ -403,7 +403,7 @@ fn attr<'a>(
     e: &'a BytesStart<'_>,
     key: &'static str,
     element: &'static str,
-) -> Result<std::borrow::Cow<'a, [u8]>, ParseErrorKind> {
+) -> Result<&'a [u8], ParseErrorKind> {
     super::xml::find_attr(e, key.as_bytes())?.ok_or(ParseErrorKind::MissingAttribute {
         element,
         attribute: key,

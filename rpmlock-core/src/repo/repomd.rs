@@ -94,7 +94,7 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
                         match find_attr(e, b"type") {
                             Ok(Some(t)) => {
                                 field_type.clear();
-                                field_type.extend_from_slice(&t);
+                                field_type.extend_from_slice(t);
                                 Ok(())
                             }
                             Ok(None) => Err(ParseErrorKind::MissingAttribute {
@@ -169,7 +169,7 @@ fn start_data(e: &BytesStart<'_>, pos: u64) -> Result<DataBuilder, ParseErrorKin
         attribute: "type",
     })?;
     Ok(DataBuilder {
-        kind: decode_string(&kind)?,
+        kind: decode_string(kind)?,
         start: pos,
         ..DataBuilder::default()
     })

@@ -127,11 +127,11 @@ pub(crate) fn checksum(kind: &[u8], hex: &str) -> Result<Checksum, ParseErrorKin
 pub(crate) fn find_attr<'a>(
     e: &'a BytesStart<'_>,
     key: &[u8],
-) -> Result<Option<std::borrow::Cow<'a, [u8]>>, ParseErrorKind> {
+) -> Result<Option<&'a [u8]>, ParseErrorKind> {
     for a in raw_attrs(e) {
         let (k, v) = a?;
         if k == key {
-            return Ok(Some(std::borrow::Cow::Borrowed(v)));
+            return Ok(Some(v));
         }
     }
     Ok(None)
