@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod containerfile;
 pub mod context;
 pub mod error;
 pub mod image;
