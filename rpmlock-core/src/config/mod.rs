@@ -66,6 +66,39 @@ pub struct Input {
     pub module_enable: Vec<ModuleStreamRef>,
     /// `moduleDisable`: module names to disable, like `dnf module disable`.
     pub module_disable: Vec<String>,
+    /// `packagesFromContainerfile`: a Containerfile whose `RUN dnf install ...` lines
+    /// add to the request (see [`crate::containerfile`]).
+    pub packages_from_containerfile: Option<ContainerfileRef>,
+    /// `context.flatpak`: the packages of `container.yaml`'s `flatpak.packages` are
+    /// requested too.
+    pub flatpak: bool,
+}
+
+/// A Containerfile named by the input (`packagesFromContainerfile`,
+/// `context.containerfile`): a path, or `{file, stageNum, stageName, imagePattern,
+/// argFile}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContainerfileRef {
+    /// The file, as written (after `{NAME}` substitution); relative to
+    /// [`Input::base_dir`] (see [`Input::resolve_path`]).
+    pub file: PathBuf,
+    /// Which stage to read (`stageNum`, `stageName`, `imagePattern`).
+    pub filter: crate::containerfile::StageFilter,
+    /// `argFile`: `NAME=VALUE` lines overriding the Containerfile's ARGs in `FROM`
+    /// lines (for the image context only, as in the prototype).
+    pub arg_file: Option<PathBuf>,
+}
+
+impl ContainerfileRef {
+    /// A plain path, no stage filter, no argFile.
+    pub fn new(file: impl Into<PathBuf>) -> ContainerfileRef {
+        ContainerfileRef {
+            file: file.into(),
+            filter: crate::containerfile::StageFilter::default(),
+            arg_file: None,
+        }
+    }
 }
 
 /// A `moduleEnable` entry: `name:stream`, or `name` for its default stream.
@@ -99,9 +132,9 @@ pub enum Context {
     /// `-f`/`context.containerfile`, then a `Containerfile` or `Dockerfile` found in the
     /// current directory (the image of its last `FROM`; and, when `packages` is empty,
     /// it extracts packages from its `RUN dnf install` lines, deprecated); with none of
-    /// these it fails with "No base image source found". rpmlock does not implement
-    /// Containerfile contexts yet, so the caller decides (CLI `--bare`, or a
-    /// clear error). Likewise a missing `arches` means the host arch
+    /// these it fails with "No base image source found". rpmlock does the same (see
+    /// `resolve`), and fails with a clear error when there is nothing to go on.
+    /// Likewise a missing `arches` means the host arch
     /// (`platform.machine()`), chosen by the caller.
     #[default]
     Unspecified,
@@ -114,6 +147,12 @@ pub enum Context {
     Rootfs(PathBuf),
     /// `{image: REF}`: the rpm database inside a container image, pulled per arch.
     Image(String),
+    /// `{containerfile: CF}`: the image context is the base image of the
+    /// Containerfile's selected stage (`FROM`, with its ARGs expanded).
+    Containerfile(ContainerfileRef),
+    /// `{rpmOstreeTreefile: PATH}`: nothing installed; the treefile's packages are
+    /// requested (relative paths are taken from the input file's directory).
+    RpmOstreeTreefile(PathBuf),
 }
 
 /// One `contentOrigin.repos` entry, before variable substitution.
@@ -278,6 +317,12 @@ impl Input {
 }
 
 impl Input {
+    /// `path` as the input means it: relative paths are taken from
+    /// [`Input::base_dir`].
+    pub fn resolve_path(&self, path: &Path) -> PathBuf {
+        normalize(&self.base_dir.join(path))
+    }
+
     /// Whether `spec` is removed from the request lists by `excludePackages` (FORMAT.md:
     /// "removed from every request list before resolving"): it equals an entry or
     /// matches it as a glob. The entries also hide packages from the resolution, as

@@ -203,9 +203,10 @@ const TOP_SUPPORTED: &[&str] = &[
     "allowerasing",
     "assumeProvides",
     "matchContextVersions",
+    "packagesFromContainerfile",
 ];
 /// Top-level keys of the format that this version does not implement.
-const TOP_NOT_YET: &[&str] = &["packagesFromContainerfile"];
+const TOP_NOT_YET: &[&str] = &[];
 const ORIGIN_SUPPORTED: &[&str] = &["repos", "repofiles"];
 /// `composes` is a content origin of the prototype (not in FORMAT.md).
 const ORIGIN_NOT_YET: &[&str] = &["composes"];
@@ -224,6 +225,8 @@ const CONTEXT_KEYS: &[&str] = &[
     "rootfs",
 ];
 const PACKAGE_KEYS: &[&str] = &["name", "arches"];
+/// The keys of a Containerfile reference object.
+const CONTAINERFILE_KEYS: &[&str] = &["file", "stageNum", "stageName", "imagePattern", "argFile"];
 const FILTER_KEYS: &[&str] = &["only", "not"];
 
 /// The closest of `candidates` to `key`, if close enough to be a plausible typo.
@@ -499,6 +502,23 @@ impl Parser {
             self.string_list("matchContextVersions", v)
         })?;
         let variables = or_default(get("variables"), |v| self.variables(v, &base_dir))?;
+        let flatpak = match get("context") {
+            Some(ctx) => match self
+                .entries("context", ctx)?
+                .iter()
+                .find(|(k, _)| *k == "flatpak")
+            {
+                Some((_, v)) => self.bool("context.flatpak", v)?,
+                None => false,
+            },
+            None => false,
+        };
+        let packages_from_containerfile = match get("packagesFromContainerfile") {
+            // An empty string means "not given" (the prototype tests truthiness).
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::Null) | None => None,
+            Some(v) => Some(self.containerfile_ref("packagesFromContainerfile", v)?),
+        };
         let mut input = Input {
             path: path.map(Path::to_path_buf),
             base_dir,
@@ -518,6 +538,8 @@ impl Parser {
             context,
             repofiles,
             variables,
+            packages_from_containerfile,
+            flatpak,
         };
         input.apply_variables()?;
         Ok(input)
@@ -840,12 +862,72 @@ impl Parser {
         Ok(out)
     }
 
+    /// A Containerfile reference: a path, or `{file, stageNum, stageName,
+    /// imagePattern, argFile}`.
+    fn containerfile_ref(
+        &self,
+        key: &str,
+        value: &Value,
+    ) -> Result<super::ContainerfileRef, ConfigError> {
+        if let Value::String(_) = value {
+            return Ok(super::ContainerfileRef::new(
+                self.nonempty_string(key, value)?,
+            ));
+        }
+        if !value.is_mapping() {
+            return Err(self.wrong_type(key, "a path or {file, stageName, ...}", value));
+        }
+        let entries = self.entries(key, value)?;
+        self.check_keys(key, &entries, CONTAINERFILE_KEYS, &[])?;
+        let get = |k: &str| entries.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
+        let file = match get("file") {
+            Some(v) => self.nonempty_string(&format!("{key}.file"), v)?,
+            None => return Err(self.missing(format!("{key}.file"))),
+        };
+        let mut out = super::ContainerfileRef::new(file);
+        if let Some(v) = get("stageNum") {
+            let path = format!("{key}.stageNum");
+            // A YAML number; `2.0` is taken as 2, as the prototype's image side does.
+            let n = match v {
+                Value::Number(n) => n.as_u64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .map(|f| f as u64)
+                }),
+                _ => return Err(self.wrong_type(&path, "a stage number", v)),
+            };
+            match n {
+                Some(n) if n >= 1 => out.filter.num = Some(n as usize),
+                _ => {
+                    return Err(self.invalid(&path, "stages are numbered from 1"));
+                }
+            }
+        }
+        if let Some(v) = get("stageName") {
+            out.filter.name = Some(self.nonempty_string(&format!("{key}.stageName"), v)?);
+        }
+        if let Some(v) = get("imagePattern") {
+            let path = format!("{key}.imagePattern");
+            let pattern = self.nonempty_string(&path, v)?;
+            if let Err(e) = regex::Regex::new(&pattern) {
+                return Err(self.invalid(&path, format!("not a regular expression: {e}")));
+            }
+            out.filter.image_pattern = Some(pattern);
+        }
+        if let Some(v) = get("argFile") {
+            out.arg_file = Some(self.nonempty_string(&format!("{key}.argFile"), v)?.into());
+        }
+        Ok(out)
+    }
+
     fn context(&self, value: &Value, base_dir: &Path) -> Result<Context, ConfigError> {
         let entries = self.entries("context", value)?;
         self.check_keys("context", &entries, CONTEXT_KEYS, &[])?;
         let mut context = Context::Unspecified;
+        let mut chosen: Option<String> = None;
         for (key, value) in &entries {
             let path = format!("context.{key}");
+            let before = context.clone();
             match *key {
                 "bare" => {
                     if self.bool(&path, value)? {
@@ -864,13 +946,41 @@ impl Parser {
                 "image" => {
                     context = Context::Image(self.nonempty_string(&path, value)?);
                 }
+                "containerfile" => {
+                    context = Context::Containerfile(self.containerfile_ref(&path, value)?);
+                }
+                "rpmOstreeTreefile" => {
+                    context =
+                        Context::RpmOstreeTreefile(self.nonempty_string(&path, value)?.into());
+                }
+                // Read by `input` (it adds to the request whatever the context).
                 "flatpak" => {
-                    if self.bool(&path, value)? {
-                        return Err(self.not_yet(path));
-                    }
+                    self.bool(&path, value)?;
                 }
                 _ => return Err(self.not_yet(path)),
             }
+            if context != before {
+                if let Some(first) = &chosen {
+                    return Err(self.invalid(
+                        "context",
+                        format!("`{first}` and `{key}` cannot be used together"),
+                    ));
+                }
+                chosen = Some(key.to_string());
+            }
+        }
+        if entries
+            .iter()
+            .any(|(k, v)| *k == "flatpak" && self.bool("context.flatpak", v).unwrap_or(false))
+            && matches!(
+                context,
+                Context::RpmOstreeTreefile(_) | Context::LocalSystem | Context::Rootfs(_)
+            )
+        {
+            return Err(self.invalid(
+                "context",
+                "`flatpak` goes with `image`, `containerfile` or `bare` only",
+            ));
         }
         Ok(context)
     }

@@ -398,25 +398,94 @@ fn bad_inputs_have_precise_messages() {
 }
 
 #[test]
-fn every_unimplemented_key_is_refused() {
-    let key = "packagesFromContainerfile";
-    let e = parse(&format!("{MINIMAL}{key}: [x]\n")).unwrap_err();
-    assert!(
-        matches!(&e, ConfigError::NotSupportedYet { key: k, .. } if k == key),
-        "{key}: {e}"
+fn containerfile_treefile_and_flatpak_keys_parse() {
+    use crate::config::ContainerfileRef;
+    let input = parse(&format!(
+        "{MINIMAL}packagesFromContainerfile: Containerfile\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        input.packages_from_containerfile,
+        Some(ContainerfileRef::new("Containerfile"))
     );
-    for (key, value) in [
-        ("packagesFromContainerfile", "Containerfile"),
-        ("context", "{containerfile: Containerfile}"),
-        ("context", "{rpmOstreeTreefile: t.yaml}"),
-        ("context", "{flatpak: true, bare: true}"),
+    assert_eq!(
+        input.resolve_path(std::path::Path::new("a/../Containerfile")),
+        std::path::PathBuf::from("/in/Containerfile")
+    );
+    let input = parse(&format!(
+        "{MINIMAL}variables: [{{inline: {{CF: Dockerfile.rhel}}}}]\npackagesFromContainerfile: {{file: '{{CF}}', stageName: build, stageNum: 2.0, imagePattern: 'ubi[0-9]', argFile: args.conf}}\n"
+    ))
+    .unwrap();
+    let cf = input.packages_from_containerfile.unwrap();
+    assert_eq!(cf.file, std::path::PathBuf::from("Dockerfile.rhel"));
+    assert_eq!(cf.filter.num, Some(2));
+    assert_eq!(cf.filter.name.as_deref(), Some("build"));
+    assert_eq!(cf.filter.image_pattern.as_deref(), Some("ubi[0-9]"));
+    assert_eq!(cf.arg_file, Some("args.conf".into()));
+    // An empty string is "not given", as in the prototype.
+    let input = parse(&format!("{MINIMAL}packagesFromContainerfile: ''\n")).unwrap();
+    assert_eq!(input.packages_from_containerfile, None);
+
+    let ctx = |v: &str| parse(&format!("{MINIMAL}context: {v}\n"));
+    assert_eq!(
+        ctx("{containerfile: Containerfile}").unwrap().context,
+        Context::Containerfile(ContainerfileRef::new("Containerfile"))
+    );
+    assert_eq!(
+        ctx("{rpmOstreeTreefile: t.yaml}").unwrap().context,
+        Context::RpmOstreeTreefile("t.yaml".into())
+    );
+    let flat = ctx("{flatpak: true, bare: true}").unwrap();
+    assert!(flat.flatpak);
+    assert_eq!(flat.context, Context::Bare);
+    assert!(!ctx("{bare: true}").unwrap().flatpak);
+
+    for (value, want) in [
+        (
+            "{image: x, containerfile: Containerfile}",
+            "context: `image` and `containerfile` cannot be used together",
+        ),
+        (
+            "{rpmOstreeTreefile: t.yaml, flatpak: true}",
+            "context: `flatpak` goes with `image`, `containerfile` or `bare` only",
+        ),
+        (
+            "{containerfile: {stageName: x}}",
+            "missing required key: context.containerfile.file",
+        ),
+        (
+            "{containerfile: {file: C, stage: x}}",
+            "unknown key: context.containerfile.stage",
+        ),
+        (
+            "{containerfile: {file: C, stageNum: 0}}",
+            "context.containerfile.stageNum: stages are numbered from 1",
+        ),
+        (
+            "{containerfile: {file: C, stageNum: 1.5}}",
+            "context.containerfile.stageNum: stages are numbered from 1",
+        ),
+        (
+            "{containerfile: {file: C, imagePattern: '('}}",
+            "context.containerfile.imagePattern: not a regular expression",
+        ),
     ] {
-        let e = parse(&format!("{MINIMAL}{key}: {value}\n")).unwrap_err();
-        assert!(
-            matches!(e, ConfigError::NotSupportedYet { .. }),
-            "{key}: {e}"
-        );
+        let e = ctx(value).unwrap_err().to_string();
+        assert!(e.contains(want), "{value}: {e}");
     }
+    let e = parse(&format!("{MINIMAL}packagesFromContainerfile: [x]\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "packagesFromContainerfile: expected a path or {file, stageName, ...}, found a list"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_unimplemented_key_is_refused() {
     for key in ["varsFromImage", "varsFromContainerfile"] {
         let e = parse(&format!("{MINIMAL}    {key}: x\n")).unwrap_err();
         assert_eq!(

@@ -142,6 +142,13 @@ impl Input {
         if let super::Context::Image(reference) = &mut self.context {
             item(reference, "context.image", 0)?;
         }
+        // As the prototype: in packagesFromContainerfile's path (not in the stage
+        // filters, not in context.containerfile).
+        if let Some(cf) = &mut self.packages_from_containerfile {
+            let mut file = cf.file.to_string_lossy().into_owned();
+            item(&mut file, "packagesFromContainerfile", 0)?;
+            cf.file = file.into();
+        }
         Ok(())
     }
 
