@@ -61,6 +61,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output; a closed pipe (e.g. `| head`) is not an error.
+pub(crate) fn write_stdout(text: &str, what: &str) -> Result<(), rpmlock_core::Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(rpmlock_core::Error::Io {
+            context: format!("writing {what} to standard output"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A path argument that may be `-` for stdout.
 pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
     path == std::path::Path::new("-")

@@ -7,6 +7,10 @@ pub enum Error {
     /// Invalid input file.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// A Containerfile, treefile or container.yaml (or a file they name) cannot be
+    /// read or makes no sense.
+    #[error(transparent)]
+    Containerfile(#[from] crate::containerfile::ContainerfileError),
     /// The context (what is installed) cannot be read.
     #[error(transparent)]
     Context(#[from] crate::context::ContextError),
@@ -51,7 +55,7 @@ pub enum Error {
     },
     /// The input names no context (what is installed before the packages).
     #[error(
-        "{}no context given: add `context: {{bare: true}}` (or `localSystem`, `rootfs`, `image`) to the input, or pass --bare, --local-system, --rootfs DIR or --image REF",
+        "{}no context given: add `context: {{bare: true}}` (or `localSystem`, `rootfs`, `image`, `containerfile`) to the input, pass --bare, --local-system, --rootfs DIR, --image REF or -f CONTAINERFILE, or run where a Containerfile or Dockerfile is",
         .input.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
     )]
     NoContext {

@@ -1,6 +1,5 @@
 //! `rpmlock lock`: resolve an rpms.in.yaml into an rpms.lock.yaml.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,17 +35,36 @@ pub(crate) struct LockArgs {
     #[arg(long = "arch", value_name = "ARCH")]
     arches: Vec<String>,
     /// Resolve on an empty root, whatever the input's context says.
-    #[arg(long, conflicts_with_all = ["local_system", "rootfs", "image"])]
+    #[arg(long, group = "context_choice")]
     bare: bool,
     /// Resolve on top of this machine's installed packages (its rpm database at /).
-    #[arg(long, conflicts_with_all = ["rootfs", "image"])]
+    #[arg(long, group = "context_choice")]
     local_system: bool,
     /// Resolve on top of the packages installed in an unpacked root filesystem.
-    #[arg(long, value_name = "DIR", conflicts_with = "image")]
+    #[arg(long, value_name = "DIR", group = "context_choice")]
     rootfs: Option<PathBuf>,
     /// Resolve on top of the packages installed in a container image.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", group = "context_choice")]
     image: Option<String>,
+    /// Resolve on top of this Containerfile's base image (its last stage, or the
+    /// stage `context.containerfile` selects); without `packages` in the input, its
+    /// `RUN dnf install` packages are requested (deprecated: use
+    /// `packagesFromContainerfile`). Relative to the current directory.
+    #[arg(short = 'f', long, value_name = "FILE", group = "context_choice")]
+    containerfile: Option<PathBuf>,
+    /// Resolve on an empty root and request the packages of this rpm-ostree treefile
+    /// (relative to the current directory).
+    #[arg(long, value_name = "FILE", group = "context_choice")]
+    rpm_ostree_treefile: Option<PathBuf>,
+    /// Request the packages of `container.yaml`'s `flatpak.packages` too (from the
+    /// current directory, else beside the input).
+    #[arg(long)]
+    flatpak: bool,
+    /// Print what would be resolved (the context and, per arch, every requested spec
+    /// with the file and line it came from) as JSON on standard output, and stop:
+    /// nothing is fetched or written.
+    #[arg(long, conflicts_with_all = ["check", "upgrade_packages"])]
+    print_request: bool,
     /// Use only cached metadata; never touch the network.
     #[arg(long, conflicts_with = "refresh")]
     offline: bool,
@@ -94,6 +112,9 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     let mut options = LockOptions::new(fetch);
     options.arches = args.arches;
     options.bare = args.bare;
+    options.containerfile = args.containerfile;
+    options.treefile = args.rpm_ostree_treefile;
+    options.flatpak = args.flatpak;
     options.context = if args.local_system {
         Some(Context::LocalSystem)
     } else if let Some(dir) = args.rootfs {
@@ -118,7 +139,17 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         options.keep_locked = Some(Lockfile::from_path(&args.outfile)?);
         options.upgrade_names = args.upgrade_packages.clone();
     }
-    let lockfile = resolve::lock(&input, &options, reporter)?;
+    let plan = resolve::plan(&input, &options)?;
+    if args.print_request {
+        let json = serde_json::json!({
+            "context": plan.context.to_string(),
+            "arches": plan.requests(),
+            "warnings": plan.warnings,
+        });
+        crate::write_stdout(&format!("{json:#}\n"), "the request")?;
+        return Ok(Outcome::Success);
+    }
+    let lockfile = resolve::lock_planned(&plan, &options, reporter)?;
     if args.check {
         let freshness = lockfile.freshness(&args.outfile)?;
         let report = |diff: Option<&LockDiff>, status: &str| match args.format {
@@ -164,18 +195,7 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         .as_ref()
         .map(|old| rpmlock_core::lock::diff(old, &lockfile));
     if crate::is_stdout(&args.outfile) {
-        let text = lockfile.render();
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (e.g. `| head`) is not an error.
-        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                return Err(Error::Io {
-                    context: "writing the lockfile to standard output".into(),
-                    source: e,
-                });
-            }
-            _ => {}
-        }
+        crate::write_stdout(&lockfile.render(), "the lockfile")?;
     } else {
         lockfile.write_atomic(&args.outfile)?;
         tracing::info!("wrote {}", args.outfile.display());

@@ -111,6 +111,16 @@ pub struct ModuleStreamRef {
     pub stream: Option<String>,
 }
 
+impl ModuleStreamRef {
+    /// `name:stream`, or `name` (its default stream) when `stream` is `None`.
+    pub fn new(name: &str, stream: Option<&str>) -> ModuleStreamRef {
+        ModuleStreamRef {
+            name: name.to_string(),
+            stream: stream.map(str::to_string),
+        }
+    }
+}
+
 impl std::fmt::Display for ModuleStreamRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.stream {
@@ -155,6 +165,20 @@ pub enum Context {
     RpmOstreeTreefile(PathBuf),
 }
 
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Context::Unspecified => f.write_str("unspecified"),
+            Context::Bare => f.write_str("bare"),
+            Context::LocalSystem => f.write_str("local system"),
+            Context::Rootfs(dir) => write!(f, "rootfs {}", dir.display()),
+            Context::Image(r) => write!(f, "image {r}"),
+            Context::Containerfile(cf) => write!(f, "containerfile {}", cf.file.display()),
+            Context::RpmOstreeTreefile(t) => write!(f, "rpm-ostree treefile {}", t.display()),
+        }
+    }
+}
+
 /// One `contentOrigin.repos` entry, before variable substitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -188,6 +212,16 @@ pub struct PackageRequest {
     pub spec: String,
     /// Arch restriction.
     pub arches: ArchFilter,
+}
+
+impl PackageRequest {
+    /// A spec requested on the arches `arches` selects.
+    pub fn new(spec: impl Into<String>, arches: ArchFilter) -> PackageRequest {
+        PackageRequest {
+            spec: spec.into(),
+            arches,
+        }
+    }
 }
 
 /// `arches: {only: ...}` / `arches: {not: ...}` of a package entry.

@@ -27,6 +27,9 @@ use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
 
 mod memo;
 mod modules;
+mod request;
+
+pub use request::{ArchRequest, Plan, RequestEntry, host_arch, plan};
 
 /// Options of a lock run that do not come from the input file.
 #[derive(Debug, Clone)]
@@ -45,6 +48,16 @@ pub struct LockOptions {
     pub keep_locked: Option<Lockfile>,
     /// Packages that may move when [`Self::keep_locked`] is set.
     pub upgrade_names: Vec<String>,
+    /// `-f`: the Containerfile of image mode (relative to [`Self::work_dir`]).
+    pub containerfile: Option<PathBuf>,
+    /// `--rpm-ostree-treefile`: a bare context with this treefile's packages
+    /// (relative to [`Self::work_dir`]).
+    pub treefile: Option<PathBuf>,
+    /// `--flatpak`: `container.yaml`'s `flatpak.packages` are requested too.
+    pub flatpak: bool,
+    /// The directory a Containerfile or `container.yaml` is looked for in, and
+    /// command-line paths are relative to (default: the current directory).
+    pub work_dir: Option<PathBuf>,
     /// Fetching and cache behaviour.
     pub fetch: FetchOptions,
 }
@@ -58,17 +71,12 @@ impl LockOptions {
             context: None,
             keep_locked: None,
             upgrade_names: Vec::new(),
+            containerfile: None,
+            treefile: None,
+            flatpak: false,
+            work_dir: None,
             fetch,
         }
-    }
-}
-
-/// The rpm arch of the machine rpmlock runs on.
-pub fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86" => "i686",
-        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
-        other => other,
     }
 }
 
@@ -254,30 +262,19 @@ pub fn lock(
     options: &LockOptions,
     reporter: Arc<dyn Reporter>,
 ) -> Result<Lockfile, Error> {
-    if let Some(bad) = options
-        .arches
-        .iter()
-        .find(|a| !crate::config::vars::is_known_arch(a))
-    {
-        return Err(Error::UnknownArch { arch: bad.clone() });
-    }
-    let arches: Vec<String> = if !options.arches.is_empty() {
-        options.arches.clone()
-    } else if !input.arches.is_empty() {
-        input.arches.clone()
-    } else {
-        vec![host_arch().to_string()]
-    };
-    let context = if options.bare {
-        &Context::Bare
-    } else {
-        options.context.as_ref().unwrap_or(&input.context)
-    };
-    if *context == Context::Unspecified {
-        return Err(Error::NoContext {
-            input: input.path.clone(),
-        });
-    }
+    let plan = plan(input, options)?;
+    lock_planned(&plan, options, reporter)
+}
+
+/// Runs a lock whose request was worked out by [`plan`].
+pub fn lock_planned(
+    plan: &Plan,
+    options: &LockOptions,
+    reporter: Arc<dyn Reporter>,
+) -> Result<Lockfile, Error> {
+    let input = &plan.input;
+    let arches = &plan.arches;
+    let context = &plan.context;
     if !input.match_context_versions.is_empty()
         && !matches!(context, Context::Rootfs(_) | Context::Image(_))
     {
@@ -292,7 +289,7 @@ pub fn lock(
         }
         .into());
     }
-    let installed = read_contexts(context, &arches, &options.fetch)?;
+    let installed = read_contexts(context, arches, &options.fetch)?;
 
     let started = std::time::Instant::now();
     let fetcher = Fetcher::new(options.fetch.clone(), reporter.clone())?;
