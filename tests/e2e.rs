@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Server, copy_tree, read, rpmlock, rpmlock_env, workspace};
+use support::{Server, copy_tree, read, rpmlock, rpmlock_env, rpmlock_in, workspace};
 
 struct Scenario {
     name: String,
@@ -28,6 +28,13 @@ fn scenarios() -> Vec<Scenario> {
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
+    // `RPMLOCK_TEST_SCENARIOS=treefile,flatpak`: only the scenarios whose names start
+    // with one of these (for development; the full set otherwise).
+    if let Ok(only) = std::env::var("RPMLOCK_TEST_SCENARIOS") {
+        let prefixes: Vec<&str> = only.split(',').filter(|p| !p.is_empty()).collect();
+        out.retain(|s| prefixes.iter().any(|p| s.name.starts_with(p)));
+        return out;
+    }
     assert!(
         out.len() >= 10,
         "expected the scenario set under {}",
@@ -115,6 +122,37 @@ struct Expect {
     /// made with Debian's rpm before the run.
     #[serde(default)]
     rootfs: Option<RootfsSpec>,
+    /// Extra arguments of `rpmlock lock` (run in the scenario's directory), e.g.
+    /// `[-f, Containerfile.rhel]`, `[--flatpak]`.
+    #[serde(default)]
+    args: Vec<String>,
+    /// The request rpmlock must derive (Containerfile, treefile and flatpak
+    /// scenarios), per arch, as `rpmlock lock --print-request` prints it; dnf then
+    /// resolves exactly this request (the input with these lists instead of the
+    /// Containerfile, treefile or container.yaml, on a bare context).
+    #[serde(default)]
+    request: Option<BTreeMap<String, RequestSpec>>,
+    /// Source RPMs to build with `rpmbuild -bs` beside the input (for
+    /// `dnf builddep` in a Containerfile).
+    #[serde(default)]
+    srpms: Vec<SrpmSpec>,
+}
+
+#[derive(serde::Deserialize, Default, Debug, PartialEq)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct RequestSpec {
+    install: BTreeSet<String>,
+    upgrade: BTreeSet<String>,
+    reinstall: BTreeSet<String>,
+    module_enable: BTreeSet<String>,
+    module_disable: BTreeSet<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct SrpmSpec {
+    name: String,
+    #[serde(default)]
+    build_requires: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -178,6 +216,123 @@ fn copy_scenario(from: &Path, to: &Path, repos_url: &str) {
     }
 }
 
+/// Builds `NAME-1.0-1.src.rpm` with the given BuildRequires into `dir`.
+fn build_srpm(spec: &SrpmSpec, dir: &Path, scratch: &Path) {
+    let top = scratch.join(format!("srpm-{}", spec.name));
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec_file = top.join(format!("SPECS/{}.spec", spec.name));
+    let requires: String = spec
+        .build_requires
+        .iter()
+        .map(|r| format!("BuildRequires: {r}\n"))
+        .collect();
+    std::fs::write(
+        &spec_file,
+        format!(
+            "Name: {}\nVersion: 1.0\nRelease: 1\nSummary: test\nLicense: MIT\n{requires}%description\ntest\n%files\n",
+            spec.name
+        ),
+    )
+    .unwrap();
+    let out = Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--quiet", "-bs"])
+        .arg(&spec_file)
+        .output()
+        .expect("run rpmbuild (Debian package rpm)");
+    assert!(
+        out.status.success(),
+        "rpmbuild -bs {}: {}",
+        spec.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = format!("{}-1.0-1.src.rpm", spec.name);
+    std::fs::copy(top.join("SRPMS").join(&name), dir.join(&name)).unwrap();
+}
+
+/// The request `rpmlock lock --print-request` derives, per arch.
+fn printed_request(work: &Path, input: &Path, args: &[String], cache: &Path) -> Result<BTreeMap<String, RequestSpec>, String> {
+    let mut all = vec!["lock", input.to_str().unwrap(), "--print-request"];
+    all.extend(args.iter().map(String::as_str));
+    let out = rpmlock_in(work, &all, cache, &[]);
+    if !out.status.success() {
+        return Err(format!(
+            "--print-request failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let specs = |v: &serde_json::Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["spec"].as_str().unwrap().to_string())
+            .collect()
+    };
+    Ok(doc["arches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["arch"].as_str().unwrap().to_string(),
+                RequestSpec {
+                    install: specs(&a["install"]),
+                    upgrade: specs(&a["upgrade"]),
+                    reinstall: specs(&a["reinstall"]),
+                    module_enable: specs(&a["moduleEnable"]),
+                    module_disable: specs(&a["moduleDisable"]),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The input dnf resolves for a scenario whose request comes from a Containerfile,
+/// treefile or container.yaml: the same input with that request as plain lists.
+fn dnf_input(input: &Path, request: &BTreeMap<String, RequestSpec>) -> PathBuf {
+    use serde_yaml::{Mapping, Value};
+    let mut doc: Mapping = serde_yaml::from_str(&read(input)).unwrap();
+    doc.remove("packagesFromContainerfile");
+    let rootfs = doc
+        .get("context")
+        .and_then(|c| c.get("rootfs"))
+        .cloned();
+    let mut ctx = Mapping::new();
+    match rootfs {
+        Some(dir) => ctx.insert("rootfs".into(), dir),
+        None => ctx.insert("bare".into(), true.into()),
+    };
+    doc.insert("context".into(), Value::Mapping(ctx));
+    let per_arch = |pick: fn(&RequestSpec) -> &BTreeSet<String>| -> Value {
+        let mut out = Vec::new();
+        for (arch, spec) in request {
+            for name in pick(spec) {
+                let entry: Value = serde_yaml::from_str(&format!(
+                    "{{name: {}, arches: {{only: [{arch}]}}}}",
+                    serde_json::to_string(name).unwrap()
+                ))
+                .unwrap();
+                out.push(entry);
+            }
+        }
+        Value::Sequence(out)
+    };
+    doc.insert("packages".into(), per_arch(|s| &s.install));
+    doc.insert("upgradePackages".into(), per_arch(|s| &s.upgrade));
+    doc.insert("reinstallPackages".into(), per_arch(|s| &s.reinstall));
+    let union = |pick: fn(&RequestSpec) -> &BTreeSet<String>| -> Value {
+        let all: BTreeSet<&String> = request.values().flat_map(pick).collect();
+        Value::Sequence(all.into_iter().map(|s| s.as_str().into()).collect())
+    };
+    doc.insert("moduleEnable".into(), union(|s| &s.module_enable));
+    doc.insert("moduleDisable".into(), union(|s| &s.module_disable));
+    let out = input.with_file_name("dnf.in.yaml");
+    std::fs::write(&out, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    out
+}
+
 fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("scenario");
@@ -188,21 +343,22 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     if let Some(spec) = &expect.rootfs {
         build_rootfs(spec, &work, tmp.path());
     }
+    for srpm in &expect.srpms {
+        build_srpm(srpm, &work, tmp.path());
+    }
     let env: Vec<(&str, &str)> = expect
         .env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let out = rpmlock_env(
-        &[
-            "lock",
-            input.to_str().unwrap(),
-            "--outfile",
-            outfile.to_str().unwrap(),
-        ],
-        &tmp.path().join("cache"),
-        &env,
-    );
+    let mut args = vec![
+        "lock",
+        input.to_str().unwrap(),
+        "--outfile",
+        outfile.to_str().unwrap(),
+    ];
+    args.extend(expect.args.iter().map(String::as_str));
+    let out = rpmlock_in(&work, &args, &tmp.path().join("cache"), &env);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let code = out.status.code().unwrap_or(-1);
     if code != expect.exit {
@@ -219,7 +375,17 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
     if let Some(msg) = expect.stderr.iter().find(|m| !stderr.contains(m.as_str())) {
         return Err(format!("stderr lacks {msg:?}:\n{stderr}"));
     }
-    let dnf = dnf_sets(&input, &server.url(), &expect.env);
+    let dnf_input = match &expect.request {
+        Some(want) => {
+            let got = printed_request(&work, &input, &expect.args, &tmp.path().join("cache"))?;
+            if &got != want {
+                return Err(format!("derived request differs:\n  rpmlock:  {got:?}\n  expected: {want:?}"));
+            }
+            dnf_input(&input, want)
+        }
+        None => input.clone(),
+    };
+    let dnf = dnf_sets(&dnf_input, &server.url(), &expect.env);
     if code != 0 {
         if outfile.exists() {
             return Err("a failed run wrote a lockfile".into());

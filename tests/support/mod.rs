@@ -145,16 +145,30 @@ pub fn rpmlock(args: &[&str], cache: &Path) -> Output {
 
 /// Runs `rpmlock ARGS` with a private cache dir and extra environment variables.
 pub fn rpmlock_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rpmlock"))
-        .args(args)
+    rpmlock_command(args, cache, env)
+        .output()
+        .expect("run rpmlock")
+}
+
+/// Runs `rpmlock ARGS` in directory `dir` (where a Containerfile or container.yaml is
+/// looked for), with a private cache dir and extra environment variables.
+pub fn rpmlock_in(dir: &Path, args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output {
+    rpmlock_command(args, cache, env)
+        .current_dir(dir)
+        .output()
+        .expect("run rpmlock")
+}
+
+fn rpmlock_command(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rpmlock"));
+    cmd.args(args)
         .env("RPMLOCK_CACHE_DIR", cache)
         .env_remove("RPMLOCK_LOG")
         .env_remove("RPMLOCK_RESOLUTION_CACHE")
         .env_remove("RPMLOCK_ENTITLEMENT_DIR")
         .env("RPMLOCK_RETRY_DELAY_MS", "0")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run rpmlock")
+        .envs(env.iter().copied());
+    cmd
 }
 
 /// Copies a directory tree.
