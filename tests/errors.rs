@@ -714,3 +714,95 @@ fn unreadable_contexts_are_named() {
     let input = with_context("{image: '127.0.0.1:9/ubi9:latest'}");
     case.expect_failure(&input, 2, &["127.0.0.1:9/ubi9:latest"]);
 }
+
+/// An input over `base/x86_64` with `extra` keys and the files `files` beside it.
+fn containerfile_case(extra: &str, files: &[(&str, &str)]) -> (Case, PathBuf) {
+    let case = Case::new("base/x86_64");
+    for (name, text) in files {
+        let path = case.tmp.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: r\n      baseurl: www/repo\narches: [x86_64]\n{extra}"
+    ));
+    (case, input)
+}
+
+#[test]
+fn missing_containerfile_is_named() {
+    let (case, input) = containerfile_case(
+        "packagesFromContainerfile: Containerfile.missing\ncontext: {bare: true}\n",
+        &[],
+    );
+    case.expect_failure(&input, 2, &["Containerfile.missing", "cannot read"]);
+}
+
+#[test]
+fn missing_copied_script_names_containerfile_line_and_script() {
+    let (case, input) = containerfile_case(
+        "packagesFromContainerfile: Containerfile\ncontext: {bare: true}\n",
+        &[(
+            "Containerfile",
+            "FROM registry.example.com/ubi9\nCOPY hack/setup.sh /usr/local/bin/\nRUN setup.sh\n",
+        )],
+    );
+    case.expect_failure(&input, 2, &["Containerfile:3", "setup.sh", "does not exist"]);
+}
+
+#[test]
+fn undeclared_arg_in_from_names_the_line() {
+    let (case, input) = containerfile_case(
+        "context:\n  containerfile: Containerfile\n",
+        &[(
+            "Containerfile",
+            "ARG TAG=9\nFROM registry.example.com/ubi${TAG}:${MINOR}\nRUN dnf install -y chain-a\n",
+        )],
+    );
+    case.expect_failure(&input, 2, &["Containerfile:2", "ARG `MINOR`"]);
+}
+
+#[test]
+fn unknown_stage_lists_the_stages() {
+    let (case, input) = containerfile_case(
+        "packagesFromContainerfile: {file: Containerfile, stageName: buildr}\ncontext: {bare: true}\n",
+        &[(
+            "Containerfile",
+            "FROM registry.example.com/ubi9 AS builder\nRUN dnf install -y chain-a\nFROM registry.example.com/ubi9-minimal\n",
+        )],
+    );
+    case.expect_failure(&input, 2, &["Containerfile", "no stage matches stageName `buildr`", "builder"]);
+}
+
+#[test]
+fn treefile_include_loop_names_the_chain() {
+    let (case, input) = containerfile_case(
+        "context: {rpmOstreeTreefile: a.yaml}\n",
+        &[
+            ("a.yaml", "include: b.yaml\npackages: [chain-a]\n"),
+            ("b.yaml", "include: [a.yaml]\n"),
+        ],
+    );
+    case.expect_failure(&input, 2, &["treefile include loop", "a.yaml -> ", "b.yaml -> "]);
+}
+
+#[test]
+fn invalid_container_yaml_names_file_and_key() {
+    let (case, input) = containerfile_case(
+        "packages: [chain-a]\ncontext: {bare: true, flatpak: true}\n",
+        &[(
+            "container.yaml",
+            "flatpak:\n  packages:\n  - {platforms: {only: x86_64}}\n",
+        )],
+    );
+    case.expect_failure(
+        &input,
+        2,
+        &["container.yaml: flatpak.packages[0].name: missing package name"],
+    );
+    let (case, input) = containerfile_case(
+        "packages: [chain-a]\ncontext: {bare: true, flatpak: true}\n",
+        &[("container.yaml", "flatpak: {packages: [a\n")],
+    );
+    case.expect_failure(&input, 2, &["container.yaml: invalid YAML"]);
+}
