@@ -531,3 +531,83 @@ fn lock_and_verify_on_an_image_context() {
         "{report}"
     );
 }
+
+/// A Containerfile as the context (`context.containerfile` with an argFile): the
+/// base image of its last stage (a stage alias resolved, ARGs expanded) is pulled per
+/// arch; without `packages` its last stage's packages are requested (deprecated, with
+/// the prototype's warning); with `packagesFromContainerfile` and `stageName` those
+/// of the named stage, arch conditionals included.
+#[test]
+fn containerfile_context_and_packages() {
+    let reg = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    push_multi_arch(&reg, t, "test/cf");
+    std::fs::write(
+        t.join("Containerfile"),
+        format!(
+            "ARG REGISTRY={}\nARG TAG\nFROM ${{REGISTRY}}/test/cf:${{TAG}} AS base\nRUN dnf install -y chain-a && if [ $(arch) = aarch64 ]; then dnf install -y chain-c; fi\n\nFROM base\nRUN dnf install -y libfoo-devel\n",
+            reg.host()
+        ),
+    )
+    .unwrap();
+    std::fs::write(t.join("args.conf"), "# build args\nTAG=1\n").unwrap();
+    let repos = support::workspace().join("repos/base");
+    let write_input = |extra: &str| {
+        let input = t.join("rpms.in.yaml");
+        std::fs::write(
+            &input,
+            format!(
+                "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}/$basearch\narches: [x86_64, aarch64]\nnoSources: true\ncontext:\n  containerfile: {{file: Containerfile, argFile: args.conf}}\n{extra}",
+                repos.display()
+            ),
+        )
+        .unwrap();
+        input
+    };
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    let lock = |input: &Path| {
+        let out = support::rpmlock_in(
+            t,
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "-o",
+                lockfile.to_str().unwrap(),
+            ],
+            &cache,
+            &[],
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        let text = support::read(&lockfile);
+        let section = |arch: &str| -> Vec<String> {
+            let start = text.find(&format!("- arch: {arch}")).unwrap();
+            let rest = &text[start + 1..];
+            let rest = &rest[..rest.find("\n- arch:").unwrap_or(rest.len())];
+            rest.lines()
+                .filter_map(|l| l.trim().strip_prefix("name: "))
+                .map(str::to_string)
+                .collect()
+        };
+        (err, section("x86_64"), section("aarch64"))
+    };
+
+    // Implicit: the last stage's packages; amd64 has libfoo installed.
+    let (err, x86, arm) = lock(&write_input(""));
+    assert!(
+        err.contains("Implicit package extraction from Containerfile is deprecated"),
+        "{err}"
+    );
+    assert_eq!(x86, ["libfoo-devel"]);
+    assert_eq!(arm, ["libfoo", "libfoo-devel"]);
+
+    // Explicit, another stage: chain-a everywhere, chain-c on aarch64 only.
+    let (err, x86, arm) = lock(&write_input(
+        "packagesFromContainerfile: {file: Containerfile, stageName: base}\n",
+    ));
+    assert!(!err.contains("deprecated"), "{err}");
+    assert_eq!(x86, ["chain-a", "chain-b"]);
+    assert_eq!(arm, ["chain-a", "chain-b", "chain-c", "chain-d"]);
+}
