@@ -411,3 +411,154 @@ fn a_changed_rpmdb_is_never_served_from_the_resolution_cache() {
     let second = lock("second.yaml");
     assert!(!second.contains("name: chain-c"), "{second}");
 }
+
+/// Under the name `rpm-lockfile-prototype` (a symlink, as the README shows), rpmlock
+/// takes the prototype's command line exactly as Konflux's lockfile refresh and
+/// MintMaker call it, and writes the same bytes as `rpmlock lock`; `--print-schema`
+/// prints `rpmlock schema`'s schema; `--pull` is accepted with a note.
+#[test]
+fn drop_in_under_the_prototype_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let link = t.join("bin/rpm-lockfile-prototype");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rpmlock"), &link).unwrap();
+    let demo = workspace().join("repos/demo/rpms.in.yaml");
+    let cache = t.join("cache");
+    let ours = t.join("ours.lock.yaml");
+    lock_ok(&demo, &ours, &cache);
+
+    let out_dir = t.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let theirs = out_dir.join("rpms.lock.yaml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&link)
+            .args(args)
+            .env("RPMLOCK_CACHE_DIR", &cache)
+            .env_remove("RPMLOCK_LOG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        demo.to_str().unwrap(),
+        "--outfile",
+        theirs.to_str().unwrap(),
+        "--pull",
+        "never",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read(&theirs), read(&ours));
+    assert!(
+        stderr(&out).contains("--pull never is ignored"),
+        "{}",
+        stderr(&out)
+    );
+
+    let schema = run(&["--print-schema"]);
+    assert!(schema.status.success());
+    let direct = rpmlock(&["schema"], &cache);
+    assert_eq!(schema.stdout, direct.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert_eq!(doc["title"], "rpms.in.yaml");
+
+    // Usage errors are clap's (exit 2), naming the prototype.
+    let bad = run(&["--bare", "--local-system", demo.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("rpm-lockfile-prototype"),
+        "{}",
+        stderr(&bad)
+    );
+    // An unknown package: rpmlock's exit code 1 (the prototype's is 1 too).
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}/$basearch\npackages: [no-such-package]\narches: [x86_64]\n",
+            workspace().join("repos/base").display()
+        ),
+    );
+    let failed = run(&[
+        input.to_str().unwrap(),
+        "--bare",
+        "--outfile",
+        theirs.to_str().unwrap(),
+    ]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert_eq!(
+        read(&theirs),
+        read(&ours),
+        "a failed run changed the lockfile"
+    );
+}
+
+/// Every input of the tests (the scenarios and the demo) validates against the JSON
+/// Schema `rpmlock schema` prints, checked with Python's `jsonschema` (Debian's
+/// python3-jsonschema) after loading the YAML with PyYAML as the prototype does; and
+/// inputs the parser refuses are refused by the schema too.
+#[test]
+fn every_test_input_validates_against_the_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.json");
+    let out = rpmlock(&["schema"], &tmp.path().join("cache"));
+    assert!(out.status.success());
+    std::fs::write(&schema, &out.stdout).unwrap();
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(workspace().join("tests/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("rpms.in.yaml"))
+        .filter(|p| p.is_file())
+        .collect();
+    inputs.sort();
+    inputs.push(workspace().join("repos/demo/rpms.in.yaml"));
+    assert!(inputs.len() > 50);
+    let bad_dir = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad_dir).unwrap();
+    let bad: Vec<PathBuf> = [
+        "contentOrigin: {repos: []}\npackage: [a]\n",
+        "packages: [a]\n",
+        "contentOrigin: {repos: [{repoid: r}]}\n",
+        "contentOrigin: {repos: []}\ncontext: {containerfile: {stageName: x}}\n",
+        "contentOrigin: {repos: []}\npackages: [{name: a, arches: {only: x86_64, not: s390x}}]\n",
+        "contentOrigin: {repos: []}\npackagesFromContainerfile: {file: C, stageNum: 1.5}\n",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, text)| {
+        let p = bad_dir.join(format!("bad{i}.yaml"));
+        std::fs::write(&p, text).unwrap();
+        // The parser refuses each of them too.
+        let out = rpmlock(
+            &["lock", p.to_str().unwrap(), "--bare", "--print-request"],
+            &tmp.path().join("cache"),
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}: {}", stderr(&out));
+        p
+    })
+    .collect();
+    let script = r#"
+import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft7Validator.check_schema(schema)
+v = jsonschema.Draft7Validator(schema)
+expect_valid = True
+for arg in sys.argv[2:]:
+    if arg == "--invalid":
+        expect_valid = False
+        continue
+    errors = list(v.iter_errors(yaml.safe_load(open(arg))))
+    if expect_valid and errors:
+        print(f"{arg}: {errors[0].message}")
+    if not expect_valid and not errors:
+        print(f"{arg}: accepted")
+"#;
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&schema)
+        .args(&inputs)
+        .arg("--invalid")
+        .args(&bad)
+        .output()
+        .expect("python3 with python3-jsonschema and python3-yaml (Debian packages)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "inputs the schema judges differently");
+}

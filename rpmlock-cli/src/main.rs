@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{ArgAction, Parser, Subcommand};
 
 mod commands;
+mod compat;
 mod printer;
 mod progress;
 
@@ -34,6 +35,8 @@ enum Command {
     Lock(commands::lock::LockArgs),
     /// Check a root filesystem, an image or a download directory against a lockfile.
     Verify(commands::verify::VerifyArgs),
+    /// Print a JSON Schema of rpms.in.yaml.
+    Schema,
 }
 
 /// Where a run ended, for the exit code.
@@ -44,11 +47,20 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match compat::invoked_as_prototype() {
+        Some(args) => match compat::translate(args) {
+            compat::Translated::Run(argv) => Cli::parse_from(argv),
+            compat::Translated::Exit(code) => return code,
+        },
+        None => Cli::parse(),
+    };
     printer::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet)),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Schema => {
+            write_stdout(rpmlock_core::config::JSON_SCHEMA, "the schema").map(|()| Outcome::Success)
+        }
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -60,6 +60,10 @@ pub(crate) struct LockArgs {
     /// current directory, else beside the input).
     #[arg(long)]
     flatpak: bool,
+    /// Allow removing installed packages to resolve dependencies (as the input's
+    /// `allowerasing: true`).
+    #[arg(long)]
+    allowerasing: bool,
     /// Print what would be resolved (the context and, per arch, every requested spec
     /// with the file and line it came from) as JSON on standard output, and stop:
     /// nothing is fetched or written.
@@ -115,6 +119,7 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
     options.containerfile = args.containerfile;
     options.treefile = args.rpm_ostree_treefile;
     options.flatpak = args.flatpak;
+    options.allow_erasing = args.allowerasing;
     options.context = if args.local_system {
         Some(Context::LocalSystem)
     } else if let Some(dir) = args.rootfs {

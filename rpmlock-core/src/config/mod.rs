@@ -16,6 +16,11 @@ mod variables;
 pub mod vars;
 
 pub use parse::ConfigError;
+
+/// A JSON Schema (draft-07) of `rpms.in.yaml` as rpmlock reads it: the prototype's
+/// format plus rpmlock's `context.rootfs`. What the parser accepts and what the schema
+/// describes are kept equal by the parser's tests.
+pub const JSON_SCHEMA: &str = include_str!("schema.json");
 use vars::{Vars, substitute};
 
 /// A validated `rpms.in.yaml`.

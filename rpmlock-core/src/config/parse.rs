@@ -1059,6 +1059,39 @@ mod tests {
         assert_eq!(levenshtein("kitten", "sitting"), 3);
     }
 
+    /// The schema names exactly the keys the parser knows.
+    #[test]
+    fn schema_and_parser_know_the_same_keys() {
+        let schema: serde_json::Value = serde_json::from_str(crate::config::JSON_SCHEMA).unwrap();
+        let keys = |v: &serde_json::Value| -> BTreeSet<String> {
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let set = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(keys(&schema), set(TOP_SUPPORTED));
+        let props = &schema["properties"];
+        assert_eq!(keys(&props["context"]), set(CONTEXT_KEYS));
+        assert_eq!(keys(&props["contentOrigin"]), set(ORIGIN_SUPPORTED));
+        let defs = &schema["definitions"];
+        assert_eq!(
+            keys(&defs["containerfile"]["oneOf"][1]),
+            set(CONTAINERFILE_KEYS)
+        );
+        assert_eq!(keys(&defs["package"]["oneOf"][1]), set(PACKAGE_KEYS));
+        assert_eq!(
+            keys(&defs["package"]["oneOf"][1]["properties"]["arches"]),
+            set(FILTER_KEYS)
+        );
+        let variables = &props["variables"]["items"]["oneOf"];
+        let mut kinds: BTreeSet<String> = keys(&variables[0]);
+        kinds.extend(keys(&variables[1]));
+        assert_eq!(kinds, set(VARIABLES_KEYS));
+    }
+
     #[test]
     fn yaml11_bools() {
         assert_eq!(yaml11_bool("Off"), Some(false));

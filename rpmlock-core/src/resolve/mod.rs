@@ -55,6 +55,8 @@ pub struct LockOptions {
     pub treefile: Option<PathBuf>,
     /// `--flatpak`: `container.yaml`'s `flatpak.packages` are requested too.
     pub flatpak: bool,
+    /// `--allowerasing`: as the input's `allowerasing: true`.
+    pub allow_erasing: bool,
     /// The directory a Containerfile or `container.yaml` is looked for in, and
     /// command-line paths are relative to (default: the current directory).
     pub work_dir: Option<PathBuf>,
@@ -74,6 +76,7 @@ impl LockOptions {
             containerfile: None,
             treefile: None,
             flatpak: false,
+            allow_erasing: false,
             work_dir: None,
             fetch,
         }

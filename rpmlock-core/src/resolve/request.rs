@@ -289,6 +289,7 @@ pub fn plan(input: &Input, options: &LockOptions) -> Result<Plan, Error> {
     }
 
     let mut merged = input.clone();
+    merged.allow_erasing |= options.allow_erasing;
     merge(&mut merged, &arches, &per_arch)?;
     Ok(Plan {
         input: merged,
@@ -368,7 +369,8 @@ fn merge(
     per_arch: &BTreeMap<String, PackageSets>,
 ) -> Result<(), Error> {
     type Pick = fn(&PackageSets) -> &NameSet;
-    let lists: [(Pick, fn(&mut Input) -> &mut Vec<PackageRequest>); 3] = [
+    type Target = fn(&mut Input) -> &mut Vec<PackageRequest>;
+    let lists: [(Pick, Target); 3] = [
         (|s| &s.install, |i| &mut i.packages),
         (|s| &s.upgrade, |i| &mut i.upgrade_packages),
         (|s| &s.reinstall, |i| &mut i.reinstall_packages),
