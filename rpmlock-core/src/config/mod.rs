@@ -209,6 +209,17 @@ pub struct ResolvedRepo {
     pub options: BTreeMap<String, String>,
 }
 
+impl ResolvedRepo {
+    /// A repo with no base URL and no options (to fill in).
+    pub fn new(repoid: &str) -> ResolvedRepo {
+        ResolvedRepo {
+            repoid: repoid.to_string(),
+            baseurls: Vec::new(),
+            options: BTreeMap::new(),
+        }
+    }
+}
+
 /// One `packages` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

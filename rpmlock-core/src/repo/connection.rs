@@ -92,84 +92,75 @@ impl std::fmt::Debug for ConnSettings {
 }
 
 impl ConnSettings {
-    /// Reads the settings from a repo's (already substituted) option map. This is the
-    /// one place repo options become connection settings.
+    /// Reads the settings from a repo's (already substituted) option map; see
+    /// [`ConnSettings::from_repo`].
     pub fn from_options(
         repoid: &str,
         options: &BTreeMap<String, String>,
     ) -> Result<ConnSettings, RepoError> {
-        let text = |k: &str| {
-            options
-                .get(k)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let invalid = |k: &str, message: &str| RepoError::InvalidOption {
-            repoid: repoid.to_string(),
-            option: k.to_string(),
-            value: if k.contains("password") {
-                "<redacted>".to_string()
-            } else {
-                super::error::redact_str(options.get(k).map_or("", String::as_str))
-            },
-            message: message.to_string(),
-        };
-        let verify = match text("sslverify").as_deref() {
-            None => None,
-            Some(v) => Some(match v.to_ascii_lowercase().as_str() {
-                "1" | "yes" | "true" | "on" => true,
-                "0" | "no" | "false" | "off" => false,
-                _ => return Err(invalid("sslverify", "not a boolean")),
-            }),
-        };
-        let timeout = match text("timeout") {
-            None => None,
-            Some(v) => match v.parse::<f64>() {
-                Ok(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
-                _ => return Err(invalid("timeout", "not a positive number of seconds")),
+        let mut repo = crate::config::ResolvedRepo::new(repoid);
+        repo.options = options.clone();
+        ConnSettings::from_repo(&repo)
+    }
+
+    /// The connection settings of a repo. Every value is parsed by the repo's typed
+    /// accessors (one parser per option, shared with the input's validation), with
+    /// dnf's defaults: `timeout` 30 s, `minrate` 1000 bytes/s (`0` turns either off).
+    pub fn from_repo(repo: &crate::config::ResolvedRepo) -> Result<ConnSettings, RepoError> {
+        let invalid = |e: crate::config::ConfigError| match e {
+            crate::config::ConfigError::InvalidValue { key, message, .. } => {
+                RepoError::InvalidOption {
+                    repoid: repo.repoid.clone(),
+                    value: if key.contains("password") {
+                        "<redacted>".to_string()
+                    } else {
+                        super::error::redact_str(repo.options.get(&key).map_or("", String::as_str))
+                    },
+                    option: key,
+                    message,
+                }
+            }
+            other => RepoError::InvalidOption {
+                repoid: repo.repoid.clone(),
+                option: String::new(),
+                value: String::new(),
+                message: other.to_string(),
             },
         };
-        let minrate = match text("minrate") {
-            None => None,
-            Some(v) => Some(parse_rate(&v).ok_or_else(|| {
-                invalid("minrate", "not a rate in bytes per second (e.g. 1000, 10k)")
-            })?),
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        let verify = match repo.options.get("sslverify").map(|v| v.trim()) {
+            None | Some("") => None,
+            Some(_) => Some(repo.sslverify().map_err(invalid)?),
         };
-        let proxy = text("proxy").filter(|p| p != "_none_");
+        let timeout = Some(repo.timeout().map_err(invalid)?).filter(|t| !t.is_zero());
+        let minrate = Some(repo.minrate().map_err(invalid)?).filter(|r| *r > 0);
+        let proxy = owned(repo.proxy()).filter(|p| p != "_none_");
         if let Some(p) = &proxy
             && reqwest::Url::parse(p).is_err()
         {
-            return Err(invalid("proxy", "not a URL"));
+            return Err(RepoError::InvalidOption {
+                repoid: repo.repoid.clone(),
+                option: "proxy".into(),
+                value: super::error::redact_str(p),
+                message: "not a URL".into(),
+            });
         }
         Ok(ConnSettings {
-            client_cert: text("sslclientcert").map(PathBuf::from),
-            client_key: text("sslclientkey").map(PathBuf::from),
-            ca_cert: text("sslcacert").map(PathBuf::from),
+            client_cert: repo.sslclientcert().map(PathBuf::from),
+            client_key: repo.sslclientkey().map(PathBuf::from),
+            ca_cert: repo.sslcacert().map(PathBuf::from),
             verify,
             proxy,
-            proxy_username: text("proxy_username"),
-            proxy_password: text("proxy_password"),
-            username: text("username"),
-            password: text("password"),
+            proxy_username: owned(repo.proxy_username()),
+            proxy_password: owned(repo.proxy_password()),
+            username: owned(repo.username()),
+            password: owned(repo.password()),
             timeout,
             minrate,
-            mirrorlist: text("mirrorlist"),
-            metalink: text("metalink"),
+            mirrorlist: owned(repo.mirrorlist()),
+            metalink: owned(repo.metalink()),
         })
     }
-}
-
-/// `1000`, `10k`, `1M` (dnf's suffixes, powers of 1024).
-fn parse_rate(v: &str) -> Option<u64> {
-    let (num, mult) = match v.chars().last()? {
-        'k' | 'K' => (&v[..v.len() - 1], 1024),
-        'm' | 'M' => (&v[..v.len() - 1], 1024 * 1024),
-        'g' | 'G' => (&v[..v.len() - 1], 1024 * 1024 * 1024),
-        _ => (v, 1),
-    };
-    let n: f64 = num.trim().parse().ok()?;
-    (n >= 0.0 && n.is_finite()).then_some((n * mult as f64) as u64)
 }
 
 /// What a client is built from (everything but per-request basic auth).
@@ -407,13 +398,36 @@ mod tests {
     #[test]
     fn rejects_bad_values_without_leaking_passwords() {
         let e = ConnSettings::from_options("r", &opts(&[("sslverify", "maybe")])).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "repo 'r': option sslverify=maybe: not a boolean"
+        assert!(
+            e.to_string().starts_with("repo 'r': option sslverify=maybe: "),
+            "{e}"
         );
         let e = ConnSettings::from_options("r", &opts(&[("timeout", "-1")])).unwrap_err();
         assert!(e.to_string().contains("timeout"), "{e}");
         let e = ConnSettings::from_options("r", &opts(&[("proxy", "not a url")])).unwrap_err();
         assert!(e.to_string().contains("proxy"), "{e}");
+    }
+
+    /// One parser per option: what the input's validation accepts, the fetcher
+    /// accepts, with dnf's syntax and defaults.
+    #[test]
+    fn dnf_durations_rates_and_defaults() {
+        let s = ConnSettings::from_options("r", &opts(&[])).unwrap();
+        assert_eq!(s.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.minrate, Some(1000));
+        let s = ConnSettings::from_options("r", &opts(&[("timeout", "5m"), ("minrate", "1.5M")])).unwrap();
+        assert_eq!(s.timeout, Some(Duration::from_secs(300)));
+        assert_eq!(s.minrate, Some(1024 * 1024 * 3 / 2));
+        let s = ConnSettings::from_options("r", &opts(&[("timeout", "0"), ("minrate", "0")])).unwrap();
+        assert_eq!((s.timeout, s.minrate), (None, None));
+        for (k, v) in [("timeout", "5m"), ("timeout", "0"), ("minrate", "10k"), ("timeout", "2x")] {
+            let mut repo = crate::config::ResolvedRepo::new("r");
+            repo.options = opts(&[(k, v)]);
+            assert_eq!(
+                repo.validate().is_ok(),
+                ConnSettings::from_repo(&repo).is_ok(),
+                "{k}={v}"
+            );
+        }
     }
 }

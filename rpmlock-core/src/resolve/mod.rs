@@ -433,7 +433,7 @@ pub fn lock_planned(
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
     parallel(repos, |r| {
-        let settings = crate::repo::ConnSettings::from_options(&r.repoid, &r.options)?;
+        let settings = crate::repo::ConnSettings::from_repo(r)?;
         fetcher
             .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
             .map_err(Error::from)
