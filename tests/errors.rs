@@ -339,6 +339,29 @@ fn unknown_cli_arch_is_named() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("unknown arch `x86-64`"), "{stderr}");
     assert_eq!(read(&lock), OLD_LOCK);
+    // Debian's and Go's names get rpm's name as a hint.
+    for (alias, rpm) in [("amd64", "x86_64"), ("arm64", "aarch64")] {
+        let out = rpmlock(
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                lock.to_str().unwrap(),
+                "--arch",
+                alias,
+            ],
+            &case.tmp.path().join("cache"),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "unknown arch `{alias}` (rpm calls it {rpm}: use --arch {rpm})"
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(read(&lock), OLD_LOCK);
 }
 
 #[test]

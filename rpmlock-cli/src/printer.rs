@@ -18,9 +18,13 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
     // error rpmlock reports says it better.
     let filter = EnvFilter::try_from_env("RPMLOCK_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("{level},rustls_platform_verifier=off")));
+    // Colour only on a terminal (and never with NO_COLOR set).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| crate::progress::LogWriter)
+        .with_ansi(colour)
         .with_target(false);
     // Debug output carries the time since start, for seeing where a run spends it.
     if verbose >= 2 || std::env::var_os("RPMLOCK_LOG").is_some() {

@@ -47,7 +47,11 @@ pub enum Error {
     Lock(#[from] crate::lock::LockError),
     /// A target arch given on the command line that rpm does not know.
     #[error(
-        "unknown arch `{arch}` (expected an rpm arch such as x86_64, aarch64, ppc64le, s390x, i686)"
+        "unknown arch `{arch}` ({})",
+        match crate::config::vars::rpm_arch_for(arch) {
+            Some(rpm) => format!("rpm calls it {rpm}: use --arch {rpm}"),
+            None => "expected an rpm arch such as x86_64, aarch64, ppc64le, s390x, i686".to_string(),
+        }
     )]
     UnknownArch {
         /// The arch as given.

@@ -409,6 +409,8 @@ impl Parser {
         if !is_known_arch(&arch) {
             let suggestion = if arch == "noarch" {
                 None
+            } else if let Some(rpm) = super::vars::rpm_arch_for(&arch) {
+                Some(rpm.to_string())
             } else {
                 suggest(&arch, KNOWN_ARCHES.iter().copied())
             };

@@ -89,9 +89,24 @@ pub const KNOWN_ARCHES: &[&str] = &[
     "x86_64",
 ];
 
-/// Whether `arch` is a target arch dnf knows (see [`KNOWN_ARCHES`]).
+/// The rpm arch other ecosystems call `name` (Debian's and Go's `amd64`, `arm64`,
+/// ...), for a hint when such a name is given as a target arch.
+pub fn rpm_arch_for(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "amd64" | "x86-64" | "x64" => "x86_64",
+        "arm64" | "armv8" => "aarch64",
+        "ppc64el" => "ppc64le",
+        "386" | "x86" => "i686",
+        "armhf" => "armv7hl",
+        _ => return None,
+    })
+}
+
+/// Whether `arch` is a target arch dnf knows (see [`KNOWN_ARCHES`]) and rpm packages
+/// are built for: `amd64` is in dnf's map but no package has that arch (a run for it
+/// would find nothing), so it is refused with a hint ([`rpm_arch_for`]).
 pub fn is_known_arch(arch: &str) -> bool {
-    KNOWN_ARCHES.contains(&arch)
+    KNOWN_ARCHES.contains(&arch) && rpm_arch_for(arch).is_none()
 }
 
 /// The variables substituted in repoids, base URLs and repo options.

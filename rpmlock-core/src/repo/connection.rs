@@ -399,7 +399,8 @@ mod tests {
     fn rejects_bad_values_without_leaking_passwords() {
         let e = ConnSettings::from_options("r", &opts(&[("sslverify", "maybe")])).unwrap_err();
         assert!(
-            e.to_string().starts_with("repo 'r': option sslverify=maybe: "),
+            e.to_string()
+                .starts_with("repo 'r': option sslverify=maybe: "),
             "{e}"
         );
         let e = ConnSettings::from_options("r", &opts(&[("timeout", "-1")])).unwrap_err();
@@ -415,12 +416,19 @@ mod tests {
         let s = ConnSettings::from_options("r", &opts(&[])).unwrap();
         assert_eq!(s.timeout, Some(Duration::from_secs(30)));
         assert_eq!(s.minrate, Some(1000));
-        let s = ConnSettings::from_options("r", &opts(&[("timeout", "5m"), ("minrate", "1.5M")])).unwrap();
+        let s = ConnSettings::from_options("r", &opts(&[("timeout", "5m"), ("minrate", "1.5M")]))
+            .unwrap();
         assert_eq!(s.timeout, Some(Duration::from_secs(300)));
         assert_eq!(s.minrate, Some(1024 * 1024 * 3 / 2));
-        let s = ConnSettings::from_options("r", &opts(&[("timeout", "0"), ("minrate", "0")])).unwrap();
+        let s =
+            ConnSettings::from_options("r", &opts(&[("timeout", "0"), ("minrate", "0")])).unwrap();
         assert_eq!((s.timeout, s.minrate), (None, None));
-        for (k, v) in [("timeout", "5m"), ("timeout", "0"), ("minrate", "10k"), ("timeout", "2x")] {
+        for (k, v) in [
+            ("timeout", "5m"),
+            ("timeout", "0"),
+            ("minrate", "10k"),
+            ("timeout", "2x"),
+        ] {
             let mut repo = crate::config::ResolvedRepo::new("r");
             repo.options = opts(&[(k, v)]);
             assert_eq!(

@@ -158,7 +158,14 @@ pub fn plan(input: &Input, options: &LockOptions) -> Result<Plan, Error> {
         return Err(Error::UnknownArch { arch: bad.clone() });
     }
     let arches: Vec<String> = if !options.arches.is_empty() {
-        options.arches.clone()
+        // A repeated arch is one arch.
+        let mut unique: Vec<String> = Vec::new();
+        for a in &options.arches {
+            if !unique.contains(a) {
+                unique.push(a.clone());
+            }
+        }
+        unique
     } else if !input.arches.is_empty() {
         input.arches.clone()
     } else {
