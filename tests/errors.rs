@@ -845,3 +845,29 @@ fn invalid_container_yaml_names_file_and_key() {
     );
     case.expect_failure(&input, 2, &["container.yaml: invalid YAML"]);
 }
+
+/// Every failing arch is reported in one run (not only the first), each with its
+/// problem; exit 1 when all are unsatisfiable requests.
+#[test]
+fn every_failing_arch_is_reported() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}/$basearch\npackages: [no-such-package]\narches: [x86_64, aarch64]\ncontext:\n  bare: true\n",
+        workspace().join("repos/base").display()
+    ));
+    let stderr = case.expect_failure(
+        &input,
+        1,
+        &[
+            "failed to resolve packages for x86_64",
+            "failed to resolve packages for aarch64",
+            "No match for argument: no-such-package",
+            "error: 2 arches failed",
+        ],
+    );
+    assert_eq!(
+        stderr.matches("No match for argument").count(),
+        2,
+        "{stderr}"
+    );
+}

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     };
     printer::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
-        Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet)),
+        Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet), cli.quiet),
         Command::Verify(args) => commands::verify::run(args),
         Command::Schema => {
             write_stdout(rpmlock_core::config::JSON_SCHEMA, "the schema").map(|()| Outcome::Success)

@@ -36,8 +36,16 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
     }
 }
 
-/// Prints `error: ...` and the whole `Caused by:` chain; returns the exit code.
+/// Prints `error: ...` and the whole `Caused by:` chain (for several failed arches,
+/// each one's); returns the exit code.
 pub(crate) fn print_error(err: &Error) -> u8 {
+    if let Error::Arches { errors } = err {
+        for e in errors {
+            print_error(e);
+        }
+        eprintln!("error: {} arches failed", errors.len());
+        return if err.is_user_failure() { 1 } else { 2 };
+    }
     let mut text = format!("error: {err}");
     let mut source = err.source();
     if source.is_some() {

@@ -77,6 +77,18 @@ pub enum Error {
         /// The package, `name-evr.arch`.
         package: String,
     },
+    /// Several arches failed: each one's error.
+    #[error("{} arches failed: {}", errors.len(), errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Arches {
+        /// One error per failed arch.
+        errors: Vec<Error>,
+    },
+    /// Options that do not go together, or an option the situation does not allow.
+    #[error("{message}")]
+    Usage {
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// Other I/O.
     #[error("{context}")]
     Io {
@@ -92,6 +104,9 @@ impl Error {
     /// Whether this is a failure the user must act on (exit code 1): an unsolvable
     /// request or a spec that matches nothing (or names an invalid group package type). Everything else is exit code 2.
     pub fn is_user_failure(&self) -> bool {
+        if let Error::Arches { errors } = self {
+            return errors.iter().all(Error::is_user_failure);
+        }
         matches!(
             self,
             Error::Solve {

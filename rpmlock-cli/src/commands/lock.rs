@@ -99,7 +99,35 @@ pub(crate) struct LockArgs {
     retry_delay_ms: Option<u64>,
 }
 
-pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome, Error> {
+/// The one line a successful lock prints: where, what per arch, how long.
+fn summary(lockfile: &Lockfile, target: &str, took: std::time::Duration) -> String {
+    let arches: Vec<String> = lockfile
+        .arches
+        .iter()
+        .map(|a| {
+            let mut s = format!("{} {} packages", a.arch, a.packages.len());
+            if !a.source.is_empty() {
+                s.push_str(&format!(" + {} sources", a.source.len()));
+            }
+            if !a.module_metadata.is_empty() {
+                s.push_str(&format!(" + {} module metadata", a.module_metadata.len()));
+            }
+            s
+        })
+        .collect();
+    format!(
+        "wrote {target}: {} in {:.2} s",
+        arches.join(", "),
+        took.as_secs_f64()
+    )
+}
+
+pub(crate) fn run(
+    args: LockArgs,
+    reporter: Arc<dyn Reporter>,
+    quiet: bool,
+) -> Result<Outcome, Error> {
+    let started = std::time::Instant::now();
     let input = Input::from_path(&args.input)?;
     let mut fetch = FetchOptions {
         cache_dir: args
@@ -128,23 +156,49 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         args.image.map(Context::Image)
     };
     if args.check && crate::is_stdout(&args.outfile) {
-        return Err(Error::Io {
-            context: "--check compares with the existing lockfile: give --outfile FILE".into(),
-            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        return Err(Error::Usage {
+            message: "--check compares with the existing lockfile: give --outfile FILE, not -"
+                .into(),
         });
     }
     if !args.upgrade_packages.is_empty() {
         if crate::is_stdout(&args.outfile) {
-            return Err(Error::Io {
-                context: "--upgrade-package needs the existing lockfile: give --outfile FILE"
-                    .into(),
-                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            return Err(Error::Usage {
+                message:
+                    "--upgrade-package needs the existing lockfile: give --outfile FILE, not -"
+                        .into(),
             });
         }
         options.keep_locked = Some(Lockfile::from_path(&args.outfile)?);
         options.upgrade_names = args.upgrade_packages.clone();
     }
     let plan = resolve::plan(&input, &options)?;
+    if let Some(old) = &options.keep_locked {
+        // A name neither locked nor requested is surely a typo.
+        let requested = |name: &str| {
+            plan.arches
+                .iter()
+                .any(|a| plan.input.packages_for_arch(a).contains(&name))
+        };
+        let locked = |name: &str| {
+            old.arches
+                .iter()
+                .flat_map(|a| &a.packages)
+                .any(|p| p.name == name)
+        };
+        if let Some(name) = args
+            .upgrade_packages
+            .iter()
+            .find(|n| !locked(n) && !requested(n))
+        {
+            return Err(Error::Usage {
+                message: format!(
+                    "--upgrade-package {name}: {name} is neither in {} nor requested by the input",
+                    args.outfile.display()
+                ),
+            });
+        }
+    }
     if args.print_request {
         let json = serde_json::json!({
             "context": plan.context.to_string(),
@@ -154,7 +208,7 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         crate::write_stdout(&format!("{json:#}\n"), "the request")?;
         return Ok(Outcome::Success);
     }
-    let lockfile = resolve::lock_planned(&plan, &options, reporter)?;
+    let lockfile = resolve::lock_planned(&plan, &options, reporter)?.lockfile;
     if args.check {
         let freshness = lockfile.freshness(&args.outfile)?;
         let report = |diff: Option<&LockDiff>, status: &str| match args.format {
@@ -171,7 +225,9 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         return Ok(match freshness {
             Freshness::UpToDate => {
                 report(None, "up-to-date");
-                tracing::info!("{} is up to date", args.outfile.display());
+                if !quiet {
+                    eprintln!("{} is up to date", args.outfile.display());
+                }
                 Outcome::Success
             }
             Freshness::Missing => {
@@ -199,11 +255,15 @@ pub(crate) fn run(args: LockArgs, reporter: Arc<dyn Reporter>) -> Result<Outcome
         .keep_locked
         .as_ref()
         .map(|old| rpmlock_core::lock::diff(old, &lockfile));
-    if crate::is_stdout(&args.outfile) {
+    let target = if crate::is_stdout(&args.outfile) {
         crate::write_stdout(&lockfile.render(), "the lockfile")?;
+        "standard output".to_string()
     } else {
         lockfile.write_atomic(&args.outfile)?;
-        tracing::info!("wrote {}", args.outfile.display());
+        args.outfile.display().to_string()
+    };
+    if !quiet {
+        eprintln!("{}", summary(&lockfile, &target, started.elapsed()));
     }
     if let Some(diff) = moved {
         match args.format {

@@ -34,7 +34,7 @@ impl Memo {
 
     /// The memoized lock section, its warnings re-emitted; `None` on a miss or a
     /// file that cannot be used.
-    pub(super) fn get(&self, key: &str) -> Option<ArchLock> {
+    pub(super) fn get(&self, key: &str) -> Option<(ArchLock, Vec<String>)> {
         let path = self.dir.as_ref()?.join(key);
         let text = std::fs::read_to_string(&path).ok()?;
         let mut rest = text.strip_prefix(FORMAT)?.strip_prefix('\n')?;
@@ -48,11 +48,9 @@ impl Memo {
         if lock.arches.len() != 1 {
             return None;
         }
-        for w in warnings {
-            tracing::warn!("{w}");
-        }
         tracing::debug!("{}: resolution read from the cache", lock.arches[0].arch);
-        lock.arches.pop()
+        let warnings = warnings.into_iter().map(str::to_string).collect();
+        lock.arches.pop().map(|a| (a, warnings))
     }
 
     /// Stores a resolution (best effort: a cache that cannot be written only costs

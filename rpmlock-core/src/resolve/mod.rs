@@ -266,15 +266,16 @@ pub fn lock(
     reporter: Arc<dyn Reporter>,
 ) -> Result<Lockfile, Error> {
     let plan = plan(input, options)?;
-    lock_planned(&plan, options, reporter)
+    lock_planned(&plan, options, reporter).map(|l| l.lockfile)
 }
 
-/// Runs a lock whose request was worked out by [`plan`].
+/// Runs a lock whose request was worked out by [`plan`]. When several arches fail,
+/// the error names each ([`Error::Arches`]).
 pub fn lock_planned(
     plan: &Plan,
     options: &LockOptions,
     reporter: Arc<dyn Reporter>,
-) -> Result<Lockfile, Error> {
+) -> Result<Locked, Error> {
     let input = &plan.input;
     let arches = &plan.arches;
     let context = &plan.context;
@@ -349,7 +350,17 @@ pub fn lock_planned(
             memo::key(input, context, digest.as_deref(), favor, arch, &repos)
         })
         .collect();
-    let mut results: Vec<Option<ArchLock>> = keys.iter().map(|k| memo.get(k)).collect();
+    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+    let mut results: Vec<Option<ArchLock>> = keys
+        .iter()
+        .zip(&mut warnings)
+        .map(|(k, w)| {
+            memo.get(k).map(|(lock, cached)| {
+                *w = cached;
+                lock
+            })
+        })
+        .collect();
     let mut needed = vec![false; to_fetch.len()];
     for ((_, repos), done) in per_arch.iter().zip(&results) {
         if done.is_none() {
@@ -409,15 +420,29 @@ pub fn lock_planned(
             .map(|h| h.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
             .collect()
     });
-    for ((slot, outcome), key) in results.iter_mut().zip(solved).zip(&keys) {
-        if let Some(outcome) = outcome {
-            let (lock, warnings) = outcome?;
-            for w in &warnings {
-                tracing::warn!("{w}");
+    // Every arch's outcome: all failures are reported, not only the first.
+    let mut errors = Vec::new();
+    for (((slot, outcome), key), arch_warnings) in
+        results.iter_mut().zip(solved).zip(&keys).zip(&mut warnings)
+    {
+        match outcome {
+            Some(Ok((lock, w))) => {
+                memo.put(key, &lock, &w);
+                *arch_warnings = w;
+                *slot = Some(lock);
             }
-            memo.put(key, &lock, &warnings);
-            *slot = Some(lock);
+            Some(Err(e)) => errors.push(e),
+            None => {}
         }
+    }
+    let warnings = group_warnings(arches, warnings);
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    match errors.len() {
+        0 => {}
+        1 => return Err(errors.remove(0)),
+        _ => return Err(Error::Arches { errors }),
     }
     tracing::debug!("resolved after {:?}", started.elapsed());
     let mut lockfile = Lockfile::new(
@@ -427,7 +452,40 @@ pub fn lock_planned(
             .collect(),
     );
     lockfile.normalize();
-    Ok(lockfile)
+    Ok(Locked { lockfile, warnings })
+}
+
+/// A finished lock run: the lockfile and the warnings of its resolution (already
+/// logged; for callers that show them their own way).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Locked {
+    /// The lockfile.
+    pub lockfile: Lockfile,
+    /// `ARCH[, ARCH...]: message`, one per distinct message (a warning every arch
+    /// gives is one line naming them all), in arch order.
+    pub warnings: Vec<String>,
+}
+
+/// Each distinct warning once, prefixed with the arches that gave it.
+fn group_warnings(arches: &[String], per_arch: Vec<Vec<String>>) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_text: HashMap<String, Vec<&str>> = HashMap::new();
+    for (arch, list) in arches.iter().zip(per_arch) {
+        for w in list {
+            let entry = by_text.entry(w.clone()).or_default();
+            if entry.is_empty() {
+                order.push(w);
+            }
+            if !entry.contains(&arch.as_str()) {
+                entry.push(arch);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|w| format!("{}: {w}", by_text[&w].join(", ")))
+        .collect()
 }
 
 /// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
@@ -842,6 +900,7 @@ fn find_sources(
         }
     }
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     for r in refs {
         let p = repos[r.repo].data.index.get(r.package);
         if p.sourcerpm.is_empty() {
@@ -854,11 +913,20 @@ fn find_sources(
                 &repos[at.repo].data.index.get(at.package),
                 false,
             )),
-            None => warnings.push(format!(
-                "No sources found for {} (source RPM {})",
-                p.name, p.sourcerpm
-            )),
+            None => missing.push(format!("{} ({})", p.name, p.sourcerpm)),
         }
+    }
+    // One line for all of them (the prototype writes one per package).
+    match missing.len() {
+        0 => {}
+        1 => warnings.push(format!(
+            "No sources found for {}; add the source repository, or `noSources: true` to lock without sources",
+            missing[0]
+        )),
+        n => warnings.push(format!(
+            "No sources found for {n} packages: {}; add the source repository, or `noSources: true` to lock without sources",
+            missing.join(", ")
+        )),
     }
     out
 }
