@@ -871,3 +871,80 @@ fn every_failing_arch_is_reported() {
         "{stderr}"
     );
 }
+
+/// Options that need the existing lockfile, given `-o -`, and an --upgrade-package
+/// name that is neither locked nor requested: one clear line, exit 2, no made-up
+/// cause.
+#[test]
+fn usage_errors_are_one_clear_line() {
+    let case = Case::new("base/x86_64");
+    let input = case.input_for(
+        &workspace().join("repos/base/x86_64").display().to_string(),
+        "chain-a",
+    );
+    let cache = case.tmp.path().join("cache");
+    for (args, want) in [
+        (
+            &["--check", "-o", "-"][..],
+            "error: --check compares with the existing lockfile: give --outfile FILE, not -\n",
+        ),
+        (
+            &["--upgrade-package", "chain-a", "-o", "-"],
+            "error: --upgrade-package needs the existing lockfile: give --outfile FILE, not -\n",
+        ),
+    ] {
+        let mut all = vec!["lock", input.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = rpmlock(&all, &cache);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want);
+    }
+    let lock = case.tmp.path().join("real.lock.yaml");
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lock.to_str().unwrap(),
+        ],
+        &cache,
+    );
+    assert!(out.status.success());
+    let before = read(&lock);
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lock.to_str().unwrap(),
+            "--upgrade-package",
+            "chain-z",
+        ],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--upgrade-package chain-z: chain-z is neither in")
+            && stderr.contains("nor requested by the input"),
+        "{stderr}"
+    );
+    assert_eq!(read(&lock), before);
+    // A locked dependency (not requested) may be named.
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lock.to_str().unwrap(),
+            "--upgrade-package",
+            "chain-c",
+        ],
+        &cache,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
