@@ -60,19 +60,66 @@ impl Bars {
         }
     }
 
-    /// A new, empty bar for `repoid`, added below the others.
+    /// A new, empty bar for `repoid`, added below the others: a spinner until a size
+    /// is known (never a full bar at `0 B/0 B`), at most 80 columns wide.
     fn bar(&self, repoid: &str) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new(0));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>20.bold} [{bar:30}] {bytes:>10}/{total_bytes:<10} {msg}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(repoid.to_string());
+        let bar = self.multi.add(ProgressBar::no_length());
+        bar.set_style(spinner_style());
+        bar.set_prefix(shorten(repoid, PREFIX_WIDTH));
         bar
     }
+}
+
+/// Columns of the repoid column.
+const PREFIX_WIDTH: usize = 20;
+/// Columns of the message column (data types, retries).
+const MESSAGE_WIDTH: usize = 24;
+const _: () = assert!(PREFIX_WIDTH == 20, "the templates say 20");
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20.bold} {spinner} {bytes:>10} {msg}")
+        .expect("a valid template")
+}
+
+/// Repoid (20) + bar (22) + bytes (19) + message: 62 columns before the message,
+/// which names a data type (a few characters) or a retry (cut to 24).
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20.bold} [{bar:20}] {bytes:>9}/{total_bytes:<9} {msg}")
+        .expect("a valid template")
+        .progress_chars("=> ")
+}
+
+/// `s` cut to `width` characters (with `…`).
+fn shorten(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(width.saturating_sub(1)).collect();
+        let mut out = cut.trim_end().to_string();
+        out.push('…');
+        out
+    }
+}
+
+/// What a repository URL downloads, for the bar: `repomd`, `primary`, `filelists`,
+/// `modules`, `group`, ... (the data type, not the long hashed file name), or the
+/// file name for anything else.
+fn data_kind(url: &str) -> String {
+    let file = url.rsplit('/').next().unwrap_or(url);
+    let mut stem = file;
+    for ext in [
+        ".gz", ".xz", ".bz2", ".zst", ".zck", ".xml", ".yaml", ".sqlite",
+    ] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    // createrepo_c's `<checksum>-<type>` names.
+    let kind = match stem.split_once('-') {
+        Some((hash, rest)) if hash.len() >= 32 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            rest
+        }
+        _ => stem,
+    };
+    shorten(kind, MESSAGE_WIDTH)
 }
 
 impl Reporter for Bars {
@@ -88,9 +135,13 @@ impl Reporter for Bars {
         }
         *running += 1;
         if let Some(t) = total {
+            if bar.length().is_none() {
+                bar.set_length(0);
+                bar.set_style(bar_style());
+            }
             bar.inc_length(t);
         }
-        bar.set_message(url.rsplit('/').next().unwrap_or(url).to_string());
+        bar.set_message(data_kind(url));
         st.urls.insert(url.to_string(), repoid.to_string());
     }
 
@@ -101,6 +152,23 @@ impl Reporter for Bars {
                 bar.inc_length(bar.position() + bytes - bar.length().unwrap_or(0));
             }
             bar.inc(bytes);
+        }
+    }
+
+    fn download_retrying(
+        &self,
+        repoid: &str,
+        _url: &str,
+        attempt: u32,
+        retries: u32,
+        reason: &str,
+    ) {
+        let st = self.state.lock().expect("progress state");
+        if let Some((bar, _)) = st.repos.get(repoid) {
+            bar.set_message(shorten(
+                &format!("retry {attempt}/{retries}: {reason}"),
+                MESSAGE_WIDTH,
+            ));
         }
     }
 
@@ -121,6 +189,43 @@ impl Reporter for Bars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_name_the_data_type_and_stay_narrow() {
+        assert_eq!(
+            data_kind(
+                "http://h/r/repodata/0f3c9d1b2e4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8-primary.xml.gz"
+            ),
+            "primary"
+        );
+        assert_eq!(
+            data_kind("http://h/r/repodata/abcdef0123456789abcdef0123456789-modules.yaml.zst"),
+            "modules"
+        );
+        assert_eq!(data_kind("http://h/r/repodata/repomd.xml"), "repomd");
+        assert_eq!(data_kind("http://h/r/repodata/comps-f40.xml"), "comps-f40");
+        assert_eq!(
+            shorten("a-very-long-repository-id-for-x86_64", 20)
+                .chars()
+                .count(),
+            20
+        );
+        // Unknown size: no bar drawn full at 0 B/0 B.
+        let bars = Bars::new(MultiProgress::with_draw_target(ProgressDrawTarget::hidden()));
+        bars.download_started("base", "http://h/base/repodata/repomd.xml", None);
+        assert_eq!(bars.state.lock().unwrap().repos["base"].0.length(), None);
+        bars.download_retrying(
+            "base",
+            "http://h/base/repodata/repomd.xml",
+            1,
+            4,
+            "HTTP status 503",
+        );
+        assert_eq!(
+            bars.state.lock().unwrap().repos["base"].0.message(),
+            "retry 1/4: HTTP status…"
+        );
+    }
 
     #[test]
     fn one_bar_per_repo_sums_its_downloads() {

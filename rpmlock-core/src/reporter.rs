@@ -10,6 +10,17 @@ pub trait Reporter: Send + Sync {
     fn download_progress(&self, _url: &str, _bytes: u64) {}
     /// The download of `url` ended (successfully or not).
     fn download_finished(&self, _url: &str) {}
+    /// A download of `repoid` (`url`) failed transiently (`reason`); attempt
+    /// `attempt` of `retries` retries follows after a delay.
+    fn download_retrying(
+        &self,
+        _repoid: &str,
+        _url: &str,
+        _attempt: u32,
+        _retries: u32,
+        _reason: &str,
+    ) {
+    }
     /// Resolution of `arch` starts.
     fn solve_started(&self, _arch: &str) {}
     /// Resolution of `arch` ended with `packages` packages to install.

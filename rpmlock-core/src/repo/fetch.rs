@@ -785,12 +785,17 @@ impl Fetcher {
                         })
                         .min(MAX_RETRY_DELAY)
                     };
+                    // The error names the repo already, as the line does.
+                    let chain = error_chain(&e);
+                    let prefix = format!("repo '{repoid}': ");
+                    let reason = chain.strip_prefix(&prefix).unwrap_or(&chain);
                     tracing::info!(
-                        "repo '{repoid}': {shown}: {}; retry {done} of {} in {:.1}s",
-                        error_chain(&e),
+                        "repo '{repoid}': {shown}: {reason}; retry {done} of {} in {:.1}s",
                         self.opts.retries,
                         delay.as_secs_f64()
                     );
+                    self.reporter
+                        .download_retrying(repoid, shown, done, self.opts.retries, reason);
                     std::thread::sleep(delay);
                 }
             }
