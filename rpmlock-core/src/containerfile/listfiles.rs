@@ -72,12 +72,26 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Where the source-relative path `rel` leads (A9.3, A10.5).
+    /// Where the source-relative path `rel` leads (A9.3, A10.5). A COPY source that
+    /// is a glob (`COPY setup*.sh /tmp/setup.sh`) leads to its first match, in name
+    /// order (an improvement: the reference looks for a file named `setup*.sh`).
     pub(crate) fn locate(&self, rel: &str) -> Located {
         let Some(root) = &self.canonical_dir else {
             return Located::Missing(self.dir.join(rel));
         };
-        let candidate = self.dir.join(rel);
+        let mut candidate = self.dir.join(rel);
+        if rel.contains(['*', '?', '[']) && !candidate.exists() {
+            let pattern = format!(
+                "{}/{rel}",
+                glob::Pattern::escape(&self.dir.to_string_lossy())
+            );
+            if let Some(first) = glob::glob(&pattern)
+                .ok()
+                .and_then(|paths| paths.filter_map(Result::ok).find(|p| p.is_file()))
+            {
+                candidate = first;
+            }
+        }
         match std::fs::canonicalize(&candidate) {
             Ok(real) if real.starts_with(root) => Located::File(real),
             Ok(real) => Located::Outside(real),
@@ -481,6 +495,26 @@ mod tests {
         );
         assert!(r.expect("ok").install.is_empty());
         assert!(w[0].message.contains("outside"), "{}", w[0].message);
+    }
+
+    #[test]
+    fn a_glob_copy_source_leads_to_its_match() {
+        let f = fixture(&[("pkgs-el9.txt", "p\n")]);
+        let (r, w) = run(
+            &f,
+            "xargs dnf install < /tmp/pkgs.txt",
+            &[("/tmp/pkgs.txt", "pkgs-*.txt")],
+            &[],
+        );
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(names(&r.expect("ok").install), ["p"]);
+        let (r, _) = run(
+            &f,
+            "xargs dnf install < /tmp/pkgs.txt",
+            &[("/tmp/pkgs.txt", "none-*.txt")],
+            &[],
+        );
+        assert!(matches!(r, Err(ContainerfileError::MissingFile { .. })));
     }
 
     #[test]

@@ -16,11 +16,13 @@
 //!   dropped; analysed by the shell analysis *without* the stage variables (as the
 //!   reference), then by the list-file pass *with* them.
 //!
-//! Deliberate differences: a reference resolved (by `./`, `/src/` or the COPY map) to
-//! a file that does not exist is [`ContainerfileError::MissingFile`] (the build would
-//! fail too); a reference that cannot be resolved (not COPYed from the build context),
-//! lies outside the source dir, is downloaded by ADD, or cannot be read, is a
-//! [`Warning`] on the RUN's line, never silent. In a multi-line RUN text (a heredoc
+//! Deliberate differences: a reference resolved through the COPY map to a file that
+//! does not exist is [`ContainerfileError::MissingFile`] (the build's COPY fails too);
+//! a reference that cannot be resolved (not COPYed from the build context), a `./` or
+//! `/src/` reference with no such file in the source dir (it may be downloaded by the
+//! RUN itself), one outside the source dir, downloaded by ADD, or unreadable, is a
+//! [`Warning`] on the RUN's line, never silent. A glob COPY source leads to its first
+//! match. In a multi-line RUN text (a heredoc
 //! script, `sh -c` exec form) references are also found at the start of each line.
 
 use std::sync::LazyLock;
@@ -197,18 +199,26 @@ pub(crate) fn from_run(
         }
         let file = match ctx.locate(&source) {
             Located::File(f) => f,
-            Located::Missing(resolved) => {
-                return Err(ContainerfileError::MissingFile {
-                    path: origin.file.clone(),
-                    line: origin.line,
-                    reference: reference.to_string(),
-                    what: match via {
-                        Via::SourceDir => "a script run",
-                        Via::Copy => "a script copied",
-                    },
-                    resolved,
-                });
-            }
+            Located::Missing(resolved) => match via {
+                Via::Copy => {
+                    return Err(ContainerfileError::MissingFile {
+                        path: origin.file.clone(),
+                        line: origin.line,
+                        reference: reference.to_string(),
+                        what: "a script copied",
+                        resolved,
+                    });
+                }
+                // Nothing guarantees that `./x.sh` or `/src/x.sh` comes from the
+                // build context (an earlier command may download it): a warning.
+                Via::SourceDir => {
+                    warn(format!(
+                        "script `{reference}` is not in the build context (no {}): its packages are not extracted",
+                        resolved.display()
+                    ));
+                    continue;
+                }
+            },
             Located::Outside(resolved) => {
                 warn(format!(
                     "script `{reference}` resolves to {}, outside the build context {}: its packages are not extracted",
@@ -472,14 +482,14 @@ mod tests {
             ),
             "{e:?}"
         );
-        let (r, _) = f.run("FROM a\nRUN ./nope.sh\n");
-        assert!(matches!(
-            r,
-            Err(ContainerfileError::MissingFile {
-                what: "a script run",
-                ..
-            })
-        ));
+        // `./x.sh` and `/src/x.sh` may come from elsewhere than a COPY: a warning.
+        let (r, w) = f.run("FROM a\nRUN curl -O https://x/nope.sh && ./nope.sh && /src/n.sh\n");
+        assert!(r.expect("ok").is_empty());
+        assert_eq!(w.len(), 2);
+        assert!(
+            w[0].message
+                .starts_with("script `./nope.sh` is not in the build context (no ")
+        );
     }
 
     #[test]
