@@ -381,4 +381,97 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
             Err(ContainerfileError::Read { .. })
         ));
     }
+
+    mod total {
+        use super::*;
+        use crate::containerfile::base_image;
+        use proptest::prelude::*;
+
+        /// Pieces of Containerfiles, scripts and shell text, glued at random.
+        fn fragment() -> impl Strategy<Value = &'static str> {
+            prop::sample::select(vec![
+                "RUN ",
+                "FROM ",
+                "from ",
+                "ARG ",
+                "ENV ",
+                "COPY ",
+                "ADD ",
+                " AS ",
+                "\n",
+                "\n\n",
+                "\\",
+                "\\\n",
+                "`",
+                "# escape=`\n",
+                "# syntax=x\n",
+                "#",
+                "<<EOF",
+                "<<-'E'",
+                "<<\"EOF\"",
+                "EOF",
+                "\tE",
+                "<<<",
+                "[\"sh\", \"-c\", \"x.sh\"]",
+                "[\"",
+                "]",
+                "--mount=a ",
+                "--platform=p ",
+                "\"",
+                "'",
+                "$",
+                "${A:-b}",
+                "${B}",
+                "$A",
+                "A=",
+                "B=1 ",
+                "é",
+                "\t",
+                " ",
+                "&&",
+                ";",
+                "|",
+                "x.sh",
+                "/tmp/",
+                "./",
+                "/src/",
+                "< ",
+                "cat ",
+                "xargs dnf install ",
+                "$(arch)",
+                "a.txt",
+                "--from=b ",
+                "..",
+                "/",
+                "*",
+                "[",
+                "\r\n",
+                "\u{0}",
+            ])
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop::collection::vec(fragment(), 0..40).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn every_entry_point_is_total(text in text(), num in 0usize..4) {
+                let cx = Context::new(&[("Containerfile", &text), ("a.txt", "a\n"), ("x.sh", &text)]);
+                let path = cx.path("Containerfile");
+                for f in [
+                    StageFilter::default(),
+                    filter(Some(num), None, None),
+                    filter(None, Some("b"), None),
+                    filter(None, None, Some("[")),
+                    filter(None, None, Some("a")),
+                ] {
+                    let _ = extract(&path, &f, &["x86_64".to_string()]);
+                    let _ = base_image(&path, &f, &Vars::new());
+                }
+                let _ = read_arg_file(&path);
+            }
+        }
+    }
 }
