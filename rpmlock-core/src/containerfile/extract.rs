@@ -112,12 +112,12 @@ mod tests {
     use crate::containerfile::{NameSet, Origin};
 
     /// A build context in a temporary directory.
-    struct Context {
+    struct BuildDir {
         dir: tempfile::TempDir,
     }
 
-    impl Context {
-        fn new(files: &[(&str, &str)]) -> Context {
+    impl BuildDir {
+        fn new(files: &[(&str, &str)]) -> BuildDir {
             let dir = tempfile::tempdir().expect("tempdir");
             for (name, text) in files {
                 let p = dir.path().join(name);
@@ -126,7 +126,7 @@ mod tests {
                 }
                 std::fs::write(p, text).expect("write");
             }
-            Context { dir }
+            BuildDir { dir }
         }
 
         fn path(&self, name: &str) -> PathBuf {
@@ -163,8 +163,8 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
 
     const A17_SETUP: &str = "#!/bin/sh\nset -e\nyum install -y \\\n  rpm-build\nif [ $(arch) = aarch64 ]\nthen\n  yum install -y arm-helper\nfi\n";
 
-    fn a17() -> Context {
-        Context::new(&[
+    fn a17() -> BuildDir {
+        BuildDir::new(&[
             ("Dockerfile", A17_DOCKERFILE),
             ("hack/deps.txt", "git\n# build deps\njq\n"),
             ("hack/setup.sh", A17_SETUP),
@@ -197,7 +197,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     fn a17_setup_sh_is_found_by_its_bare_name() {
         // Without the script the build's COPY fails: so does the extraction, which
         // proves `setup.sh` was resolved through `/usr/local/bin/setup.sh`.
-        let cx = Context::new(&[("Dockerfile", A17_DOCKERFILE), ("hack/deps.txt", "git\n")]);
+        let cx = BuildDir::new(&[("Dockerfile", A17_DOCKERFILE), ("hack/deps.txt", "git\n")]);
         let e = cx
             .extract("Dockerfile", filter(None, Some("build"), None))
             .expect_err("missing script");
@@ -255,7 +255,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     #[test]
     #[ignore = "needs the shell analysis"]
     fn builddep_patterns_become_install_requests() {
-        let cx = Context::new(&[(
+        let cx = BuildDir::new(&[(
             "Containerfile",
             "FROM a\nRUN dnf builddep -y foo && dnf builddep -y nothing\n",
         )]);
@@ -272,7 +272,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     #[test]
     #[ignore = "needs the shell analysis"]
     fn heredoc_exec_form_and_flags_reach_the_shell_analysis() {
-        let cx = Context::new(&[(
+        let cx = BuildDir::new(&[(
             "Containerfile",
             "FROM a\nRUN --mount=type=cache,target=/var/cache/dnf <<EOF\nset -e\ndnf install -y a\nEOF\nRUN [\"dnf\", \"install\", \"-y\", \"b\"]\n",
         )]);
@@ -286,7 +286,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
 
     #[test]
     fn heredocs_exec_form_and_flags_reach_the_file_passes() {
-        let cx = Context::new(&[
+        let cx = BuildDir::new(&[
             (
                 "Containerfile",
                 "FROM a\nCOPY lists/ /lists/\nCOPY one.txt two.txt /tmp/\n\
@@ -308,7 +308,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
 
     #[test]
     fn warnings_of_the_selected_stage_and_the_globals_only() {
-        let cx = Context::new(&[(
+        let cx = BuildDir::new(&[(
             "Containerfile",
             "ENV G=\"x\nFROM a AS one\nENV BAD\nFROM b\nENV ALSO=\"bad\nRUN /usr/libexec/x.sh\n",
         )]);
@@ -322,7 +322,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
 
     #[test]
     fn errors_name_the_file() {
-        let cx = Context::new(&[
+        let cx = BuildDir::new(&[
             ("Containerfile", "ARG A=1\n"),
             ("Two", "FROM a\nFROM b AS x\n"),
         ]);
@@ -352,7 +352,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
 
     #[test]
     fn arg_files() {
-        let cx = Context::new(&[
+        let cx = BuildDir::new(&[
             (
                 "args",
                 "# comment\n\nA=1\n  B = \"two words\" \nC='x'\nD=\"unbalanced\nE=\nA=3\n",
@@ -458,7 +458,7 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
             #![proptest_config(ProptestConfig::with_cases(300))]
             #[test]
             fn every_entry_point_is_total(text in text(), num in 0usize..4) {
-                let cx = Context::new(&[("Containerfile", &text), ("a.txt", "a\n"), ("x.sh", &text)]);
+                let cx = BuildDir::new(&[("Containerfile", &text), ("a.txt", "a\n"), ("x.sh", &text)]);
                 let path = cx.path("Containerfile");
                 for f in [
                     StageFilter::default(),

@@ -300,6 +300,7 @@ fn read_list(
             ));
         }
     };
+    tracing::info!("Extracting packages from file install: {}", file.display());
     let text = match std::fs::read(&file) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
