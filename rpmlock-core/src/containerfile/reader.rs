@@ -190,7 +190,7 @@ pub(crate) fn read_str(text: &str, path: &Path) -> Document {
             continue;
         }
         let continues = line.text.trim_end().ends_with(escape);
-        let mut partial = match current.take() {
+        let partial = match current.take() {
             Some(mut p) => {
                 let mut piece = strip_one(line.text.trim_end(), escape);
                 if p.value.is_empty() {
@@ -224,30 +224,26 @@ pub(crate) fn read_str(text: &str, path: &Path) -> Document {
         } else {
             Vec::new()
         };
-        if partial.keyword == "RUN" {
-            run_shell_text(&mut partial, &heredocs);
-        }
-        doc.instructions.push(Instruction {
-            lines: partial.pieces.to_map(path, partial.line),
-            keyword: partial.keyword,
-            value: partial.value,
-            line: partial.line,
-        });
+        doc.instructions.push(finish(partial, &heredocs, path));
     }
-    if let Some(p) = current {
+    if let Some(partial) = current {
         // The file ended inside a continuation: the instruction ends there.
-        let mut p = p;
-        if p.keyword == "RUN" {
-            run_shell_text(&mut p, &[]);
-        }
-        doc.instructions.push(Instruction {
-            lines: p.pieces.to_map(path, p.line),
-            keyword: p.keyword,
-            value: p.value,
-            line: p.line,
-        });
+        doc.instructions.push(finish(partial, &[], path));
     }
     doc
+}
+
+/// The instruction read into `p`, with its heredocs.
+fn finish(mut p: Partial, heredocs: &[Heredoc], path: &Path) -> Instruction {
+    if p.keyword == "RUN" {
+        run_shell_text(&mut p, heredocs);
+    }
+    Instruction {
+        lines: p.pieces.to_map(path, p.line),
+        keyword: p.keyword,
+        value: p.value,
+        line: p.line,
+    }
 }
 
 /// The keyword and the rest of an instruction line: optional blanks, a non-blank run,
