@@ -14,9 +14,10 @@
 //! Deliberate differences (the reference finds nothing in these RUNs):
 //! - heredocs (`RUN <<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`, several per line, and
 //!   `COPY <<EOF dest`): the body lines belong to the instruction, they are not
-//!   instructions themselves. A RUN whose command is only the heredoc (or `sh`/`bash`
-//!   with flags before it) has the body as its shell text (a script); otherwise the
-//!   shell text is the command line, then each body and its delimiter line;
+//!   instructions themselves. A RUN whose command is only the heredoc, or a shell
+//!   (`sh`/`bash`/`/bin/sh`/`/bin/bash`, flags but no `-c`) reading it, has the body as
+//!   its shell text (a script, `<<-` tabs stripped); otherwise the shell text is the
+//!   command line, then each body and its delimiter line, as the shell reads them;
 //! - exec form (`RUN ["dnf", "install", "x"]`): the shell-quoted words, or the script
 //!   of `["sh", "-c", SCRIPT]`; malformed JSON is shell form, as for Docker;
 //! - BuildKit flags before a RUN's command (`--mount=…`, `--network=none`) are dropped;
@@ -425,9 +426,10 @@ fn run_shell_text(p: &mut Partial, heredocs: &[Heredoc]) {
             }
         }
         [only]
-            if (command[..only.marker.start - from].trim().is_empty()
-                || SCRIPT_INTERPRETER.is_match(command[..only.marker.start - from].trim()))
-                && p.value[only.marker.end..].trim().is_empty() =>
+            if runs_as_script(
+                &p.value[from..only.marker.start],
+                &p.value[only.marker.end..],
+            ) =>
         {
             pieces.push(0, p.line);
             for (i, (line, number)) in only.body.iter().enumerate() {
@@ -458,6 +460,18 @@ fn run_shell_text(p: &mut Partial, heredocs: &[Heredoc]) {
     }
     p.value = text;
     p.pieces = pieces;
+}
+
+/// Whether a RUN's only heredoc is its script: the command around the marker is
+/// empty, or a shell reading its stdin (`bash -e <<EOF`, `<<EOF bash`).
+fn runs_as_script(before: &str, after: &str) -> bool {
+    let (before, after) = (before.trim(), after.trim());
+    match (before.is_empty(), after.is_empty()) {
+        (true, true) => true,
+        (true, false) => SCRIPT_INTERPRETER.is_match(after),
+        (false, true) => SCRIPT_INTERPRETER.is_match(before),
+        (false, false) => false,
+    }
 }
 
 /// The shell text of an exec-form command (`["dnf", "install", "x"]`): the script of
@@ -605,6 +619,13 @@ mod tests {
         let i = read("RUN bash -ex <<-'EOT'\n\tdnf install -y x\n\tEOT\n");
         assert_eq!(i.len(), 1);
         assert_eq!(i[0].value, "dnf install -y x");
+        let i = read("RUN <<EOF /bin/bash -o pipefail\ndnf install -y x\nEOF\n");
+        assert_eq!(i[0].value, "dnf install -y x");
+        // Not a shell: the heredoc is its stdin.
+        let i = read("RUN python3 <<EOF\nprint()\nEOF\n");
+        assert_eq!(i[0].value, "python3 <<EOF\nprint()\nEOF");
+        let i = read("RUN sh -c <<EOF\nx\nEOF\n");
+        assert_eq!(i[0].value, "sh -c <<EOF\nx\nEOF");
         let i = read("RUN --mount=type=cache,target=/var/cache <<\"EOF\"\ndnf install y\nEOF\n");
         assert_eq!(i[0].value, "dnf install y");
         // A heredoc for another command: the shell sees it whole.
