@@ -519,6 +519,23 @@ mod tests {
     }
 
     #[test]
+    fn symlinks_out_of_the_source_dir_are_not_read() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("secret.txt"), "secret\n").expect("write");
+        let f = fixture(&[]);
+        let link = f.containerfile.with_file_name("link.txt");
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), &link).expect("symlink");
+        let (r, w) = run(&f, "xargs dnf install < /tmp/link.txt", &[], &[]);
+        assert!(r.expect("ok").install.is_empty());
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].message.contains("outside the build context"),
+            "{}",
+            w[0].message
+        );
+    }
+
+    #[test]
     fn basename_rule_through_a_copy_directory() {
         let f = fixture(&[("lists/a.txt", "a\n"), ("b.txt", "b\n")]);
         let (r, w) = run(
