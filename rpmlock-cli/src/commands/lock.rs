@@ -16,9 +16,9 @@ use crate::Outcome;
 /// Report formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum Format {
-    /// Readable text on stderr.
+    /// Readable text (`lock`: on standard error; `verify`: on standard output).
     Text,
-    /// JSON on stdout.
+    /// JSON on standard output.
     Json,
 }
 
@@ -75,7 +75,7 @@ pub(crate) struct LockArgs {
     /// Download all metadata again, ignoring the cache.
     #[arg(long)]
     refresh: bool,
-    /// Cache directory (default: $XDG_CACHE_HOME/rpmlock).
+    /// Cache directory (default: $XDG_CACHE_HOME/rpmlock/v1, else ~/.cache/rpmlock/v1).
     #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Subscription-manager entitlement directory (NNN.pem + NNN-key.pem): the newest
