@@ -73,6 +73,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// The fetch options the environment sets: `RPMLOCK_RESOLUTION_CACHE=0` turns the
+/// resolution cache off; `RPMLOCK_INSECURE_REGISTRIES` lists registries
+/// (comma-separated `host[:port]`) spoken to over plain http. (The library reads no
+/// environment variables of its own.)
+pub(crate) fn fetch_options_from_env(
+    mut fetch: rpmlock_core::repo::FetchOptions,
+) -> rpmlock_core::repo::FetchOptions {
+    if std::env::var("RPMLOCK_RESOLUTION_CACHE").is_ok_and(|v| v == "0") {
+        fetch.resolution_cache = false;
+    }
+    if let Ok(list) = std::env::var("RPMLOCK_INSECURE_REGISTRIES") {
+        fetch.insecure_registries = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    fetch
+}
+
 /// Writes `text` to standard output; a closed pipe (e.g. `| head`) is not an error.
 pub(crate) fn write_stdout(text: &str, what: &str) -> Result<(), rpmlock_core::Error> {
     let mut out = std::io::stdout().lock();

@@ -9,6 +9,21 @@
 //! against a lock. [`resolve`] drives the stages for one lock run, every target arch in
 //! parallel. [`image`] pulls a container image's rpm database from a registry
 //! (a context to resolve on). [`model`] holds the pure RPM types shared by all stages.
+//!
+//! Locking an input, as the `rpmlock lock` command does (see [`resolve::lock`] for a
+//! complete example that runs against this repository's demo input):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use rpmlock_core::{config::Input, repo::FetchOptions, reporter::NoopReporter};
+//! use rpmlock_core::resolve::{LockOptions, lock};
+//!
+//! let input = Input::from_path("rpms.in.yaml")?;
+//! let options = LockOptions::new(FetchOptions::default());
+//! let lockfile = lock(&input, &options, Arc::new(NoopReporter))?;
+//! lockfile.write_atomic("rpms.lock.yaml")?;
+//! # Ok::<(), rpmlock_core::Error>(())
+//! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -141,13 +141,14 @@ pub(crate) fn run(
     if let Some(ms) = args.retry_delay_ms {
         fetch.retry_delay = std::time::Duration::from_millis(ms);
     }
-    let mut options = LockOptions::new(fetch);
+    let mut options = LockOptions::new(crate::fetch_options_from_env(fetch));
     options.arches = args.arches;
     options.bare = args.bare;
     options.containerfile = args.containerfile;
     options.treefile = args.rpm_ostree_treefile;
     options.flatpak = args.flatpak;
     options.allow_erasing = args.allowerasing;
+    options.dnf_env = std::env::vars().collect();
     options.context = if args.local_system {
         Some(Context::LocalSystem)
     } else if let Some(dir) = args.rootfs {

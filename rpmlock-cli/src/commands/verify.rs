@@ -76,10 +76,10 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
             let root = context::rootfs(
                 &context,
                 &arch,
-                &rpmlock_core::repo::FetchOptions {
+                &crate::fetch_options_from_env(rpmlock_core::repo::FetchOptions {
                     cache_dir: cache_dir.clone(),
                     ..Default::default()
-                },
+                }),
             )?
             .expect("a rootfs or image context has a root");
             Ok(Some(Installed::read(&root)?))

@@ -44,8 +44,7 @@ pub struct ImageOptions {
     /// from it, anything else is [`ImageError::NotCached`].
     pub offline: bool,
     /// Registries (`host[:port]`) spoken to over plain `http://`. Local registries
-    /// (`localhost`, `127.0.0.0/8`, `::1`) always are. [`ImageOptions::new`] reads
-    /// `RPMLOCK_INSECURE_REGISTRIES` (comma-separated).
+    /// (`localhost`, `127.0.0.0/8`, `::1`) always are.
     pub insecure_registries: Vec<String>,
     /// The auth files to take credentials from, in order ([`default_auth_files`]).
     pub auth_files: Vec<PathBuf>,
@@ -74,22 +73,13 @@ impl std::fmt::Debug for ImageOptions {
 
 impl ImageOptions {
     /// Options with the given cache directory, the default auth files
-    /// ([`default_auth_files`]), 4 retries from 500 ms, and the insecure registries
-    /// `RPMLOCK_INSECURE_REGISTRIES` lists (comma-separated `host[:port]`).
+    /// ([`default_auth_files`]), 4 retries from 500 ms, and no insecure registries
+    /// but the local ones.
     pub fn new(cache_dir: PathBuf) -> ImageOptions {
-        let insecure = std::env::var("RPMLOCK_INSECURE_REGISTRIES")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
         ImageOptions {
             cache_dir,
             offline: false,
-            insecure_registries: insecure,
+            insecure_registries: Vec::new(),
             auth_files: default_auth_files(),
             retries: 4,
             retry_delay: Duration::from_millis(500),
@@ -106,6 +96,7 @@ impl ImageOptions {
         o.offline = fetch.offline;
         o.retries = fetch.retries;
         o.retry_delay = fetch.retry_delay;
+        o.insecure_registries = fetch.insecure_registries.clone();
         o
     }
 }

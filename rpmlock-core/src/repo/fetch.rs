@@ -53,6 +53,12 @@ pub struct FetchOptions {
     /// The first back-off delay, doubled on each retry (capped at 30 s); zero
     /// removes every delay, Retry-After included (for tests).
     pub retry_delay: Duration,
+    /// Whether a resolution whose inputs are all unchanged is read back from the
+    /// cache (default true; `--refresh` turns it off too).
+    pub resolution_cache: bool,
+    /// Registries (`host[:port]`) spoken to over plain http besides localhost and
+    /// loopback addresses, which always are.
+    pub insecure_registries: Vec<String>,
 }
 
 impl Default for FetchOptions {
@@ -64,6 +70,8 @@ impl Default for FetchOptions {
             entitlement_dir: None,
             retries: 4,
             retry_delay: Duration::from_millis(500),
+            resolution_cache: true,
+            insecure_registries: Vec::new(),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! `--upgrade-package`. A run whose inputs did not change
 //! reads its answer back instead of loading repositories and solving again.
 //!
-//! Disabled by `--refresh` and by `RPMLOCK_RESOLUTION_CACHE=0`.
+//! Disabled by `--refresh` and by [`FetchOptions::resolution_cache`] (the CLI's
+//! `RPMLOCK_RESOLUTION_CACHE=0`).
 
 use std::path::PathBuf;
 
@@ -25,8 +26,7 @@ pub(super) struct Memo {
 
 impl Memo {
     pub(super) fn new(fetch: &FetchOptions) -> Memo {
-        let disabled =
-            fetch.refresh || std::env::var("RPMLOCK_RESOLUTION_CACHE").is_ok_and(|v| v == "0");
+        let disabled = fetch.refresh || !fetch.resolution_cache;
         Memo {
             dir: (!disabled).then(|| fetch.cache_dir.join("resolved-v1")),
         }

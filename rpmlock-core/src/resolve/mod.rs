@@ -57,6 +57,10 @@ pub struct LockOptions {
     pub flatpak: bool,
     /// `--allowerasing`: as the input's `allowerasing: true`.
     pub allow_erasing: bool,
+    /// Environment entries defining dnf variables: `DNF_VAR_NAME=value` is `$NAME`,
+    /// `DNF0`..`DNF9` are themselves (the CLI passes its process's environment; the
+    /// library reads none).
+    pub dnf_env: Vec<(String, String)>,
     /// The directory a Containerfile or `container.yaml` is looked for in, and
     /// command-line paths are relative to (default: the current directory).
     pub work_dir: Option<PathBuf>,
@@ -77,6 +81,7 @@ impl LockOptions {
             treefile: None,
             flatpak: false,
             allow_erasing: false,
+            dnf_env: Vec::new(),
             work_dir: None,
             fetch,
         }
@@ -259,7 +264,35 @@ struct ArchRepo<'a> {
     includes: Vec<String>,
 }
 
-/// Runs a whole lock: fetch, parse, resolve every arch, look up sources.
+/// Runs a whole lock: fetch, parse, resolve every arch, look up sources. Warnings
+/// are logged through `tracing`; [`plan`] and [`lock_planned`] return them.
+///
+/// Locking the demo input of this repository (its repositories are local paths, so
+/// this runs offline), into a private cache:
+///
+/// ```
+/// use std::sync::Arc;
+/// use rpmlock_core::config::Input;
+/// use rpmlock_core::repo::FetchOptions;
+/// use rpmlock_core::reporter::NoopReporter;
+/// use rpmlock_core::resolve::{LockOptions, lock};
+///
+/// let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../repos/demo/rpms.in.yaml");
+/// let input = Input::from_path(demo)?;
+/// let dir = tempfile::tempdir()?;
+/// let fetch = FetchOptions {
+///     cache_dir: dir.path().join("cache"),
+///     ..FetchOptions::default()
+/// };
+/// let lockfile = lock(&input, &LockOptions::new(fetch), Arc::new(NoopReporter))?;
+///
+/// let x86 = lockfile.arches.iter().find(|a| a.arch == "x86_64").unwrap();
+/// let chain_a = x86.packages.iter().find(|p| p.name == "chain-a").unwrap();
+/// assert_eq!(chain_a.evr, "1.0-1");
+/// assert!(chain_a.checksum.starts_with("sha256:"));
+/// lockfile.write_atomic(dir.path().join("rpms.lock.yaml"))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn lock(
     input: &Input,
     options: &LockOptions,
@@ -315,7 +348,12 @@ pub fn lock_planned(
     let mut unique: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
     let mut to_fetch: Vec<ResolvedRepo> = Vec::new();
     for (arch, installed) in arches.iter().zip(&installed) {
-        let repos = input.repos_for_arch(arch, &releasever(installed.as_deref()))?;
+        let vars = crate::config::vars::Vars::from_env(
+            arch,
+            &releasever(installed.as_deref()),
+            options.dnf_env.iter().cloned(),
+        );
+        let repos = input.repos_for_arch_with(&vars)?;
         for r in &repos {
             unique
                 .entry((r.repoid.clone(), r.baseurls.clone()))
