@@ -192,7 +192,9 @@ impl PackageIndex {
     }
 }
 
-/// Builds a [`PackageIndex`] one package at a time, as primary streams in.
+/// Builds a [`PackageIndex`] one package at a time, as primary streams in. Cache
+/// plumbing of the orchestrator, not API.
+#[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
     records: Vec<[u32; WORDS]>,

@@ -505,7 +505,9 @@ impl std::fmt::Debug for BuiltRepo {
 }
 
 /// Builds a repository's `.solv` file package by package (as primary streams in);
-/// [`RepoSource::Solv`] reads it back with the same package order.
+/// [`RepoSource::Solv`] reads it back with the same package order. Cache plumbing of
+/// the orchestrator, not API.
+#[doc(hidden)]
 pub struct SolvWriter {
     pool: Pool,
     repo: libsolv::RepoId,
@@ -551,7 +553,8 @@ impl SolvWriter {
 }
 
 /// Writes `packages` (with their file lists, index-aligned, if given) as a `.solv`
-/// file.
+/// file. Cache plumbing (public for the benchmarks), not API.
+#[doc(hidden)]
 pub fn write_solv(
     repoid: &str,
     packages: &[Package],
