@@ -562,3 +562,73 @@ for arg in sys.argv[2:]:
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "", "inputs the schema judges differently");
 }
+
+/// `--upgrade-package` keeps the other packages by their checksum, not by a NEVRA
+/// guessed from file names: in a repo whose files are named by content (not
+/// N-V-R.A.rpm), the named package moves and nothing else does.
+#[test]
+fn upgrade_package_matches_by_checksum_whatever_the_file_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let repo = t.join("repo");
+    let add = |from: &str| {
+        let dir = workspace().join(from);
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rpm") {
+                    let bytes = std::fs::read(&p).unwrap();
+                    let name = format!("{}.rpm", &support::registry::sha256(&bytes)[7..23]);
+                    std::fs::create_dir_all(repo.join("pool")).unwrap();
+                    std::fs::write(repo.join("pool").join(name), bytes).unwrap();
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(repo.join("repodata"));
+        let status = std::process::Command::new("createrepo_c")
+            .args(["--quiet", "--no-database"])
+            .arg(&repo)
+            .status()
+            .expect("createrepo_c (Debian package createrepo-c)");
+        assert!(status.success());
+    };
+    add("repos/base/x86_64/Packages");
+    let input = write_input(
+        t,
+        &format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [chain-a, weak-main]\narches: [x86_64]\nnoSources: true\ncontext:\n  bare: true\n",
+            repo.display()
+        ),
+    );
+    let lockfile = t.join("rpms.lock.yaml");
+    let cache = t.join("cache");
+    lock_ok(&input, &lockfile, &cache);
+    assert!(
+        !read(&lockfile).contains("/chain-c-"),
+        "file names are hashed"
+    );
+    add("repos/updates/x86_64/Packages");
+    let out = rpmlock(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "-o",
+            lockfile.to_str().unwrap(),
+            "--upgrade-package",
+            "chain-c",
+        ],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("moved:\nx86_64:\n  upgraded   chain-c"),
+        "{}",
+        stderr(&out)
+    );
+    let after = read(&lockfile);
+    assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
+    assert!(after.contains("name: weak-rec\n    evr: 1.0-1"), "{after}");
+}

@@ -122,8 +122,10 @@ fn read_contexts(
     Ok(out)
 }
 
-/// The NEVRAs libsolv should favor for `arch`: every package of the previous lock's
-/// section for that arch, except those allowed to move.
+/// The checksums of the packages libsolv should favor for `arch`: every package of the
+/// previous lock's section for that arch, except those allowed to move. (Matched to
+/// the repos' packages by checksum, so file names that are not N-V-R.A.rpm do not
+/// matter; see [`favored_nevras`].)
 fn favored(options: &LockOptions, arch: &str) -> Vec<String> {
     let Some(previous) = &options.keep_locked else {
         return Vec::new();
@@ -134,9 +136,28 @@ fn favored(options: &LockOptions, arch: &str) -> Vec<String> {
         .filter(|a| a.arch == arch)
         .flat_map(|a| &a.packages)
         .filter(|p| !options.upgrade_names.contains(&p.name))
-        .map(|p| format!("{}-{}.{}", p.name, p.evr, crate::lock::package_arch(p)))
+        .map(|p| p.checksum.clone())
         .collect();
     out.sort();
+    out.dedup();
+    out
+}
+
+/// The NEVRAs (as libsolv writes them) of the packages in `repos` whose checksums are
+/// `checksums`.
+fn favored_nevras(repos: &[ArchRepo<'_>], checksums: &[String]) -> Vec<String> {
+    if checksums.is_empty() {
+        return Vec::new();
+    }
+    let wanted: std::collections::HashSet<&str> = checksums.iter().map(String::as_str).collect();
+    let mut out: Vec<String> = repos
+        .iter()
+        .flat_map(|r| r.data.index.iter())
+        .filter(|p| !p.is_source() && wanted.contains(p.checksum))
+        .map(|p| format!("{}-{}.{}", p.name, p.evr(), p.arch))
+        .collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -739,6 +760,7 @@ fn lock_arch(
     let in_pool: Vec<usize> = (0..repos.len())
         .filter(|&i| repos[i].data.has_binaries)
         .collect();
+    let favor_nevras = favored_nevras(repos, favor);
     let mut module_warnings = Vec::new();
     // Modules: `@module` specs become their profiles' packages (other `@` specs stay
     // for the group lookup), the active streams decide what the package pool hides.
@@ -787,7 +809,7 @@ fn lock_arch(
         request.comps = comps.as_ref();
         request.modules = modular.filter.as_ref();
         request.installed = installed.map(Installed::solv_path);
-        request.favor = favor.to_vec();
+        request.favor = favor_nevras.clone();
         solve::solve_on(&request, prebuilt).map(|solution| {
             let refs = solution
                 .packages
