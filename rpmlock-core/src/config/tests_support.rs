@@ -3,6 +3,20 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// The one policy for tests that compare with an external reference (Python, PyYAML,
+/// libdnf, dnf): a missing reference fails the test, unless
+/// `RPMLOCK_TEST_SKIP_REFERENCES=1` says to skip such tests. Returns (after a note on
+/// stderr) when skipping is allowed; panics otherwise.
+pub(crate) fn reference_missing(what: &str) {
+    if std::env::var("RPMLOCK_TEST_SKIP_REFERENCES").is_ok_and(|v| v == "1") {
+        eprintln!("note: {what} is not available: skipped (RPMLOCK_TEST_SKIP_REFERENCES=1)");
+        return;
+    }
+    panic!(
+        "{what} is needed by this test (tests/install-deps.sh installs it); set RPMLOCK_TEST_SKIP_REFERENCES=1 to skip the tests that compare with an external reference"
+    );
+}
+
 /// Runs `script` with `/usr/bin/python3`, `input` on stdin; its stdout, or `None` when
 /// Python is not installed. A failing script panics with its stderr.
 pub(crate) fn python(script: &str, input: &str) -> Option<String> {

@@ -356,8 +356,7 @@ print("\n\n".join(bad[:8]) + "\n(%d differ)" % len(bad) if bad else "OK")
         .stderr(Stdio::piped())
         .spawn();
     let Ok(mut child) = child else {
-        eprintln!("note: /usr/bin/python3 not found; PyYAML differential test skipped");
-        return;
+        return crate::config::tests_support::reference_missing("/usr/bin/python3");
     };
     child
         .stdin
@@ -373,8 +372,7 @@ print("\n\n".join(bad[:8]) + "\n(%d differ)" % len(bad) if bad else "OK")
         String::from_utf8_lossy(&out.stderr)
     );
     if stdout.trim() == "SKIP" {
-        eprintln!("note: PyYAML not installed; PyYAML differential test skipped");
-        return;
+        return crate::config::tests_support::reference_missing("PyYAML (python3-yaml)");
     }
     assert_eq!(stdout.trim(), "OK", "{} strings checked", strings.len());
 }
