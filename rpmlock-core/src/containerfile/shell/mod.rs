@@ -1,7 +1,39 @@
 //! The analysis of RUN bodies and scripts (CONTAINERFILE.md A7, A8): which `dnf`,
 //! `yum` and `microdnf` commands they run, with which packages, on which arches.
+//!
+//! The text is pre-processed the reference's way (A7.1 step 1, `source`), parsed with
+//! `brush-parser`, and its AST walked with the reference's walk semantics (A7.2, `walk`):
+//! simple commands become package actions (A7.3, A7.4, `command`), assignments feed
+//! shell and per-arch variables (A7.5, `assign`), and arch tests give an arch context
+//! (A8, `arch`). Word text is the reference's quote removal, expansions kept as text
+//! (A7.1 step 3, `words`).
+//!
+//! Where the reference silently loses packages, this module does better and says so
+//! with a [`Warning`]: bodies bashlex rejects but brush parses (`case`, `time`,
+//! arithmetic, arrays, ...) are analysed, `while`/`until` bodies are walked, `sudo`,
+//! `env`, paths, `dnf5`, `dnf-3` and `bash -c SCRIPT` are looked through, and what
+//! cannot be analysed (an unparsable body, an unexpandable argument, `eval`, `xargs`,
+//! `source`) is reported instead of dropped.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::{LineMap, PackageSets, Vars, Warning};
+
+mod arch;
+mod assign;
+mod command;
+mod source;
+mod walk;
+mod words;
+
+#[cfg(test)]
+mod tests;
+
+use source::Source;
+use walk::{Flags, Walker};
+
+/// How deep `bash -c 'bash -c ...'` is followed.
+const MAX_DEPTH: usize = 4;
 
 /// Analyses the shell `text` (a RUN value or a script body) and adds what its package
 /// commands ask for to `out`. `vars` are the stage's ARG/ENV variables (empty for
@@ -15,6 +47,79 @@ pub(crate) fn analyze(
     out: &mut PackageSets,
     warnings: &mut Vec<Warning>,
 ) {
-    // Placeholder until the analysis lands: finds nothing.
-    let _ = (text, lines, vars, arches, out, warnings);
+    let ctx = Context {
+        lines,
+        vars,
+        arches,
+        depth: 0,
+    };
+    analyze_in(text, &ctx, &Flags::default(), out, warnings);
+}
+
+/// What an analysis runs with besides its text: the nested `bash -c` analysis shares
+/// it with a deeper `depth`.
+struct Context<'a> {
+    lines: &'a LineMap,
+    vars: &'a Vars,
+    arches: &'a [String],
+    depth: usize,
+}
+
+/// The analysis of one text, starting with `flags` (the arch context of a `bash -c`).
+fn analyze_in(
+    text: &str,
+    ctx: &Context<'_>,
+    flags: &Flags,
+    out: &mut PackageSets,
+    warnings: &mut Vec<Warning>,
+) {
+    let src = Source::new(text);
+    let program = match parse(&src) {
+        Ok(program) => program,
+        Err((offset, message)) => {
+            // A7.1 step 2 / E-14: the reference skips the body with a log line; we say
+            // so as a warning, with the line.
+            warnings.push(Warning {
+                origin: ctx.lines.origin(src.original(offset)),
+                message: format!(
+                    "cannot parse this shell code ({message}): the packages it installs \
+                     are not locked"
+                ),
+            });
+            return;
+        }
+    };
+    let mut walker = Walker::new(&src, ctx, out, warnings);
+    for list in &program.complete_commands {
+        walker.list(list, flags);
+    }
+}
+
+/// Parses the pre-processed text; on failure the char index of the error (or 0) and
+/// brush's message.
+fn parse(src: &Source) -> Result<brush_parser::ast::Program, (usize, String)> {
+    if let Some(offset) = source::oversized_fd_number(src.text()) {
+        // brush-parser panics on a file descriptor number that overflows an i32.
+        return Err((offset, "file descriptor number out of range".to_string()));
+    }
+    let options = brush_parser::ParserOptions::default();
+    let mut reader = std::io::Cursor::new(src.text().as_bytes());
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        brush_parser::Parser::new(&mut reader, &options).parse_program()
+    }));
+    match result {
+        Ok(Ok(program)) => Ok(program),
+        Ok(Err(e)) => {
+            let offset = match &e {
+                brush_parser::ParseError::ParsingNear(pos) => pos.index,
+                brush_parser::ParseError::Tokenizing {
+                    position: Some(pos),
+                    ..
+                } => pos.index,
+                _ => 0,
+            };
+            Err((offset, e.to_string()))
+        }
+        Err(_) => Err((0, "the shell parser failed".to_string())),
+    }
 }
