@@ -485,11 +485,15 @@ impl Walker<'_> {
         }
     }
 
-    fn nested(&mut self, script: &str, at: usize, flags: &Flags) {
+    /// Analyses `script` (code inside the text) with a fresh walk state, the current
+    /// shell variables as its variables, and every origin at the char `at`.
+    pub(super) fn nested(&mut self, script: &str, at: usize, flags: &Flags) {
         if self.ctx.depth >= MAX_DEPTH {
             self.warn(
                 at,
-                "`bash -c` nested too deeply: its packages are not locked".to_string(),
+                "code nested too deeply (`bash -c` in `bash -c`, or `( ( ... ) )`): its packages \
+                 are not locked"
+                    .to_string(),
             );
             return;
         }
@@ -546,6 +550,19 @@ impl Walker<'_> {
                 .and_then(|i| detect_action(words.get(i + 1..).unwrap_or_default()).map(|a| (i, a)))
         });
         let Some((i, (action, _, action_text))) = found else {
+            // `su -c 'dnf install x'`, `runuser -c ...`: a package command in a word.
+            let script = words
+                .iter()
+                .skip(at + 1)
+                .find(|w| mentions_package_command(&w.text));
+            if let (Some(script), Some(first)) = (script, words.get(at)) {
+                let message = format!(
+                    "`{name}` runs `{}`, which rpmlock does not analyse: its packages are \
+                     not locked",
+                    script.text
+                );
+                self.warn(first.start, message);
+            }
             return;
         };
         if name == "xargs" && action == Action::Install {

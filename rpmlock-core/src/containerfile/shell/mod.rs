@@ -32,8 +32,13 @@ mod tests;
 use source::Source;
 use walk::{Flags, Walker};
 
-/// How deep `bash -c 'bash -c ...'` is followed.
-const MAX_DEPTH: usize = 4;
+/// How deep nested code (`bash -c 'bash -c ...'`, `( ( ... ) )`) is followed.
+const MAX_DEPTH: usize = 8;
+
+/// How deeply a text may nest (brackets, backticks, `if`, `case`, `do`) to be parsed:
+/// brush-parser recurses with the nesting and overflows the stack a few hundred
+/// levels deep. Real RUN bodies stay far below.
+const MAX_NESTING: usize = 64;
 
 /// Analyses the shell `text` (a RUN value or a script body) and adds what its package
 /// commands ask for to `out`. `vars` are the stage's ARG/ENV variables (empty for
@@ -98,6 +103,9 @@ fn analyze_in(
 /// Parses the pre-processed text; on failure the char index of the error (or 0) and
 /// brush's message.
 fn parse(src: &Source) -> Result<brush_parser::ast::Program, (usize, String)> {
+    if source::nesting_depth(src.text()) > MAX_NESTING {
+        return Err((0, format!("nested more than {MAX_NESTING} levels deep")));
+    }
     if let Some(offset) = source::oversized_fd_number(src.text()) {
         // brush-parser panics on a file descriptor number that overflows an i32.
         return Err((offset, "file descriptor number out of range".to_string()));

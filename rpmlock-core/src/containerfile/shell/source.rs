@@ -156,6 +156,43 @@ fn copy_range(
     }
 }
 
+/// How deeply brackets and compound commands nest in `text` at most: the parser
+/// recurses that deep, and a text nested a few hundred levels overflows its stack.
+/// Parentheses count apart from keywords, so that the unmatched `)` of a `case`
+/// pattern closes nothing.
+pub(super) fn nesting_depth(text: &str) -> usize {
+    let (mut parens, mut braces, mut keywords) = (0usize, 0usize, 0usize);
+    let mut max = 0;
+    let mut in_backticks = false;
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        match word.as_str() {
+            "if" | "case" | "do" => keywords += 1,
+            "fi" | "esac" | "done" => keywords = keywords.saturating_sub(1),
+            _ => {}
+        }
+        word.clear();
+        match c {
+            '(' => parens += 1,
+            ')' => parens = parens.saturating_sub(1),
+            '{' => braces += 1,
+            '}' => braces = braces.saturating_sub(1),
+            '`' if in_backticks => keywords = keywords.saturating_sub(1),
+            '`' => keywords += 1,
+            _ => {}
+        }
+        if c == '`' {
+            in_backticks = !in_backticks;
+        }
+        max = max.max(parens + braces + keywords);
+    }
+    max
+}
+
 /// The char index of a descriptor number before `<` or `>` too large for an `i32`.
 pub(super) fn oversized_fd_number(text: &str) -> Option<usize> {
     FD_NUMBER.captures_iter(text).find_map(|caps| {

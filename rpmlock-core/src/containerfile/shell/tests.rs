@@ -759,6 +759,53 @@ fn hidden_package_commands_are_reported() {
 }
 
 #[test]
+fn nested_subshells_brush_reads_as_arithmetic_are_analysed() {
+    let r = run("( ( dnf install -y p ) ); ( ( ( dnf install -y q ) ) )");
+    assert_eq!(r.common(), ["p", "q"]);
+    let r = run("(( x = 1 )); ((y++))");
+    assert!(r.sets.is_empty() && r.warnings.is_empty());
+}
+
+#[test]
+fn deep_nesting_is_refused_not_crashed() {
+    for (open, close) in [
+        ("( ", " )"),
+        ("$(", ")"),
+        ("if true; then ", "; fi"),
+        ("{ ", "; }"),
+        ("for x in 1; do ", "; done"),
+        ("case a in a) ", ";; esac"),
+        ("f() { ", "; }"),
+        ("$(case a in a) ", ";; esac)"),
+    ] {
+        let body = format!(
+            "{}dnf install -y p{}",
+            open.repeat(5000),
+            close.repeat(5000)
+        );
+        let r = run(&body);
+        assert!(r.sets.is_empty(), "{open}");
+        assert_eq!(r.warnings.len(), 1, "{open}");
+    }
+    // Nesting as deep as real code goes is fine.
+    let body = format!("{}dnf install -y p{}", "{ ".repeat(60), "; }".repeat(60));
+    assert_eq!(run(&body).common(), ["p"]);
+}
+
+#[test]
+fn package_commands_inside_other_commands_words_are_reported() {
+    let r = run("su -c 'dnf install -y x' root");
+    assert!(r.sets.is_empty());
+    assert_eq!(
+        r.messages(),
+        [
+            "`su` runs `dnf install -y x`, which rpmlock does not analyse: its packages are not \
+          locked"
+        ]
+    );
+}
+
+#[test]
 fn append_assignment_appends() {
     let r = run("P=a; P+=\" b\"; dnf install -y $P");
     assert_eq!(r.common(), ["a", "b"]);

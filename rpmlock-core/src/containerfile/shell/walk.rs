@@ -207,7 +207,14 @@ impl<'a> Walker<'a> {
                 self.list(&clause.1.list, &flags);
             }
             CompoundCommand::Coprocess(coproc) => self.command(&coproc.body, flags, None),
-            CompoundCommand::Arithmetic(_) => {}
+            CompoundCommand::Arithmetic(arithmetic) => {
+                // brush reads `( ( cmd ) )` as arithmetic; bash (and bashlex) as two
+                // subshells. Only `((` written together is arithmetic.
+                let start = arithmetic.loc.start.index;
+                if self.src.char_at(start + 1) != Some('(') {
+                    self.nested(&arithmetic.expr.value, start, flags);
+                }
+            }
         }
     }
 
