@@ -5,9 +5,10 @@
 //! Deliberate differences from the reference (which silently loses these): the
 //! command word may carry a path and may be `dnf5` or `dnf-3`, `sudo` and `env` are
 //! looked through, `bash -c SCRIPT` is analysed, an argument that still holds a `$`
-//! after expansion is reported, and `eval`, `source`, `xargs` and other commands that
-//! could run a package command out of sight are reported; and a variable with both a
-//! plain and a per-arch value keeps its plain value on every arch.
+//! after expansion or names a variable nothing sets is reported, and `eval`,
+//! `source`, `xargs` and other commands that could run a package command out of sight
+//! are reported; and a variable with both a plain and a per-arch value keeps its plain
+//! value on every arch.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -19,7 +20,7 @@ use brush_parser::ast::{
 use regex::Regex;
 
 use super::super::expand::expand;
-use super::super::{LineMap, NameSet, add_name};
+use super::super::{LineMap, NameSet, Vars, add_name};
 use super::walk::{Flags, Walker};
 use super::words::{has_command_substitution, word_text};
 use super::{Context, MAX_DEPTH, analyze_in};
@@ -82,6 +83,10 @@ static PACKAGE_MANAGER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?:^|[\s;&|(`'"/])(?:dnf-3|dnf5|dnf|yum|microdnf)(?:[\s'";&|)`]|$)"#)
         .expect("valid regex")
 });
+
+/// `$NAME` or `${NAME}`.
+static VARIABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$(?:(\w+)|\{(\w+)\})").expect("valid regex"));
 
 /// `NAME blank OPERATOR blank`: where a token is cut (A7.4).
 static OPERATOR_CUT: LazyLock<Regex> =
@@ -194,6 +199,13 @@ fn detect_action(words: &[Plain]) -> Option<(Action, usize, String)> {
         }
     }
     None
+}
+
+/// Whether the argument `i` is the value of the option before it.
+fn is_option_value(args: &[Plain], i: usize) -> bool {
+    i.checked_sub(1)
+        .and_then(|p| args.get(p))
+        .is_some_and(|p| VALUE_OPTIONS.contains(&p.text.as_str()))
 }
 
 /// Whether a token may be a package (A7.4).
@@ -321,6 +333,8 @@ impl Walker<'_> {
             }
         }
 
+        self.unset_variables(args, &map, manager, &action_text);
+
         // A7.3 step 7 / A8.5: the per-arch split, outside an arch context only.
         let claimed = if flags.arch.is_none() && !self.arch_vars.is_empty() {
             self.arch_split(args, &base)
@@ -344,13 +358,9 @@ impl Walker<'_> {
                 continue;
             };
             if !is_valid_token(token) {
-                let option_value = i
-                    .checked_sub(1)
-                    .and_then(|p| args.get(p))
-                    .is_some_and(|p| VALUE_OPTIONS.contains(&p.text.as_str()));
                 if token.contains('$')
                     && !token.starts_with('-')
-                    && !option_value
+                    && !is_option_value(args, i)
                     && warned.insert(i)
                 {
                     self.warn(
@@ -394,9 +404,36 @@ impl Walker<'_> {
         }
     }
 
+    /// Reports the `$NAME` and `${NAME}` in package arguments that nothing sets: they
+    /// expand to nothing (a loop variable, `read`, `export`, an ARG without a value, a
+    /// stage variable in a script), which the reference drops silently.
+    fn unset_variables(&mut self, args: &[Plain], map: &Vars, manager: &str, action: &str) {
+        for (i, word) in args.iter().enumerate() {
+            if word.text.starts_with('-') || is_option_value(args, i) {
+                continue;
+            }
+            let unset: Vec<&str> = VARIABLE
+                .captures_iter(&word.text)
+                .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| m.as_str())
+                .filter(|name| !map.contains_key(*name))
+                .collect();
+            if let Some(name) = unset.first() {
+                self.warn(
+                    word.start,
+                    format!(
+                        "`${name}` is not set where rpmlock can see it (a loop variable, \
+                         `read`, `export`, or an ARG without a value?): `{manager} {action}` \
+                         gets nothing from it"
+                    ),
+                );
+            }
+        }
+    }
+
     /// A8.5: the tokens an arch variable gives on each arch go to that arch's install
     /// set, whatever the action (Q); returns them, to be skipped by the routing.
-    fn arch_split(&mut self, args: &[Plain], base: &super::super::Vars) -> BTreeSet<String> {
+    fn arch_split(&mut self, args: &[Plain], base: &Vars) -> BTreeSet<String> {
         let mut claimed = BTreeSet::new();
         let raw = args
             .iter()

@@ -806,6 +806,33 @@ fn package_commands_inside_other_commands_words_are_reported() {
 }
 
 #[test]
+fn unset_variables_in_package_arguments_are_reported() {
+    let message = |name: &str| {
+        format!(
+            "`${name}` is not set where rpmlock can see it (a loop variable, `read`, `export`, \
+             or an ARG without a value?): `dnf install` gets nothing from it"
+        )
+    };
+    let r = run("for p in a b; do dnf install -y $p; done");
+    assert!(r.sets.is_empty());
+    assert_eq!(r.messages(), [message("p")]);
+    let r = run(r#"export PKGS="a b" && dnf install -y ${PKGS}"#);
+    assert_eq!(r.messages(), [message("PKGS")]);
+    let r = run("while read p; do dnf install -y \"$p\"; done < list");
+    assert_eq!(r.messages(), [message("p")]);
+    // Set by ENV, by the shell, per arch, or with a default: nothing to say; nor for
+    // option values.
+    let r = run_with(
+        "P=a; [ $(arch) = x86_64 ] && Q=b; dnf install -y $E $P ${Q} ${U:-d} ${V:+v} \
+         --releasever $R --setopt=x=$S",
+        &vars(&[("E", "e")]),
+        ARCHES,
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(r.common(), ["a", "d", "e"]);
+}
+
+#[test]
 fn append_assignment_appends() {
     let r = run("P=a; P+=\" b\"; dnf install -y $P");
     assert_eq!(r.common(), ["a", "b"]);
@@ -921,6 +948,18 @@ fn shellish() -> impl Strategy<Value = String> {
         Just("${X:-a b} ".to_string()),
         Just(" | ".to_string()),
         Just("\n".to_string()),
+        Just("for x in a; do ".to_string()),
+        Just("; done".to_string()),
+        Just("( ( ".to_string()),
+        Just(" ) )".to_string()),
+        Just("$((1+".to_string()),
+        Just("<<EOF\nx\nEOF\n".to_string()),
+        Just("99999999999>x ".to_string()),
+        Just("sudo env A=1 /usr/bin/dnf5 ".to_string()),
+        Just("xargs dnf install < f ".to_string()),
+        Just("X=$(if [ \"$(uname -m)\" != s390x ]; then echo -n q; fi) ".to_string()),
+        Just("elif [ $GOARCH == arm64 ]; then ".to_string()),
+        Just("else ".to_string()),
         "[a-z$ -]{0,8}",
         any::<String>(),
     ];
