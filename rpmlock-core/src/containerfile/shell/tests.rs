@@ -191,6 +191,16 @@ fn action_keywords() {
          dnf config-manager --set-enabled crb",
     );
     assert!(r.sets.is_empty());
+    for other in [
+        "groups",
+        "update-minimal",
+        "upgrade-minimal",
+        "downgrade",
+        "erase",
+    ] {
+        let r = run(&format!("dnf {other} x"));
+        assert!(r.sets.is_empty(), "{other}");
+    }
     // A keyword later on the line decides.
     let r = run("dnf remove y install z");
     assert_eq!(r.common(), ["z"]);
@@ -233,6 +243,8 @@ fn operators_flags_and_option_values() {
     );
     let r = run("dnf install -y --setopt tsflags=nodocs -x foo --nodocs --releasever 9 bar");
     assert_eq!(r.common(), ["9", "bar", "foo", "tsflags=nodocs"]);
+    let r = run("dnf install -y --enablerepo x --installroot /mnt p");
+    assert_eq!(r.common(), ["/mnt", "p", "x"]);
     let r = run("dnf install -y --setopt=tsflags=nodocs gcc- gcc-${UNKNOWN} ok");
     assert_eq!(r.common(), ["ok"]);
 }
@@ -317,8 +329,16 @@ fn command_substitution_assignments_take_echo_words() {
 
 #[test]
 fn export_and_friends_are_not_tracked() {
-    let r = run(r#"export PKGS="a b" && dnf install -y $PKGS"#);
-    assert!(r.sets.is_empty());
+    for set in [
+        "export PKGS=\"a b\"",
+        "local PKGS=a",
+        "declare PKGS=a",
+        "readonly PKGS=a",
+        "read PKGS",
+    ] {
+        let r = run(&format!("{set} && dnf install -y $PKGS"));
+        assert!(r.sets.is_empty(), "{set}");
+    }
 }
 
 #[test]
@@ -461,6 +481,14 @@ fn test_lists_spec_examples() {
         assert_eq!(&r.common(), common, "{body}");
         assert_eq!(&r.arches(), arches, "{body}");
     }
+}
+
+#[test]
+fn test_list_parts_are_walked_before_the_rest() {
+    // The consumed `P=xa` is processed before the `dnf` that comes first (Q).
+    let r = run("dnf install -y $P; [ $(arch) = x86_64 ] && P=xa");
+    assert_eq!(r.arches(), ["x86_64: xa"]);
+    assert!(r.warnings.is_empty());
 }
 
 #[test]
@@ -644,6 +672,18 @@ fn constructs_bashlex_rejects_are_analysed() {
     ] {
         let r = run(body);
         assert_eq!(r.common(), ["p"], "{body}");
+    }
+}
+
+#[test]
+fn constructs_brush_rejects_too_give_a_warning() {
+    for body in [
+        "select x in a b; do dnf install -y p; done",
+        "dnf install -y p; ;",
+    ] {
+        let r = run(body);
+        assert!(r.sets.is_empty(), "{body}");
+        assert_eq!(r.warnings.len(), 1, "{body}");
     }
 }
 
