@@ -3,7 +3,8 @@
 //!
 //! The text is pre-processed the reference's way (A7.1 step 1, `source`), parsed with
 //! `brush-parser`, and its AST walked with the reference's walk semantics (A7.2, `walk`):
-//! simple commands become package actions (A7.3, A7.4, `command`), assignments feed
+//! simple commands become package actions (A7.3, A7.4, `command`; what they hide,
+//! `hidden`), assignments feed
 //! shell and per-arch variables (A7.5, `assign`), and arch tests give an arch context
 //! (A8, `arch`). Word text is the reference's quote removal, expansions kept as text
 //! (A7.1 step 3, `words`).
@@ -22,6 +23,7 @@ use super::{LineMap, PackageSets, Vars, Warning};
 mod arch;
 mod assign;
 mod command;
+mod hidden;
 mod source;
 mod walk;
 mod words;

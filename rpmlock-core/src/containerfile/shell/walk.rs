@@ -17,6 +17,7 @@ use brush_parser::ast::{
 
 use super::super::{LineMap, Origin, PackageSets, Vars, Warning};
 use super::command::{self, Plain};
+use super::hidden;
 use super::source::Source;
 use super::{Context, arch};
 
@@ -166,7 +167,7 @@ impl<'a> Walker<'a> {
             } else {
                 previous = None;
                 let text = cmd.to_string();
-                if command::mentions_package_command(&text) {
+                if hidden::mentions_package_command(&text) {
                     let at = self.start_of(cmd).unwrap_or(0);
                     self.warn(
                         at,
@@ -291,7 +292,7 @@ impl<'a> Walker<'a> {
     /// branch, its packages common, with one warning.
     fn case_clause(&mut self, clause: &CaseClauseCommand) {
         let text = clause.to_string();
-        if command::mentions_package_command(&text) {
+        if hidden::mentions_package_command(&text) {
             let at = clause.loc.start.index;
             self.warn(
                 at,
