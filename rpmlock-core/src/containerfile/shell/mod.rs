@@ -2,19 +2,28 @@
 //! `yum` and `microdnf` commands they run, with which packages, on which arches.
 //!
 //! The text is pre-processed the reference's way (A7.1 step 1, `source`), parsed with
-//! `brush-parser`, and its AST walked with the reference's walk semantics (A7.2, `walk`):
-//! simple commands become package actions (A7.3, A7.4, `command`; what they hide,
-//! `hidden`), assignments feed
-//! shell and per-arch variables (A7.5, `assign`), and arch tests give an arch context
-//! (A8, `arch`). Word text is the reference's quote removal, expansions kept as text
-//! (A7.1 step 3, `words`).
+//! `brush-parser`, and its AST walked with the reference's walk semantics (A7.2,
+//! `walk`): simple commands become package actions (A7.3, A7.4, `command`), assignments
+//! feed shell and per-arch variables (A7.5, `assign`), and arch tests give an arch
+//! context (A8, `arch`). Word text is the reference's quote removal, expansions kept
+//! as text (A7.1 step 3, `words`). What a command hides from the walk is looked into
+//! or reported (`hidden`).
 //!
-//! Where the reference silently loses packages, this module does better and says so
-//! with a [`Warning`]: bodies bashlex rejects but brush parses (`case`, `time`,
-//! arithmetic, arrays, ...) are analysed, `while`/`until` bodies are walked, `sudo`,
-//! `env`, paths, `dnf5`, `dnf-3` and `bash -c SCRIPT` are looked through, and what
-//! cannot be analysed (an unparsable body, an unexpandable argument, `eval`, `xargs`,
-//! `source`) is reported instead of dropped.
+//! The reference's results are kept, quirks included, except where it silently loses
+//! packages. There rpmlock does better, or says so with a [`Warning`]:
+//! - bodies bashlex rejects but brush parses are analysed: `case` (arms walked like an
+//!   `else` branch, with a warning), `time cmd`, `$((...))`, arrays, C-style `for`,
+//!   `coproc`, quoted heredoc delimiters; `while`/`until` are walked as conditional
+//!   code; `( ( cmd ) )`, which brush reads as arithmetic, is analysed as subshells;
+//! - a body brush cannot parse (or nested too deeply to parse safely) gives a warning;
+//! - the command word may carry a path, be `dnf5` or `dnf-3`, or follow `sudo` or
+//!   `env`; `bash -c SCRIPT` is analysed;
+//! - a package argument still holding a `$` after expansion, or naming a variable
+//!   nothing sets (a loop variable, `read`, `export`), gives a warning;
+//! - `eval`, `source`, `xargs`/`exec`/`su -c` running a package command, a compound
+//!   command in a pipeline and a command substitution running one give a warning;
+//! - `NAME+=VALUE` appends; a variable set both plainly and per arch keeps its plain
+//!   value on every arch (`if A; then P=a; else P=b; fi; dnf install $P` installs `b`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -89,8 +98,8 @@ fn analyze_in(
             warnings.push(Warning {
                 origin: ctx.lines.origin(src.original(offset)),
                 message: format!(
-                    "cannot parse this shell code ({message}): the packages it installs \
-                     are not locked"
+                    "cannot parse this shell code ({message}): its package commands are \
+                     not analysed"
                 ),
             });
             return;
