@@ -74,10 +74,12 @@ impl Walker<'_> {
             return;
         }
 
-        let expanded = expand(&value, &self.base_vars());
-        let new = match self.shell_vars.get(name) {
-            Some(old) if append => format!("{old}{expanded}"),
-            Some(old) if flags.in_conditional => format!("{old} {expanded}"),
+        let base = self.base_vars();
+        let expanded = expand(&value, &base);
+        let new = match (self.shell_vars.get(name), base.get(name)) {
+            // `+=` extends the value the shell has, a stage variable included.
+            (_, Some(old)) if append => format!("{old}{expanded}"),
+            (Some(old), _) if flags.in_conditional => format!("{old} {expanded}"),
             _ => expanded,
         };
         self.shell_vars.insert(name.clone(), new);

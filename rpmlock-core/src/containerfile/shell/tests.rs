@@ -900,6 +900,12 @@ fn unset_variables_in_package_arguments_are_reported() {
 fn append_assignment_appends() {
     let r = run("P=a; P+=\" b\"; dnf install -y $P");
     assert_eq!(r.common(), ["a", "b"]);
+    let r = run_with(
+        "P+=\" b\"; Q+=c; dnf install -y $P $Q",
+        &vars(&[("P", "a")]),
+        ARCHES,
+    );
+    assert_eq!(r.common(), ["a", "b", "c"]);
 }
 
 // ---------------------------------------------------------------------------------
@@ -953,6 +959,43 @@ fn origins_follow_the_line_map() {
     assert_eq!(
         line_of(&sets.install, "a"),
         ["Containerfile:7", "Containerfile:9"]
+    );
+}
+
+#[test]
+fn origins_count_bytes_of_multibyte_text() {
+    // brush counts chars; origins are byte offsets of the original text.
+    let text = "echo 'héllo wörld ✓' [[ x ]] && \\\n  dnf install -y pkg-ü\n[[ $(arch) == x86_64 ]] \
+                && dnf install -y ✓";
+    let mut lines = LineMap::new(Path::new("Containerfile"), 10);
+    // Lines change right at the words, so an offset a few bytes early is caught.
+    let second = text.find("pkg-ü").unwrap_or(0);
+    let third = text.rfind('✓').unwrap_or(0);
+    lines.push(second, 11);
+    lines.push(third, 12);
+    let mut sets = PackageSets::default();
+    let arches = vec!["x86_64".to_string()];
+    analyze(
+        text,
+        &lines,
+        &Vars::new(),
+        &arches,
+        &mut sets,
+        &mut Vec::new(),
+    );
+    assert_eq!(
+        sets.install["pkg-ü"]
+            .iter()
+            .map(|o| o.line)
+            .collect::<Vec<_>>(),
+        [11]
+    );
+    assert_eq!(
+        sets.arch_install["x86_64"]["✓"]
+            .iter()
+            .map(|o| o.line)
+            .collect::<Vec<_>>(),
+        [12]
     );
 }
 
