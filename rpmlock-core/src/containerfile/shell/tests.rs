@@ -646,9 +646,12 @@ fn case_arms_are_common_with_a_warning() {
         r.messages(),
         ["packages in the branches of this case statement are taken for every arch"]
     );
-    // Assignments in an arm append like in an else branch.
+    // Assignments in an arm append like in an else branch, and are reported too.
     let r = run("P=a; case x in x) P=b ;; esac; dnf install -y $P");
     assert_eq!(r.common(), ["a", "b"]);
+    assert_eq!(r.warnings.len(), 1);
+    // An arm that contributes nothing: nothing to say.
+    let r = run("case $1 in -h) echo usage; exit 0 ;; esac");
     assert!(r.warnings.is_empty());
 }
 

@@ -289,20 +289,35 @@ impl<'a> Walker<'a> {
     }
 
     /// `case` (an improvement: bashlex rejects it): every arm is walked like an `else`
-    /// branch, its packages common, with one warning.
+    /// branch, its packages common, with one warning when an arm contributed
+    /// anything (packages or variables).
     fn case_clause(&mut self, clause: &CaseClauseCommand) {
-        let text = clause.to_string();
-        if hidden::mentions_package_command(&text) {
-            let at = clause.loc.start.index;
-            self.warn(
-                at,
-                "packages in the branches of this case statement are taken for every arch"
-                    .to_string(),
-            );
-        }
+        let before = (
+            self.out.clone(),
+            self.shell_vars.clone(),
+            self.arch_vars.clone(),
+        );
+        let mark = self.warnings.len();
         for item in &clause.cases {
             if let Some(cmd) = &item.cmd {
                 self.list(cmd, &Flags::conditional());
+            }
+        }
+        if before
+            != (
+                self.out.clone(),
+                self.shell_vars.clone(),
+                self.arch_vars.clone(),
+            )
+        {
+            let warning = Warning {
+                origin: self.origin(clause.loc.start.index),
+                message: "packages in the branches of this case statement are taken for \
+                          every arch"
+                    .to_string(),
+            };
+            if !self.warnings.contains(&warning) {
+                self.warnings.insert(mark.min(self.warnings.len()), warning);
             }
         }
     }
