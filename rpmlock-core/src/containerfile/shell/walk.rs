@@ -292,24 +292,14 @@ impl<'a> Walker<'a> {
     /// branch, its packages common, with one warning when an arm contributed
     /// anything (packages or variables).
     fn case_clause(&mut self, clause: &CaseClauseCommand) {
-        let before = (
-            self.out.clone(),
-            self.shell_vars.clone(),
-            self.arch_vars.clone(),
-        );
+        let before = self.footprint();
         let mark = self.warnings.len();
         for item in &clause.cases {
             if let Some(cmd) = &item.cmd {
                 self.list(cmd, &Flags::conditional());
             }
         }
-        if before
-            != (
-                self.out.clone(),
-                self.shell_vars.clone(),
-                self.arch_vars.clone(),
-            )
-        {
+        if before != self.footprint() {
             let warning = Warning {
                 origin: self.origin(clause.loc.start.index),
                 message: "packages in the branches of this case statement are taken for \
@@ -320,6 +310,26 @@ impl<'a> Walker<'a> {
                 self.warnings.insert(mark.min(self.warnings.len()), warning);
             }
         }
+    }
+
+    /// What the walk has found so far, to tell whether a part contributed anything:
+    /// the sets only grow, so their size is enough; the variables are compared whole.
+    fn footprint(&self) -> (usize, Vars, BTreeMap<String, BTreeMap<String, String>>) {
+        let out = &*self.out;
+        let size = [
+            &out.install,
+            &out.upgrade,
+            &out.reinstall,
+            &out.builddep,
+            &out.module_enable,
+            &out.module_disable,
+        ]
+        .into_iter()
+        .chain(out.arch_install.values())
+        .flat_map(|set| set.values())
+        .map(|origins| origins.len())
+        .sum();
+        (size, self.shell_vars.clone(), self.arch_vars.clone())
     }
 
     /// The char index where a pipeline starts, if brush knows it.
