@@ -206,8 +206,8 @@ impl Walker<'_> {
         for at in hits {
             self.warn(
                 at,
-                "a command substitution runs a package command that rpmlock does not \
-                 analyse (as the reference): its packages are not locked"
+                "a command substitution that runs a package command is not analysed (as \
+                 in the reference): the packages it installs are not locked"
                     .to_string(),
             );
         }

@@ -112,16 +112,26 @@ fn pipelines_process_simple_commands_only() {
     // A compound command in a pipeline is ignored (Q), but reported.
     let r = run("{ dnf install -y c; } 2>&1 | tee log");
     assert!(r.common().is_empty());
-    assert_eq!(r.warnings.len(), 1);
-    assert!(r.messages()[0].contains("inside a pipeline"));
+    assert_eq!(
+        r.messages(),
+        [
+            "a compound command in a pipeline is not analysed (as in the reference): the \
+          packages it installs are not locked"
+        ]
+    );
 }
 
 #[test]
 fn command_substitutions_in_arguments_are_ignored_but_reported() {
     let r = run("echo $(dnf install -y x)");
     assert!(r.sets.is_empty());
-    assert_eq!(r.warnings.len(), 1);
-    assert!(r.messages()[0].contains("command substitution"));
+    assert_eq!(
+        r.messages(),
+        [
+            "a command substitution that runs a package command is not analysed (as in the \
+          reference): the packages it installs are not locked"
+        ]
+    );
     let r = run("echo $(date) && cat <(echo hi)");
     assert!(r.sets.is_empty());
     assert!(r.warnings.is_empty());
@@ -809,7 +819,13 @@ fn hidden_package_commands_are_reported() {
     );
     let r = run("exec dnf install -y a");
     assert!(r.sets.is_empty());
-    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(
+        r.messages(),
+        [
+            "`exec dnf install` is not analysed (rpmlock does not look through `exec`): its \
+          packages are not locked"
+        ]
+    );
     // The list-file pass reads these.
     let r = run("xargs dnf install -y < /tmp/l; cat /tmp/l | xargs dnf install -y");
     assert!(r.warnings.is_empty());

@@ -171,9 +171,8 @@ impl<'a> Walker<'a> {
                     let at = self.start_of(cmd).unwrap_or(0);
                     self.warn(
                         at,
-                        "a compound command inside a pipeline runs a package command that \
-                         rpmlock does not analyse (as the reference): its packages are not \
-                         locked"
+                        "a compound command in a pipeline is not analysed (as in the \
+                         reference): the packages it installs are not locked"
                             .to_string(),
                     );
                 }
