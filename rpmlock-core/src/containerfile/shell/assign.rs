@@ -22,6 +22,10 @@ static ECHO_RUN: LazyLock<Regex> =
 static ECHO_TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\w[\w.\-]*$").expect("valid regex"));
 
+/// An `else` (or `elif`) word.
+static ELSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[\s;])(?:else|elif)(?:[\s;]|$)").expect("valid regex"));
+
 /// The echo words of a command-substitution value (A7.5 step 1), joined by spaces.
 pub(super) fn echo_words(value: &str) -> String {
     ECHO_RUN
@@ -56,6 +60,19 @@ impl Walker<'_> {
             }
             match arch::substitution_targets(&value, self.ctx.arches) {
                 Some(targets) => {
+                    if ELSE.is_match(&value) {
+                        // A8.4 (Q): the else branch's words go to the condition's arches
+                        // too, and the other arches get nothing. Kept, but said.
+                        let at = word.loc.as_ref().map_or(0, |l| l.start.index);
+                        self.warn(
+                            at,
+                            format!(
+                                "`{name}`: the words of every branch are taken for {} only \
+                                 (as in the reference); other arches get none of them",
+                                targets.join(", ")
+                            ),
+                        );
+                    }
                     for arch in targets {
                         self.append_arch_var(name, &arch, &words);
                     }

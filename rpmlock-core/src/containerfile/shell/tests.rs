@@ -518,6 +518,7 @@ fn substitution_assignment_spec_example() {
     );
     assert_eq!(r.common(), ["common"]);
     assert_eq!(r.arches(), ["x86_64: X"]);
+    assert!(r.warnings.is_empty());
 }
 
 #[test]
@@ -526,6 +527,14 @@ fn substitution_assignment_if_else_words_all_go_to_the_arch() {
         run(r#"X=$(if [ "$(arch)" = x86_64 ]; then echo a; else echo b; fi); dnf install -y $X"#);
     assert!(r.common().is_empty());
     assert_eq!(r.arches(), ["x86_64: a b"]);
+    // The other arches lose `b`: said, not silent.
+    assert_eq!(
+        r.messages(),
+        [
+            "`X`: the words of every branch are taken for x86_64 only (as in the reference); \
+          other arches get none of them"
+        ]
+    );
 }
 
 #[test]
