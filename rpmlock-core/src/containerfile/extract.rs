@@ -220,7 +220,6 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     }
 
     #[test]
-    #[ignore = "needs the shell analysis"]
     fn a17_build_stage() {
         let x = a17()
             .extract("Dockerfile", filter(None, Some("build"), None))
@@ -241,7 +240,6 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     }
 
     #[test]
-    #[ignore = "needs the shell analysis"]
     fn a17_last_stage() {
         let x = a17()
             .extract("Dockerfile", StageFilter::default())
@@ -253,7 +251,6 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     }
 
     #[test]
-    #[ignore = "needs the shell analysis"]
     fn builddep_patterns_become_install_requests() {
         let cx = BuildDir::new(&[(
             "Containerfile",
@@ -270,7 +267,6 @@ RUN microdnf -y install tzdata && microdnf -y reinstall glibc-langpack-en \
     }
 
     #[test]
-    #[ignore = "needs the shell analysis"]
     fn heredoc_exec_form_and_flags_reach_the_shell_analysis() {
         let cx = BuildDir::new(&[(
             "Containerfile",
