@@ -232,6 +232,14 @@ pub fn plan(input: &Input, options: &LockOptions) -> Result<Plan, Error> {
     // What the Containerfile, treefile and container.yaml add.
     let mut per_arch: BTreeMap<String, PackageSets> = BTreeMap::new();
     let extraction = if let Some(cf) = &input.packages_from_containerfile {
+        if let Some(arg_file) = &cf.arg_file {
+            let w = format!(
+                "packagesFromContainerfile.argFile ({}) is not used: an argFile sets the ARGs of FROM lines, for context.containerfile",
+                arg_file.display()
+            );
+            tracing::warn!("{w}");
+            warnings.push(w);
+        }
         Some(containerfile::extract(
             &input.resolve_path(&cf.file),
             &cf.filter,
