@@ -424,6 +424,15 @@ impl Package {
     }
 }
 
+/// Where images and distributions keep the rpm database, relative to the root, in the
+/// order they are searched: Fedora 36+ and RHEL 10 (`/var/lib/rpm` is then usually a
+/// symlink to it), RHEL 8/9, ostree. (Shared by `context`, which reads a root, and
+/// `image`, which extracts only these paths from layers.)
+pub const RPMDB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
+
+/// The database files of rpm's backends: sqlite, Berkeley DB, ndb.
+pub(crate) const RPMDB_FILES: &[&str] = &["rpmdb.sqlite", "Packages", "Packages.db"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

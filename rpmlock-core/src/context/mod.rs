@@ -14,13 +14,8 @@ use crate::solve::SolveError;
 
 pub mod image;
 
-/// Where images and distributions keep the rpm database, relative to the root, in the
-/// order they are searched: Fedora 36+ and RHEL 10 (`/var/lib/rpm` is then usually a
-/// symlink to it), RHEL 8/9, ostree.
-pub const RPMDB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"];
-
-/// The database files of rpm's backends: sqlite, Berkeley DB, ndb.
-pub(crate) const RPMDB_FILES: &[&str] = &["rpmdb.sqlite", "Packages", "Packages.db"];
+pub use crate::model::RPMDB_DIRS;
+pub(crate) use crate::model::RPMDB_FILES;
 
 /// Why a context cannot be read.
 #[derive(Debug, thiserror::Error)]

@@ -144,7 +144,7 @@ pub enum ImageError {
     /// None of the layers holds an rpm database.
     #[error(
         "image '{reference}' ({digest}) has no rpm database (none of {} holds one)",
-        crate::context::RPMDB_DIRS.join(", ")
+        crate::model::RPMDB_DIRS.join(", ")
     )]
     NoRpmdb {
         /// The reference.

@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-use crate::context::{RPMDB_DIRS, RPMDB_FILES};
+use crate::model::{RPMDB_DIRS, RPMDB_FILES};
 
 /// Why a layer cannot be applied.
 #[derive(Debug)]
