@@ -118,14 +118,7 @@ mod tests {
 
     impl BuildDir {
         fn new(files: &[(&str, &str)]) -> BuildDir {
-            let dir = tempfile::tempdir().expect("tempdir");
-            for (name, text) in files {
-                let p = dir.path().join(name);
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).expect("mkdir");
-                }
-                std::fs::write(p, text).expect("write");
-            }
+            let dir = crate::containerfile::test_support::write_files(files);
             BuildDir { dir }
         }
 

@@ -13,14 +13,7 @@ use super::{ContainerfileError, NameSet, Origin, add_name};
 
 /// The packages `flatpak.packages` of the `container.yaml` at `path` names for `arch`.
 pub fn packages(path: &Path, arch: &str) -> Result<NameSet, ContainerfileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ContainerfileError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let doc: Value = serde_yaml::from_str(&text).map_err(|source| ContainerfileError::Yaml {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let doc = super::read_yaml(path, path)?;
     let invalid = |key: String, message: &str| ContainerfileError::Invalid {
         path: path.to_path_buf(),
         key,

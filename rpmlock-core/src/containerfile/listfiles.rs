@@ -344,14 +344,7 @@ mod tests {
     }
 
     fn fixture(files: &[(&str, &str)]) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for (name, text) in files {
-            let p = dir.path().join(name);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).expect("mkdir");
-            }
-            std::fs::write(p, text).expect("write");
-        }
+        let dir = crate::containerfile::test_support::write_files(files);
         let containerfile = dir.path().join("Containerfile");
         Fixture {
             _dir: dir,

@@ -264,6 +264,46 @@ pub(crate) fn normalize_arch(arch: &str) -> String {
     }
 }
 
+/// The YAML document in the file at `path` (errors name `named`, the path as the
+/// user wrote it).
+pub(crate) fn read_yaml(
+    path: &Path,
+    named: &Path,
+) -> Result<serde_yaml::Value, ContainerfileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ContainerfileError::Read {
+        path: named.to_path_buf(),
+        source,
+    })?;
+    serde_yaml::from_str(&text).map_err(|source| ContainerfileError::Yaml {
+        path: named.to_path_buf(),
+        source,
+    })
+}
+
+/// Helpers shared by the module's tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A temporary directory holding `files` (`(relative path, text)`).
+    pub(crate) fn write_files(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(p, text).expect("write");
+        }
+        dir
+    }
+
+    /// Owned pairs, for comparing with lists of string pairs.
+    pub(crate) fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -527,11 +527,7 @@ mod tests {
             .collect()
     }
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::containerfile::test_support::pairs;
 
     #[test]
     fn keywords_any_case_and_values_right_stripped() {

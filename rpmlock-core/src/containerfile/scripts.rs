@@ -302,11 +302,7 @@ mod tests {
             .collect()
     }
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::containerfile::test_support::pairs;
 
     #[test]
     fn copy_map_rules() {
@@ -402,14 +398,7 @@ mod tests {
 
     impl Fixture {
         fn new(files: &[(&str, &str)]) -> Fixture {
-            let dir = tempfile::tempdir().expect("tempdir");
-            for (name, text) in files {
-                let p = dir.path().join(name);
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).expect("mkdir");
-                }
-                std::fs::write(p, text).expect("write");
-            }
+            let dir = crate::containerfile::test_support::write_files(files);
             Fixture { dir }
         }
 

@@ -42,14 +42,7 @@ fn read(
         looped.push(canonical);
         return Err(ContainerfileError::IncludeLoop { chain: looped });
     }
-    let text = std::fs::read_to_string(&canonical).map_err(|source| ContainerfileError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let doc: Value = serde_yaml::from_str(&text).map_err(|source| ContainerfileError::Yaml {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let doc = super::read_yaml(&canonical, path)?;
     let invalid = |key: &str, message: &str| ContainerfileError::Invalid {
         path: path.to_path_buf(),
         key: key.to_string(),
