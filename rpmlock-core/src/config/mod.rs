@@ -14,6 +14,7 @@ mod tests;
 pub(crate) mod tests_support;
 mod variables;
 pub mod vars;
+pub mod yaml;
 
 pub use parse::ConfigError;
 
@@ -256,11 +257,16 @@ impl Input {
     /// Reads and validates an input file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Input, ConfigError> {
         let path = path.as_ref();
-        let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Input::from_yaml_str(&text, Some(path))
+        let text = yaml::decode(&bytes).map_err(|message| ConfigError::InvalidValue {
+            origin: path.display().to_string(),
+            key: "(file)".into(),
+            message,
+        })?;
+        Input::from_yaml_str(text, Some(path))
     }
 
     /// Validates input given as a string; `path` (if any) names it in errors and is

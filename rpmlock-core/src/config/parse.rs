@@ -27,7 +27,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The input is not valid YAML.
+    /// The input is not valid YAML (or is YAML rpmlock refuses: duplicate keys, more
+    /// than one document, pathological nesting or expansion).
     #[error("{origin}:{line}:{column}: invalid YAML")]
     Syntax {
         /// The input.
@@ -36,19 +37,9 @@ pub enum ConfigError {
         line: usize,
         /// 1-based column of the error.
         column: usize,
-        /// The YAML parser's error.
+        /// What is wrong.
         #[source]
-        source: serde_yaml::Error,
-    },
-    /// The input is YAML but could not be loaded (e.g. a duplicate key), and the YAML
-    /// parser gave no position.
-    #[error("{origin}: invalid YAML")]
-    Yaml {
-        /// The input.
-        origin: String,
-        /// The YAML parser's error.
-        #[source]
-        source: serde_yaml::Error,
+        source: super::yaml::YamlError,
     },
     /// A key that is not part of the format (a typo, most likely).
     #[error("{origin}: unknown key: {key}{}", did_you_mean(suggestion))]
@@ -764,7 +755,11 @@ impl Parser {
                 Value::Null => Some(String::new()),
                 Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
                 Value::Number(n) => Some(n.to_string()),
-                Value::String(s) => Some(s.clone()),
+                // A YAML boolean (`true`, `yes`, `off`...) as dnf writes it.
+                Value::String(s) => Some(match yaml11_bool(s) {
+                    Some(b) => if b { "1" } else { "0" }.to_string(),
+                    None => s.clone(),
+                }),
                 _ => None,
             }
         };
@@ -889,15 +884,15 @@ impl Parser {
         let mut out = super::ContainerfileRef::new(file);
         if let Some(v) = get("stageNum") {
             let path = format!("{key}.stageNum");
-            // A YAML number; `2.0` is taken as 2, as the prototype's image side does.
+            // A YAML number as written (`2`, `2.0`); `2.0` is stage 2, as on the
+            // prototype's image side.
             let n = match v {
-                Value::Number(n) => n.as_u64().or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                        .map(|f| f as u64)
-                }),
+                Value::Number(n) => n.as_f64(),
+                Value::String(t) => t.trim().parse::<f64>().ok(),
                 _ => return Err(self.wrong_type(&path, "a stage number", v)),
-            };
+            }
+            .filter(|f| f.is_finite() && f.fract() == 0.0 && *f >= 0.0 && *f < 1e9)
+            .map(|f| f as u64);
             match n {
                 Some(n) if n >= 1 => out.filter.num = Some(n as usize),
                 _ => {
@@ -1011,17 +1006,11 @@ pub(crate) fn parse_input(
     base_dir: PathBuf,
 ) -> Result<Input, ConfigError> {
     let origin = origin_name(path);
-    let doc: Value = serde_yaml::from_str(text).map_err(|source| match source.location() {
-        Some(loc) => ConfigError::Syntax {
-            origin: origin.clone(),
-            line: loc.line(),
-            column: loc.column(),
-            source,
-        },
-        None => ConfigError::Yaml {
-            origin: origin.clone(),
-            source,
-        },
+    let doc: Value = super::yaml::load(text).map_err(|source| ConfigError::Syntax {
+        origin: origin.clone(),
+        line: source.line,
+        column: source.column,
+        source,
     })?;
     Parser { origin }.input(&doc, path, base_dir)
 }

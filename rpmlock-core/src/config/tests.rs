@@ -177,10 +177,10 @@ fn syntax_error_has_line_and_column() {
     let ConfigError::Syntax { line, column, .. } = &e else {
         panic!("{e:?}")
     };
-    assert_eq!((*line, *column), (3, 12));
-    assert_eq!(e.to_string(), "/in/rpms.in.yaml:3:12: invalid YAML");
+    assert_eq!((*line, *column), (3, 2));
+    assert_eq!(e.to_string(), "/in/rpms.in.yaml:3:2: invalid YAML");
     let cause = e.source().unwrap().to_string();
-    assert!(cause.contains("line 3 column 12"), "{cause}");
+    assert!(cause.contains("line 3 column 2"), "{cause}");
 }
 
 #[test]
@@ -189,9 +189,10 @@ fn bad_inputs_have_precise_messages() {
         ("", "missing required key: contentOrigin"),
         ("packages: [a]\n", "missing required key: contentOrigin"),
         ("- a\n", "(top level): expected a mapping, found a list"),
+        ("contentOrigin: {}\n1: a\n", "unknown key: 1"),
         (
-            "contentOrigin: {}\n1: a\n",
-            "(top level): keys must be strings, found a number",
+            "contentOrigin: {}\n~: a\n",
+            "(top level): keys must be strings, found null",
         ),
         (
             "contentOrigin: {}\npackage: [a]\n",
@@ -311,8 +312,8 @@ fn bad_inputs_have_precise_messages() {
             "contentOrigin.repos[0].repoid: must not be empty",
         ),
         (
-            "contentOrigin: {repos: [{repoid: 7, baseurl: x}]}\n",
-            "contentOrigin.repos[0].repoid: expected a string, found a number",
+            "contentOrigin: {repos: [{repoid: [7], baseurl: x}]}\n",
+            "contentOrigin.repos[0].repoid: expected a string, found a list",
         ),
         (
             "contentOrigin: {repos: [{repoid: a}]}\n",
@@ -827,4 +828,47 @@ fn contexts_parse() {
     ))
     .unwrap();
     assert_eq!(input.context, Context::Image("ubi9:9.4".into()));
+}
+
+/// Scalars where strings are expected are their source text (PyYAML and serde_yaml
+/// would re-render numbers: `8.10` as `8.1`, `017` as `15` or `17`).
+#[test]
+fn scalars_are_taken_as_written() {
+    let input = parse(
+        "contentOrigin:\n  repos:\n  - repoid: 8.10\n    baseurl: https://example.com/{V}/\n    priority: 017\npackages: [1e3, 0o17, 8.10, 017, yes]\nvariables: [{inline: {V: 9.10}}]\narches: [x86_64]\n",
+    )
+    .unwrap();
+    assert_eq!(input.packages_for_arch("x86_64"), ["1e3", "0o17", "8.10", "017", "yes"]);
+    let repos = input.repos_for_arch_with(&crate::config::vars::Vars::new("x86_64", "9", [])).unwrap();
+    assert_eq!(repos[0].repoid, "8.10");
+    assert_eq!(repos[0].baseurls, ["https://example.com/9.10/"]);
+    assert_eq!(repos[0].options["priority"], "017");
+}
+
+#[test]
+fn encodings_bom_utf16_and_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "contentOrigin: {repos: [{repoid: r, baseurl: /x}]}\npackages: [a]\n";
+    let bom = dir.path().join("bom.yaml");
+    std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
+    assert_eq!(Input::from_path(&bom).unwrap().packages_for_arch("x86_64"), ["a"]);
+    let utf16 = dir.path().join("utf16.yaml");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    std::fs::write(&utf16, bytes).unwrap();
+    let e = Input::from_path(&utf16).unwrap_err().to_string();
+    assert!(e.contains("UTF-16") && e.contains("save it as UTF-8"), "{e}");
+    let binary = dir.path().join("bin.yaml");
+    std::fs::write(&binary, b"contentOrigin: \xff\xfe\x00\n").unwrap();
+    let e = Input::from_path(&binary).unwrap_err().to_string();
+    assert!(e.contains("not UTF-8"), "{e}");
+}
+
+#[test]
+fn pathological_yaml_fails_fast_with_a_position() {
+    let deep = format!("contentOrigin: {}\n", "[".repeat(50_000));
+    let e = parse(&deep).unwrap_err();
+    assert!(matches!(e, ConfigError::Syntax { line: 1, .. }), "{e}");
 }

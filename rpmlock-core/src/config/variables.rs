@@ -78,8 +78,9 @@ pub(crate) fn parse_file(text: &str, origin: &str) -> Result<Vec<(String, String
             key: "variables".into(),
             message,
         };
+        // The line itself is not echoed: a variables file may hold secrets.
         let Some((key, value)) = trimmed.split_once('=') else {
-            return Err(bad(format!("expected KEY=VALUE, found `{trimmed}`")));
+            return Err(bad("expected KEY=VALUE".to_string()));
         };
         let key = key.trim();
         if key.is_empty() || !key.bytes().all(is_name_byte) {
@@ -252,7 +253,7 @@ mod tests {
             ]
         );
         let err = parse_file("A=1\nnope\n", "v.env").unwrap_err().to_string();
-        assert_eq!(err, "v.env:2: variables: expected KEY=VALUE, found `nope`");
+        assert_eq!(err, "v.env:2: variables: expected KEY=VALUE");
         let err = parse_file("a-b=1\n", "v.env").unwrap_err().to_string();
         assert!(err.contains("`a-b` is not a variable name"), "{err}");
     }
