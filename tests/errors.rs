@@ -948,3 +948,23 @@ fn usage_errors_are_one_clear_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A name with terminal control characters (from an input, or hostile metadata) is
+/// printed escaped: it cannot retitle or clear the user's terminal.
+#[test]
+fn control_characters_in_names_are_escaped() {
+    let case = Case::new("base/x86_64");
+    let input = case.write_input(&format!(
+        "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {}\npackages: [\"evil\\e]0;pwned\\a\\e[2J\"]\narches: [x86_64]\ncontext: {{bare: true}}\n",
+        workspace().join("repos/base/x86_64").display()
+    ));
+    let stderr = case.expect_failure(
+        &input,
+        1,
+        &["No match for argument: evil\\u{1b}]0;pwned\\u{7}"],
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+}

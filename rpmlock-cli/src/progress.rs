@@ -20,15 +20,24 @@ pub(crate) fn reporter(quiet: bool) -> Arc<dyn Reporter> {
     Arc::new(Bars::new(multi.clone()))
 }
 
+/// Whether log lines carry the logger's colours (set once by the logging set-up).
+pub(crate) static LOG_COLOUR: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 /// Stderr for log lines: written with the bars hidden, so lines never interleave
-/// with a half-drawn bar.
+/// with a half-drawn bar, and with control characters from names escaped.
 pub(crate) struct LogWriter;
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let safe = crate::printer::printable_log(
+            &text,
+            LOG_COLOUR.load(std::sync::atomic::Ordering::Relaxed),
+        );
         match MULTI.get() {
-            Some(m) => m.suspend(|| std::io::stderr().write_all(buf))?,
-            None => std::io::stderr().write_all(buf)?,
+            Some(m) => m.suspend(|| std::io::stderr().write_all(safe.as_bytes()))?,
+            None => std::io::stderr().write_all(safe.as_bytes())?,
         }
         Ok(buf.len())
     }

@@ -838,8 +838,13 @@ fn scalars_are_taken_as_written() {
         "contentOrigin:\n  repos:\n  - repoid: 8.10\n    baseurl: https://example.com/{V}/\n    priority: 017\npackages: [1e3, 0o17, 8.10, 017, yes]\nvariables: [{inline: {V: 9.10}}]\narches: [x86_64]\n",
     )
     .unwrap();
-    assert_eq!(input.packages_for_arch("x86_64"), ["1e3", "0o17", "8.10", "017", "yes"]);
-    let repos = input.repos_for_arch_with(&crate::config::vars::Vars::new("x86_64", "9", [])).unwrap();
+    assert_eq!(
+        input.packages_for_arch("x86_64"),
+        ["1e3", "0o17", "8.10", "017", "yes"]
+    );
+    let repos = input
+        .repos_for_arch_with(&crate::config::vars::Vars::new("x86_64", "9", []))
+        .unwrap();
     assert_eq!(repos[0].repoid, "8.10");
     assert_eq!(repos[0].baseurls, ["https://example.com/9.10/"]);
     assert_eq!(repos[0].options["priority"], "017");
@@ -851,7 +856,10 @@ fn encodings_bom_utf16_and_binary() {
     let text = "contentOrigin: {repos: [{repoid: r, baseurl: /x}]}\npackages: [a]\n";
     let bom = dir.path().join("bom.yaml");
     std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
-    assert_eq!(Input::from_path(&bom).unwrap().packages_for_arch("x86_64"), ["a"]);
+    assert_eq!(
+        Input::from_path(&bom).unwrap().packages_for_arch("x86_64"),
+        ["a"]
+    );
     let utf16 = dir.path().join("utf16.yaml");
     let mut bytes = vec![0xff, 0xfe];
     for u in text.encode_utf16() {
@@ -859,7 +867,10 @@ fn encodings_bom_utf16_and_binary() {
     }
     std::fs::write(&utf16, bytes).unwrap();
     let e = Input::from_path(&utf16).unwrap_err().to_string();
-    assert!(e.contains("UTF-16") && e.contains("save it as UTF-8"), "{e}");
+    assert!(
+        e.contains("UTF-16") && e.contains("save it as UTF-8"),
+        "{e}"
+    );
     let binary = dir.path().join("bin.yaml");
     std::fs::write(&binary, b"contentOrigin: \xff\xfe\x00\n").unwrap();
     let e = Input::from_path(&binary).unwrap_err().to_string();

@@ -478,14 +478,11 @@ pub(crate) fn redact_str(url: &str) -> String {
     if let Ok(u) = Url::parse(url) {
         return redact_url(&u);
     }
+    // Unparseable (a space, a `#` or `/` in the password...): everything between
+    // `://` and the last `@` may be user-info. A path with an `@` is cut too: a
+    // mangled path in a message is better than a leaked password.
     match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let end = url[s + 3..].find('/').map_or(url.len(), |i| i + s + 3);
-            if at < end {
-                return format!("{}{}", &url[..s + 3], &url[at + 1..]);
-            }
-            url.to_string()
-        }
+        (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
         _ => url.to_string(),
     }
 }
@@ -543,6 +540,19 @@ mod tests {
         assert_eq!(redact_str("https://u@host/a"), "https://host/a");
         assert_eq!(redact_str("not a url"), "not a url");
         assert_eq!(redact_str("weird://u:p@[/x"), "weird://[/x");
+        // Passwords that make the URL unparseable are cut all the same.
+        for url in [
+            "https://u:pa ss@host/x",
+            "https://u:pa#ss@host/x",
+            "https://u:p/a/ss@host/x",
+            "https://u:p@ss@host/x",
+        ] {
+            let shown = redact_str(url);
+            assert!(
+                !shown.contains("ss@") && !shown.contains("u:p"),
+                "{url} -> {shown}"
+            );
+        }
         assert_eq!(
             redact_str("http://host/a@b"),
             "http://host/a@b",
