@@ -31,6 +31,9 @@ pub mod config;
 pub mod containerfile;
 pub mod context;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod lock;
 pub mod model;

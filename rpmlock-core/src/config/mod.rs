@@ -17,6 +17,8 @@ pub mod vars;
 pub mod yaml;
 
 pub use parse::ConfigError;
+#[cfg(feature = "fuzzing")]
+pub(crate) use ini::parse as parse_ini;
 
 /// A JSON Schema (draft-07) of `rpms.in.yaml` as rpmlock reads it: the prototype's
 /// format plus rpmlock's `context.rootfs`. What the parser accepts and what the schema

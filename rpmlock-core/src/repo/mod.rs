@@ -42,6 +42,8 @@ pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_ar
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
 pub use tls::TlsFileKind;
+#[cfg(feature = "fuzzing")]
+pub(crate) use mirrors::{parse_metalink, parse_mirrorlist};
 
 use crate::model::Checksum;
 
