@@ -89,6 +89,9 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// `rpmlock why NAME`: no package NAME in any arch's resolution.
+    #[error(transparent)]
+    NotInResolution(#[from] crate::solve::why::NotInResolution),
     /// Other I/O.
     #[error("{context}")]
     Io {
@@ -109,14 +112,15 @@ impl Error {
         }
         matches!(
             self,
-            Error::Solve {
-                source: crate::solve::SolveError::NoMatch { .. }
-                    | crate::solve::SolveError::Unsolvable { .. }
-                    | crate::solve::SolveError::InvalidGroupType { .. }
-                    | crate::solve::SolveError::ReinstallNotAvailable { .. }
-                    | crate::solve::SolveError::Module { .. },
-                ..
-            }
+            Error::NotInResolution(_)
+                | Error::Solve {
+                    source: crate::solve::SolveError::NoMatch { .. }
+                        | crate::solve::SolveError::Unsolvable { .. }
+                        | crate::solve::SolveError::InvalidGroupType { .. }
+                        | crate::solve::SolveError::ReinstallNotAvailable { .. }
+                        | crate::solve::SolveError::Module { .. },
+                    ..
+                }
         )
     }
 }

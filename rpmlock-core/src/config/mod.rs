@@ -16,6 +16,7 @@ mod variables;
 pub mod vars;
 
 pub use parse::ConfigError;
+pub(crate) use parse::closest;
 
 /// A JSON Schema (draft-07) of `rpms.in.yaml` as rpmlock reads it: the prototype's
 /// format plus rpmlock's `context.rootfs`. What the parser accepts and what the schema
