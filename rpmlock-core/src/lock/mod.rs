@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 mod diff;
 mod parse;
 
-pub use diff::{ArchDiff, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch};
+pub use diff::{
+    ArchDiff, DiffFormat, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch,
+    source_name,
+};
 mod render;
 
 /// A lockfile that cannot be read, parsed or written.
