@@ -279,7 +279,8 @@ fn check_notices_a_newer_version_and_writes_nothing() {
     let out = check(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("x86_64:\n  upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n"),
+        stderr(&out)
+            .contains("x86_64:\n  weak-rec:\n    upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n"),
         "{}",
         stderr(&out)
     );

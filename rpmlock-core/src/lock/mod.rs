@@ -13,6 +13,9 @@ pub use diff::{
     source_name,
 };
 mod render;
+mod skew;
+
+pub use skew::VersionSkew;
 
 /// A lockfile that cannot be read, parsed or written.
 #[derive(Debug, thiserror::Error)]

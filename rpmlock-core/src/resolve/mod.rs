@@ -69,6 +69,10 @@ pub struct LockOptions {
     /// Resolve every arch (the resolution cache is not read) and keep each one's
     /// dependency graph ([`Locked::graphs`], for `rpmlock why`).
     pub explain: bool,
+    /// Packages built from one source package at different versions on different
+    /// arches ([`Lockfile::version_skew`]) are an error ([`Error::VersionSkew`]),
+    /// not a warning (`--same-versions`).
+    pub same_versions: bool,
 }
 
 impl LockOptions {
@@ -88,6 +92,7 @@ impl LockOptions {
             work_dir: None,
             fetch,
             explain: false,
+            same_versions: false,
         }
     }
 }
@@ -515,7 +520,7 @@ pub fn lock_planned(
             None => {}
         }
     }
-    let warnings = group_warnings(arches, warnings);
+    let mut warnings = group_warnings(arches, warnings);
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -532,12 +537,26 @@ pub fn lock_planned(
             .collect(),
     );
     lockfile.normalize();
+    let skew = lockfile.version_skew();
+    if !skew.is_empty() {
+        if options.same_versions {
+            return Err(Error::VersionSkew { skew });
+        }
+        for s in &skew {
+            let w = format!("{s}: {SKEW_HINT}");
+            tracing::warn!("{w}");
+            warnings.push(w);
+        }
+    }
     Ok(Locked {
         lockfile,
         warnings,
         graphs,
     })
 }
+
+/// What the version-skew warning adds to each source package it names.
+const SKEW_HINT: &str = "built from different source versions on different arches (a mirror half synced, or an arch lagging behind?)";
 
 /// A finished lock run: the lockfile and the warnings of its resolution (already
 /// logged; for callers that show them their own way).
