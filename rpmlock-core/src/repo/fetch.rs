@@ -936,8 +936,8 @@ fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustl
 impl Fetcher {
     /// Checks that `url` (a package of repo `repoid`, reached with `settings`: TLS,
     /// client certificate, proxy, credentials) still downloads, without downloading
-    /// it: a `HEAD` request, or a ranged `GET` (`Range: bytes=0-0`) where the server
-    /// refuses `HEAD` (405, 501). Returns the size the server announces
+    /// it: a `HEAD` request, then a ranged `GET` (`Range: bytes=0-0`) where `HEAD` is
+    /// refused (405, 501, or any other error status: its page may say why). Returns the size the server announces
     /// (`Content-Length`, or the total of `Content-Range`), `None` when it announces
     /// none. A `file://` URL (or absolute path) is checked on disk. Transient failures
     /// are retried as downloads are.
@@ -974,10 +974,10 @@ impl Fetcher {
             let resp = request(reqwest::Method::HEAD)
                 .send()
                 .map_err(|e| classify_network(repoid, &url, &conn, e))?;
-            let resp = if matches!(
-                resp.status(),
-                StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED
-            ) {
+            // Any refusal is asked again as a ranged GET: some servers refuse HEAD
+            // (405, 501), and an error page has a body that says why (nginx's
+            // client-certificate pages).
+            let resp = if !resp.status().is_success() {
                 tracing::debug!("repo '{repoid}': GET {shown} (bytes 0-0)");
                 request(reqwest::Method::GET)
                     .header(reqwest::header::RANGE, "bytes=0-0")

@@ -22,7 +22,8 @@ pub struct WhyReport {
 pub struct ArchWhy {
     /// The arches with this answer.
     pub arches: Vec<String>,
-    /// The package's NEVRAs (several for multilib or install-only packages).
+    /// The package's NEVRAs on the first of these arches (several for multilib or
+    /// install-only packages).
     pub nevras: Vec<String>,
     /// Whether it is part of the installed context rather than the lock.
     pub installed: bool,
@@ -44,15 +45,17 @@ pub struct NotInResolution {
     pub suggestions: Vec<String>,
 }
 
-/// Answers `why NAME` from every arch's graph (`(arch, graph)`, in arch order), with
-/// at most `limit` paths per arch.
+/// Answers `why NAME` from every arch's graph (`(arch, graph)`), with at most `limit`
+/// paths per arch; arches in name order.
 pub fn why(
     graphs: &[(String, DependencyGraph)],
     name: &str,
     limit: usize,
 ) -> Result<WhyReport, NotInResolution> {
     let mut arches: Vec<ArchWhy> = Vec::new();
-    for (arch, graph) in graphs {
+    let mut sorted: Vec<&(String, DependencyGraph)> = graphs.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (arch, graph) in sorted {
         let found: Vec<usize> = graph.named(name).collect();
         if found.is_empty() {
             continue;
@@ -107,13 +110,22 @@ fn strip_arch(texts: &[String], arch: &str) -> Vec<String> {
 }
 
 /// ```text
-/// x86_64, aarch64: chain-d-1.0-1.x86_64
+/// aarch64, x86_64: chain-c-1.0-1
 ///   [requested chain-a] chain-a -> requires chain-b -> chain-b -> ...
 /// ```
 impl fmt::Display for WhyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for a in &self.arches {
-            writeln!(f, "{}: {}", a.arches.join(", "), a.nevras.join(", "))?;
+            // Several arches: a package of the target arch is shown without it.
+            let nevras: Vec<&str> = a
+                .nevras
+                .iter()
+                .map(|n| match a.arches.as_slice() {
+                    [first, _, ..] => n.strip_suffix(&format!(".{first}")).unwrap_or(n),
+                    _ => n,
+                })
+                .collect();
+            writeln!(f, "{}: {}", a.arches.join(", "), nevras.join(", "))?;
             if a.installed {
                 writeln!(f, "  installed in the context (not locked)")?;
             }
