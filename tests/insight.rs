@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use support::nginx::{Nginx, Pki};
-use support::{Server, copy_tree, read, rpm_install, rpmlock, workspace};
+use support::{Faults, Server, copy_tree, read, rpm_install, rpmlock, workspace};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -83,7 +83,7 @@ fn why_a_chain_a_weak_dependency_and_file_dependencies() {
     let input = input(
         t,
         &[("base", format!("{}/base/$basearch", server.url()))],
-        "chain-a, weak-main, filedep-primary, filedep-filelists",
+        "chain-a, weak-main, filedep-primary, filedep-filelists, rich-weak",
         "x86_64, aarch64",
         "context:\n  bare: true\n",
     );
@@ -102,6 +102,8 @@ fn why_a_chain_a_weak_dependency_and_file_dependencies() {
         "weak-supp",
         "filedep-tool",
         "libfoo",
+        "rdep-b",
+        "rich-supp",
     ] {
         let out = why(&[name]);
         report.push_str(&format!("$ rpmlock why {name}\n{}", success(&out)));
@@ -309,6 +311,17 @@ fn verify_urls(
     (out.status.code(), stdout(&out).replace(server, "@SERVER@"))
 }
 
+/// An input locking `chain-a weak-main` for x86_64 from `server`'s `/base`.
+fn input_for(t: &Path, server: &Server) -> PathBuf {
+    input(
+        t,
+        &[("base", format!("{}/base", server.url()))],
+        "chain-a, weak-main",
+        "x86_64",
+        "context:\n  bare: true\n",
+    )
+}
+
 #[test]
 fn verify_urls_finds_a_deleted_and_a_truncated_rpm() {
     let tmp = tempfile::tempdir().unwrap();
@@ -316,13 +329,7 @@ fn verify_urls_finds_a_deleted_and_a_truncated_rpm() {
     let www = t.join("www");
     copy_tree(&workspace().join("repos/base/x86_64"), &www.join("base"));
     let server = Server::start(&www);
-    let input = input(
-        t,
-        &[("base", format!("{}/base", server.url()))],
-        "chain-a, weak-main",
-        "x86_64",
-        "context:\n  bare: true\n",
-    );
+    let input = input_for(t, &server);
     let cache = t.join("cache");
     let lockfile = t.join("rpms.lock.yaml");
     success(&lock(&input, &lockfile, &cache, &[]));
@@ -353,6 +360,26 @@ fn verify_urls_finds_a_deleted_and_a_truncated_rpm() {
     assert_eq!(findings[1]["problem"]["kind"], "size-mismatch");
     assert_eq!(findings[1]["problem"]["served"], 100);
     assert_eq!(findings[1]["problem"]["locked"], bytes.len());
+
+    // A server that refuses HEAD is asked with a ranged GET: the same findings.
+    let refusing = Server::start_with(
+        &www,
+        Faults {
+            refuse_head: true,
+            ..Default::default()
+        },
+    );
+    let input = input_for(t, &refusing);
+    let lockfile2 = t.join("refusing.lock.yaml");
+    std::fs::write(
+        &lockfile2,
+        read(&lockfile).replace(&server.url(), &refusing.url()),
+    )
+    .unwrap();
+    assert_eq!(
+        verify_urls(&input, &lockfile2, &cache, &refusing.url(), &[]),
+        (Some(1), text)
+    );
 }
 
 #[test]
