@@ -145,7 +145,9 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
         report.is_clean()
     };
     Ok(if clean {
-        tracing::info!("verified: nothing outside {}", args.lockfile.display());
+        if !args.urls {
+            tracing::info!("verified: nothing outside {}", args.lockfile.display());
+        }
         Outcome::Success
     } else {
         Outcome::Failure

@@ -1082,6 +1082,19 @@ mod tests {
             Some("x86_64")
         );
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(
+            closest(
+                "chain-z",
+                ["chain-a", "chain-b", "weak-main", "chain-c", "chain-d"],
+                3
+            ),
+            ["chain-a", "chain-b", "chain-c"]
+        );
+        assert_eq!(
+            closest("ssl", ["openssl-libs", "nginx"], 3),
+            ["openssl-libs"]
+        );
+        assert!(closest("zzz", ["nginx"], 3).is_empty());
     }
 
     /// The schema names exactly the keys the parser knows.

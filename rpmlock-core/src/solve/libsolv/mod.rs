@@ -1225,4 +1225,25 @@ mod tests {
         assert_eq!(pool.dep_str(d.0), "(a or (b if c else d))");
         assert!(pool.parse_rich("(a or").unwrap().is_none());
     }
+
+    #[test]
+    fn pulled_deps_skip_conditions() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let mut pulled = |rich: &str| -> Vec<String> {
+            let d = pool.parse_rich(rich).unwrap().unwrap();
+            let mut out: Vec<String> = pool
+                .pulled_deps(d)
+                .into_iter()
+                .map(|x| pool.dep_str(x.0))
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(pulled("(a and (b or c))"), ["a", "b", "c"]);
+        assert_eq!(pulled("(a if b)"), ["a"]);
+        assert_eq!(pulled("(a if b else c)"), ["a", "c"]);
+        assert_eq!(pulled("(a unless b else c)"), ["a", "c"]);
+        assert_eq!(pulled("(a without b)"), ["a"]);
+        assert_eq!(pulled("(a >= 1 with b)"), ["a >= 1", "b"]);
+    }
 }
