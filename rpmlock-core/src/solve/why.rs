@@ -139,3 +139,54 @@ impl fmt::Display for WhyReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::graph::{EdgeKind, GraphEdge, GraphNode};
+
+    fn graph(arch: &str, lib_installed: bool) -> DependencyGraph {
+        DependencyGraph {
+            nodes: vec![
+                GraphNode {
+                    name: "app".into(),
+                    nevra: format!("app-1-1.{arch}"),
+                    installed: false,
+                    requested_by: vec!["app".into()],
+                },
+                GraphNode {
+                    name: "lib".into(),
+                    nevra: format!("lib-2-1.{arch}"),
+                    installed: lib_installed,
+                    requested_by: Vec::new(),
+                },
+            ],
+            edges: vec![GraphEdge {
+                from: 0,
+                to: 1,
+                kind: EdgeKind::Requires,
+                dep: "libx.so.2()(64bit)".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn arches_with_one_answer_share_a_block() {
+        let graphs = vec![
+            ("x86_64".to_string(), graph("x86_64", false)),
+            ("aarch64".to_string(), graph("aarch64", false)),
+            ("s390x".to_string(), graph("s390x", true)),
+        ];
+        let report = why(&graphs, "lib", 5).unwrap();
+        assert_eq!(
+            report.to_string(),
+            "aarch64, x86_64: lib-2-1\n  [requested app] app -> requires libx.so.2()(64bit) -> lib\n\
+             s390x: lib-2-1.s390x\n  installed in the context (not locked)\n  [installed] lib\n  [requested app] app -> requires libx.so.2()(64bit) -> lib\n"
+        );
+        let err = why(&graphs, "lob", 5).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "lob is not in the lock (did you mean lib?)"
+        );
+    }
+}
