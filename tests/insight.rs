@@ -110,8 +110,15 @@ fn why_a_chain_a_weak_dependency_and_file_dependencies() {
     }
     insta::assert_snapshot!(report);
 
-    // One arch, as JSON.
-    let out = why(&["chain-c", "--arch", "x86_64", "--format", "json"]);
+    // One arch, as JSON, from the cached metadata alone.
+    let out = why(&[
+        "chain-c",
+        "--arch",
+        "x86_64",
+        "--format",
+        "json",
+        "--offline",
+    ]);
     let json: serde_json::Value = serde_json::from_str(&success(&out)).unwrap();
     assert_eq!(json["name"], "chain-c");
     assert_eq!(json["arches"][0]["arches"], serde_json::json!(["x86_64"]));
