@@ -141,6 +141,27 @@ fn why_a_chain_a_weak_dependency_and_file_dependencies() {
 }
 
 #[test]
+fn why_a_group_member() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let server = Server::start(&workspace().join("repos"));
+    let input = input(
+        t,
+        &[("groups", format!("{}/groups", server.url()))],
+        "\"@base-tools\", grp-trigger",
+        "x86_64",
+        "context:\n  bare: true\n",
+    );
+    let cache = t.join("cache");
+    let mut report = String::new();
+    for name in ["grp-dep", "grp-cond", "grp-trigger"] {
+        let out = rpmlock(&["why", name, input.to_str().unwrap()], &cache);
+        report.push_str(&format!("$ rpmlock why {name}\n{}", success(&out)));
+    }
+    insta::assert_snapshot!(report);
+}
+
+#[test]
 fn why_on_an_installed_context() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();

@@ -355,6 +355,7 @@ pub fn solve_on(
     let mut members = Vec::new();
     // dnf reads `@X` as a module spec first and as a group only when no module
     // matches: a module lookup belongs here, before `groups::expand`.
+    let group_label: Vec<String> = group_specs.iter().map(|(s, _)| (*s).clone()).collect();
     for (spec, group) in group_specs {
         match groups::expand(request.comps, group) {
             Ok((m, w)) => {
@@ -445,6 +446,15 @@ pub fn solve_on(
                 if !specs.contains(spec) {
                     specs.push((*spec).clone());
                 }
+            }
+        }
+        // Group members: labelled with the group specs (merged, as dnf merges them),
+        // unless a spec of their own requested them.
+        let label = group_label.join(" ");
+        for &s in &installs {
+            let name = pool.solvable_nea(s).0;
+            if !requested.contains_key(&s) && members.iter().any(|m| m.name == name) {
+                requested.insert(s, vec![label.clone()]);
             }
         }
         graph::build(pool, &installs, &installed, &requested)
