@@ -262,6 +262,28 @@ fn diff_between_two_repo_states() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(success(&out), diff("text"));
+    // Standard input once at most; an unreadable file is named.
+    let out = rpmlock(&["diff", "-", "-"], &cache);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("only one of OLD and NEW can be -"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = t.join("missing.lock.yaml");
+    let out = rpmlock(
+        &["diff", missing.to_str().unwrap(), new.to_str().unwrap()],
+        &cache,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "error: cannot read lockfile {}",
+            missing.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
     // Nothing changed: nothing printed.
     let out = rpmlock(
         &["diff", new.to_str().unwrap(), new.to_str().unwrap()],
