@@ -231,7 +231,7 @@ fn check_notices_a_newer_version_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(
-            "{} is not up to date:\nx86_64:\n  upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n  upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n",
+            "{} is not up to date:\nx86_64:\n  chain-c:\n    upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n  weak-rec:\n    upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n",
             lockfile.display()
         )),
         "{}",
@@ -266,7 +266,9 @@ fn check_notices_a_newer_version_and_writes_nothing() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("moved:\nx86_64:\n  upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n"),
+        stderr(&out).contains(
+            "moved:\nx86_64:\n  chain-c:\n    upgraded   chain-c.x86_64 1.0-1 -> 1.1-1\n"
+        ),
         "{}",
         stderr(&out)
     );
@@ -277,7 +279,8 @@ fn check_notices_a_newer_version_and_writes_nothing() {
     let out = check(&[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("x86_64:\n  upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n"),
+        stderr(&out)
+            .contains("x86_64:\n  weak-rec:\n    upgraded   weak-rec.noarch 1.0-1 -> 1.1-1\n"),
         "{}",
         stderr(&out)
     );
@@ -624,7 +627,7 @@ fn upgrade_package_matches_by_checksum_whatever_the_file_names() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("moved:\nx86_64:\n  upgraded   chain-c"),
+        stderr(&out).contains("moved:\nx86_64:\n  chain-c:\n    upgraded   chain-c"),
         "{}",
         stderr(&out)
     );

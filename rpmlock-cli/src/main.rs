@@ -37,6 +37,11 @@ enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Print a JSON Schema of rpms.in.yaml.
     Schema,
+    /// Show what changed between two lockfiles (`-`: standard input).
+    Diff(commands::diff::DiffArgs),
+    /// Show why a package is in the lock: the dependency paths from what was
+    /// requested (or is installed) to it.
+    Why(commands::why::WhyArgs),
 }
 
 /// Where a run ended, for the exit code.
@@ -58,6 +63,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet), cli.quiet),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Why(args) => commands::why::run(args, progress::reporter(cli.quiet)),
         Command::Schema => {
             write_stdout(rpmlock_core::config::JSON_SCHEMA, "the schema").map(|()| Outcome::Success)
         }

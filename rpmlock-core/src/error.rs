@@ -89,6 +89,19 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// `rpmlock why NAME`: no package NAME in any arch's resolution.
+    #[error(transparent)]
+    NotInResolution(#[from] crate::solve::why::NotInResolution),
+    /// `--same-versions`: packages of one source package resolve to different
+    /// versions on different arches.
+    #[error(
+        "packages resolve to different source versions on different arches: {}",
+        skew.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    VersionSkew {
+        /// Every source package concerned, with its EVRs per arch.
+        skew: Vec<crate::lock::VersionSkew>,
+    },
     /// Other I/O.
     #[error("{context}")]
     Io {
@@ -109,14 +122,16 @@ impl Error {
         }
         matches!(
             self,
-            Error::Solve {
-                source: crate::solve::SolveError::NoMatch { .. }
-                    | crate::solve::SolveError::Unsolvable { .. }
-                    | crate::solve::SolveError::InvalidGroupType { .. }
-                    | crate::solve::SolveError::ReinstallNotAvailable { .. }
-                    | crate::solve::SolveError::Module { .. },
-                ..
-            }
+            Error::NotInResolution(_)
+                | Error::VersionSkew { .. }
+                | Error::Solve {
+                    source: crate::solve::SolveError::NoMatch { .. }
+                        | crate::solve::SolveError::Unsolvable { .. }
+                        | crate::solve::SolveError::InvalidGroupType { .. }
+                        | crate::solve::SolveError::ReinstallNotAvailable { .. }
+                        | crate::solve::SolveError::Module { .. },
+                    ..
+                }
         )
     }
 }

@@ -29,6 +29,9 @@ pub struct Faults {
     pub truncate: Vec<String>,
     /// Counts the requests that matched `reset`.
     pub resets_done: Arc<std::sync::atomic::AtomicUsize>,
+    /// Answer every HEAD request with 405 Method Not Allowed (GET with a
+    /// `Range: bytes=A-B` header is always answered 206 with `Content-Range`).
+    pub refuse_head: bool,
 }
 
 /// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
@@ -86,11 +89,22 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
             return Ok(());
         }
         let mut line = String::new();
+        let mut range: Option<(usize, usize)> = None;
         while reader.read_line(&mut line)? > 0 && line.trim_end() != "" {
+            let lower = line.trim_end().to_ascii_lowercase();
+            if let Some(spec) = lower.strip_prefix("range: bytes=")
+                && let Some((a, b)) = spec.split_once('-')
+            {
+                range = a.parse().ok().zip(b.parse().ok());
+            }
             line.clear();
         }
         let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
         let head = request.starts_with("HEAD ");
+        if head && faults.refuse_head {
+            conn.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")?;
+            continue;
+        }
         if faults.status_500.iter().any(|m| path.ends_with(m)) {
             conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")?;
             continue;
@@ -113,6 +127,18 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
         } else {
             body
         };
+        if let Some((from, to)) = range.filter(|&(a, b)| a <= b && b < body.len()) {
+            let header = format!(
+                "HTTP/1.1 206 Partial Content\r\ncontent-length: {}\r\ncontent-range: bytes {from}-{to}/{}\r\n\r\n",
+                to - from + 1,
+                body.len()
+            );
+            conn.write_all(header.as_bytes())?;
+            if !head {
+                conn.write_all(&body[from..=to])?;
+            }
+            continue;
+        }
         let header = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
         conn.write_all(header.as_bytes())?;
         if !head

@@ -91,6 +91,10 @@ pub(crate) struct LockArgs {
     /// stays at its NEVRA in the existing lockfile wherever that still resolves.
     #[arg(long = "upgrade-package", value_name = "NAME")]
     upgrade_packages: Vec<String>,
+    /// Fail (exit 1) when packages built from one source package resolve to
+    /// different versions on different arches (by default a warning).
+    #[arg(long)]
+    same_versions: bool,
     /// Output format of the `--check` and `--upgrade-package` reports.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -148,6 +152,7 @@ pub(crate) fn run(
     options.treefile = args.rpm_ostree_treefile;
     options.flatpak = args.flatpak;
     options.allow_erasing = args.allowerasing;
+    options.same_versions = args.same_versions;
     options.dnf_env = std::env::vars().collect();
     options.context = if args.local_system {
         Some(Context::LocalSystem)

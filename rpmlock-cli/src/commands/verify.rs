@@ -15,7 +15,7 @@ use crate::Outcome;
 
 /// Arguments of `rpmlock verify`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["rootfs", "image", "rpms"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["rootfs", "image", "rpms", "urls"])))]
 pub(crate) struct VerifyArgs {
     /// The lockfile.
     #[arg(long, default_value = "rpms.lock.yaml")]
@@ -42,14 +42,65 @@ pub(crate) struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Check that every URL of the lock still downloads at its locked size, with
+    /// each repo's connection settings from INPUT.
+    #[arg(long, conflicts_with_all = ["rootfs", "image", "rpms"])]
+    urls: bool,
+    /// The input file whose repos give the connection settings (with --urls).
+    #[arg(requires = "urls", default_value = "rpms.in.yaml")]
+    input: PathBuf,
+    /// Subscription-manager entitlement directory (with --urls).
+    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
+    entitlement_dir: Option<PathBuf>,
     /// Cache directory (images).
     #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
+    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
+    retry_delay_ms: Option<u64>,
+}
+
+/// `verify --urls`: every URL of the lock, probed.
+fn verify_urls(args: &VerifyArgs, lock: &Lockfile) -> Result<bool, Error> {
+    let input = rpmlock_core::config::Input::from_path(&args.input)?;
+    let mut fetch = rpmlock_core::repo::FetchOptions {
+        cache_dir: args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
+        entitlement_dir: args.entitlement_dir.clone(),
+        ..Default::default()
+    };
+    if let Some(ms) = args.retry_delay_ms {
+        fetch.retry_delay = std::time::Duration::from_millis(ms);
+    }
+    let fetcher = rpmlock_core::repo::Fetcher::new(
+        crate::fetch_options_from_env(fetch),
+        std::sync::Arc::new(rpmlock_core::reporter::NoopReporter),
+    )?;
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let report = verify::verify_urls(
+        lock,
+        &input,
+        &fetcher,
+        args.arch.as_deref(),
+        &env,
+        verify::DEFAULT_CONCURRENCY,
+    )?;
+    let text = match args.format {
+        Format::Json => format!("{}\n", serde_json::json!(report)),
+        Format::Text => report.to_string(),
+    };
+    crate::write_stdout(&text, "the report")?;
+    tracing::info!("{} URLs checked", report.checked);
+    Ok(report.is_clean())
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
     let lock = Lockfile::from_path(&args.lockfile)?;
-    let clean = if let Some(dir) = &args.rpms {
+    let clean = if args.urls {
+        verify_urls(&args, &lock)?
+    } else if let Some(dir) = &args.rpms {
         let report = verify::verify_rpms(&lock, args.arch.as_deref(), dir)?;
         match args.format {
             Format::Json => println!("{}", serde_json::json!(report)),
@@ -94,7 +145,9 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
         report.is_clean()
     };
     Ok(if clean {
-        tracing::info!("verified: nothing outside {}", args.lockfile.display());
+        if !args.urls {
+            tracing::info!("verified: nothing outside {}", args.lockfile.display());
+        }
         Outcome::Success
     } else {
         Outcome::Failure

@@ -19,6 +19,7 @@ pub mod yaml;
 pub use parse::ConfigError;
 #[cfg(feature = "fuzzing")]
 pub(crate) use ini::parse as parse_ini;
+pub(crate) use parse::closest;
 
 /// A JSON Schema (draft-07) of `rpms.in.yaml` as rpmlock reads it: the prototype's
 /// format plus rpmlock's `context.rootfs`. What the parser accepts and what the schema

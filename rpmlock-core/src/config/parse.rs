@@ -235,6 +235,29 @@ pub(crate) fn suggest<'a>(
         .map(|(_, c)| c.to_string())
 }
 
+/// Up to `n` of `candidates` closest to `key` (within the distance [`suggest`]
+/// allows, or sharing `key` as a substring), closest first.
+pub(crate) fn closest<'a>(
+    key: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<String> {
+    let lower = key.to_lowercase();
+    let max = 1 + key.chars().count() / 4;
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= max || c.to_lowercase().contains(&lower))
+        .collect();
+    scored.sort();
+    scored.dedup();
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -1048,6 +1071,19 @@ mod tests {
             Some("x86_64")
         );
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(
+            closest(
+                "chain-z",
+                ["chain-a", "chain-b", "weak-main", "chain-c", "chain-d"],
+                3
+            ),
+            ["chain-a", "chain-b", "chain-c"]
+        );
+        assert_eq!(
+            closest("ssl", ["openssl-libs", "nginx"], 3),
+            ["openssl-libs"]
+        );
+        assert!(closest("zzz", ["nginx"], 3).is_empty());
     }
 
     /// The schema names exactly the keys the parser knows.

@@ -1,7 +1,9 @@
 //! What changed between two lockfiles, per arch: packages added, removed, upgraded and
 //! downgraded (with both EVRs), and packages kept at their NEVRA whose download
-//! changed (URL, repoid, size or checksum). `rpmlock lock --check` and
-//! `--upgrade-package` report with it.
+//! changed (URL, repoid, size or checksum), each with the source RPM it was built
+//! from. `rpmlock diff`, `rpmlock lock --check` and `--upgrade-package` report with it,
+//! through one renderer ([`LockDiff::render`]): arches that changed the same way form
+//! one block, and within a block the changes are grouped by source package.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -42,6 +44,9 @@ pub struct ArchDiff {
 /// A package at one version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct PackageVersion {
+    /// The name of its source package (from `sourcerpm`; its own name when the lock
+    /// has none).
+    pub source: String,
     /// Name.
     pub name: String,
     /// Package arch (from the file name in the URL).
@@ -53,6 +58,8 @@ pub struct PackageVersion {
 /// A package that moved from one EVR to another.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct PackageChange {
+    /// The name of its source package (in the new lock).
+    pub source: String,
     /// Name.
     pub name: String,
     /// Package arch.
@@ -151,6 +158,7 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
         let olds = o.get(key).unwrap_or(&none);
         let news = n.get(key).unwrap_or(&none);
         let version = |p: &LockedPackage| PackageVersion {
+            source: source_name(p),
             name: name.clone(),
             arch: parch.clone(),
             evr: p.evr.clone(),
@@ -173,6 +181,7 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
         if gone.len() == 1 && came.len() == 1 {
             let (from, to) = (gone.remove(0), came.remove(0));
             let change = PackageChange {
+                source: source_name(to),
                 name: name.clone(),
                 arch: parch.clone(),
                 from: from.evr.clone(),
@@ -190,44 +199,195 @@ fn diff_arch(arch: &str, old: &ArchLock, new: &ArchLock) -> ArchDiff {
     d
 }
 
-impl fmt::Display for LockDiff {
-    /// One block per arch: `+ name-evr.arch` added, `- ...` removed, `↑ name.arch
-    /// FROM -> TO` upgraded, `↓` downgraded, `~` same NEVRA from another download.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for a in &self.arches {
-            writeln!(f, "{}:", a.arch)?;
-            for p in &a.added {
-                writeln!(f, "  added      {}-{}.{}", p.name, p.evr, p.arch)?;
-            }
-            for p in &a.removed {
-                writeln!(f, "  removed    {}-{}.{}", p.name, p.evr, p.arch)?;
-            }
-            for c in &a.upgraded {
-                writeln!(
-                    f,
-                    "  upgraded   {}.{} {} -> {}",
-                    c.name, c.arch, c.from, c.to
-                )?;
-            }
-            for c in &a.downgraded {
-                writeln!(
-                    f,
-                    "  downgraded {}.{} {} -> {}",
-                    c.name, c.arch, c.from, c.to
-                )?;
-            }
-            for p in &a.changed {
-                writeln!(
-                    f,
-                    "  changed    {}-{}.{} (url, repoid, size or checksum)",
-                    p.name, p.evr, p.arch
-                )?;
-            }
-            if a.sources_changed {
-                writeln!(f, "  source RPMs or module metadata changed")?;
+/// The name of the source package a locked package was built from: `sourcerpm`
+/// without `-VERSION-RELEASE.src.rpm`, else the package's own name.
+pub fn source_name(p: &LockedPackage) -> String {
+    p.sourcerpm
+        .as_deref()
+        .map(|s| s.strip_suffix(".src.rpm").unwrap_or(s))
+        .and_then(|nvr| {
+            let (nv, _) = nvr.rsplit_once('-')?;
+            let (n, _) = nv.rsplit_once('-')?;
+            Some(n.to_string())
+        })
+        .unwrap_or_else(|| p.name.clone())
+}
+
+/// How [`LockDiff::render`] writes a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiffFormat {
+    /// Indented text, one block per group of arches.
+    Text,
+    /// A Markdown table (for a pull-request description).
+    Markdown,
+}
+
+/// One kind of change, as a row of a report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    source: String,
+    name: String,
+    arch: String,
+    order: u8,
+    kind: &'static str,
+    from: String,
+    to: String,
+}
+
+impl ArchDiff {
+    /// Every change as a row, sorted by source package, then name.
+    fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let version = |p: &PackageVersion, order, kind, from: bool| Row {
+            source: p.source.clone(),
+            name: p.name.clone(),
+            arch: p.arch.clone(),
+            order,
+            kind,
+            from: if from { p.evr.clone() } else { String::new() },
+            to: if from { String::new() } else { p.evr.clone() },
+        };
+        let change = |c: &PackageChange, order, kind| Row {
+            source: c.source.clone(),
+            name: c.name.clone(),
+            arch: c.arch.clone(),
+            order,
+            kind,
+            from: c.from.clone(),
+            to: c.to.clone(),
+        };
+        rows.extend(self.added.iter().map(|p| version(p, 0, "added", false)));
+        rows.extend(self.removed.iter().map(|p| version(p, 1, "removed", true)));
+        rows.extend(self.upgraded.iter().map(|c| change(c, 2, "upgraded")));
+        rows.extend(self.downgraded.iter().map(|c| change(c, 3, "downgraded")));
+        rows.extend(self.changed.iter().map(|p| Row {
+            from: p.evr.clone(),
+            ..version(p, 4, "changed", false)
+        }));
+        rows.sort();
+        rows
+    }
+
+    /// The rows with the package arch written as `""` where it is the target arch,
+    /// to compare two arches' changes.
+    fn arch_neutral(&self) -> (Vec<Row>, bool) {
+        let mut rows = self.rows();
+        for r in &mut rows {
+            if r.arch == self.arch {
+                r.arch.clear();
             }
         }
-        Ok(())
+        (rows, self.sources_changed)
+    }
+}
+
+impl LockDiff {
+    /// Arches that changed the same way (the same rows, a package of the target arch
+    /// counting as the same package on every arch), in arch order: each group's
+    /// arches and the first one's changes.
+    pub fn merged(&self) -> Vec<(Vec<String>, &ArchDiff)> {
+        let mut groups: Vec<(Vec<String>, &ArchDiff)> = Vec::new();
+        for a in &self.arches {
+            let key = a.arch_neutral();
+            match groups.iter_mut().find(|(_, g)| g.arch_neutral() == key) {
+                Some((arches, _)) => arches.push(a.arch.clone()),
+                None => groups.push((vec![a.arch.clone()], a)),
+            }
+        }
+        groups
+    }
+
+    /// The report as text or Markdown (see [`DiffFormat`]); empty text (and a
+    /// "no changes" line in Markdown) when nothing changed.
+    pub fn render(&self, format: DiffFormat) -> String {
+        use fmt::Write as _;
+        let mut out = String::new();
+        let groups = self.merged();
+        // In a block of several arches, a package of the target arch is shown by name.
+        let shown = |r: &Row, arches: &[String]| {
+            if arches.len() > 1 && arches.contains(&r.arch) {
+                r.name.clone()
+            } else {
+                format!("{}.{}", r.name, r.arch)
+            }
+        };
+        match format {
+            DiffFormat::Text => {
+                for (arches, a) in &groups {
+                    let _ = writeln!(out, "{}:", arches.join(", "));
+                    let mut source = None;
+                    for r in a.rows() {
+                        if source != Some(r.source.clone()) {
+                            let _ = writeln!(out, "  {}:", r.source);
+                            source = Some(r.source.clone());
+                        }
+                        let what = shown(&r, arches);
+                        let _ = match r.kind {
+                            "added" => writeln!(out, "    added      {what} {}", r.to),
+                            "removed" => writeln!(out, "    removed    {what} {}", r.from),
+                            "changed" => writeln!(
+                                out,
+                                "    changed    {what} {} (url, repoid, size or checksum)",
+                                r.from
+                            ),
+                            kind => writeln!(out, "    {kind:<10} {what} {} -> {}", r.from, r.to),
+                        };
+                    }
+                    if a.sources_changed {
+                        let _ = writeln!(out, "  source RPMs or module metadata changed");
+                    }
+                }
+            }
+            DiffFormat::Markdown => {
+                if groups.is_empty() {
+                    out.push_str("No changes.\n");
+                    return out;
+                }
+                out.push_str("| arches | source | package | change | old | new |\n");
+                out.push_str("|---|---|---|---|---|---|\n");
+                let mut notes = Vec::new();
+                for (arches, a) in &groups {
+                    for r in a.rows() {
+                        let cell = |s: &str| {
+                            if s.is_empty() {
+                                "".to_string()
+                            } else {
+                                format!("`{s}`")
+                            }
+                        };
+                        let _ = writeln!(
+                            out,
+                            "| {} | {} | {} | {} | {} | {} |",
+                            arches.join(", "),
+                            r.source,
+                            shown(&r, arches),
+                            r.kind,
+                            cell(&r.from),
+                            cell(&r.to)
+                        );
+                    }
+                    if a.sources_changed {
+                        notes.push(arches.join(", "));
+                    }
+                }
+                if !notes.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "\nSource RPMs or module metadata changed too ({}).",
+                        notes.join("; ")
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// [`LockDiff::render`] as text.
+impl fmt::Display for LockDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(DiffFormat::Text))
     }
 }
 
@@ -280,10 +440,8 @@ mod tests {
             ],
         );
         let d = diff(&old, &new);
-        assert_eq!(
-            d.to_string(),
-            "x86_64:\n  added      f-3-1.noarch\n  removed    a-1.0-1.noarch\n  upgraded   b.x86_64 2.0-1 -> 2.0-2\n  downgraded c.x86_64 1.10-1 -> 1.9-1\n  changed    e-1-1.noarch (url, repoid, size or checksum)\n"
-        );
+        insta::assert_snapshot!(d.to_string());
+        insta::assert_snapshot!(d.render(DiffFormat::Markdown));
         assert_eq!(
             d.moved_names().into_iter().collect::<Vec<_>>(),
             ["a", "b", "c", "f"]
@@ -292,6 +450,46 @@ mod tests {
         // An arch only on one side: everything added (or removed).
         let d = diff(&old, &Lockfile::new(vec![]));
         assert_eq!(d.arches[0].removed.len(), 5);
+    }
+
+    #[test]
+    fn arches_that_changed_alike_merge_grouped_by_source() {
+        let with_src = |name: &str, evr: &str, arch: &str, src: &str| LockedPackage {
+            sourcerpm: Some(format!("{src}-{evr}.src.rpm")),
+            ..pkg(name, evr, arch)
+        };
+        let section = |arch: &str, evr: &str, extra: Vec<LockedPackage>| {
+            let mut packages = vec![
+                with_src("libfoo", evr, arch, "foo"),
+                with_src("foo-tools", evr, arch, "foo"),
+                with_src("foo-data", evr, "noarch", "foo"),
+            ];
+            packages.extend(extra);
+            ArchLock {
+                arch: arch.into(),
+                packages,
+                ..Default::default()
+            }
+        };
+        let old = Lockfile::new(vec![
+            section("aarch64", "1.0-1", vec![]),
+            section("ppc64le", "1.0-1", vec![]),
+            section("x86_64", "1.0-1", vec![]),
+        ]);
+        let new = Lockfile::new(vec![
+            section("aarch64", "1.1-1", vec![]),
+            section("ppc64le", "1.0-1", vec![pkg("extra", "1-1", "noarch")]),
+            section("x86_64", "1.1-1", vec![]),
+        ]);
+        let d = diff(&old, &new);
+        let merged: Vec<Vec<String>> = d.merged().into_iter().map(|(a, _)| a).collect();
+        assert_eq!(merged, [vec!["aarch64", "x86_64"], vec!["ppc64le"]]);
+        insta::assert_snapshot!(d.render(DiffFormat::Text));
+        insta::assert_snapshot!(d.render(DiffFormat::Markdown));
+        assert_eq!(
+            LockDiff::default().render(DiffFormat::Markdown),
+            "No changes.\n"
+        );
     }
 }
 

@@ -8,8 +8,14 @@ use std::path::{Path, PathBuf};
 mod diff;
 mod parse;
 
-pub use diff::{ArchDiff, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch};
+pub use diff::{
+    ArchDiff, DiffFormat, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch,
+    source_name,
+};
 mod render;
+mod skew;
+
+pub use skew::VersionSkew;
 
 /// A lockfile that cannot be read, parsed or written.
 #[derive(Debug, thiserror::Error)]

@@ -933,6 +933,79 @@ fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustl
     None
 }
 
+impl Fetcher {
+    /// Checks that `url` (a package of repo `repoid`, reached with `settings`: TLS,
+    /// client certificate, proxy, credentials) still downloads, without downloading
+    /// it: a `HEAD` request, then a ranged `GET` (`Range: bytes=0-0`) where `HEAD` is
+    /// refused (405, 501, or any other error status: its page may say why). Returns the size the server announces
+    /// (`Content-Length`, or the total of `Content-Range`), `None` when it announces
+    /// none. A `file://` URL (or absolute path) is checked on disk. Transient failures
+    /// are retried as downloads are.
+    pub fn probe(
+        &self,
+        repoid: &str,
+        settings: &ConnSettings,
+        url: &str,
+    ) -> Result<Option<u64>, RepoError> {
+        let url = parse_url(repoid, url, false)?;
+        let shown = redact_url(&url);
+        if url.scheme() == "file" {
+            let path = file_path(repoid, &url)?;
+            return fs_err::metadata(&path)
+                .map(|m| Some(m.len()))
+                .map_err(|source| RepoError::LocalRead {
+                    repoid: repoid.to_string(),
+                    url: shown,
+                    source,
+                });
+        }
+        let conn = self
+            .pool
+            .connect(repoid, settings, url.scheme() == "https")?;
+        self.with_retries(repoid, &shown, || {
+            let request = |method: reqwest::Method| {
+                let mut req = conn.client.request(method, url.clone());
+                if let Some((user, password)) = &conn.basic_auth {
+                    req = req.basic_auth(user, password.as_deref());
+                }
+                req
+            };
+            tracing::debug!("repo '{repoid}': HEAD {shown}");
+            let resp = request(reqwest::Method::HEAD)
+                .send()
+                .map_err(|e| classify_network(repoid, &url, &conn, e))?;
+            // Any refusal is asked again as a ranged GET: some servers refuse HEAD
+            // (405, 501), and an error page has a body that says why (nginx's
+            // client-certificate pages).
+            let resp = if !resp.status().is_success() {
+                tracing::debug!("repo '{repoid}': GET {shown} (bytes 0-0)");
+                request(reqwest::Method::GET)
+                    .header(reqwest::header::RANGE, "bytes=0-0")
+                    .send()
+                    .map_err(|e| classify_network(repoid, &url, &conn, e))?
+            } else {
+                resp
+            };
+            if !resp.status().is_success() {
+                return Err(classify_status(repoid, &url, &conn, resp));
+            }
+            let header = |name| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            Ok(if resp.status() == StatusCode::PARTIAL_CONTENT {
+                // `bytes 0-0/TOTAL`
+                header(reqwest::header::CONTENT_RANGE)
+                    .and_then(|r| r.rsplit_once('/').and_then(|(_, t)| t.trim().parse().ok()))
+            } else {
+                header(reqwest::header::CONTENT_LENGTH).and_then(|l| l.trim().parse().ok())
+            })
+        })
+    }
+}
+
 /// A request error in words that say what to do: TLS trust, hostname, client
 /// certificate, proxy; else [`RepoError::Network`].
 fn classify_network(repoid: &str, url: &Url, conn: &RepoConn, e: reqwest::Error) -> RepoError {

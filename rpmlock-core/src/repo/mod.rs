@@ -34,6 +34,7 @@ pub use connection::ConnSettings;
 #[cfg(test)]
 pub(crate) use connection::RepoConn;
 pub use decompress::{Compression, open_decompressed};
+pub(crate) use error::redact_str;
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};

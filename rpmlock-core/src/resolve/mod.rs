@@ -66,6 +66,13 @@ pub struct LockOptions {
     pub work_dir: Option<PathBuf>,
     /// Fetching and cache behaviour.
     pub fetch: FetchOptions,
+    /// Resolve every arch (the resolution cache is not read) and keep each one's
+    /// dependency graph ([`Locked::graphs`], for `rpmlock why`).
+    pub explain: bool,
+    /// Packages built from one source package at different versions on different
+    /// arches ([`Lockfile::version_skew`]) are an error ([`Error::VersionSkew`]),
+    /// not a warning (`--same-versions`).
+    pub same_versions: bool,
 }
 
 impl LockOptions {
@@ -84,6 +91,8 @@ impl LockOptions {
             dnf_env: Vec::new(),
             work_dir: None,
             fetch,
+            explain: false,
+            same_versions: false,
         }
     }
 }
@@ -414,6 +423,9 @@ pub fn lock_planned(
         .iter()
         .zip(&mut warnings)
         .map(|(k, w)| {
+            if options.explain {
+                return None;
+            }
             memo.get(k).map(|(lock, cached)| {
                 *w = cached;
                 lock
@@ -447,31 +459,37 @@ pub fn lock_planned(
                 let loaded = &loaded;
                 let unique = &unique;
                 let reporter = reporter.clone();
-                Some(
-                    scope.spawn(move || -> Result<(ArchLock, Vec<String>), Error> {
-                        let repos: Vec<ArchRepo<'_>> = repos
-                            .iter()
-                            .map(|r| {
-                                let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
-                                Ok(ArchRepo {
-                                    priority: r.priority()?,
-                                    cost: r.cost()?,
-                                    excludes: r.excludes(),
-                                    includes: r.includes(),
-                                    config: r.clone(),
-                                    data: loaded[idx]
-                                        .as_ref()
-                                        .expect("loaded for every unresolved arch"),
-                                })
+                let explain = options.explain;
+                Some(scope.spawn(move || -> Result<Resolved, Error> {
+                    let repos: Vec<ArchRepo<'_>> = repos
+                        .iter()
+                        .map(|r| {
+                            let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
+                            Ok(ArchRepo {
+                                priority: r.priority()?,
+                                cost: r.cost()?,
+                                excludes: r.excludes(),
+                                includes: r.includes(),
+                                config: r.clone(),
+                                data: loaded[idx]
+                                    .as_ref()
+                                    .expect("loaded for every unresolved arch"),
                             })
-                            .collect::<Result<_, Error>>()?;
-                        reporter.solve_started(arch);
-                        let (lock, warnings) =
-                            lock_arch(fetcher, input, installed.as_deref(), favor, arch, &repos)?;
-                        reporter.solve_finished(arch, lock.packages.len());
-                        Ok((lock, warnings))
-                    }),
-                )
+                        })
+                        .collect::<Result<_, Error>>()?;
+                    reporter.solve_started(arch);
+                    let resolved = lock_arch(
+                        fetcher,
+                        input,
+                        installed.as_deref(),
+                        favor,
+                        arch,
+                        &repos,
+                        explain,
+                    )?;
+                    reporter.solve_finished(arch, resolved.0.packages.len());
+                    Ok(resolved)
+                }))
             })
             .collect();
         handles
@@ -481,11 +499,19 @@ pub fn lock_planned(
     });
     // Every arch's outcome: all failures are reported, not only the first.
     let mut errors = Vec::new();
-    for (((slot, outcome), key), arch_warnings) in
-        results.iter_mut().zip(solved).zip(&keys).zip(&mut warnings)
+    let mut graphs = Vec::new();
+    for ((((slot, outcome), key), arch_warnings), arch) in results
+        .iter_mut()
+        .zip(solved)
+        .zip(&keys)
+        .zip(&mut warnings)
+        .zip(arches)
     {
         match outcome {
-            Some(Ok((lock, w))) => {
+            Some(Ok((lock, w, graph))) => {
+                if let Some(g) = graph {
+                    graphs.push((arch.clone(), g));
+                }
                 memo.put(key, &lock, &w);
                 *arch_warnings = w;
                 *slot = Some(lock);
@@ -494,7 +520,7 @@ pub fn lock_planned(
             None => {}
         }
     }
-    let warnings = group_warnings(arches, warnings);
+    let mut warnings = group_warnings(arches, warnings);
     for w in &warnings {
         tracing::warn!("{w}");
     }
@@ -511,8 +537,26 @@ pub fn lock_planned(
             .collect(),
     );
     lockfile.normalize();
-    Ok(Locked { lockfile, warnings })
+    let skew = lockfile.version_skew();
+    if !skew.is_empty() {
+        if options.same_versions {
+            return Err(Error::VersionSkew { skew });
+        }
+        for s in &skew {
+            let w = format!("{s}: {SKEW_HINT}");
+            tracing::warn!("{w}");
+            warnings.push(w);
+        }
+    }
+    Ok(Locked {
+        lockfile,
+        warnings,
+        graphs,
+    })
 }
+
+/// What the version-skew warning adds to each source package it names.
+const SKEW_HINT: &str = "built from different source versions on different arches (a mirror half synced, or an arch lagging behind?)";
 
 /// A finished lock run: the lockfile and the warnings of its resolution (already
 /// logged; for callers that show them their own way).
@@ -524,6 +568,8 @@ pub struct Locked {
     /// `ARCH[, ARCH...]: message`, one per distinct message (a warning every arch
     /// gives is one line naming them all), in arch order.
     pub warnings: Vec<String>,
+    /// With [`LockOptions::explain`]: every arch's dependency graph, in arch order.
+    pub graphs: Vec<(String, solve::graph::DependencyGraph)>,
 }
 
 /// Each distinct warning once, prefixed with the arches that gave it.
@@ -744,7 +790,7 @@ fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
 
 /// Resolves one arch and builds its lock section.
 /// One arch's lock section and the warnings its resolution produced.
-type Resolved = (ArchLock, Vec<String>);
+type Resolved = (ArchLock, Vec<String>, Option<solve::graph::DependencyGraph>);
 
 fn lock_arch(
     fetcher: &Fetcher,
@@ -753,6 +799,7 @@ fn lock_arch(
     favor: &[String],
     arch: &str,
     repos: &[ArchRepo<'_>],
+    explain: bool,
 ) -> Result<Resolved, Error> {
     // Repos holding only source packages cannot contribute to a resolution: they stay
     // out of the pool (the relative order, and so every tie-break, of the binary
@@ -810,6 +857,7 @@ fn lock_arch(
         request.modules = modular.filter.as_ref();
         request.installed = installed.map(Installed::solv_path);
         request.favor = favor_nevras.clone();
+        request.explain = explain;
         solve::solve_on(&request, prebuilt).map(|solution| {
             let refs = solution
                 .packages
@@ -819,7 +867,7 @@ fn lock_arch(
                     ..r
                 })
                 .collect::<Vec<_>>();
-            (refs, solution.warnings)
+            (refs, solution.warnings, solution.graph)
         })
     };
     let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
@@ -832,7 +880,7 @@ fn lock_arch(
             .unwrap_or_else(|e| e.into_inner())
             .take()
     });
-    let (refs, solve_warnings) = match solve_with(&primary_only, prebuilt) {
+    let (refs, solve_warnings, graph) = match solve_with(&primary_only, prebuilt) {
         Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
             // dnf resolves again with every repo's file lists.
@@ -876,7 +924,7 @@ fn lock_arch(
     if !input.no_sources {
         lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
     }
-    Ok((lock, warnings))
+    Ok((lock, warnings, graph))
 }
 
 /// The comps of every repo of an arch (binary or not, as dnf reads them all), merged

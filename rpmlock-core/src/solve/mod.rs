@@ -7,11 +7,13 @@ use std::path::Path;
 
 use crate::model::{DepFlags, Dependency, Evr, Package};
 
+pub mod graph;
 mod groups;
 mod libsolv;
 pub mod modules;
 mod problems;
 pub(crate) mod spec;
+pub mod why;
 
 pub use groups::GroupMember;
 
@@ -111,6 +113,9 @@ pub struct SolveRequest<'a> {
     /// whenever it chooses among candidates (`SOLVER_FAVOR`): the previous lock's
     /// packages when only some packages may move.
     pub favor: Vec<String>,
+    /// Also return the dependency graph of the resolved system
+    /// ([`Solution::graph`], for `rpmlock why`).
+    pub explain: bool,
 }
 
 impl<'a> SolveRequest<'a> {
@@ -130,6 +135,7 @@ impl<'a> SolveRequest<'a> {
             modules: None,
             installed: None,
             favor: Vec::new(),
+            explain: false,
         }
     }
 }
@@ -142,6 +148,9 @@ pub struct Solution {
     pub packages: Vec<PackageRef>,
     /// Warnings in dnf's words (e.g. `Package foo available, but not installed.`).
     pub warnings: Vec<String>,
+    /// The dependency graph of the resolved system, when [`SolveRequest::explain`]
+    /// asked for it.
+    pub graph: Option<graph::DependencyGraph>,
 }
 
 /// The repoid of the `assumeProvides` dummy packages (as rpm-lockfile-prototype's).
@@ -339,13 +348,14 @@ pub fn solve_on(
         if selections.is_empty() {
             unmatched.push(loaded.why_unmatched(spec)?);
         }
-        sets.extend(selections);
+        sets.extend(selections.into_iter().map(|set| (spec, set)));
     }
     // As in dnf, groups come after packages: their jobs are added at resolve time.
     let mut unmatched_groups = Vec::new();
     let mut members = Vec::new();
     // dnf reads `@X` as a module spec first and as a group only when no module
     // matches: a module lookup belongs here, before `groups::expand`.
+    let group_label: Vec<String> = group_specs.iter().map(|(s, _)| (*s).clone()).collect();
     for (spec, group) in group_specs {
         match groups::expand(request.comps, group) {
             Ok((m, w)) => {
@@ -392,7 +402,7 @@ pub fn solve_on(
         request.arch,
         started.elapsed()
     );
-    for set in &sets {
+    for (_, set) in &sets {
         jobs.push(Job::InstallOneOf(loaded.pool.one_of(set)));
     }
     jobs.extend(group_jobs);
@@ -427,8 +437,29 @@ pub fn solve_on(
             .collect();
         return Err(SolveError::Unsolvable { problems });
     }
-    let mut out: Vec<PackageRef> = solver
-        .installs()
+    let installs = solver.installs();
+    let graph = request.explain.then(|| {
+        let mut requested: HashMap<SolvableId, Vec<String>> = HashMap::new();
+        for (spec, set) in &sets {
+            for &s in set {
+                let specs = requested.entry(s).or_default();
+                if !specs.contains(spec) {
+                    specs.push((*spec).clone());
+                }
+            }
+        }
+        // Group members: labelled with the group specs (merged, as dnf merges them),
+        // unless a spec of their own requested them.
+        let label = group_label.join(" ");
+        for &s in &installs {
+            let name = pool.solvable_nea(s).0;
+            if !requested.contains_key(&s) && members.iter().any(|m| m.name == name) {
+                requested.insert(s, vec![label.clone()]);
+            }
+        }
+        graph::build(pool, &installs, &installed, &requested)
+    });
+    let mut out: Vec<PackageRef> = installs
         .into_iter()
         .filter_map(|s| loaded.refs.get(s.index()).copied().flatten())
         .collect();
@@ -437,6 +468,7 @@ pub fn solve_on(
     Ok(Solution {
         packages: out,
         warnings,
+        graph,
     })
 }
 

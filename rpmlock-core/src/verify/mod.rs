@@ -1,5 +1,6 @@
 //! Validation of a build against its lockfile: what a root filesystem has installed
-//! ([`verify_root`]) and what a download directory holds ([`verify_rpms`]).
+//! ([`verify_root`]) and what a download directory holds ([`verify_rpms`]); whether
+//! every URL of a lock still downloads ([`verify_urls`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -7,6 +8,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+mod urls;
+
+pub use urls::{DEFAULT_CONCURRENCY, UrlFinding, UrlProblem, UrlReport, verify_urls};
 
 use crate::context::Installed;
 use crate::lock::{LockedPackage, Lockfile, package_arch};

@@ -30,6 +30,12 @@ pub enum DepKind {
     Provides,
     /// Obsoletes.
     Obsoletes,
+    /// Requires (`Requires(pre)` included: the prereq marker is skipped).
+    Requires,
+    /// Recommends.
+    Recommends,
+    /// Supplements.
+    Supplements,
 }
 
 /// An error reported by libsolv itself.
@@ -493,6 +499,11 @@ impl Pool {
         unsafe { cstr_owned(ffi::pool_dep2str(self.ptr(), d)) }
     }
 
+    /// A typed dependency as text (see [`Pool::dep_str`]).
+    pub fn dep_text(&self, d: DepId) -> String {
+        self.dep_str(d.0)
+    }
+
     /// Adds a repository read from a `.solv` file written by [`Pool::write_repo`].
     pub fn add_repo_solv(
         &mut self,
@@ -670,6 +681,9 @@ impl Pool {
             let off = match kind {
                 DepKind::Provides => (*sp).provides,
                 DepKind::Obsoletes => (*sp).obsoletes,
+                DepKind::Requires => (*sp).requires,
+                DepKind::Recommends => (*sp).recommends,
+                DepKind::Supplements => (*sp).supplements,
             };
             let repo = (*sp).repo;
             if off == 0 || repo.is_null() {
@@ -719,6 +733,68 @@ impl Pool {
             return None;
         }
         Some((self.str(rd.name), Some((flags, self.str(rd.evr)))))
+    }
+
+    /// The plain (non-rich) dependencies inside `d` whose providers it may pull in:
+    /// `d` itself when it is not rich; for `A and B`, `A or B`, `A with B` both sides;
+    /// for `A if C`, `A unless C` and `A without B` only `A`; for `A if C else B`
+    /// (and `unless ... else`) `A` and `B`. Conditions are not pulled in.
+    pub fn pulled_deps(&self, d: DepId) -> Vec<DepId> {
+        const RELBIT: u32 = 0x8000_0000;
+        let mut out = Vec::new();
+        let mut stack = vec![d];
+        // Bounded: a dependency tree is finite, but guard against cycles anyway.
+        let mut budget = 256;
+        while let Some(d) = stack.pop() {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            if d.0 as u32 & RELBIT == 0 {
+                out.push(d);
+                continue;
+            }
+            let relid = (d.0 as u32 ^ RELBIT) as usize;
+            // SAFETY: ids come from this pool; a reldep id indexes pool->rels, which
+            // has nrels entries (checked).
+            let (name, evr, flags) = unsafe {
+                let p = self.ptr();
+                if relid >= (*p).nrels as usize {
+                    continue;
+                }
+                let rd = &*(*p).rels.add(relid);
+                (DepId(rd.name), DepId(rd.evr), rd.flags as u32)
+            };
+            match flags {
+                ffi::REL_AND | ffi::REL_OR | ffi::REL_WITH => {
+                    stack.push(evr);
+                    stack.push(name);
+                }
+                ffi::REL_COND | ffi::REL_UNLESS => {
+                    // The right side is the condition, or `C else B`.
+                    if evr.0 as u32 & RELBIT != 0 {
+                        let erel = (evr.0 as u32 ^ RELBIT) as usize;
+                        // SAFETY: as above.
+                        let else_branch = unsafe {
+                            let p = self.ptr();
+                            (erel < (*p).nrels as usize).then(|| {
+                                let rd = &*(*p).rels.add(erel);
+                                (rd.flags as u32 == ffi::REL_ELSE).then_some(DepId(rd.evr))
+                            })
+                        };
+                        if let Some(Some(b)) = else_branch {
+                            stack.push(b);
+                        }
+                    }
+                    stack.push(name);
+                }
+                ffi::REL_WITHOUT => stack.push(name),
+                // A versioned dependency (`name OP evr`), or another relation whose
+                // providers libsolv computes as a whole (arch, namespace...).
+                _ => out.push(d),
+            }
+        }
+        out
     }
 
     /// Whether `s` is considered (not excluded) by the pool.
@@ -1148,5 +1224,26 @@ mod tests {
         let d = pool.parse_rich("(a or (b if c else d))").unwrap().unwrap();
         assert_eq!(pool.dep_str(d.0), "(a or (b if c else d))");
         assert!(pool.parse_rich("(a or").unwrap().is_none());
+    }
+
+    #[test]
+    fn pulled_deps_skip_conditions() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let mut pulled = |rich: &str| -> Vec<String> {
+            let d = pool.parse_rich(rich).unwrap().unwrap();
+            let mut out: Vec<String> = pool
+                .pulled_deps(d)
+                .into_iter()
+                .map(|x| pool.dep_str(x.0))
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(pulled("(a and (b or c))"), ["a", "b", "c"]);
+        assert_eq!(pulled("(a if b)"), ["a"]);
+        assert_eq!(pulled("(a if b else c)"), ["a", "c"]);
+        assert_eq!(pulled("(a unless b else c)"), ["a", "c"]);
+        assert_eq!(pulled("(a without b)"), ["a"]);
+        assert_eq!(pulled("(a >= 1 with b)"), ["a >= 1", "b"]);
     }
 }
