@@ -35,6 +35,10 @@ enum Command {
     Lock(commands::lock::LockArgs),
     /// Check a root filesystem, an image or a download directory against a lockfile.
     Verify(commands::verify::VerifyArgs),
+    /// Download every locked RPM into a local repository tree for an offline build.
+    Fetch(commands::fetch::FetchArgs),
+    /// Print a CycloneDX or SPDX SBOM of a lockfile.
+    Sbom(commands::sbom::SbomArgs),
     /// Print a JSON Schema of rpms.in.yaml.
     Schema,
 }
@@ -58,6 +62,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet), cli.quiet),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Fetch(args) => {
+            commands::fetch::run(args, progress::reporter(cli.quiet), cli.quiet)
+        }
+        Command::Sbom(args) => commands::sbom::run(args),
         Command::Schema => {
             write_stdout(rpmlock_core::config::JSON_SCHEMA, "the schema").map(|()| Outcome::Success)
         }

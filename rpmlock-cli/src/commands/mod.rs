@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod fetch;
 pub(crate) mod lock;
+pub(crate) mod sbom;
 pub(crate) mod verify;

@@ -34,7 +34,9 @@ pub use connection::ConnSettings;
 #[cfg(test)]
 pub(crate) use connection::RepoConn;
 pub use decompress::{Compression, open_decompressed};
+pub(crate) use error::error_chain;
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
+pub(crate) use fetch::hasher;
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};
 pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
