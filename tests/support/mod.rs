@@ -29,6 +29,20 @@ pub struct Faults {
     pub truncate: Vec<String>,
     /// Counts the requests that matched `reset`.
     pub resets_done: Arc<std::sync::atomic::AtomicUsize>,
+    /// Every request path served (or refused), in arrival order.
+    pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Faults {
+    /// How many requests had a path ending with `suffix`.
+    pub fn count(&self, suffix: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.ends_with(suffix))
+            .count()
+    }
 }
 
 /// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
@@ -91,6 +105,7 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
         }
         let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
         let head = request.starts_with("HEAD ");
+        faults.requests.lock().unwrap().push(path.clone());
         if faults.status_500.iter().any(|m| path.ends_with(m)) {
             conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")?;
             continue;
