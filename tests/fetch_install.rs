@@ -118,6 +118,41 @@ fn dnf_install(tree: &Path, repoids: &[&str], root: &Path, packages: &[&str]) {
     ok(&out);
 }
 
+/// Locks `packages` again, from the fetched folders `repoids` of `tree` (x86_64): the
+/// generated repodata read by rpmlock's own parsers and libsolv.
+fn relock_from_tree(dir: &Path, tree: &Path, repoids: &[&str], extra: &str) -> PathBuf {
+    let again = dir.join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let mut text = String::from("contentOrigin:\n  repos:\n");
+    for r in repoids {
+        text.push_str(&format!(
+            "    - repoid: {r}\n      baseurl: {}\n",
+            std::path::absolute(tree.join("x86_64").join(r))
+                .unwrap()
+                .display()
+        ));
+    }
+    text.push_str(extra);
+    text.push_str("arches: [x86_64]\ncontext:\n  bare: true\n");
+    let input = again.join("rpms.in.yaml");
+    std::fs::write(&input, text).unwrap();
+    lock(&again, &input)
+}
+
+/// A lock's entries for x86_64 without their URLs (which differ between trees).
+fn same_packages(lockfile: &Path) -> BTreeSet<Vec<String>> {
+    lock_entries(lockfile)
+        .into_iter()
+        .filter(|e| e["section"] == "x86_64")
+        .map(|e| {
+            ["kind", "name", "evr", "arch", "repoid", "file", "checksum"]
+                .iter()
+                .map(|k| e[k].clone())
+                .collect()
+        })
+        .collect()
+}
+
 /// The demo input with its repos served over HTTP from `www` (a copy of `repos/`).
 fn http_input(dir: &Path, server: &Server) -> PathBuf {
     let input = dir.join("rpms.in.yaml");
@@ -195,6 +230,15 @@ fn fetched_tree_installs_offline_with_dnf_and_verifies_clean() {
     );
     assert_eq!(ok(&out), "", "verify --rootfs finds nothing");
 
+    // rpmlock reading the generated repodata resolves the same packages.
+    let again = relock_from_tree(
+        dir,
+        &tree,
+        &["base", "updates", "source"],
+        "packages: [chain-a, webapp, weak-main, x86only]\n",
+    );
+    assert_eq!(same_packages(&again), same_packages(&lockfile));
+
     // With a prefix, the repo file points there; nothing is fetched again.
     let out = fetch(
         dir,
@@ -216,6 +260,37 @@ fn fetched_tree_installs_offline_with_dnf_and_verifies_clean() {
         repo.contains("baseurl=http://cachi2.local/deps/rpm/x86_64/updates\n"),
         "{repo}"
     );
+}
+
+#[test]
+fn module_metadata_is_fetched_and_listed_in_the_generated_repodata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let input = dir.join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: modular\n      baseurl: {}\npackages: ['@modapp:2/full']\narches: [x86_64]\nnoSources: true\ncontext:\n  bare: true\n",
+            workspace().join("repos/modular").display()
+        ),
+    )
+    .unwrap();
+    let lockfile = lock(dir, &input);
+    assert!(support::read(&lockfile).contains("module_metadata:\n  - url:"));
+    let tree = dir.join("rpms");
+    ok(&fetch(dir, Some(&input), &lockfile, &tree, &[]));
+    let repomd = support::read(&tree.join("x86_64/modular/repodata/repomd.xml"));
+    assert!(repomd.contains("<data type=\"modules\">"), "{repomd}");
+    // The same stream and profile resolve from the fetched tree, module metadata
+    // included.
+    let again = relock_from_tree(
+        dir,
+        &tree,
+        &["modular"],
+        "packages: ['@modapp:2/full']\nnoSources: true\n",
+    );
+    assert_eq!(same_packages(&again), same_packages(&lockfile));
+    assert!(support::read(&again).contains("module_metadata:\n  - url:"));
 }
 
 #[test]
