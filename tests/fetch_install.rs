@@ -334,8 +334,11 @@ fn resumed_fetch_downloads_only_missing_and_damaged_files() {
     std::fs::write(path(flipped), &bytes).unwrap();
 
     faults.requests.lock().unwrap().clear();
-    let out = fetch(dir, Some(&input), &lockfile, &tree, &[]);
-    ok(&out);
+    let out = fetch(dir, Some(&input), &lockfile, &tree, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["downloaded"], 3, "{report}");
+    assert_eq!(report["reused"], entries.len() - 3, "{report}");
+    assert_eq!(report["verify"]["x86_64"]["missing"], serde_json::json!([]));
     let mut want = vec![
         gone["file"].clone(),
         cut["file"].clone(),

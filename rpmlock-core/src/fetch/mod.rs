@@ -147,14 +147,14 @@ pub struct FetchReport {
     pub folders: Vec<RepoFolder>,
     /// The `rpmlock.repo` file of each arch.
     pub repo_files: Vec<PathBuf>,
-    /// The check of each arch's folder against the lock (`verify --rpms`).
-    pub verify: Vec<(String, RpmsReport)>,
+    /// The check of each arch's folder against the lock (`verify --rpms`), by arch.
+    pub verify: BTreeMap<String, RpmsReport>,
 }
 
 impl FetchReport {
     /// Whether every arch's folder holds exactly the locked files.
     pub fn is_clean(&self) -> bool {
-        self.verify.iter().all(|(_, r)| r.is_clean())
+        self.verify.values().all(RpmsReport::is_clean)
     }
 }
 
@@ -163,6 +163,8 @@ impl FetchReport {
 struct Folder {
     /// File name, checksum, size.
     packages: Vec<(String, Checksum, u64)>,
+    /// The file names in `packages`.
+    names: std::collections::BTreeSet<String>,
     /// The module metadata file, if the lock has one for this repo.
     modules: Option<PathBuf>,
 }
@@ -228,7 +230,7 @@ pub fn fetch(
             let folder = folders.entry((arch.clone(), repoid.clone())).or_default();
             if is_modules {
                 folder.modules = Some(dest.clone());
-            } else if !folder.packages.iter().any(|(n, _, _)| *n == name) {
+            } else if folder.names.insert(name.clone()) {
                 folder.packages.push((name, checksum.clone(), size));
             } else {
                 continue;
@@ -306,7 +308,7 @@ pub fn fetch(
         let one = Lockfile::new(vec![only]);
         let dir = request.dest.join(arch);
         let found = crate::verify::verify_rpms(&one, None, &dir)?;
-        report.verify.push((arch.clone(), found));
+        report.verify.insert(arch.clone(), found);
     }
     Ok(report)
 }
