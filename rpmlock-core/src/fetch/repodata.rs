@@ -376,6 +376,82 @@ impl Documents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ChecksumAlgorithm, DepFlags};
+
+    /// An RPM built with the rpm crate, its repodata written, then read back with
+    /// rpmlock's own repomd and primary parsers.
+    #[test]
+    fn written_repodata_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = rpm::PackageBuilder::new("demo", "1.2", "MIT", "x86_64", "a <demo> & more")
+            .epoch(3)
+            .release("4.el9")
+            .description("text")
+            .using_config(
+                rpm::BuildConfig::default()
+                    .compression(rpm::CompressionType::Gzip)
+                    .source_date(1_600_000_000),
+            )
+            .provides(rpm::Dependency::eq("demo-api", "2:1.0-1"))
+            .requires(rpm::Dependency::greater_eq("libfoo", "1.0"))
+            .requires(rpm::Dependency::script_pre("shadow-utils"))
+            .with_file_contents("x", rpm::FileOptions::new("/usr/bin/demo"))
+            .unwrap()
+            .with_file_contents("y", rpm::FileOptions::new("/usr/share/doc/demo/README"))
+            .unwrap()
+            .build()
+            .unwrap();
+        let path = dir.path().join("demo-1.2-4.el9.x86_64.rpm");
+        pkg.write_file(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let checksum = Checksum {
+            algorithm: ChecksumAlgorithm::Sha256,
+            hex: hex::encode(sha2::Sha256::digest(&bytes)),
+        };
+        let p = RepoPackage {
+            file: "demo-1.2-4.el9.x86_64.rpm",
+            checksum: &checksum,
+            size: bytes.len() as u64,
+        };
+        write(dir.path(), std::slice::from_ref(&p), None).unwrap();
+
+        let repomd_bytes = std::fs::read(dir.path().join("repodata/repomd.xml")).unwrap();
+        let repomd = crate::repo::parse_repomd(&repomd_bytes, "repomd.xml").unwrap();
+        for d in &repomd.data {
+            let file = std::fs::read(dir.path().join(&d.location_href)).unwrap();
+            assert_eq!(hex::encode(sha2::Sha256::digest(&file)), d.checksum.hex);
+            assert_eq!(Some(file.len() as u64), d.size);
+        }
+        let primary = repomd.get("primary").unwrap();
+        let (_, reader) =
+            crate::repo::open_decompressed(&dir.path().join(&primary.location_href)).unwrap();
+        let packages = crate::repo::parse_primary(reader, "primary").unwrap();
+        assert_eq!(packages.len(), 1);
+        let got = &packages[0];
+        assert_eq!(got.nevra(), "demo-3:1.2-4.el9.x86_64");
+        assert_eq!(got.checksum.as_ref(), Some(&checksum));
+        assert_eq!(got.location_href, "demo-1.2-4.el9.x86_64.rpm");
+        assert_eq!(got.download_size, bytes.len() as u64);
+        let api = got.provides.iter().find(|d| d.name == "demo-api").unwrap();
+        assert_eq!(api.constraint, Some((DepFlags::Eq, "2:1.0-1".to_string())));
+        let foo = got.requires.iter().find(|d| d.name == "libfoo").unwrap();
+        assert_eq!(foo.constraint, Some((DepFlags::Ge, "1.0".to_string())));
+        assert!(!foo.pre);
+        assert!(
+            got.requires
+                .iter()
+                .any(|d| d.name == "shadow-utils" && d.pre)
+        );
+        assert!(!got.requires.iter().any(|d| d.name.starts_with("rpmlib(")));
+        assert_eq!(got.files, vec!["/usr/bin/demo".to_string()]);
+
+        // Rewriting gives the same bytes.
+        write(dir.path(), &[p], None).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("repodata/repomd.xml")).unwrap(),
+            repomd_bytes
+        );
+    }
 
     #[test]
     fn dependency_versions_and_flags() {
