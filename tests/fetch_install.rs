@@ -291,6 +291,39 @@ fn module_metadata_is_fetched_and_listed_in_the_generated_repodata() {
     );
     assert_eq!(same_packages(&again), same_packages(&lockfile));
     assert!(support::read(&again).contains("module_metadata:\n  - url:"));
+
+    // Without source entries (noSources) the SBOMs still name each source RPM, and
+    // validate.
+    for (format, schema) in [
+        ("cyclonedx", "bom-1.6.schema.json"),
+        ("spdx", "spdx-2.3.schema.json"),
+    ] {
+        let out = rpmlock_env(
+            &["sbom", "--lockfile", s(&lockfile), "--format", format],
+            &dir.join("cache"),
+            &[("SOURCE_DATE_EPOCH", "0")],
+        );
+        let text = ok(&out);
+        let path = dir.join(format!("{format}.json"));
+        std::fs::write(&path, &text).unwrap();
+        validate(&path, schema);
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if format == "cyclonedx" {
+            for c in doc["components"].as_array().unwrap() {
+                let a =
+                    parse_purl(c["pedigree"]["ancestors"][0]["purl"].as_str().unwrap()).unwrap();
+                assert_eq!(a.qualifiers["arch"], "src");
+                assert!(!a.qualifiers.contains_key("repository_id"));
+            }
+        } else {
+            for p in doc["packages"].as_array().unwrap() {
+                assert!(
+                    p["sourceInfo"].as_str().unwrap().ends_with(".src.rpm"),
+                    "{p}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -1847,6 +1847,66 @@ mod tests {
         assert_eq!(e.to_string(), "repo 'r': no base URL");
     }
 
+    /// A file downloaded to a destination of the caller's: the wrong size or checksum
+    /// is an error naming the URL and leaves nothing there; a 500 is retried.
+    #[test]
+    fn download_to_verifies_before_renaming() {
+        let body = b"package bytes".to_vec();
+        let server = Server::start(vec![
+            ("/good.rpm", Resp::Ok(body.clone(), None)),
+            ("/broken.rpm", Resp::Status(500, "Internal Server Error")),
+        ]);
+        let tmp = tempfile::tempdir().unwrap();
+        let f = fetcher(&tmp.path().join("cache"), false, false);
+        let good = Checksum {
+            algorithm: ChecksumAlgorithm::Sha256,
+            hex: sha256(&body),
+        };
+        let settings = ConnSettings::default();
+        let url = format!("{}good.rpm", server.base);
+        let dest = tmp.path().join("out/good.rpm");
+        let n = f
+            .download_to("r", &url, &settings, &dest, Some(body.len() as u64), &good)
+            .unwrap();
+        assert_eq!(
+            (n, fs_err::read(&dest).unwrap()),
+            (body.len() as u64, body.clone())
+        );
+
+        let other = tmp.path().join("out/other.rpm");
+        let e = f
+            .download_to("r", &url, &settings, &other, Some(3), &good)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("size mismatch for {url}: expected 3 bytes, got 13")
+        );
+        let wrong = Checksum {
+            algorithm: ChecksumAlgorithm::Sha256,
+            hex: "00".repeat(32),
+        };
+        let e = f
+            .download_to("r", &url, &settings, &other, None, &wrong)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("checksum mismatch for {url}")),
+            "{e}"
+        );
+        let left: Vec<_> = fs_err::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("good.rpm")]);
+
+        let broken = format!("{}broken.rpm", server.base);
+        assert!(
+            f.download_to("r", &broken, &settings, &other, None, &good)
+                .is_err()
+        );
+        assert_eq!(server.hits("/broken.rpm"), 5, "4 retries");
+    }
+
     #[test]
     fn default_cache_dir_is_versioned() {
         assert!(default_cache_dir().ends_with("rpmlock/v1"));
