@@ -251,15 +251,9 @@ fn cyclonedx(entries: &[Entry], options: &SbomOptions) -> Value {
             c
         })
         .collect();
-    let dependencies: Vec<Value> = entries
-        .iter()
-        .filter_map(|e| {
-            e.source
-                .as_ref()
-                .map(|s| json!({"ref": e.purl, "dependsOn": [s]}))
-        })
-        .collect();
-    let mut doc = json!({
+    // The source relation is pedigree, not a dependency: a binary does not need its
+    // source RPM to run, and a dependency graph saying so would mislead scanners.
+    json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
@@ -275,11 +269,7 @@ fn cyclonedx(entries: &[Entry], options: &SbomOptions) -> Value {
             "component": {"type": "application", "bom-ref": "lockfile", "name": options.name},
         },
         "components": components,
-    });
-    if !dependencies.is_empty() {
-        doc["dependencies"] = Value::Array(dependencies);
-    }
-    doc
+    })
 }
 
 fn spdx_id(index: usize, e: &Entry) -> String {
