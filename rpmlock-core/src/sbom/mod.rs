@@ -4,7 +4,7 @@
 //! each (a package locked for several arches with one purl, such as a `noarch` one,
 //! appears once), sorted by purl. Each carries its purl
 //! (`pkg:rpm/<vendor>/<name>@<version>-<release>?arch=<arch>&epoch=<N>&repository_id=<repoid>`,
-//! the epoch only when not 0), its checksum, size-independent download URL, and its
+//! the epoch only when not 0), its checksum, its download URL, and its
 //! source RPM: CycloneDX `pedigree.ancestors` and an SPDX `GENERATED_FROM`
 //! relationship to the source package when the lock has it (else the source RPM's
 //! file name as SPDX `sourceInfo`). The output depends only on the lock and the
