@@ -5,7 +5,8 @@
 //! Layout (the one Hermeto uses for binaries): `DEST/<arch>/<repoid>/<file>`, one
 //! folder per repoid of each arch's lock section. Source RPMs go to the folder of their
 //! own lock entry's repoid (the source repo's id, e.g. `DEST/x86_64/ubi-9-source/`).
-//! Each folder gets `repodata/` ([`repodata`]), each arch `DEST/<arch>/rpmlock.repo`.
+//! Each folder gets `repodata/` (written from the RPM headers), each arch
+//! `DEST/<arch>/rpmlock.repo`.
 //!
 //! Downloads reuse the repo fetcher ([`Fetcher::download_to`]): the repo's connection
 //! settings from the input (client certificate, CA, proxy, credentials, timeouts),
