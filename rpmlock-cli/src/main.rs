@@ -35,6 +35,10 @@ enum Command {
     Lock(commands::lock::LockArgs),
     /// Check a root filesystem, an image or a download directory against a lockfile.
     Verify(commands::verify::VerifyArgs),
+    /// Download every locked RPM into a local repository tree for an offline build.
+    Fetch(commands::fetch::FetchArgs),
+    /// Print a CycloneDX or SPDX SBOM of a lockfile.
+    Sbom(commands::sbom::SbomArgs),
     /// Print a JSON Schema of rpms.in.yaml.
     Schema,
     /// Show what changed between two lockfiles (`-`: standard input).
@@ -65,6 +69,10 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Why(args) => commands::why::run(args, progress::reporter(cli.quiet)),
+        Command::Fetch(args) => {
+            commands::fetch::run(args, progress::reporter(cli.quiet), cli.quiet)
+        }
+        Command::Sbom(args) => commands::sbom::run(args),
         Command::Schema => {
             write_stdout(rpmlock_core::config::JSON_SCHEMA, "the schema").map(|()| Outcome::Success)
         }

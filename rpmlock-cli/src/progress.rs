@@ -53,6 +53,8 @@ struct State {
     repos: HashMap<String, (ProgressBar, usize)>,
     /// url → repoid.
     urls: HashMap<String, String>,
+    /// `fetch`: files in place out of all.
+    files: Option<ProgressBar>,
 }
 
 /// One bar per repository summing its downloads.
@@ -131,7 +133,32 @@ fn data_kind(url: &str) -> String {
     shorten(kind, MESSAGE_WIDTH)
 }
 
+/// `fetch`'s files bar: files in place out of all, with the bytes to fetch in all.
+fn files_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>20.bold} [{bar:20}] {pos:>5}/{len:<5} files {msg}")
+        .expect("a valid template")
+        .progress_chars("=> ")
+}
+
 impl Reporter for Bars {
+    fn fetch_started(&self, files: usize, bytes: u64) {
+        let bar = self.multi.add(ProgressBar::new(files as u64));
+        bar.set_style(files_style());
+        bar.set_prefix("all");
+        bar.set_message(format!("({})", indicatif::HumanBytes(bytes)));
+        self.state.lock().expect("progress state").files = Some(bar);
+    }
+
+    fn file_fetched(&self, _arch: &str, _repoid: &str, _path: &std::path::Path, _downloaded: bool) {
+        let st = self.state.lock().expect("progress state");
+        if let Some(bar) = &st.files {
+            bar.inc(1);
+            if bar.length().is_some_and(|l| bar.position() >= l) {
+                bar.finish_and_clear();
+            }
+        }
+    }
+
     fn download_started(&self, repoid: &str, url: &str, total: Option<u64>) {
         let mut st = self.state.lock().expect("progress state");
         let (bar, running) = st
@@ -258,5 +285,28 @@ mod tests {
         assert!(!bars.state.lock().unwrap().repos["base"].0.is_finished());
         bars.download_finished("http://h/base/repodata/p.xml.gz");
         assert!(bars.state.lock().unwrap().repos["base"].0.is_finished());
+    }
+
+    #[test]
+    fn fetch_counts_files() {
+        let bars = Bars::new(MultiProgress::with_draw_target(ProgressDrawTarget::hidden()));
+        bars.fetch_started(2, 300);
+        bars.file_fetched("x86_64", "base", std::path::Path::new("a.rpm"), false);
+        {
+            let st = bars.state.lock().unwrap();
+            let files = st.files.as_ref().unwrap();
+            assert_eq!((files.position(), files.length()), (1, Some(2)));
+            assert!(!files.is_finished());
+        }
+        bars.file_fetched("x86_64", "base", std::path::Path::new("b.rpm"), true);
+        assert!(
+            bars.state
+                .lock()
+                .unwrap()
+                .files
+                .as_ref()
+                .unwrap()
+                .is_finished()
+        );
     }
 }

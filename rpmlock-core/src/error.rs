@@ -17,6 +17,12 @@ pub enum Error {
     /// A verification could not run.
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    /// Fetching the files of a lock failed.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// An SBOM cannot be made.
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
     /// Fetching or parsing repository metadata failed.
     #[error(transparent)]
     Repo(#[from] crate::repo::RepoError),

@@ -65,8 +65,7 @@ pub fn containerfile(data: &[u8]) {
     thread_local! {
         static DIR: Option<tempfile::TempDir> = tempfile::tempdir().ok();
     }
-    let Some(path) = DIR.with(|d| d.as_ref().map(|d| d.path().join("Containerfile")))
-    else {
+    let Some(path) = DIR.with(|d| d.as_ref().map(|d| d.path().join("Containerfile"))) else {
         return;
     };
     let written = std::fs::File::create(&path).and_then(|mut f| f.write_all(data));

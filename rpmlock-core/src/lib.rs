@@ -9,6 +9,8 @@
 //! against a lock. [`resolve`] drives the stages for one lock run, every target arch in
 //! parallel. [`image`] pulls a container image's rpm database from a registry
 //! (a context to resolve on). [`model`] holds the pure RPM types shared by all stages.
+//! [`fetch`] downloads what a lock lists into a local repository tree, and [`sbom`]
+//! describes a lock as a CycloneDX or SPDX document.
 //!
 //! Locking an input, as the `rpmlock lock` command does (see [`resolve::lock`] for a
 //! complete example that runs against this repository's demo input):
@@ -31,6 +33,7 @@ pub mod config;
 pub mod containerfile;
 pub mod context;
 pub mod error;
+pub mod fetch;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -40,6 +43,7 @@ pub mod model;
 pub mod repo;
 pub mod reporter;
 pub mod resolve;
+pub mod sbom;
 pub mod solve;
 pub mod verify;
 

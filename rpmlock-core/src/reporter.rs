@@ -21,6 +21,12 @@ pub trait Reporter: Send + Sync {
         _reason: &str,
     ) {
     }
+    /// A fetch run starts: `files` files of `bytes` bytes in all to have on disk.
+    fn fetch_started(&self, _files: usize, _bytes: u64) {}
+    /// A file of a fetch run is in place: `downloaded` false when it was already
+    /// there and verified.
+    fn file_fetched(&self, _arch: &str, _repoid: &str, _path: &std::path::Path, _downloaded: bool) {
+    }
     /// Resolution of `arch` starts.
     fn solve_started(&self, _arch: &str) {}
     /// Resolution of `arch` ended with `packages` packages to install.

@@ -32,6 +32,20 @@ pub struct Faults {
     /// Answer every HEAD request with 405 Method Not Allowed (GET with a
     /// `Range: bytes=A-B` header is always answered 206 with `Content-Range`).
     pub refuse_head: bool,
+    /// Every request path served (or refused), in arrival order.
+    pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Faults {
+    /// How many requests had a path ending with `suffix`.
+    pub fn count(&self, suffix: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.ends_with(suffix))
+            .count()
+    }
 }
 
 /// A static file server on 127.0.0.1:0; stops when dropped. In `.repo` files it serves,
@@ -101,6 +115,7 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
         }
         let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
         let head = request.starts_with("HEAD ");
+        faults.requests.lock().unwrap().push(path.clone());
         if head && faults.refuse_head {
             conn.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")?;
             continue;

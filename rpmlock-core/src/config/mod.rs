@@ -16,9 +16,9 @@ mod variables;
 pub mod vars;
 pub mod yaml;
 
-pub use parse::ConfigError;
 #[cfg(feature = "fuzzing")]
 pub(crate) use ini::parse as parse_ini;
+pub use parse::ConfigError;
 pub(crate) use parse::closest;
 
 /// A JSON Schema (draft-07) of `rpms.in.yaml` as rpmlock reads it: the prototype's

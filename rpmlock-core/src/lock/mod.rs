@@ -262,7 +262,7 @@ impl Lockfile {
 
 /// The file name Hermeto saves `url` as: the last path segment, without query or
 /// fragment.
-fn url_basename(url: &str) -> &str {
+pub(crate) fn url_basename(url: &str) -> &str {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     let path = &url[..end];
     path.rsplit('/').next().unwrap_or(path)

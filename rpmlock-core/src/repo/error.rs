@@ -132,6 +132,16 @@ pub enum RepoError {
         /// The checksum of the bytes received.
         actual: Checksum,
     },
+    /// A downloaded file does not have the size the lockfile gives for it.
+    #[error("size mismatch for {url}: expected {expected} bytes, got {actual}")]
+    SizeMismatch {
+        /// The (redacted) URL.
+        url: String,
+        /// The size expected.
+        expected: u64,
+        /// The bytes received (at least; the download stops once past `expected`).
+        actual: u64,
+    },
     /// A metadata document is malformed or misses something required.
     #[error("{file}: invalid metadata at byte {offset}")]
     Parse {

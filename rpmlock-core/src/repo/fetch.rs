@@ -556,6 +556,88 @@ impl Fetcher {
         Ok(size)
     }
 
+    /// Downloads `url` (an `http(s)://` or `file://` URL, or an absolute path) of repo
+    /// `repoid`, with the repo's connection `settings`, to `dest`: streamed into a
+    /// temporary file beside `dest`, counted and hashed as it arrives, and renamed to
+    /// `dest` only when its size (when `size` is given) and `expected` checksum match;
+    /// nothing is left at `dest` otherwise. Transient failures are retried. Not
+    /// cached: `dest` is the file's home. Returns the size.
+    pub fn download_to(
+        &self,
+        repoid: &str,
+        url: &str,
+        settings: &ConnSettings,
+        dest: &std::path::Path,
+        size: Option<u64>,
+        expected: &Checksum,
+    ) -> Result<u64, RepoError> {
+        let url = parse_url(repoid, url, false)?;
+        let shown = redact_url(&url);
+        if self.opts.offline && url.scheme() != "file" {
+            return Err(RepoError::NotCached {
+                repoid: repoid.to_string(),
+                url: shown,
+            });
+        }
+        let conn = self
+            .pool
+            .connect(repoid, settings, url.scheme() == "https")?;
+        self.with_retries(repoid, &shown, || {
+            let Got::Body {
+                mut reader, len, ..
+            } = self.get(repoid, &url, None, &conn)?
+            else {
+                unreachable!("an unconditional request is never answered 304")
+            };
+            self.reporter.download_started(repoid, &shown, size.or(len));
+            let _finished = Finished(&*self.reporter, &shown);
+            let mut tmp = Cache::temp_beside(dest)?;
+            let tmp_path = tmp.path().to_path_buf();
+            let mut hasher = hasher(expected.algorithm);
+            let mut received = 0u64;
+            let got = self.pump(repoid, &shown, &mut reader, &conn, |chunk| {
+                received += chunk.len() as u64;
+                if let Some(want) = size
+                    && received > want
+                {
+                    return Err(RepoError::SizeMismatch {
+                        url: shown.clone(),
+                        expected: want,
+                        actual: received,
+                    });
+                }
+                hasher.update(chunk);
+                tmp.write_all(chunk).map_err(|source| RepoError::Io {
+                    path: tmp_path.clone(),
+                    source,
+                })
+            })?;
+            if let Some(want) = size
+                && got != want
+            {
+                return Err(RepoError::SizeMismatch {
+                    url: shown.clone(),
+                    expected: want,
+                    actual: got,
+                });
+            }
+            let actual = Checksum {
+                algorithm: expected.algorithm,
+                hex: hex::encode(hasher.finalize()),
+            };
+            if actual != *expected {
+                // `tmp` is deleted when dropped: nothing is left at `dest`.
+                return Err(RepoError::ChecksumMismatch {
+                    url: shown.clone(),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+            Cache::persist(tmp, dest)?;
+            Ok(got)
+        })
+    }
+
     /// Opens a cached file, decompressed by its magic bytes.
     pub fn open(&self, file: &CachedFile) -> Result<Box<dyn BufRead + Send>, RepoError> {
         Ok(self.open_with_compression(file)?.1)
@@ -1836,6 +1918,66 @@ mod tests {
         );
         let e = f.fetch_repomd("r", &[]).unwrap_err();
         assert_eq!(e.to_string(), "repo 'r': no base URL");
+    }
+
+    /// A file downloaded to a destination of the caller's: the wrong size or checksum
+    /// is an error naming the URL and leaves nothing there; a 500 is retried.
+    #[test]
+    fn download_to_verifies_before_renaming() {
+        let body = b"package bytes".to_vec();
+        let server = Server::start(vec![
+            ("/good.rpm", Resp::Ok(body.clone(), None)),
+            ("/broken.rpm", Resp::Status(500, "Internal Server Error")),
+        ]);
+        let tmp = tempfile::tempdir().unwrap();
+        let f = fetcher(&tmp.path().join("cache"), false, false);
+        let good = Checksum {
+            algorithm: ChecksumAlgorithm::Sha256,
+            hex: sha256(&body),
+        };
+        let settings = ConnSettings::default();
+        let url = format!("{}good.rpm", server.base);
+        let dest = tmp.path().join("out/good.rpm");
+        let n = f
+            .download_to("r", &url, &settings, &dest, Some(body.len() as u64), &good)
+            .unwrap();
+        assert_eq!(
+            (n, fs_err::read(&dest).unwrap()),
+            (body.len() as u64, body.clone())
+        );
+
+        let other = tmp.path().join("out/other.rpm");
+        let e = f
+            .download_to("r", &url, &settings, &other, Some(3), &good)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("size mismatch for {url}: expected 3 bytes, got 13")
+        );
+        let wrong = Checksum {
+            algorithm: ChecksumAlgorithm::Sha256,
+            hex: "00".repeat(32),
+        };
+        let e = f
+            .download_to("r", &url, &settings, &other, None, &wrong)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("checksum mismatch for {url}")),
+            "{e}"
+        );
+        let left: Vec<_> = fs_err::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("good.rpm")]);
+
+        let broken = format!("{}broken.rpm", server.base);
+        assert!(
+            f.download_to("r", &broken, &settings, &other, None, &good)
+                .is_err()
+        );
+        assert_eq!(server.hits("/broken.rpm"), 5, "4 retries");
     }
 
     #[test]

@@ -34,17 +34,19 @@ pub use connection::ConnSettings;
 #[cfg(test)]
 pub(crate) use connection::RepoConn;
 pub use decompress::{Compression, open_decompressed};
+pub(crate) use error::error_chain;
 pub(crate) use error::redact_str;
 pub use error::{ParseErrorKind, RepoError, XmlSyntax, redact_url};
+pub(crate) use fetch::hasher;
 pub use fetch::{CachedFile, FetchOptions, FetchedRepo, Fetcher, default_cache_dir};
 pub use filelists::{parse_filelists, parse_filelists_map};
 pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
+#[cfg(feature = "fuzzing")]
+pub(crate) use mirrors::{parse_metalink, parse_mirrorlist};
 pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_artifact};
 pub use primary::{parse_primary, parse_primary_with};
 pub use repomd::parse_repomd;
 pub use tls::TlsFileKind;
-#[cfg(feature = "fuzzing")]
-pub(crate) use mirrors::{parse_metalink, parse_mirrorlist};
 
 use crate::model::Checksum;
 
