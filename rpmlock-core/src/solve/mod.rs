@@ -414,14 +414,14 @@ pub fn solve_on(
             }
         }
     }
-    let pool = &loaded.pool;
     let mut solver = Solver::new(
-        pool,
+        &mut loaded.pool,
         SolverFlags {
             install_weak_deps: request.install_weak_deps,
         },
     )?;
     let problem_count = solver.solve(&jobs);
+    let pool = solver.pool();
     tracing::debug!(
         "{}: solved in {:?} (total)",
         request.arch,

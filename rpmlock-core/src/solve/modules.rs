@@ -227,7 +227,7 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             });
         }
         let mut solver = Solver::new(
-            &pool,
+            &mut pool,
             SolverFlags {
                 install_weak_deps: true,
             },
@@ -241,10 +241,11 @@ pub fn solve_modules(arch: &str, req: &ModuleRequest<'_>) -> Result<ActiveModule
             // as the subject of a rule and after "needed by", and
             // `NAME:STREAM:VERSION:CONTEXT.ARCH` after "provided by"; problems are
             // numbered when there are several.
+            let pool = solver.pool();
             let mut all: Vec<Vec<String>> = solver
                 .problems()
                 .iter()
-                .map(|infos| problems::describe(&pool, infos))
+                .map(|infos| problems::describe(pool, infos))
                 .collect();
             for &(sid, i) in &solvables {
                 let m = req.streams[i];

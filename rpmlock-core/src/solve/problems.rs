@@ -4,12 +4,14 @@ use super::libsolv::{Pool, RuleInfo, SolvableId, rule};
 
 /// A package as dnf names it in problems: `name-[epoch:]version-release.arch from REPO`.
 fn pkg(pool: &Pool, id: i32) -> String {
-    let s = SolvableId::from_raw(id);
-    format!(
-        "{} from {}",
-        pool.solvable_str(s),
-        pool.solvable_repo_name(s)
-    )
+    match pool.solvable_id(id) {
+        Some(s) => format!(
+            "{} from {}",
+            pool.solvable_str(s),
+            pool.solvable_repo_name(s)
+        ),
+        None => format!("solvable #{id}"),
+    }
 }
 
 /// One problem: every rule info as a line, de-duplicated, in libsolv's order.
@@ -57,7 +59,9 @@ fn describe_rule(pool: &Pool, r: &RuleInfo, modular: &dyn Fn(SolvableId) -> bool
         }
         rule::BEST => "cannot install the best candidate for the job".to_string(),
         rule::PKG_NOT_INSTALLABLE => {
-            let s = SolvableId::from_raw(r.source);
+            let Some(s) = pool.solvable_id(r.source) else {
+                return format!("package {} is not installable", pkg(pool, r.source));
+            };
             if modular(s) {
                 format!(
                     "package {} is filtered out by modular filtering",

@@ -1,9 +1,21 @@
 //! The only unsafe code of the crate: a small RAII wrapper over libsolv's C API.
 //!
 //! Each C object is owned by exactly one Rust value ([`Pool`], [`Solver`], [`Queue`]);
-//! a [`Solver`] borrows its [`Pool`], so the pool outlives it. Ids cross the boundary as
-//! typed newtypes. None of these types is `Send`: a pool lives and dies on one thread
-//! (each target arch gets its own pool on its own thread).
+//! a [`Solver`] borrows its [`Pool`] mutably, so the pool outlives it and nothing else
+//! can read the pool while a solve may change it. Ids cross the boundary as typed
+//! newtypes, and every id is checked against the pool's bounds before it is used to
+//! index libsolv's arrays (a wrong id is a panic, never a stray read).
+//!
+//! Invariants the types and checks keep:
+//! - [`Pool`] is `Send` (it is built on one thread and may be moved to the one that
+//!   solves) but not `Sync`: every change takes `&mut self`.
+//! - Strings borrowed from the pool ([`Pool::str`], [`Pool::solvable_nea`]) live in
+//!   its string space, which moves when a string is added: adding takes `&mut self`,
+//!   and a [`Solver`] holds `&mut Pool` (libsolv may add relations while solving), so
+//!   no borrowed string survives an intern or a solve.
+//! - [`Pool::whatprovides`] and [`Solver::new`] need the whatprovides index built by
+//!   [`Pool::prepare`]; the pool records whether it is current (adding repos or
+//!   solvables makes it stale), and using it stale is refused.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
@@ -57,8 +69,9 @@ impl SolvableId {
         self.0 as usize
     }
 
-    /// Wraps a raw id handed out by libsolv (e.g. in a rule info).
-    pub fn from_raw(id: ffi::Id) -> Self {
+    /// Wraps a raw id handed out by libsolv for this pool (checked where it is
+    /// used; outside this module see [`Pool::solvable_id`]).
+    fn from_raw(id: ffi::Id) -> Self {
         SolvableId(id)
     }
 }
@@ -197,6 +210,9 @@ pub struct Pool {
     repos: Vec<NonNull<ffi::Repo>>,
     /// The `considered` map handed to libsolv (owned here, detached before free).
     considered: Option<Box<ffi::Map>>,
+    /// Whether the whatprovides index is current ([`Pool::prepare`] since the last
+    /// repo or solvable was added).
+    prepared: bool,
     // Not Sync: libsolv pools are single-threaded (Send is implemented below).
     _marker: PhantomData<*mut ()>,
 }
@@ -238,6 +254,7 @@ impl Pool {
             raw,
             repos: Vec::new(),
             considered: None,
+            prepared: false,
             _marker: PhantomData,
         };
         let p = pool.raw.as_ptr();
@@ -356,6 +373,7 @@ impl Pool {
             (*repo.as_ptr()).subpriority = subpriority;
         }
         self.repos.push(repo);
+        self.prepared = false;
         Ok(RepoId(self.repos.len() - 1))
     }
 
@@ -369,6 +387,7 @@ impl Pool {
         deps: &SolvableDeps,
     ) -> SolvableId {
         let r = self.repos[repo.0].as_ptr();
+        self.prepared = false;
         // SAFETY: r is a live repo of this pool. repo_add_solvable may reallocate
         // pool->solvables, so the solvable pointer is taken afterwards and used only
         // until the next allocation (repo_addid_dep does not add solvables).
@@ -417,17 +436,40 @@ impl Pool {
             ffi::pool_addfileprovides_queue(self.ptr(), q.as_mut_ptr(), q2.as_mut_ptr());
             ffi::pool_createwhatprovides(self.ptr());
         }
+        self.prepared = true;
+    }
+
+    /// Whether [`Pool::prepare`] ran since the last repo or solvable was added.
+    pub fn is_prepared(&self) -> bool {
+        self.prepared
+    }
+
+    /// The solvable with raw id `id` (as libsolv hands them out in rule infos), if it
+    /// is one of this pool's.
+    pub fn solvable_id(&self, id: ffi::Id) -> Option<SolvableId> {
+        // SAFETY: a live pool; nsolvables is a plain field.
+        let n = unsafe { (*self.ptr()).nsolvables };
+        (id > 0 && id < n).then_some(SolvableId(id))
     }
 
     /// Every solvable providing `dep` (after [`Pool::prepare`]).
     pub fn whatprovides(&self, dep: DepId) -> Vec<SolvableId> {
+        assert!(
+            self.prepared,
+            "libsolv wrapper: whatprovides before prepare() (or after adding packages)"
+        );
         let p = self.ptr();
         const RELBIT: u32 = 0x8000_0000;
-        // SAFETY: prepare() built the whatprovides arrays; ids are of this pool.
-        // This is libsolv's static inline pool_whatprovides().
+        // SAFETY: prepare() built the whatprovides arrays (checked above); the id is
+        // checked against the string and relation counts before it indexes them (the
+        // arrays grow with them). This is libsolv's static inline pool_whatprovides().
         unsafe {
             let off = if dep.0 as u32 & RELBIT != 0 {
                 let relid = (dep.0 as u32 ^ RELBIT) as usize;
+                assert!(
+                    relid < (*p).nrels as usize,
+                    "libsolv wrapper: relation id out of range"
+                );
                 let cached = *(*p).whatprovides_rel.add(relid);
                 if cached != 0 {
                     cached
@@ -435,6 +477,10 @@ impl Pool {
                     ffi::pool_addrelproviders(p, dep.0) as ffi::Offset
                 }
             } else {
+                assert!(
+                    dep.0 > 0 && (dep.0 as usize) < (*p).ss.nstrings as usize,
+                    "libsolv wrapper: string id out of range"
+                );
                 *(*p).whatprovides.add(dep.0 as usize)
             };
             let mut out = Vec::new();
@@ -462,7 +508,7 @@ impl Pool {
         // SAFETY: s is a valid solvable id; id2arch has lastarch+1 entries.
         unsafe {
             let p = self.ptr();
-            let arch = (*(*p).solvables.add(s.0 as usize)).arch;
+            let arch = (*self.solvable(s)).arch;
             if arch <= 0 || arch > (*p).lastarch {
                 return arch == ffi::solv_knownid_ARCH_NOARCH as ffi::Id;
             }
@@ -475,7 +521,7 @@ impl Pool {
         // SAFETY: pool_solvable2str returns a temporary string valid until the next
         // tmp-space allocation; it is copied at once.
         unsafe {
-            let sp = (*self.ptr()).solvables.add(s.0 as usize);
+            let sp = self.solvable(s);
             cstr_owned(ffi::pool_solvable2str(self.ptr(), sp))
         }
     }
@@ -484,7 +530,7 @@ impl Pool {
     pub fn solvable_repo_name(&self, s: SolvableId) -> String {
         // SAFETY: every added solvable has a live repo with a NUL-terminated name.
         unsafe {
-            let sp = (*self.ptr()).solvables.add(s.0 as usize);
+            let sp = self.solvable(s);
             let repo = (*sp).repo;
             if repo.is_null() || (*repo).name.is_null() {
                 return String::new();
@@ -630,9 +676,20 @@ impl Pool {
         }
     }
 
+    /// The solvable `s` points at; `s` must be below `nsolvables` (a SolvableId of
+    /// another, larger pool is caught here).
     fn solvable(&self, s: SolvableId) -> *mut ffi::Solvable {
-        // SAFETY: s is a solvable id of this pool, below nsolvables.
-        unsafe { (*self.ptr()).solvables.add(s.0 as usize) }
+        // SAFETY: a live pool; the id is checked against nsolvables before the
+        // pointer is formed.
+        unsafe {
+            let p = self.ptr();
+            assert!(
+                s.0 > 0 && s.0 < (*p).nsolvables,
+                "libsolv wrapper: solvable id {} out of range",
+                s.0
+            );
+            (*p).solvables.add(s.0 as usize)
+        }
     }
 
     /// A string of the pool; borrowed until the pool next interns something.
@@ -935,19 +992,22 @@ pub struct RuleInfo {
 /// A solver over a prepared [`Pool`].
 pub struct Solver<'p> {
     raw: NonNull<ffi::Solver>,
-    _pool: PhantomData<&'p Pool>,
+    pool: &'p mut Pool,
 }
 
 impl<'p> Solver<'p> {
-    /// Creates a solver with dnf's flags.
-    pub fn new(pool: &'p Pool, flags: SolverFlags) -> Result<Solver<'p>, LibsolvError> {
-        // SAFETY: the pool is prepared and outlives the solver (borrow).
+    /// Creates a solver with dnf's flags over a prepared pool (an unprepared one is an
+    /// error).
+    pub fn new(pool: &'p mut Pool, flags: SolverFlags) -> Result<Solver<'p>, LibsolvError> {
+        if !pool.prepared {
+            return Err(LibsolvError(
+                "solver over a pool whose whatprovides index is not built (prepare())".into(),
+            ));
+        }
+        // SAFETY: the pool is prepared (checked) and outlives the solver (borrow).
         let raw = NonNull::new(unsafe { ffi::solver_create(pool.ptr()) })
             .ok_or_else(|| LibsolvError("solver_create failed".into()))?;
-        let solver = Solver {
-            raw,
-            _pool: PhantomData,
-        };
+        let solver = Solver { raw, pool };
         let set = |flag: u32, value: c_int| {
             // SAFETY: a live solver; flags are libsolv constants.
             unsafe { ffi::solver_set_flag(solver.raw.as_ptr(), flag as c_int, value) };
@@ -962,6 +1022,12 @@ impl<'p> Solver<'p> {
             set(ffi::SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
         }
         Ok(solver)
+    }
+
+    /// The pool, to read while the solver lives (borrowed from the solver, so no
+    /// string borrowed from it survives the next [`Solver::solve`]).
+    pub fn pool(&self) -> &Pool {
+        self.pool
     }
 
     /// Solves `jobs`; returns the number of problems (0: solved).
@@ -1177,7 +1243,7 @@ mod tests {
         assert_eq!(pool.solvable_repo_name(a), "test");
         let set = pool.one_of(&[a]);
         let mut solver = Solver::new(
-            &pool,
+            &mut pool,
             SolverFlags {
                 install_weak_deps: true,
             },
@@ -1202,7 +1268,7 @@ mod tests {
         assert!(pool.arch_installable(i686));
         let set = pool.one_of(&[a]);
         let mut solver = Solver::new(
-            &pool,
+            &mut pool,
             SolverFlags {
                 install_weak_deps: true,
             },
@@ -1216,6 +1282,51 @@ mod tests {
                 .iter()
                 .any(|r| r.kind == rule::PKG_NOTHING_PROVIDES_DEP && r.dep == missing.0)
         );
+    }
+
+    /// Misuse is refused, not undefined behaviour: a solver or whatprovides over a
+    /// stale index, ids of another pool.
+    #[test]
+    fn misuse_is_checked() {
+        let mut pool = Pool::new("x86_64").unwrap();
+        let repo = pool.add_repo("test", -99, -1000).unwrap();
+        let a = pkg(&mut pool, repo, "a-1-1.x86_64", &[]);
+        let flags = SolverFlags {
+            install_weak_deps: true,
+        };
+        assert!(Solver::new(&mut pool, flags).is_err(), "not prepared");
+        pool.prepare();
+        assert!(pool.is_prepared());
+        let _late = pkg(&mut pool, repo, "late-1-1.x86_64", &[]);
+        assert!(
+            !pool.is_prepared(),
+            "adding a package makes the index stale"
+        );
+        let dep = pool.intern("a");
+        let stale =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.whatprovides(dep)));
+        assert!(stale.is_err());
+        pool.prepare();
+        assert_eq!(pool.whatprovides(dep), vec![a]);
+        assert_eq!(pool.solvable_id(a.0), Some(a));
+        assert_eq!(pool.solvable_id(0), None);
+        assert_eq!(pool.solvable_id(1_000_000), None);
+        // A SolvableId of a larger pool.
+        let mut big = Pool::new("x86_64").unwrap();
+        let r = big.add_repo("big", -99, -1000).unwrap();
+        let far = (0..50)
+            .map(|i| pkg(&mut big, r, &format!("p{i}-1-1.x86_64"), &[]))
+            .last()
+            .unwrap();
+        let wrong =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.solvable_str(far)));
+        assert!(wrong.is_err());
+        // Strings stay valid across a solve: the solver holds the pool mutably, and the
+        // pool is read through it afterwards.
+        let set = pool.one_of(&[a]);
+        let mut solver = Solver::new(&mut pool, flags).unwrap();
+        assert_eq!(solver.solve(&[Job::InstallOneOf(set)]), 0);
+        assert_eq!(solver.pool().solvable_nea(a).0, "a");
     }
 
     #[test]
