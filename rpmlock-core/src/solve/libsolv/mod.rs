@@ -69,11 +69,6 @@ impl SolvableId {
         self.0 as usize
     }
 
-    /// Wraps a raw id handed out by libsolv for this pool (checked where it is
-    /// used; outside this module see [`Pool::solvable_id`]).
-    fn from_raw(id: ffi::Id) -> Self {
-        SolvableId(id)
-    }
 }
 
 /// A repository of one pool (index into the pool's repo list).
@@ -437,11 +432,6 @@ impl Pool {
             ffi::pool_createwhatprovides(self.ptr());
         }
         self.prepared = true;
-    }
-
-    /// Whether [`Pool::prepare`] ran since the last repo or solvable was added.
-    pub fn is_prepared(&self) -> bool {
-        self.prepared
     }
 
     /// The solvable with raw id `id` (as libsolv hands them out in rule infos), if it
@@ -1296,7 +1286,7 @@ mod tests {
         };
         assert!(Solver::new(&mut pool, flags).is_err(), "not prepared");
         pool.prepare();
-        assert!(pool.is_prepared());
+        assert!(pool.prepared);
         let _late = pkg(&mut pool, repo, "late-1-1.x86_64", &[]);
         assert!(
             !pool.is_prepared(),
