@@ -1289,7 +1289,7 @@ mod tests {
         assert!(pool.prepared);
         let _late = pkg(&mut pool, repo, "late-1-1.x86_64", &[]);
         assert!(
-            !pool.is_prepared(),
+            !pool.prepared,
             "adding a package makes the index stale"
         );
         let dep = pool.intern("a");
