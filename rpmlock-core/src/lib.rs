@@ -23,6 +23,7 @@ pub mod repo;
 pub mod reporter;
 pub mod resolve;
 pub mod solve;
+pub mod tempfiles;
 pub mod verify;
 
 pub use error::Error;
