@@ -224,12 +224,19 @@ mod tests {
             .status()
             .unwrap();
         assert!(st.success());
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || std::fs::read(fifo).unwrap())
-        };
+        // Opened without blocking, so that nothing hangs if the FIFO were replaced.
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        const O_NONBLOCK: i32 = 0o4000; // Linux
+        let mut reader = std::fs::File::options()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
         write_output(&fifo, b"through the pipe").unwrap();
-        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        let mut got = Vec::new();
+        let _ = reader.read_to_end(&mut got);
+        assert_eq!(got, b"through the pipe");
         assert!(
             std::fs::symlink_metadata(&fifo)
                 .unwrap()

@@ -158,6 +158,14 @@ impl Fetcher {
     /// certificates). Clients share their connection pool when cloned.
     pub fn with_client(opts: FetchOptions, client: Client, reporter: Arc<dyn Reporter>) -> Fetcher {
         let cache = Cache::new(opts.cache_dir.clone());
+        // Temporary files of runs that crashed (or were killed) hours ago.
+        let swept = crate::tempfiles::sweep_cache(&opts.cache_dir, 4);
+        if swept > 0 {
+            tracing::debug!(
+                "removed {swept} stale temporary files from {}",
+                opts.cache_dir.display()
+            );
+        }
         Fetcher {
             pool: ClientPool::new(opts.entitlement_dir.clone(), client),
             opts,
@@ -524,6 +532,7 @@ impl Fetcher {
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
         let tmp_path = tmp.path().to_path_buf();
+        let _tracked = crate::tempfiles::track(&tmp_path);
         let mut hasher = hasher(expected.algorithm);
         let size = self.pump(repoid, shown, &mut reader, conn, |chunk| {
             hasher.update(chunk);

@@ -239,6 +239,7 @@ fn write_cache_file(
     fs_err::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(io(format!("creating a temp file in {}", dir.display())))?;
+    let _tracked = crate::tempfiles::track(tmp.path());
     write(tmp.path())?;
     tmp.persist(path)
         .map_err(|e| e.error)
@@ -522,6 +523,7 @@ fn load_repo(
             context: format!("creating a temp file in {}", dir.display()),
             source,
         })?;
+    let _tracked = crate::tempfiles::track(solv_tmp.path());
     // The pool is built on a thread of its own; batches travel back to the parsing
     // thread to be freed where they were allocated (cross-thread frees contend on the
     // allocator's locks).
