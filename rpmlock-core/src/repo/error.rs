@@ -433,6 +433,12 @@ pub enum ParseErrorKind {
         /// What was found instead.
         found: String,
     },
+    /// The document ends inside an element: a truncated file.
+    #[error("truncated: the document ends before </{0}>")]
+    Truncated(String),
+    /// Two `<data>` entries of one type: which one to use would be a guess.
+    #[error("two <data type=\"{0}\"> entries")]
+    DuplicateData(String),
 }
 
 /// A quick-xml error, shown by its own message only: quick-xml's errors repeat their
