@@ -180,18 +180,27 @@ fn outfile_fifo_is_written_not_replaced() {
 }
 
 #[test]
-fn outfile_dev_stdout_and_dev_fd_write_to_our_pipe() {
+fn outfile_dev_fd_and_stdout_links_write_to_our_pipe() {
     let case = Case::new();
     let input = case.input(None, "chain-a");
-    for outfile in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+    // Never `/dev/stdout` itself: a broken rpmlock would replace it for the whole
+    // machine. `/dev/fd/1` lives in /proc, where nothing can be renamed over, and a
+    // link to it in a temp dir stands for `/dev/stdout`.
+    let link = case.path().join("stdout-link");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    for outfile in ["/dev/fd/1", "/proc/self/fd/1", link.to_str().unwrap()] {
         // The child's stdout is a pipe this test owns.
         let out = case
             .command(&["lock", input.to_str().unwrap(), "--outfile", outfile])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{outfile}: {}", stderr(&out));
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(stdout.starts_with(LOCK_START), "{outfile}: {stdout}");
+        let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+        assert!(
+            stdout.starts_with(LOCK_START),
+            "{outfile}: {stdout:?} {}",
+            stderr(&out)
+        );
     }
 }
 
@@ -404,4 +413,250 @@ fn sigterm_removes_temporary_files_and_stale_ones_are_swept() {
     assert!(sha.join(".tmpNew123").exists());
     assert!(!case.path().join(".rpmlock-Old123.tmp").exists());
     assert!(case.path().join("keep.tmp").exists());
+}
+
+// ---------------------------------------------------- B. metadata from the network
+
+impl Case {
+    fn repomd_path(&self) -> PathBuf {
+        self.repo().join("repodata/repomd.xml")
+    }
+
+    fn edit_repomd(&self, f: impl FnOnce(String) -> String) {
+        let text = read(&self.repomd_path());
+        std::fs::write(self.repomd_path(), f(text)).unwrap();
+    }
+
+    /// Rewrites the (gzipped) primary.xml through `f`, and repomd's checksum and size
+    /// of it, so that only the content is hostile.
+    fn edit_primary(&self, f: impl FnOnce(String) -> String) {
+        use sha2::Digest as _;
+        use std::io::Write as _;
+        let repomd = read(&self.repomd_path());
+        let start = repomd.find("<data type=\"primary\">").unwrap();
+        let block = &repomd[start..start + repomd[start..].find("</data>").unwrap()];
+        let href = block
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let path = self.repo().join(href);
+        let mut xml = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+            .read_to_string(&mut xml)
+            .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(f(xml).as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let old_sum = block.split("<checksum type=\"sha256\">").nth(1).unwrap();
+        let old_sum = &old_sum[..64];
+        let old_size = block
+            .split("<size>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        let sum: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let new_block = block
+            .replace(&format!(">{old_sum}<"), &format!(">{sum}<"))
+            .replace(
+                &format!("<size>{old_size}<"),
+                &format!("<size>{}<", bytes.len()),
+            );
+        std::fs::write(self.repomd_path(), repomd.replace(block, &new_block)).unwrap();
+    }
+
+    /// Locks `chain-a` from the repo served by `server`; asserts exit code 2, no
+    /// panic, that stderr has every needle, that the existing lockfile is untouched
+    /// and that no temporary file is left in the cache. Returns stderr.
+    fn expect_error(&self, server: &Server, needles: &[&str]) -> String {
+        let input = self.input(Some(&format!("{}/repo", server.url())), "chain-a");
+        let lock = self.path().join("rpms.lock.yaml");
+        std::fs::write(&lock, OLD_LOCK).unwrap();
+        let out = self.lock_to(&input, &lock);
+        let err = stderr(&out);
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+        }
+        assert_eq!(read(&lock), OLD_LOCK);
+        let mut stack = vec![self.cache()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                assert!(!name.starts_with(".tmp"), "left in the cache: {name}");
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        err
+    }
+}
+
+#[test]
+fn truncated_repomd_is_an_error() {
+    let case = Case::new();
+    let server = Server::start_with(
+        &case.path().join("www"),
+        Faults {
+            truncate: vec!["repomd.xml".into()],
+            ..Default::default()
+        },
+    );
+    // Cut in a tag here (quick-xml's "malformed XML"); cuts between tags read
+    // "truncated" (the unit tests of repomd.rs try every cut).
+    case.expect_error(&server, &["/repo/repodata/repomd.xml", "invalid metadata"]);
+}
+
+#[test]
+fn duplicate_data_type_is_named() {
+    let case = Case::new();
+    case.edit_repomd(|t| {
+        let start = t.find("<data type=\"filelists\">").unwrap();
+        let end = start + t[start..].find("</data>").unwrap() + "</data>".len();
+        let block = t[start..end].to_string();
+        t.replace(&block, &format!("{block}\n  {block}"))
+    });
+    let server = Server::start(&case.path().join("www"));
+    case.expect_error(&server, &["two <data type=\"filelists\"> entries"]);
+}
+
+#[test]
+fn data_file_larger_than_declared_is_cut() {
+    let case = Case::new();
+    case.edit_repomd(|t| t.replacen("<size>5883</size>", "<size>1000</size>", 1));
+    let server = Server::start(&case.path().join("www"));
+    let err = case.expect_error(
+        &server,
+        &["primary.xml.gz", "larger than 1000 bytes", "declares"],
+    );
+    assert!(err.contains("testrepo"), "{err}");
+    // Nothing was stored under primary's checksum.
+    let data = case.cache().join("data/sha256");
+    assert!(
+        std::fs::read_dir(&data)
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    );
+}
+
+#[test]
+fn endless_repomd_is_capped() {
+    let case = Case::new();
+    let server = Server::start_with(
+        &case.path().join("www"),
+        Faults {
+            endless: vec!["repomd.xml".into()],
+            ..Default::default()
+        },
+    );
+    case.expect_error(&server, &["repomd.xml", "larger than 16777216 bytes"]);
+}
+
+#[test]
+fn remote_repomd_never_points_at_local_files() {
+    let case = Case::new();
+    let secret = case.path().join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    case.edit_repomd(|t| {
+        t.replacen(
+            "<location href=\"repodata/",
+            &format!(
+                "<location xml:base=\"file://{}/\" href=\"repodata/",
+                secret.display()
+            ),
+            1,
+        )
+    });
+    let server = Server::start(&case.path().join("www"));
+    case.expect_error(
+        &server,
+        &[
+            "testrepo",
+            "primary location points at a local file",
+            "file://",
+        ],
+    );
+}
+
+#[test]
+fn redirect_to_a_local_file_is_refused() {
+    let case = Case::new();
+    let local = case.path().join("local-repomd.xml");
+    std::fs::copy(case.repomd_path(), &local).unwrap();
+    let server = Server::start_with(
+        &case.path().join("www"),
+        Faults {
+            redirect: vec![("repomd.xml".into(), format!("file://{}", local.display()))],
+            ..Default::default()
+        },
+    );
+    case.expect_error(
+        &server,
+        &["testrepo", "/repo/repodata/repomd.xml", "redirect"],
+    );
+}
+
+#[test]
+fn package_with_a_local_xml_base_is_refused() {
+    let case = Case::new();
+    case.edit_primary(|x| {
+        x.replace(
+            "<location href=\"Packages/c/chain-a-1.0-1.noarch.rpm\"/>",
+            "<location xml:base=\"file:///etc/\" href=\"Packages/c/chain-a-1.0-1.noarch.rpm\"/>",
+        )
+    });
+    let server = Server::start(&case.path().join("www"));
+    case.expect_error(
+        &server,
+        &[
+            "testrepo",
+            "package chain-a-1.0-1.noarch",
+            "points at a local file",
+        ],
+    );
+}
+
+#[test]
+fn package_href_outside_the_base_is_refused() {
+    for (href, needle) in [
+        ("http://other.invalid/chain-a.rpm", "absolute URL"),
+        ("file:///etc/passwd", "absolute URL"),
+        ("../../chain-a.rpm", "leads out of its base URL"),
+    ] {
+        let case = Case::new();
+        case.edit_primary(|x| {
+            x.replace(
+                "<location href=\"Packages/c/chain-a-1.0-1.noarch.rpm\"/>",
+                &format!("<location href=\"{href}\"/>"),
+            )
+        });
+        let server = Server::start(&case.path().join("www"));
+        case.expect_error(&server, &["testrepo", "chain-a-1.0-1.noarch", needle]);
+    }
+}
+
+#[test]
+fn package_without_checksum_is_an_error() {
+    let case = Case::new();
+    case.edit_primary(|x| {
+        x.replace(
+            "  <checksum type=\"sha256\" pkgid=\"YES\">6f19bb59b57c657a0bc10f56f463904b3bafe9ffb82c937069fda5192bf29b31</checksum>\n",
+            "",
+        )
+    });
+    let server = Server::start(&case.path().join("www"));
+    case.expect_error(
+        &server,
+        &["repo 'testrepo': package chain-a-1.0-1.noarch: primary.xml gives it no checksum"],
+    );
 }

@@ -28,8 +28,12 @@ use crate::reporter::Reporter;
 
 /// The longest back-off between two attempts, and the longest Retry-After honoured.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
-/// repomd.xml larger than this is not a repomd.xml.
-const MAX_REPOMD_SIZE: u64 = 64 << 20;
+/// A repomd.xml, mirror list or metalink larger than this is not one (real ones are a
+/// few kilobytes; a metalink of every Fedora mirror is under a megabyte).
+const MAX_SMALL_FILE: u64 = 16 << 20;
+/// A data file whose repomd.xml declares no size may be at most this large (the
+/// largest real ones, filelists of big distributions, are a few hundred megabytes).
+const MAX_UNDECLARED_DATA: u64 = 8 << 30;
 /// Copy buffer for downloads.
 const CHUNK: usize = 64 * 1024;
 
@@ -245,8 +249,17 @@ impl Fetcher {
             }
         }
         let total = candidates.len() + failures.len();
-        for (raw, metalink) in &candidates {
+        let list_base = list_url.and_then(|u| parse_base(repoid, u).ok());
+        for (i, (raw, metalink)) in candidates.iter().enumerate() {
             let result = parse_base(repoid, raw).and_then(|base| {
+                // A mirror named by a remote mirror list or metalink is remote too.
+                if i >= baseurls.len()
+                    && let Some(list) = &list_base
+                {
+                    refuse_local_from_remote(repoid, list, &base, || {
+                        format!("a mirror listed by {}", redact_url(list))
+                    })?;
+                }
                 let repomd = self.repomd_from(repoid, &base, &conn, metalink.as_deref())?;
                 Ok(FetchedRepo {
                     repoid: repoid.to_string(),
@@ -457,6 +470,9 @@ impl Fetcher {
             None => repo.base_url.clone(),
         };
         let url = join(repoid, &base, &entry.location_href)?;
+        refuse_local_from_remote(repoid, &repo.base_url, &url, || {
+            format!("repomd.xml's {kind} location")
+        })?;
         let shown = redact_url(&url);
         let path = self.cache.data_path(&entry.checksum);
         let cached_file = |size| CachedFile {
@@ -503,11 +519,29 @@ impl Fetcher {
             let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
                 unreachable!("an unconditional request is never answered 304")
             };
+            let limit = match entry.size {
+                Some(size) => (size, "the size repomd.xml declares"),
+                None => (
+                    MAX_UNDECLARED_DATA,
+                    "the cap on data files of undeclared size",
+                ),
+            };
+            if let Some(len) = len
+                && len > limit.0
+            {
+                return Err(RepoError::TooLarge {
+                    repoid: repoid.to_string(),
+                    url: shown.clone(),
+                    limit: limit.0,
+                    why: limit.1,
+                });
+            }
             self.download_verified(
                 repoid,
                 &shown,
                 reader,
                 len.or(entry.size),
+                limit,
                 &entry.checksum,
                 conn,
             )
@@ -522,12 +556,15 @@ impl Fetcher {
         &self,
         repoid: &str,
         shown: &str,
-        mut reader: Box<dyn Read + Send>,
+        reader: Box<dyn Read + Send>,
         total: Option<u64>,
+        (limit, why): (u64, &'static str),
         expected: &Checksum,
         conn: &RepoConn,
     ) -> Result<u64, RepoError> {
         let dest = &self.cache.data_path(expected);
+        // One byte more than allowed tells a body that is too long from one that fits.
+        let mut reader = reader.take(limit.saturating_add(1));
         self.reporter.download_started(repoid, shown, total);
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
@@ -541,6 +578,15 @@ impl Fetcher {
                 source,
             })
         })?;
+        if size > limit {
+            // `tmp` is deleted when dropped: nothing is stored.
+            return Err(RepoError::TooLarge {
+                repoid: repoid.to_string(),
+                url: shown.to_string(),
+                limit,
+                why,
+            });
+        }
         let actual = Checksum {
             algorithm: expected.algorithm,
             hex: hex::encode(hasher.finalize()),
@@ -816,12 +862,24 @@ impl Fetcher {
     ) -> Result<Vec<u8>, RepoError> {
         self.reporter.download_started(repoid, shown, len);
         let _finished = Finished(&*self.reporter, shown);
-        let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
-        let mut reader = reader.take(MAX_REPOMD_SIZE);
+        let too_large = || RepoError::TooLarge {
+            repoid: repoid.to_string(),
+            url: shown.to_string(),
+            limit: MAX_SMALL_FILE,
+            why: "the cap on repomd.xml, mirror lists, metalinks and .repo files",
+        };
+        if len.is_some_and(|n| n > MAX_SMALL_FILE) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_SMALL_FILE) as usize);
+        let mut reader = reader.take(MAX_SMALL_FILE + 1);
         self.pump(repoid, shown, &mut reader, conn, |chunk| {
             bytes.extend_from_slice(chunk);
             Ok(())
         })?;
+        if bytes.len() as u64 > MAX_SMALL_FILE {
+            return Err(too_large());
+        }
         Ok(bytes)
     }
 
@@ -1015,6 +1073,22 @@ fn classify_status(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // The client follows redirects between http(s) URLs only; one it did not follow
+    // that leads to a local file is named as such.
+    if status.is_redirection()
+        && let Some(to) = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| url.join(v).ok())
+        && to.scheme() == "file"
+    {
+        return RepoError::LocalFromRemote {
+            repoid: repoid.to_string(),
+            what: format!("a redirect from {shown}"),
+            url: redact_url(&to),
+        };
+    }
     if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
         && let Some(proxy) = &conn.proxy
     {
@@ -1124,6 +1198,25 @@ fn parse_url(repoid: &str, raw: &str, dir: bool) -> Result<Url, RepoError> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// A repository reached over the network may not name local files: metadata from a
+/// server rpmlock does not control would otherwise make it read (and, for packages,
+/// lock) whatever path it likes on the machine running it.
+pub(crate) fn refuse_local_from_remote(
+    repoid: &str,
+    base: &Url,
+    url: &Url,
+    what: impl FnOnce() -> String,
+) -> Result<(), RepoError> {
+    if base.scheme() != "file" && url.scheme() == "file" {
+        return Err(RepoError::LocalFromRemote {
+            repoid: repoid.to_string(),
+            what: what(),
+            url: redact_url(url),
+        });
+    }
+    Ok(())
 }
 
 fn join(repoid: &str, base: &Url, href: &str) -> Result<Url, RepoError> {
