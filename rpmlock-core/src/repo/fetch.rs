@@ -1665,9 +1665,56 @@ mod tests {
     }
 
     #[test]
+    fn bodies_longer_than_allowed_are_cut() {
+        let primary = gz(PRIMARY.as_bytes());
+        let mut md = repomd(&[("primary", "repodata/p.xml.gz", &primary, None)]);
+        let declared = format!("<size>{}</size>", primary.len());
+        let short = format!("<size>{}</size>", primary.len() - 1);
+        md = String::from_utf8(md)
+            .unwrap()
+            .replace(&declared, &short)
+            .into_bytes();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        let e = f.load_primary(&repo).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "repo 'base': GET {}repodata/p.xml.gz: larger than {} bytes (the size repomd.xml declares)",
+                srv.base,
+                primary.len() - 1
+            )
+        );
+        assert!(data_files(cache.path()).is_empty());
+        // A repomd.xml over the cap.
+        let mut big = b"<repomd>".to_vec();
+        big.resize(MAX_SMALL_FILE as usize + 1, b' ');
+        let srv = Server::start(vec![("/repodata/repomd.xml", Resp::Ok(big, None))]);
+        let e = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap_err();
+        assert!(
+            e.to_string().ends_with("larger than 16777216 bytes (the cap on repomd.xml, mirror lists, metalinks and .repo files)"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn checksum_mismatch_stores_nothing() {
         let primary = gz(PRIMARY.as_bytes());
         let md = repomd(&[("primary", "repodata/p.xml.gz", b"something else", None)]);
+        // No declared size: the checksum is what catches the other content.
+        let md = String::from_utf8(md)
+            .unwrap()
+            .replace("<size>14</size>", "")
+            .into_bytes();
         let srv = Server::start(vec![
             ("/repodata/repomd.xml", Resp::Ok(md, None)),
             ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
