@@ -660,3 +660,34 @@ fn package_without_checksum_is_an_error() {
         &["repo 'testrepo': package chain-a-1.0-1.noarch: primary.xml gives it no checksum"],
     );
 }
+
+#[test]
+fn remote_repofile_with_a_bad_repoid_is_named() {
+    let case = Case::new();
+    std::fs::write(
+        case.path().join("www/bad.repo"),
+        "[../../escape]\nname=x\nbaseurl=@REPOS@/repo\n",
+    )
+    .unwrap();
+    let server = Server::start(&case.path().join("www"));
+    let input = case.path().join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repofiles: [{}/bad.repo]\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let lock = case.path().join("rpms.lock.yaml");
+    std::fs::write(&lock, OLD_LOCK).unwrap();
+    let out = case.lock_to(&input, &lock);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid repoid \"../../escape\": '.'")
+            || err.contains("invalid repoid \"../../escape\": '/'"),
+        "{err}"
+    );
+    assert_eq!(read(&lock), OLD_LOCK);
+}
