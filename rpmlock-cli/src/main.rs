@@ -108,6 +108,11 @@ fn write_to(out: &mut dyn Write, text: &str, what: &str) -> Result<(), rpmlock_c
     }
 }
 
+/// A path argument that may be `-` for stdout.
+pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
+    path == std::path::Path::new("-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,9 +139,4 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.to_string(), "writing the report to standard output");
     }
-}
-
-/// A path argument that may be `-` for stdout.
-pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
-    path == std::path::Path::new("-")
 }

@@ -536,15 +536,12 @@ impl Fetcher {
                     why: limit.1,
                 });
             }
-            self.download_verified(
-                repoid,
-                &shown,
-                reader,
-                len.or(entry.size),
+            let expect = Expected {
+                checksum: &entry.checksum,
+                total: len.or(entry.size),
                 limit,
-                &entry.checksum,
-                conn,
-            )
+            };
+            self.download_verified(repoid, &shown, reader, &expect, conn)
         })?;
         tracing::info!("repo '{repoid}': downloaded {kind} {shown} ({size} bytes)");
         Ok(Some(cached_file(size)))
@@ -557,11 +554,10 @@ impl Fetcher {
         repoid: &str,
         shown: &str,
         reader: Box<dyn Read + Send>,
-        total: Option<u64>,
-        (limit, why): (u64, &'static str),
-        expected: &Checksum,
+        expect: &Expected<'_>,
         conn: &RepoConn,
     ) -> Result<u64, RepoError> {
+        let (expected, total, (limit, why)) = (expect.checksum, expect.total, expect.limit);
         let dest = &self.cache.data_path(expected);
         // One byte more than allowed tells a body that is too long from one that fits.
         let mut reader = reader.take(limit.saturating_add(1));
@@ -909,6 +905,16 @@ impl Fetcher {
             self.reporter.download_progress(shown, n as u64);
         }
     }
+}
+
+/// What a data file download must be.
+struct Expected<'a> {
+    /// Its checksum.
+    checksum: &'a Checksum,
+    /// Its size, when known (for progress).
+    total: Option<u64>,
+    /// The most bytes accepted, and where that limit comes from.
+    limit: (u64, &'static str),
 }
 
 /// `minrate`/`timeout` stall detection: fails a download that moved fewer than

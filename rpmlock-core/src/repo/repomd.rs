@@ -362,7 +362,7 @@ mod tests {
         let full = REPOMD.trim_end();
         let root_end = full.find("<revision>").unwrap();
         for cut in root_end..full.len() - "</repomd>".len() {
-            let Err(e) = parse_repomd(full[..cut].as_bytes(), "r") else {
+            let Err(e) = parse_repomd(&full.as_bytes()[..cut], "r") else {
                 panic!("cut at {cut} parsed: {:?}", &full[..cut]);
             };
             let e = crate::repo::error::error_chain(&e);
