@@ -691,3 +691,34 @@ fn remote_repofile_with_a_bad_repoid_is_named() {
     );
     assert_eq!(read(&lock), OLD_LOCK);
 }
+
+#[test]
+fn remote_mirrorlist_never_names_local_mirrors() {
+    let case = Case::new();
+    std::fs::write(
+        case.path().join("www/mirrors.txt"),
+        format!("file://{}\n", case.repo().display()),
+    )
+    .unwrap();
+    let server = Server::start(&case.path().join("www"));
+    let input = case.path().join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: testrepo\n      mirrorlist: {}/mirrors.txt\npackages: [chain-a]\narches: [x86_64]\ncontext:\n  bare: true\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let lock = case.path().join("rpms.lock.yaml");
+    std::fs::write(&lock, OLD_LOCK).unwrap();
+    let out = case.lock_to(&input, &lock);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("repo 'testrepo': a mirror listed by http://")
+            && err.contains("points at a local file: file://"),
+        "{err}"
+    );
+    assert_eq!(read(&lock), OLD_LOCK);
+}
