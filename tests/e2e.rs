@@ -252,12 +252,7 @@ fn build_srpm(spec: &SrpmSpec, dir: &Path, scratch: &Path) {
 }
 
 /// The request `rpmlock lock --print-request` derives, per arch.
-fn printed_request(
-    work: &Path,
-    input: &Path,
-    args: &[String],
-    cache: &Path,
-) -> Result<BTreeMap<String, RequestSpec>, String> {
+fn printed_request(work: &Path, input: &Path, args: &[String], cache: &Path) -> Result<BTreeMap<String, RequestSpec>, String> {
     let mut all = vec!["lock", input.to_str().unwrap(), "--print-request"];
     all.extend(args.iter().map(String::as_str));
     let out = rpmlock_in(work, &all, cache, &[]);
@@ -300,7 +295,10 @@ fn dnf_input(input: &Path, request: &BTreeMap<String, RequestSpec>) -> PathBuf {
     use serde_yaml::{Mapping, Value};
     let mut doc: Mapping = serde_yaml::from_str(&read(input)).unwrap();
     doc.remove("packagesFromContainerfile");
-    let rootfs = doc.get("context").and_then(|c| c.get("rootfs")).cloned();
+    let rootfs = doc
+        .get("context")
+        .and_then(|c| c.get("rootfs"))
+        .cloned();
     let mut ctx = Mapping::new();
     match rootfs {
         Some(dir) => ctx.insert("rootfs".into(), dir),
@@ -381,9 +379,7 @@ fn run_scenario(s: &Scenario, server: &Server) -> Result<(), String> {
         Some(want) => {
             let got = printed_request(&work, &input, &expect.args, &tmp.path().join("cache"))?;
             if &got != want {
-                return Err(format!(
-                    "derived request differs:\n  rpmlock:  {got:?}\n  expected: {want:?}"
-                ));
+                return Err(format!("derived request differs:\n  rpmlock:  {got:?}\n  expected: {want:?}"));
             }
             dnf_input(&input, want)
         }

@@ -747,11 +747,7 @@ fn missing_copied_script_names_containerfile_line_and_script() {
             "FROM registry.example.com/ubi9\nCOPY hack/setup.sh /usr/local/bin/\nRUN setup.sh\n",
         )],
     );
-    case.expect_failure(
-        &input,
-        2,
-        &["Containerfile:3", "setup.sh", "does not exist"],
-    );
+    case.expect_failure(&input, 2, &["Containerfile:3", "setup.sh", "does not exist"]);
 }
 
 #[test]
@@ -775,15 +771,7 @@ fn unknown_stage_lists_the_stages() {
             "FROM registry.example.com/ubi9 AS builder\nRUN dnf install -y chain-a\nFROM registry.example.com/ubi9-minimal\n",
         )],
     );
-    case.expect_failure(
-        &input,
-        2,
-        &[
-            "Containerfile",
-            "no stage matches stageName `buildr`",
-            "builder",
-        ],
-    );
+    case.expect_failure(&input, 2, &["Containerfile", "no stage matches stageName `buildr`", "builder"]);
 }
 
 #[test]
@@ -795,11 +783,7 @@ fn treefile_include_loop_names_the_chain() {
             ("b.yaml", "include: [a.yaml]\n"),
         ],
     );
-    case.expect_failure(
-        &input,
-        2,
-        &["treefile include loop", "a.yaml -> ", "b.yaml -> "],
-    );
+    case.expect_failure(&input, 2, &["treefile include loop", "a.yaml -> ", "b.yaml -> "]);
 }
 
 #[test]
