@@ -588,6 +588,15 @@ mod tests {
         let mut garbage = rpm[..96].to_vec();
         garbage.extend(std::iter::repeat_n(0x8e, 4096));
         cases.push(garbage);
+        // One byte of the main header's data that makes the rpm crate (0.30) panic
+        // (found by mutating this fixture: about one mutation in twenty does).
+        let mut panics = rpm.clone();
+        panics[4904] = 206;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("x.rpm"), &panics).unwrap();
+        let r = verify_rpms(&lock_for(&panics), None, d.path()).unwrap();
+        assert_eq!(r.bad.len(), 1, "{r:?}");
+        assert!(r.bad[0].reason.contains("panicked"), "{r:?}");
         // Every 7th byte of both headers flipped, one at a time.
         let header_end = 8192.min(rpm.len());
         for i in (96..header_end).step_by(7) {
