@@ -289,6 +289,49 @@ fn problems_in_dnf_words() {
 }
 
 #[test]
+fn many_problems_and_a_wide_problem_stay_fast() {
+    // 2,000 unresolvable requests: one problem each.
+    let n = 2000;
+    let p: Vec<Package> = (0..n)
+        .map(|i| {
+            pkg(
+                &format!("p{i}-1-1.noarch"),
+                &[&format!("requires: ghost{i}")],
+            )
+        })
+        .collect();
+    let specs: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let err = run("x86_64", vec![repo("base", &p)], &specs, true).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("Problem 1: "), "{}", &text[..200]);
+    assert!(text.contains(&format!("\nProblem {n}: ")));
+    // One problem with 2,000 lines: every provider of `x` needs a ghost.
+    let mut p: Vec<Package> = (0..n)
+        .map(|i| {
+            pkg(
+                &format!("x{i}-1-1.noarch"),
+                &["provides: x", &format!("requires: ghost{i}")],
+            )
+        })
+        .collect();
+    p.push(pkg("top-1-1.noarch", &["requires: x"]));
+    let err = run("x86_64", vec![repo("base", &p)], &["top"], true).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.matches("nothing provides ghost").count() >= n,
+        "{}",
+        &text[..200]
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn priority_and_cost_pick_the_repo() {
     let a = [pkg("p-1-1.noarch", &[])];
     let b = [pkg("p-2-1.noarch", &[])];
