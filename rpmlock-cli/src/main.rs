@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         None => Cli::parse(),
     };
     printer::init_logging(cli.verbose, cli.quiet);
+    remove_temp_files_on_signals();
     let result = match cli.command {
         Command::Lock(args) => commands::lock::run(args, progress::reporter(cli.quiet), cli.quiet),
         Command::Verify(args) => commands::verify::run(args),
@@ -110,8 +111,43 @@ pub(crate) fn fetch_options_from_env(
 }
 
 /// Writes `text` to standard output; a closed pipe (e.g. `| head`) is not an error.
+/// On SIGINT or SIGTERM, deletes the temporary files the run has open (a lockfile's
+/// `.rpmlock-*.tmp`, the cache's `.tmp*`), then dies of the signal as it would have
+/// without a handler (so the parent sees exit status 130 or 143).
+fn remove_temp_files_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!("cannot install signal handlers: {e}");
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let removed = rpmlock_core::tempfiles::remove_all();
+                tracing::debug!("signal {signal}: removed {removed} temporary files");
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                // Not reached: the default action of both signals ends the process.
+                std::process::exit(128 + signal);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("cannot start the signal thread: {e}");
+    }
+}
+
+/// Writes `text` to standard output, flushed. A closed pipe (e.g. `| head`) is not an
+/// error: the rest of the output is dropped quietly, as ripgrep does. Any other
+/// failure (a full disk, an I/O error) is one, naming `what` was being written.
+/// Every write to standard output goes through here: `print!` panics on failure.
 pub(crate) fn write_stdout(text: &str, what: &str) -> Result<(), rpmlock_core::Error> {
-    let mut out = std::io::stdout().lock();
+    write_to(&mut std::io::stdout().lock(), text, what)
+}
+
+fn write_to(out: &mut dyn Write, text: &str, what: &str) -> Result<(), rpmlock_core::Error> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(rpmlock_core::Error::Io {
             context: format!("writing {what} to standard output"),
@@ -124,4 +160,32 @@ pub(crate) fn write_stdout(text: &str, what: &str) -> Result<(), rpmlock_core::E
 /// A path argument that may be `-` for stdout.
 pub(crate) fn is_stdout(path: &std::path::Path) -> bool {
     path == std::path::Path::new("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_quiet_and_a_full_disk_an_error() {
+        assert!(write_to(&mut Failing(std::io::ErrorKind::BrokenPipe), "x", "it").is_ok());
+        let e = write_to(
+            &mut Failing(std::io::ErrorKind::StorageFull),
+            "x",
+            "the report",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "writing the report to standard output");
+    }
 }

@@ -108,6 +108,16 @@ pub enum Error {
         /// Every source package concerned, with its EVRs per arch.
         skew: Vec<crate::lock::VersionSkew>,
     },
+    /// A package the lock needs has no usable download location or checksum.
+    #[error("repo '{repoid}': package {package}: {reason}")]
+    PackageLocation {
+        /// The repo.
+        repoid: String,
+        /// The package, `name-evr.arch`.
+        package: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Other I/O.
     #[error("{context}")]
     Io {

@@ -45,6 +45,7 @@ pub mod reporter;
 pub mod resolve;
 pub mod sbom;
 pub mod solve;
+pub mod tempfiles;
 pub mod verify;
 
 pub use error::Error;

@@ -34,6 +34,14 @@ pub struct Faults {
     pub refuse_head: bool,
     /// Every request path served (or refused), in arrival order.
     pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Paths ending with the first string are redirected (302) to the second.
+    pub redirect: Vec<(String, String)>,
+    /// Paths ending with one of these get the headers and half the body, then nothing
+    /// for up to 60 seconds (a download stuck in the middle).
+    pub stall: Vec<String>,
+    /// Paths ending with one of these get an endless body (no Content-Length,
+    /// `x` bytes until the client hangs up, at most 1 GiB).
+    pub endless: Vec<String>,
 }
 
 impl Faults {
@@ -124,6 +132,19 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
             conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n")?;
             continue;
         }
+        if let Some((_, to)) = faults.redirect.iter().find(|(m, _)| path.ends_with(m)) {
+            let resp = format!("HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\n\r\n");
+            conn.write_all(resp.as_bytes())?;
+            continue;
+        }
+        if faults.endless.iter().any(|m| path.ends_with(m)) {
+            conn.write_all(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n")?;
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..(1 << 30) / chunk.len() {
+                conn.write_all(&chunk)?;
+            }
+            return Ok(());
+        }
         let file = root.join(path.trim_start_matches('/').split('?').next().unwrap_or(""));
         let body = match std::fs::read(&file) {
             Ok(b) if file.is_file() && file.extension().is_some_and(|e| e == "repo") => {
@@ -156,6 +177,24 @@ fn serve(mut conn: TcpStream, root: &Path, faults: &Faults, port: u16) -> std::i
         }
         let header = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
         conn.write_all(header.as_bytes())?;
+        if !head && faults.stall.iter().any(|m| path.ends_with(m)) {
+            conn.write_all(&body[..body.len() / 2])?;
+            conn.flush()?;
+            conn.set_read_timeout(Some(std::time::Duration::from_millis(100)))?;
+            for _ in 0..600 {
+                // A client that hung up ends the stall early.
+                match conn.peek(&mut [0u8; 1]) {
+                    Ok(0) => return Ok(()),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    _ => return Ok(()),
+                }
+            }
+            return Ok(());
+        }
         if !head
             && faults.reset.iter().any(|m| path.ends_with(m))
             && (faults.resets_done.fetch_add(1, Ordering::SeqCst) < faults.reset_first

@@ -218,31 +218,31 @@ pub(crate) fn run(
     if args.check {
         let freshness = lockfile.freshness(&args.outfile)?;
         let report = |diff: Option<&LockDiff>, status: &str| match args.format {
-            Format::Json => println!(
-                "{}",
-                serde_json::json!({
+            Format::Json => {
+                let json = serde_json::json!({
                     "lockfile": args.outfile.display().to_string(),
                     "status": status,
                     "changes": diff.map(|d| &d.arches),
-                })
-            ),
-            Format::Text => {}
+                });
+                crate::write_stdout(&format!("{json}\n"), "the --check report")
+            }
+            Format::Text => Ok(()),
         };
         return Ok(match freshness {
             Freshness::UpToDate => {
-                report(None, "up-to-date");
+                report(None, "up-to-date")?;
                 if !quiet {
                     eprintln!("{} is up to date", args.outfile.display());
                 }
                 Outcome::Success
             }
             Freshness::Missing => {
-                report(None, "missing");
+                report(None, "missing")?;
                 eprintln!("{} does not exist", args.outfile.display());
                 Outcome::Failure
             }
             Freshness::Stale(diff) => {
-                report(Some(&diff), "stale");
+                report(Some(&diff), "stale")?;
                 match args.format {
                     Format::Json => {}
                     Format::Text if diff.is_empty() => eprintln!(
@@ -273,7 +273,10 @@ pub(crate) fn run(
     }
     if let Some(diff) = moved {
         match args.format {
-            Format::Json => println!("{}", serde_json::json!({ "changes": diff.arches })),
+            Format::Json => crate::write_stdout(
+                &format!("{}\n", serde_json::json!({ "changes": diff.arches })),
+                "the --upgrade-package report",
+            )?,
             Format::Text if diff.is_empty() => eprintln!("nothing moved"),
             Format::Text => eprint!("moved:\n{diff}"),
         }

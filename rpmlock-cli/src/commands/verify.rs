@@ -102,10 +102,11 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
         verify_urls(&args, &lock)?
     } else if let Some(dir) = &args.rpms {
         let report = verify::verify_rpms(&lock, args.arch.as_deref(), dir)?;
-        match args.format {
-            Format::Json => println!("{}", serde_json::json!(report)),
-            Format::Text => print!("{report}"),
-        }
+        let text = match args.format {
+            Format::Json => format!("{}\n", serde_json::json!(report)),
+            Format::Text => report.to_string(),
+        };
+        crate::write_stdout(&text, "the report")?;
         tracing::info!("{} RPM files match the lock", report.matched);
         report.is_clean()
     } else {
@@ -138,10 +139,11 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
         let root = read(&args.rootfs, &args.image)?.expect("clap requires a target");
         let base = read(&args.base_rootfs, &args.base_image)?;
         let report = verify::verify_root(&lock, Some(&arch), &root, base.as_ref())?;
-        match args.format {
-            Format::Json => println!("{}", serde_json::json!(report)),
-            Format::Text => print!("{report}"),
-        }
+        let text = match args.format {
+            Format::Json => format!("{}\n", serde_json::json!(report)),
+            Format::Text => report.to_string(),
+        };
+        crate::write_stdout(&text, "the report")?;
         report.is_clean()
     };
     Ok(if clean {

@@ -312,6 +312,7 @@ impl Input {
         let mut out = Vec::with_capacity(self.repos.len());
         for repo in &self.repos {
             let repoid = substitute(&repo.repoid, vars)?;
+            check_repoid(&origin, &repoid)?;
             if !seen.insert(repoid.clone()) {
                 return Err(ConfigError::DuplicateRepoid { origin, repoid });
             }
@@ -460,4 +461,21 @@ impl ArchFilter {
             ArchFilter::Not(list) => !list.iter().any(|a| a == arch),
         }
     }
+}
+
+/// A repoid as libdnf accepts it (`Repo::verifyId`): ASCII letters, digits and `-_.:`,
+/// at least one. A repoid names cache and download directories (Hermeto stores files
+/// under `<arch>/<repoid>/`), so a `/` or `..` in one must never get through.
+pub(crate) fn check_repoid(origin: &str, repoid: &str) -> Result<(), ConfigError> {
+    let bad = repoid
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')));
+    if repoid.is_empty() || bad.is_some() {
+        return Err(ConfigError::InvalidRepoid {
+            origin: origin.to_string(),
+            repoid: repoid.to_string(),
+            found: bad.map(|(at, c)| (c, at)),
+        });
+    }
+    Ok(())
 }

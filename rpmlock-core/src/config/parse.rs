@@ -91,6 +91,20 @@ pub enum ConfigError {
         /// A known arch with a similar name.
         suggestion: Option<String>,
     },
+    /// A repoid (after variable substitution) with a character dnf does not accept in
+    /// one, or an empty one.
+    #[error(
+        "{origin}: invalid repoid {repoid:?}: {} (dnf accepts letters, digits and -_.: only)",
+        .found.map(|(c, at)| format!("{c:?} at byte {at}")).unwrap_or_else(|| "empty".into())
+    )]
+    InvalidRepoid {
+        /// The input.
+        origin: String,
+        /// The repoid.
+        repoid: String,
+        /// The first bad character and its byte offset; `None` for an empty repoid.
+        found: Option<(char, usize)>,
+    },
     /// Two repos with one repoid.
     #[error("{origin}: duplicate repoid `{repoid}` in contentOrigin.repos")]
     DuplicateRepoid {

@@ -504,6 +504,36 @@ fn duplicate_yaml_keys_are_an_error() {
 }
 
 #[test]
+fn repoids_are_checked_as_dnf_checks_them() {
+    let check = |id: &str| {
+        let input = parse(&format!(
+            "contentOrigin:\n  repos:\n  - {{repoid: '{id}', baseurl: x}}\n"
+        ))
+        .unwrap();
+        input
+            .repos_for_arch_with(&Vars::new("x86_64", "9", []))
+            .map(|r| r[0].repoid.clone())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        check("Base_OS-9.2:x-$basearch"),
+        Ok("Base_OS-9.2:x-x86_64".into())
+    );
+    assert_eq!(
+        check("../etc"),
+        Err("/in/rpms.in.yaml: invalid repoid \"../etc\": '/' at byte 2 (dnf accepts letters, digits and -_.: only)".into())
+    );
+    for (id, bad) in [
+        ("a b", "' ' at byte 1"),
+        ("ré", "'é' at byte 1"),
+        ("a$b", "'$' at byte 1"),
+    ] {
+        let e = check(id).unwrap_err();
+        assert!(e.contains(bad), "{id}: {e}");
+    }
+}
+
+#[test]
 fn repoids_equal_after_substitution_are_an_error() {
     let input = parse(
         "contentOrigin:\n  repos:\n  - {repoid: a-$basearch, baseurl: x}\n  - {repoid: a-x86_64, baseurl: y}\n",

@@ -433,6 +433,7 @@ impl Store {
         }
         std::fs::create_dir_all(&dir).map_err(ImageError::io(&dir))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(ImageError::io(&dir))?;
+        let _tracked = crate::tempfiles::track(tmp.path());
         tracing::info!("image '{reference}': downloading layer {}", layer.digest);
         let tmp_path = tmp.path().to_path_buf();
         let (actual, size) =
@@ -477,6 +478,7 @@ fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = dest.parent().expect("cache files have a parent");
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let _tracked = crate::tempfiles::track(tmp.path());
     std::io::Write::write_all(&mut tmp, bytes)?;
     tmp.persist(dest).map_err(|e| e.error)?;
     Ok(())

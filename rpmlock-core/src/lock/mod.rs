@@ -2,11 +2,13 @@
 //! prototype writes it) and parsing.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 mod diff;
+mod output;
 mod parse;
+
+pub use output::write_output;
 
 pub use diff::{
     ArchDiff, DiffFormat, Freshness, LockDiff, PackageChange, PackageVersion, diff, package_arch,
@@ -207,46 +209,17 @@ impl Lockfile {
     }
 
     /// Checks for collisions ([`Lockfile::check_collisions`]), renders
-    /// ([`Lockfile::render`]) and writes the result to `path` atomically: a temporary
-    /// file in the same directory, fsynced, then renamed over `path`. On any error an
-    /// existing file at `path` is left untouched.
+    /// ([`Lockfile::render`]) and writes the result to `path` with [`write_output`]:
+    /// atomically where the file system allows it. On any error before the first byte
+    /// reaches an existing file, that file is left untouched.
     pub fn write_atomic(&self, path: impl AsRef<Path>) -> Result<(), LockError> {
         let path = path.as_ref();
         self.check_collisions()?;
         let text = self.render();
-        let write_err = |source| LockError::Write {
+        write_output(path, text.as_bytes()).map_err(|source| LockError::Write {
             path: path.to_path_buf(),
             source,
-        };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".rpmlock-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_err)?;
-        tmp.write_all(text.as_bytes()).map_err(write_err)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            // Keep an existing file's mode; a new file gets the usual 0644 (the
-            // temporary file is created 0600).
-            let mode = fs_err::metadata(path)
-                .map(|m| m.permissions().mode() & 0o7777)
-                .unwrap_or(0o644);
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))
-                .map_err(write_err)?;
-        }
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(path).map_err(|e| write_err(e.error))?;
-        // Make the rename durable; not all file systems support syncing a directory.
-        if let Ok(d) = fs_err::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        })
     }
 
     /// Reads and parses a lockfile ([`Lockfile::parse`]).

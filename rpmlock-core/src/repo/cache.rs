@@ -165,6 +165,7 @@ pub(crate) fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), RepoError> {
     use std::io::Write;
     let mut tmp = Cache::temp_beside(dest)?;
     let tmp_path = tmp.path().to_path_buf();
+    let _tracked = crate::tempfiles::track(&tmp_path);
     tmp.write_all(bytes).map_err(io_err(&tmp_path))?;
     Cache::persist(tmp, dest)
 }

@@ -122,6 +122,32 @@ pub enum RepoError {
         /// What is wrong, with the document and line.
         message: String,
     },
+    /// A download is larger than it may be: the size repomd.xml declares for a data
+    /// file, or the fixed cap on repomd.xml, mirror lists and metalinks. The body is
+    /// cut there; nothing is stored.
+    #[error("repo '{repoid}': GET {url}: larger than {limit} bytes ({why})")]
+    TooLarge {
+        /// Repository id.
+        repoid: String,
+        /// The (redacted) URL.
+        url: String,
+        /// The most bytes accepted.
+        limit: u64,
+        /// Where the limit comes from.
+        why: &'static str,
+    },
+    /// A repository served over http(s) points at a local file (`file://` in a
+    /// location, an `xml:base`, or a redirect): rpmlock never reads local files for a
+    /// remote repository.
+    #[error("repo '{repoid}': {what} points at a local file: {url}")]
+    LocalFromRemote {
+        /// Repository id.
+        repoid: String,
+        /// What points there (a data file type, a package, a redirect from a URL).
+        what: String,
+        /// The (redacted) local URL.
+        url: String,
+    },
     /// A downloaded file does not match the checksum repomd.xml gives for it.
     #[error("checksum mismatch for {url}: expected {expected}, got {actual}")]
     ChecksumMismatch {
@@ -443,6 +469,12 @@ pub enum ParseErrorKind {
         /// What was found instead.
         found: String,
     },
+    /// The document ends inside an element: a truncated file.
+    #[error("truncated: the document ends before </{0}>")]
+    Truncated(String),
+    /// Two `<data>` entries of one type: which one to use would be a guess.
+    #[error("two <data type=\"{0}\"> entries")]
+    DuplicateData(String),
 }
 
 /// A quick-xml error, shown by its own message only: quick-xml's errors repeat their

@@ -28,8 +28,12 @@ use crate::reporter::Reporter;
 
 /// The longest back-off between two attempts, and the longest Retry-After honoured.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
-/// repomd.xml larger than this is not a repomd.xml.
-const MAX_REPOMD_SIZE: u64 = 64 << 20;
+/// A repomd.xml, mirror list or metalink larger than this is not one (real ones are a
+/// few kilobytes; a metalink of every Fedora mirror is under a megabyte).
+const MAX_SMALL_FILE: u64 = 16 << 20;
+/// A data file whose repomd.xml declares no size may be at most this large (the
+/// largest real ones, filelists of big distributions, are a few hundred megabytes).
+const MAX_UNDECLARED_DATA: u64 = 8 << 30;
 /// Copy buffer for downloads.
 const CHUNK: usize = 64 * 1024;
 
@@ -166,6 +170,14 @@ impl Fetcher {
     /// certificates). Clients share their connection pool when cloned.
     pub fn with_client(opts: FetchOptions, client: Client, reporter: Arc<dyn Reporter>) -> Fetcher {
         let cache = Cache::new(opts.cache_dir.clone());
+        // Temporary files of runs that crashed (or were killed) hours ago.
+        let swept = crate::tempfiles::sweep_cache(&opts.cache_dir, 4);
+        if swept > 0 {
+            tracing::debug!(
+                "removed {swept} stale temporary files from {}",
+                opts.cache_dir.display()
+            );
+        }
         Fetcher {
             pool: ClientPool::new(opts.entitlement_dir.clone(), client),
             opts,
@@ -245,8 +257,17 @@ impl Fetcher {
             }
         }
         let total = candidates.len() + failures.len();
-        for (raw, metalink) in &candidates {
+        let list_base = list_url.and_then(|u| parse_base(repoid, u).ok());
+        for (i, (raw, metalink)) in candidates.iter().enumerate() {
             let result = parse_base(repoid, raw).and_then(|base| {
+                // A mirror named by a remote mirror list or metalink is remote too.
+                if i >= baseurls.len()
+                    && let Some(list) = &list_base
+                {
+                    refuse_local_from_remote(repoid, list, &base, || {
+                        format!("a mirror listed by {}", redact_url(list))
+                    })?;
+                }
                 let repomd = self.repomd_from(repoid, &base, &conn, metalink.as_deref())?;
                 Ok(FetchedRepo {
                     repoid: repoid.to_string(),
@@ -457,6 +478,9 @@ impl Fetcher {
             None => repo.base_url.clone(),
         };
         let url = join(repoid, &base, &entry.location_href)?;
+        refuse_local_from_remote(repoid, &repo.base_url, &url, || {
+            format!("repomd.xml's {kind} location")
+        })?;
         let shown = redact_url(&url);
         let path = self.cache.data_path(&entry.checksum);
         let cached_file = |size| CachedFile {
@@ -503,14 +527,29 @@ impl Fetcher {
             let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
                 unreachable!("an unconditional request is never answered 304")
             };
-            self.download_verified(
-                repoid,
-                &shown,
-                reader,
-                len.or(entry.size),
-                &entry.checksum,
-                conn,
-            )
+            let limit = match entry.size {
+                Some(size) => (size, "the size repomd.xml declares"),
+                None => (
+                    MAX_UNDECLARED_DATA,
+                    "the cap on data files of undeclared size",
+                ),
+            };
+            if let Some(len) = len
+                && len > limit.0
+            {
+                return Err(RepoError::TooLarge {
+                    repoid: repoid.to_string(),
+                    url: shown.clone(),
+                    limit: limit.0,
+                    why: limit.1,
+                });
+            }
+            let expect = Expected {
+                checksum: &entry.checksum,
+                total: len.or(entry.size),
+                limit,
+            };
+            self.download_verified(repoid, &shown, reader, &expect, conn)
         })?;
         tracing::info!("repo '{repoid}': downloaded {kind} {shown} ({size} bytes)");
         Ok(Some(cached_file(size)))
@@ -522,16 +561,19 @@ impl Fetcher {
         &self,
         repoid: &str,
         shown: &str,
-        mut reader: Box<dyn Read + Send>,
-        total: Option<u64>,
-        expected: &Checksum,
+        reader: Box<dyn Read + Send>,
+        expect: &Expected<'_>,
         conn: &RepoConn,
     ) -> Result<u64, RepoError> {
+        let (expected, total, (limit, why)) = (expect.checksum, expect.total, expect.limit);
         let dest = &self.cache.data_path(expected);
+        // One byte more than allowed tells a body that is too long from one that fits.
+        let mut reader = reader.take(limit.saturating_add(1));
         self.reporter.download_started(repoid, shown, total);
         let _finished = Finished(&*self.reporter, shown);
         let mut tmp = Cache::temp_beside(dest)?;
         let tmp_path = tmp.path().to_path_buf();
+        let _tracked = crate::tempfiles::track(&tmp_path);
         let mut hasher = hasher(expected.algorithm);
         let size = self.pump(repoid, shown, &mut reader, conn, |chunk| {
             hasher.update(chunk);
@@ -540,6 +582,15 @@ impl Fetcher {
                 source,
             })
         })?;
+        if size > limit {
+            // `tmp` is deleted when dropped: nothing is stored.
+            return Err(RepoError::TooLarge {
+                repoid: repoid.to_string(),
+                url: shown.to_string(),
+                limit,
+                why,
+            });
+        }
         let actual = Checksum {
             algorithm: expected.algorithm,
             hex: hex::encode(hasher.finalize()),
@@ -902,12 +953,24 @@ impl Fetcher {
     ) -> Result<Vec<u8>, RepoError> {
         self.reporter.download_started(repoid, shown, len);
         let _finished = Finished(&*self.reporter, shown);
-        let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_REPOMD_SIZE) as usize);
-        let mut reader = reader.take(MAX_REPOMD_SIZE);
+        let too_large = || RepoError::TooLarge {
+            repoid: repoid.to_string(),
+            url: shown.to_string(),
+            limit: MAX_SMALL_FILE,
+            why: "the cap on repomd.xml, mirror lists, metalinks and .repo files",
+        };
+        if len.is_some_and(|n| n > MAX_SMALL_FILE) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(len.unwrap_or(8192).min(MAX_SMALL_FILE) as usize);
+        let mut reader = reader.take(MAX_SMALL_FILE + 1);
         self.pump(repoid, shown, &mut reader, conn, |chunk| {
             bytes.extend_from_slice(chunk);
             Ok(())
         })?;
+        if bytes.len() as u64 > MAX_SMALL_FILE {
+            return Err(too_large());
+        }
         Ok(bytes)
     }
 
@@ -937,6 +1000,16 @@ impl Fetcher {
             self.reporter.download_progress(shown, n as u64);
         }
     }
+}
+
+/// What a data file download must be.
+struct Expected<'a> {
+    /// Its checksum.
+    checksum: &'a Checksum,
+    /// Its size, when known (for progress).
+    total: Option<u64>,
+    /// The most bytes accepted, and where that limit comes from.
+    limit: (u64, &'static str),
 }
 
 /// `minrate`/`timeout` stall detection: fails a download that moved fewer than
@@ -1174,6 +1247,22 @@ fn classify_status(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // The client follows redirects between http(s) URLs only; one it did not follow
+    // that leads to a local file is named as such.
+    if status.is_redirection()
+        && let Some(to) = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| url.join(v).ok())
+        && to.scheme() == "file"
+    {
+        return RepoError::LocalFromRemote {
+            repoid: repoid.to_string(),
+            what: format!("a redirect from {shown}"),
+            url: redact_url(&to),
+        };
+    }
     if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
         && let Some(proxy) = &conn.proxy
     {
@@ -1283,6 +1372,25 @@ fn parse_url(repoid: &str, raw: &str, dir: bool) -> Result<Url, RepoError> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// A repository reached over the network may not name local files: metadata from a
+/// server rpmlock does not control would otherwise make it read (and, for packages,
+/// lock) whatever path it likes on the machine running it.
+pub(crate) fn refuse_local_from_remote(
+    repoid: &str,
+    base: &Url,
+    url: &Url,
+    what: impl FnOnce() -> String,
+) -> Result<(), RepoError> {
+    if base.scheme() != "file" && url.scheme() == "file" {
+        return Err(RepoError::LocalFromRemote {
+            repoid: repoid.to_string(),
+            what: what(),
+            url: redact_url(url),
+        });
+    }
+    Ok(())
 }
 
 fn join(repoid: &str, base: &Url, href: &str) -> Result<Url, RepoError> {
@@ -1731,9 +1839,56 @@ mod tests {
     }
 
     #[test]
+    fn bodies_longer_than_allowed_are_cut() {
+        let primary = gz(PRIMARY.as_bytes());
+        let mut md = repomd(&[("primary", "repodata/p.xml.gz", &primary, None)]);
+        let declared = format!("<size>{}</size>", primary.len());
+        let short = format!("<size>{}</size>", primary.len() - 1);
+        md = String::from_utf8(md)
+            .unwrap()
+            .replace(&declared, &short)
+            .into_bytes();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        let e = f.load_primary(&repo).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "repo 'base': GET {}repodata/p.xml.gz: larger than {} bytes (the size repomd.xml declares)",
+                srv.base,
+                primary.len() - 1
+            )
+        );
+        assert!(data_files(cache.path()).is_empty());
+        // A repomd.xml over the cap.
+        let mut big = b"<repomd>".to_vec();
+        big.resize(MAX_SMALL_FILE as usize + 1, b' ');
+        let srv = Server::start(vec![("/repodata/repomd.xml", Resp::Ok(big, None))]);
+        let e = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap_err();
+        assert!(
+            e.to_string().ends_with("larger than 16777216 bytes (the cap on repomd.xml, mirror lists, metalinks and .repo files)"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn checksum_mismatch_stores_nothing() {
         let primary = gz(PRIMARY.as_bytes());
         let md = repomd(&[("primary", "repodata/p.xml.gz", b"something else", None)]);
+        // No declared size: the checksum is what catches the other content.
+        let md = String::from_utf8(md)
+            .unwrap()
+            .replace("<size>14</size>", "")
+            .into_bytes();
         let srv = Server::start(vec![
             ("/repodata/repomd.xml", Resp::Ok(md, None)),
             ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),

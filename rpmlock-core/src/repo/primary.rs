@@ -248,6 +248,9 @@ struct ParseState {
     // Where the text element being collected starts, for errors about its content.
     text_pos: u64,
     root_seen: bool,
+    /// Whether the root element's end tag was read: a document without it was cut
+    /// between two packages, and its package list is not the repository's.
+    root_closed: bool,
     /// The root element's qualified name, once its start tag is read.
     root_qname: Vec<u8>,
 }
@@ -271,6 +274,9 @@ impl ParseState {
                     found: "no root element".to_string(),
                 },
             ));
+        }
+        if !self.root_closed {
+            return Err(o.err(pos, ParseErrorKind::Truncated("metadata".to_string())));
         }
         Ok(())
     }
@@ -362,6 +368,7 @@ impl ParseState {
                         self.root_qname = e.name().as_ref().to_vec();
                         return Ok(Flow::Boundary);
                     }
+                    self.root_closed = true;
                 }
             }
             Event::Text(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
@@ -388,6 +395,8 @@ impl ParseState {
                         }
                     } else if self.deps.is_some() && Deps::from_local_name(name).is_some() {
                         self.deps = None;
+                    } else if self.pkg.is_none() && e.name().as_ref() == self.root_qname {
+                        self.root_closed = true;
                     }
                 }
             }
@@ -778,6 +787,34 @@ mod tests {
     }
 
     const HEAD: &str = "<metadata>\n<package>"; // the package starts at byte 11
+
+    #[test]
+    fn primary_cut_between_packages_is_an_error() {
+        let pkg = |n: &str| {
+            format!(
+                "<package type=\"rpm\"><name>{n}</name><arch>noarch</arch><version epoch=\"0\" ver=\"1\" rel=\"1\"/><checksum type=\"sha256\">00</checksum><location href=\"{n}.rpm\"/></package>\n"
+            )
+        };
+        let whole = format!(
+            "<metadata packages=\"2\">\n{}{}</metadata>\n",
+            pkg("a"),
+            pkg("b")
+        );
+        assert_eq!(parse_primary(whole.as_bytes(), "p").unwrap().len(), 2);
+        let cut = format!("<metadata packages=\"2\">\n{}", pkg("a"));
+        assert_eq!(
+            err(&cut),
+            format!(
+                "https://h.example/r/primary.xml.gz: invalid metadata at byte {}: truncated: the document ends before </metadata>",
+                cut.len()
+            )
+        );
+        assert!(
+            parse_primary(b"<metadata/>".as_slice(), "p")
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     #[test]
     fn malformed_xml_reports_the_byte_offset() {

@@ -52,6 +52,8 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
     let mut field_type: Vec<u8> = Vec::new();
     let mut field_pos = 0;
     let mut root_seen = false;
+    // The open elements, innermost last: at the end of the input it must be empty.
+    let mut open: Vec<Vec<u8>> = Vec::new();
     loop {
         let pos = reader.buffer_position();
         let event = reader
@@ -61,6 +63,9 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
+                if !empty {
+                    open.push(name.as_ref().to_vec());
+                }
                 if !root_seen {
                     if name.as_ref() != b"repomd" {
                         return Err(o.err(
@@ -120,9 +125,11 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
                 };
                 res.map_err(|k| o.err(pos, k))?;
                 field_pos = pos;
-                if empty && name.as_ref() == b"data" {
-                    let d = data.take().expect("just set");
-                    md.data.push(finish_data(d).map_err(|k| o.err(pos, k))?);
+                if empty
+                    && name.as_ref() == b"data"
+                    && let Some(d) = data.take()
+                {
+                    push_data(&mut md, d).map_err(|k| o.err(pos, k))?;
                 }
                 text.clear();
             }
@@ -133,6 +140,7 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
             }
             Event::End(ref e) => {
                 let name = e.local_name();
+                open.pop();
                 if field != Field::None {
                     let res = end_field(field, &text, &field_type, &mut md, data.as_mut());
                     res.map_err(|k| o.err(field_pos, k))?;
@@ -141,7 +149,7 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
                     && let Some(d) = data.take()
                 {
                     let start = d.start;
-                    md.data.push(finish_data(d).map_err(|k| o.err(start, k))?);
+                    push_data(&mut md, d).map_err(|k| o.err(start, k))?;
                 }
             }
             Event::Eof => {
@@ -154,6 +162,10 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
                         },
                     ));
                 }
+                if let Some(innermost) = open.last() {
+                    let name = String::from_utf8_lossy(innermost).into_owned();
+                    return Err(o.err(bytes.len() as u64, ParseErrorKind::Truncated(name)));
+                }
                 break;
             }
             _ => {}
@@ -161,6 +173,17 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RepoError> {
         buf.clear();
     }
     Ok(md)
+}
+
+/// Adds a finished `<data>` entry; a second entry of one type is an error (librepo
+/// would silently use one of them; rpmlock will not guess which file is meant).
+fn push_data(md: &mut RepoMd, d: DataBuilder) -> Result<(), ParseErrorKind> {
+    let entry = finish_data(d)?;
+    if md.get(&entry.kind).is_some() {
+        return Err(ParseErrorKind::DuplicateData(entry.kind));
+    }
+    md.data.push(entry);
+    Ok(())
 }
 
 fn start_data(e: &BytesStart<'_>, pos: u64) -> Result<DataBuilder, ParseErrorKind> {
@@ -330,6 +353,38 @@ mod tests {
         assert_eq!(
             err(""),
             "file:///r/repomd.xml: invalid metadata at byte 0: expected <repomd> document, found no root element"
+        );
+    }
+
+    #[test]
+    fn truncated_repomd_is_an_error() {
+        // Cut anywhere after the root start tag: never a partial index.
+        let full = REPOMD.trim_end();
+        let root_end = full.find("<revision>").unwrap();
+        for cut in root_end..full.len() - "</repomd>".len() {
+            let Err(e) = parse_repomd(&full.as_bytes()[..cut], "r") else {
+                panic!("cut at {cut} parsed: {:?}", &full[..cut]);
+            };
+            let e = crate::repo::error::error_chain(&e);
+            assert!(
+                e.contains("truncated") || e.contains("malformed XML"),
+                "cut at {cut}: {e}"
+            );
+        }
+        assert_eq!(
+            err("<repomd><data type=\"primary\"><checksum type=\"sha256\">00</checksum>"),
+            "file:///r/repomd.xml: invalid metadata at byte 66: truncated: the document ends before </data>"
+        );
+        assert!(parse_repomd(full.as_bytes(), "r").is_ok());
+        assert!(parse_repomd(b"<repomd/>", "r").is_ok());
+    }
+
+    #[test]
+    fn duplicate_data_type_is_named() {
+        let entry = "<data type=\"primary\"><checksum type=\"sha256\">00</checksum><location href=\"p.xml\"/></data>";
+        assert_eq!(
+            err(&format!("<repomd>{entry}{entry}</repomd>")),
+            "file:///r/repomd.xml: invalid metadata at byte 97: two <data type=\"primary\"> entries"
         );
     }
 }

@@ -65,6 +65,7 @@ impl Memo {
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| tempfile::NamedTempFile::new_in(dir))
             .and_then(|mut tmp| {
+                let _tracked = crate::tempfiles::track(tmp.path());
                 std::io::Write::write_all(&mut tmp, text.as_bytes())?;
                 tmp.persist(dir.join(key)).map_err(|e| e.error)?;
                 Ok(())

@@ -277,6 +277,7 @@ fn write_cache_file(
     fs_err::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(io(format!("creating a temp file in {}", dir.display())))?;
+    let _tracked = crate::tempfiles::track(tmp.path());
     write(tmp.path())?;
     tmp.persist(path)
         .map_err(|e| e.error)
@@ -688,6 +689,7 @@ fn load_repo(
             context: format!("creating a temp file in {}", dir.display()),
             source,
         })?;
+    let _tracked = crate::tempfiles::track(solv_tmp.path());
     // The pool is built on a thread of its own; batches travel back to the parsing
     // thread to be freed where they were allocated (cross-thread frees contend on the
     // allocator's locks).
@@ -915,14 +917,14 @@ fn lock_arch(
     for r in &refs {
         let repo = &repos[r.repo];
         lock.packages
-            .push(locked(repo, &repo.data.index.get(r.package), true));
+            .push(locked(repo, &repo.data.index.get(r.package), true)?);
     }
     lock.module_metadata = modules::metadata(repos, &refs, modular.filter.as_ref())?;
     let mut warnings = module_warnings;
     warnings.extend(pin_warnings);
     warnings.extend(solve_warnings);
     if !input.no_sources {
-        lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings);
+        lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings)?;
     }
     Ok((lock, warnings, graph))
 }
@@ -943,30 +945,90 @@ fn merged_comps(fetcher: &Fetcher, repos: &[ArchRepo<'_>]) -> Result<Option<Comp
     Ok(merged)
 }
 
-fn locked(repo: &ArchRepo<'_>, p: &IndexEntry<'_>, with_sourcerpm: bool) -> LockedPackage {
-    LockedPackage {
-        url: package_url(&repo.data.fetched, p),
+fn locked(
+    repo: &ArchRepo<'_>,
+    p: &IndexEntry<'_>,
+    with_sourcerpm: bool,
+) -> Result<LockedPackage, Error> {
+    let fetched = &repo.data.fetched;
+    let package = || format!("{}-{}.{}", p.name, p.evr(), p.arch);
+    let bad = |reason: String| Error::PackageLocation {
+        repoid: fetched.repoid.clone(),
+        package: package(),
+        reason,
+    };
+    // Hermeto verifies every download against this checksum: without one it would
+    // fetch the package unverified.
+    if p.checksum.is_empty() {
+        return Err(bad("primary.xml gives it no checksum".into()));
+    }
+    let url = package_url(fetched, p).map_err(|e| match e {
+        UrlError::Local(url) => Error::Repo(RepoError::LocalFromRemote {
+            repoid: fetched.repoid.clone(),
+            what: format!("package {}", package()),
+            url,
+        }),
+        UrlError::Bad(reason) => bad(reason),
+    })?;
+    Ok(LockedPackage {
+        url,
         repoid: repo.config.repoid.clone(),
         size: p.download_size,
         checksum: p.checksum.to_string(),
         name: p.name.to_string(),
         evr: p.evr(),
         sourcerpm: (with_sourcerpm && !p.sourcerpm.is_empty()).then(|| p.sourcerpm.to_string()),
-    }
+    })
 }
 
-/// The absolute URL of a package: its `xml:base` (or the repo's base URL) joined with
-/// its `location href`.
-fn package_url(repo: &FetchedRepo, p: &IndexEntry<'_>) -> String {
+/// Why a package has no acceptable URL.
+#[derive(Debug, PartialEq, Eq)]
+enum UrlError {
+    /// A local file named by a remote repository (the URL).
+    Local(String),
+    /// Anything else (the reason).
+    Bad(String),
+}
+
+/// The absolute URL of a package, as dnf's `remote_location()` builds it: the base
+/// (the package's `xml:base`, else the repo's base URL) and the `location href`
+/// without its leading slashes, the href always *under* the base.
+///
+/// dnf joins the two as paths (`os.path.join(base, href.lstrip('/'))`), never as URLs,
+/// so an href is never absolute there: `http://other/x.rpm` would become
+/// `BASE/http://other/x.rpm`, which no server serves, while librepo (dnf's downloader)
+/// would fetch `http://other/x.rpm` itself. Rather than lock either guess, an href
+/// with a scheme is an error. `.` and `..` segments are resolved as an HTTP client
+/// resolves them (RFC 3986); an href that climbs out of its base (`../x.rpm`) is an
+/// error, as is a `file://` location (href or `xml:base`) in a repository served
+/// over http(s).
+fn package_url(repo: &FetchedRepo, p: &IndexEntry<'_>) -> Result<String, UrlError> {
     let base = if p.location_base.is_empty() {
         repo.base_url.clone()
     } else {
-        url::Url::parse(&with_slash(p.location_base)).unwrap_or_else(|_| repo.base_url.clone())
+        url::Url::parse(&with_slash(p.location_base))
+            .map_err(|e| UrlError::Bad(format!("invalid xml:base {:?}: {e}", p.location_base)))?
     };
-    match base.join(p.location_href) {
-        Ok(u) => crate::repo::redact_url(&u),
-        Err(_) => format!("{}{}", base, p.location_href),
+    if base.scheme() == "file" && repo.base_url.scheme() != "file" {
+        return Err(UrlError::Local(crate::repo::redact_url(&base)));
     }
+    let href = p.location_href.trim_start_matches('/');
+    if href.contains("://") {
+        return Err(UrlError::Bad(format!(
+            "location href {href:?} is an absolute URL (dnf would put it under the base URL, librepo would not)"
+        )));
+    }
+    // `./` keeps a first segment with a colon (`a:b.rpm`) from reading as a scheme.
+    let url = base
+        .join(&format!("./{href}"))
+        .map_err(|e| UrlError::Bad(format!("invalid location href {href:?}: {e}")))?;
+    if !url.as_str().starts_with(base.as_str()) {
+        return Err(UrlError::Bad(format!(
+            "location href {href:?} leads out of its base URL {}",
+            crate::repo::redact_url(&base)
+        )));
+    }
+    Ok(crate::repo::redact_url(&url))
 }
 
 fn with_slash(s: &str) -> String {
@@ -984,7 +1046,7 @@ fn find_sources(
     global_excludes: &[String],
     refs: &[PackageRef],
     warnings: &mut Vec<String>,
-) -> Vec<LockedPackage> {
+) -> Result<Vec<LockedPackage>, Error> {
     // The wanted N-V-Rs, then one pass over every repo's index to find them.
     let mut wanted: HashMap<(&str, &str, &str), Option<PackageRef>> = HashMap::new();
     for r in refs {
@@ -1020,7 +1082,7 @@ fn find_sources(
                 &repos[at.repo],
                 &repos[at.repo].data.index.get(at.package),
                 false,
-            )),
+            )?),
             None => missing.push(format!("{} ({})", p.name, p.sourcerpm)),
         }
     }
@@ -1036,7 +1098,7 @@ fn find_sources(
             missing.join(", ")
         )),
     }
-    out
+    Ok(out)
 }
 
 /// Whether dnf's excludes hide a source package (dnf's source query honours them as
@@ -1070,5 +1132,67 @@ mod tests {
             Some(("python-foo", "1.0", "3.el9"))
         );
         assert_eq!(split_nvr("foo"), None);
+    }
+
+    fn url_of(base: &str, xml_base: &str, href: &str) -> Result<String, UrlError> {
+        let repo = FetchedRepo {
+            repoid: "r".into(),
+            base_url: url::Url::parse(base).unwrap(),
+            repomd: crate::repo::RepoMd::default(),
+            conn: Arc::new(crate::repo::RepoConn::plain()),
+        };
+        let p = IndexEntry {
+            name: "a",
+            arch: "noarch",
+            epoch: 0,
+            version: "1",
+            release: "1",
+            location_href: href,
+            location_base: xml_base,
+            checksum: "sha256:00",
+            download_size: 1,
+            sourcerpm: "",
+        };
+        package_url(&repo, &p)
+    }
+
+    #[test]
+    fn package_urls_stay_under_their_base() {
+        let ok = |b, x, h| url_of(b, x, h).unwrap();
+        let bad = |b, x, h| match url_of(b, x, h) {
+            Err(UrlError::Bad(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        let b = "http://h.example/repo/";
+        assert_eq!(
+            ok(b, "", "Packages/a.rpm"),
+            "http://h.example/repo/Packages/a.rpm"
+        );
+        // dnf strips leading slashes: still under the base.
+        assert_eq!(
+            ok(b, "", "/Packages/a.rpm"),
+            "http://h.example/repo/Packages/a.rpm"
+        );
+        assert_eq!(ok(b, "", "a:1.rpm"), "http://h.example/repo/a:1.rpm");
+        assert_eq!(ok(b, "", "x/../a.rpm"), "http://h.example/repo/a.rpm");
+        // xml:base is honoured (with or without its slash).
+        assert_eq!(
+            ok(b, "http://mirror.example/os", "P/a.rpm"),
+            "http://mirror.example/os/P/a.rpm"
+        );
+        assert!(bad(b, "", "../a.rpm").contains("leads out of its base URL"));
+        assert!(bad(b, "", "x/../../../etc/a.rpm").contains("leads out"));
+        assert!(bad(b, "", "http://other.example/a.rpm").contains("absolute URL"));
+        assert!(bad(b, "", "file:///etc/passwd").contains("absolute URL"));
+        assert!(bad(b, "not a url", "a.rpm").contains("invalid xml:base"));
+        // A remote repo never names a local file; a local one may.
+        assert_eq!(
+            url_of(b, "file:///srv/repo/", "a.rpm"),
+            Err(UrlError::Local("file:///srv/repo/".into()))
+        );
+        assert_eq!(
+            ok("file:///srv/r/", "file:///srv/other/", "a.rpm"),
+            "file:///srv/other/a.rpm"
+        );
     }
 }

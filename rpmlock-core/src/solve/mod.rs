@@ -675,17 +675,29 @@ fn add_package(
         // Like libsolv's rpmmd reader: a binary package provides itself. Files are
         // provides too (that is how file dependencies find them).
         let selfprov = pool.rel(name, Rel::Eq, evr);
-        if !deps.provides.contains(&selfprov) {
-            deps.provides.push(selfprov);
-        }
+        // Duplicates are dropped with a set once the list is long: a package may list
+        // a huge number of files (hostile metadata), and `contains` on the list would
+        // make that quadratic. Short lists (nearly all packages) stay allocation-free.
+        let mut seen: Option<std::collections::HashSet<DepId>> = None;
+        let mut add = |provides: &mut Vec<DepId>, id: DepId| {
+            if seen.is_none() && provides.len() >= 32 {
+                seen = Some(provides.iter().copied().collect());
+            }
+            let new = match seen.as_mut() {
+                Some(set) => set.insert(id),
+                None => !provides.contains(&id),
+            };
+            if new {
+                provides.push(id);
+            }
+        };
+        add(&mut deps.provides, selfprov);
         for f in p.files.iter().chain(filelist.into_iter().flatten()) {
             if f.contains('\0') {
                 return Err(invalid(format!("file name with a NUL byte: {f:?}")));
             }
             let id = pool.intern(f);
-            if !deps.provides.contains(&id) {
-                deps.provides.push(id);
-            }
+            add(&mut deps.provides, id);
         }
     }
     pool.add_solvable(rid, name, evr, arch, deps);

@@ -26,14 +26,14 @@ pub(super) fn describe_with(
     infos: &[RuleInfo],
     modular: &dyn Fn(SolvableId) -> bool,
 ) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for info in infos {
-        let line = describe_rule(pool, info, modular);
-        if !lines.contains(&line) {
-            lines.push(line);
-        }
-    }
-    lines
+    dedup_in_order(infos.iter().map(|info| describe_rule(pool, info, modular)))
+}
+
+/// The lines without repeats, first occurrences in order; linear in their number (a
+/// problem of hostile metadata may have hundreds of thousands of rule infos).
+fn dedup_in_order(lines: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    lines.filter(|l| seen.insert(l.clone())).collect()
 }
 
 fn describe_rule(pool: &Pool, r: &RuleInfo, modular: &dyn Fn(SolvableId) -> bool) -> String {
@@ -160,4 +160,20 @@ pub(super) fn render(problems: &[Vec<String>]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_linear_time() {
+        let lines = ["b", "a", "b", "c", "a"].map(String::from);
+        assert_eq!(dedup_in_order(lines.into_iter()), ["b", "a", "c"]);
+        // 200,000 distinct lines: a quadratic de-duplication takes minutes here.
+        let started = std::time::Instant::now();
+        let many = (0..200_000).map(|i| format!("nothing provides missing-{i} needed by x"));
+        assert_eq!(dedup_in_order(many).len(), 200_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
 }

@@ -171,6 +171,52 @@ fn rich_dependencies() {
     );
 }
 
+fn chain_of(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(c) = source {
+        s.push_str(&format!(": {c}"));
+        source = c.source();
+    }
+    s
+}
+
+#[test]
+fn deeply_nested_rich_dependencies_are_an_error_not_a_crash() {
+    let depth = 100_000;
+    let mut dep = String::new();
+    for i in 0..depth {
+        dep.push_str(&format!("(d{i} and "));
+    }
+    dep.push('z');
+    dep.push_str(&")".repeat(depth));
+    let mut r = pkg("r-1-1.noarch", &[]);
+    r.requires.push(Dependency::unversioned(dep.clone()));
+    let p = [r, pkg("z-1-1.noarch", &[])];
+    let e = run("x86_64", vec![repo("base", &p)], &["r"], false).unwrap_err();
+    let chain = chain_of(&e);
+    assert!(
+        chain.contains("r-1-1.noarch") && chain.contains("nested 100000 levels deep"),
+        "{chain}"
+    );
+    // As a requested provide too.
+    let p = [pkg("z-1-1.noarch", &[])];
+    let e = run("x86_64", vec![repo("base", &p)], &[&dep], false).unwrap_err();
+    let chain = chain_of(&e);
+    assert!(chain.contains("nested 100000 levels deep"), "{chain}");
+    // A thousand levels still resolve.
+    let mut dep = String::new();
+    for i in 0..999 {
+        dep.push_str(&format!("(d{i} or "));
+    }
+    dep.push('z');
+    dep.push_str(&")".repeat(999));
+    let mut r = pkg("r-1-1.noarch", &[]);
+    r.requires.push(Dependency::unversioned(dep));
+    let p = [r, pkg("z-1-1.noarch", &[])];
+    assert_eq!(ok("x86_64", &p, &["r"]), ["r-1-1.noarch", "z-1-1.noarch"]);
+}
+
 #[test]
 fn multilib_only_when_needed() {
     let p = [
@@ -239,6 +285,49 @@ fn problems_in_dnf_words() {
     assert_eq!(
         err.to_string(),
         "Problem: conflicting requests\n  - package armonly-1-1.aarch64 from base does not have a compatible architecture"
+    );
+}
+
+#[test]
+fn many_problems_and_a_wide_problem_stay_fast() {
+    // 2,000 unresolvable requests: one problem each.
+    let n = 2000;
+    let p: Vec<Package> = (0..n)
+        .map(|i| {
+            pkg(
+                &format!("p{i}-1-1.noarch"),
+                &[&format!("requires: ghost{i}")],
+            )
+        })
+        .collect();
+    let specs: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let err = run("x86_64", vec![repo("base", &p)], &specs, true).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("Problem 1: "), "{}", &text[..200]);
+    assert!(text.contains(&format!("\nProblem {n}: ")));
+    // One problem with 2,000 lines: every provider of `x` needs a ghost.
+    let mut p: Vec<Package> = (0..n)
+        .map(|i| {
+            pkg(
+                &format!("x{i}-1-1.noarch"),
+                &["provides: x", &format!("requires: ghost{i}")],
+            )
+        })
+        .collect();
+    p.push(pkg("top-1-1.noarch", &["requires: x"]));
+    let err = run("x86_64", vec![repo("base", &p)], &["top"], true).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.matches("nothing provides ghost").count() >= n,
+        "{}",
+        &text[..200]
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
     );
 }
 

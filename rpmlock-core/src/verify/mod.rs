@@ -246,12 +246,25 @@ pub fn verify_rpms(
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     files.sort();
-    for path in files {
+    for (path, kind) in files {
         let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
         let bad = |reason: String| BadFile {
             path: rel.clone(),
             reason,
         };
+        match kind {
+            Entry::Rpm => {}
+            Entry::Symlink => {
+                report
+                    .bad
+                    .push(bad("a symbolic link (not followed)".to_string()));
+                continue;
+            }
+            Entry::Special => {
+                report.bad.push(bad("not a regular file".to_string()));
+                continue;
+            }
+        }
         let size = std::fs::metadata(&path)
             .map_err(|source| VerifyError::Io {
                 path: path.clone(),
@@ -311,17 +324,50 @@ pub fn verify_rpms(
     Ok(report)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
+/// What a `*.rpm` entry of the download tree is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    /// A regular file: checked.
+    Rpm,
+    /// A symbolic link: never followed (it could lead anywhere, or in a circle).
+    Symlink,
+    /// A FIFO, device or socket: never read (it could block or never end).
+    Special,
+}
+
+/// Every `*.rpm` under `dir`. Symbolic links to directories are not followed: no loops,
+/// nothing outside the tree.
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Entry)>) -> Result<(), VerifyError> {
     let io = |source| VerifyError::Io {
         path: dir.to_path_buf(),
         source,
     };
     for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        // `file_type` describes the entry itself, never a link's target.
+        let t = entry.file_type().map_err(|source| VerifyError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let rpm = path.extension().is_some_and(|e| e == "rpm");
+        if t.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rpm") {
-            out.push(path);
+        } else if t.is_symlink() {
+            if rpm {
+                out.push((path, Entry::Symlink));
+            } else {
+                tracing::debug!("{}: symbolic link, not followed", path.display());
+            }
+        } else if rpm {
+            out.push((
+                path,
+                if t.is_file() {
+                    Entry::Rpm
+                } else {
+                    Entry::Special
+                },
+            ));
         }
     }
     Ok(())
@@ -363,8 +409,71 @@ fn file_digest(path: &Path, kind: &str) -> Result<String, VerifyError> {
     })
 }
 
-/// The NEVRA in an RPM file's header (arch `src` for source packages).
-fn header_nevra(path: &Path) -> Result<Nevra, rpm::Error> {
+/// The most index entries and data bytes one RPM header may have (rpm's own limits:
+/// `hdrchkTags`, `hdrchkData`).
+const MAX_HEADER_TAGS: u64 = 0xffff;
+const MAX_HEADER_DATA: u64 = 256 << 20;
+
+/// Checks the lead and both headers' sizes against the limits and the file size before
+/// the rpm crate reads them: a crafted header can otherwise claim gigabytes, and an
+/// allocation that fails aborts the process (no panic to catch).
+fn check_rpm_layout(path: &Path) -> Result<(), String> {
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut lead = [0u8; 96];
+    f.read_exact(&mut lead)
+        .map_err(|_| "shorter than an RPM lead".to_string())?;
+    if lead[..4] != [0xed, 0xab, 0xee, 0xdb] {
+        return Err("not an RPM file (bad lead magic)".into());
+    }
+    let mut at = 96u64;
+    for (which, pad) in [("signature", true), ("main", false)] {
+        let mut intro = [0u8; 16];
+        f.read_exact(&mut intro)
+            .map_err(|_| format!("{which} header cut short"))?;
+        if intro[..3] != [0x8e, 0xad, 0xe8] {
+            return Err(format!("{which} header: bad magic"));
+        }
+        let tags = u64::from(u32::from_be_bytes([
+            intro[8], intro[9], intro[10], intro[11],
+        ]));
+        let data = u64::from(u32::from_be_bytes([
+            intro[12], intro[13], intro[14], intro[15],
+        ]));
+        if tags > MAX_HEADER_TAGS || data > MAX_HEADER_DATA {
+            return Err(format!(
+                "{which} header claims {tags} tags and {data} bytes of data (too many)"
+            ));
+        }
+        let mut size = 16 + tags * 16 + data;
+        if pad {
+            // The signature header is padded to a multiple of 8 bytes.
+            size = size.div_ceil(8) * 8;
+        }
+        if at + size > len {
+            return Err(format!(
+                "{which} header claims {size} bytes at byte {at}, past the end of the file ({len} bytes)"
+            ));
+        }
+        at += size;
+        use std::io::Seek as _;
+        f.seek(std::io::SeekFrom::Start(at))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The NEVRA in an RPM file's header (arch `src` for source packages). The layout is
+/// checked first, and the rpm crate runs under `catch_unwind`: a crafted header is an
+/// error about that file, never a crash.
+fn header_nevra(path: &Path) -> Result<Nevra, String> {
+    check_rpm_layout(path)?;
+    std::panic::catch_unwind(|| header_nevra_unchecked(path))
+        .map_err(|_| "the RPM header could not be parsed (the parser panicked)".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn header_nevra_unchecked(path: &Path) -> Result<Nevra, rpm::Error> {
     let m = rpm::PackageMetadata::open(path)?;
     let epoch = m.get_epoch().unwrap_or(0);
     let version = m.get_version()?;
@@ -383,4 +492,133 @@ fn header_nevra(path: &Path) -> Result<Nevra, rpm::Error> {
             m.get_arch()?.to_string()
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::ArchLock;
+
+    fn fixture() -> Vec<u8> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../repos/base/x86_64/Packages/c/chain-a-1.0-1.noarch.rpm");
+        std::fs::read(p).unwrap()
+    }
+
+    /// A lock with one chain-a entry for `bytes` (its size and checksum).
+    fn lock_for(bytes: &[u8]) -> Lockfile {
+        use sha2::Digest as _;
+        let mut a = ArchLock::new("x86_64");
+        a.packages.push(LockedPackage::new(
+            "http://h.example/r/Packages/c/chain-a-1.0-1.noarch.rpm",
+            "r",
+            bytes.len() as u64,
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))),
+            "chain-a",
+            "1.0-1",
+            Some("chain-a-1.0-1.src.rpm".into()),
+        ));
+        Lockfile::new(vec![a])
+    }
+
+    #[test]
+    fn matching_is_by_content_and_header_not_file_name() {
+        let rpm = fixture();
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("renamed.rpm"), &rpm).unwrap();
+        let r = verify_rpms(&lock_for(&rpm), None, d.path()).unwrap();
+        assert_eq!((r.matched, r.bad.len(), r.missing.len()), (1, 0, 0));
+        // The locked name with other content is not it.
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("chain-a-1.0-1.noarch.rpm"), b"other").unwrap();
+        let r = verify_rpms(&lock_for(&rpm), None, d.path()).unwrap();
+        assert_eq!(r.matched, 0);
+        assert!(
+            r.bad[0].reason.starts_with("size or checksum differs"),
+            "{r:?}"
+        );
+        assert_eq!(r.missing.len(), 1);
+    }
+
+    #[test]
+    fn links_and_special_files_are_not_followed() {
+        let rpm = fixture();
+        let d = tempfile::tempdir().unwrap();
+        let sub = d.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("a.rpm"), &rpm).unwrap();
+        // A loop, a link out of the tree, a link to a package, and a FIFO.
+        std::os::unix::fs::symlink("..", sub.join("loop")).unwrap();
+        std::os::unix::fs::symlink("/", d.path().join("root")).unwrap();
+        std::os::unix::fs::symlink("sub/a.rpm", d.path().join("link.rpm")).unwrap();
+        let fifo = d.path().join("fifo.rpm");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let r = verify_rpms(&lock_for(&rpm), None, d.path()).unwrap();
+        assert_eq!(r.matched, 1);
+        let bad: Vec<_> = r
+            .bad
+            .iter()
+            .map(|b| format!("{}: {}", b.path.display(), b.reason))
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                "fifo.rpm: not a regular file",
+                "link.rpm: a symbolic link (not followed)"
+            ]
+        );
+    }
+
+    #[test]
+    fn crafted_headers_are_findings_not_crashes() {
+        let rpm = fixture();
+        let sig_counts = 96 + 8;
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        // Huge tag and data counts in the signature header.
+        let mut huge = rpm.clone();
+        huge[sig_counts..sig_counts + 8].copy_from_slice(&[0xff; 8]);
+        cases.push(huge);
+        // A data size that runs past the end of the file.
+        let mut past = rpm.clone();
+        past[sig_counts + 4..sig_counts + 8].copy_from_slice(&0x00ff_ffffu32.to_be_bytes());
+        cases.push(past);
+        // Cut short, and garbage after a good lead.
+        cases.push(rpm[..100].to_vec());
+        let mut garbage = rpm[..96].to_vec();
+        garbage.extend(std::iter::repeat_n(0x8e, 4096));
+        cases.push(garbage);
+        // One byte of the main header's data that makes the rpm crate (0.30) panic
+        // (found by mutating this fixture: about one mutation in twenty does).
+        let mut panics = rpm.clone();
+        panics[4904] = 206;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("x.rpm"), &panics).unwrap();
+        let r = verify_rpms(&lock_for(&panics), None, d.path()).unwrap();
+        assert_eq!(r.bad.len(), 1, "{r:?}");
+        assert!(r.bad[0].reason.contains("panicked"), "{r:?}");
+        // Every 7th byte of both headers flipped, one at a time.
+        let header_end = 8192.min(rpm.len());
+        for i in (96..header_end).step_by(7) {
+            let mut c = rpm.clone();
+            c[i] ^= 0xa5;
+            cases.push(c);
+        }
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("x.rpm");
+        let mut findings = 0;
+        for bytes in &cases {
+            std::fs::write(&path, bytes).unwrap();
+            let r = verify_rpms(&lock_for(bytes), None, d.path()).unwrap();
+            assert_eq!(r.matched + r.bad.len(), 1);
+            findings += r.bad.len();
+        }
+        // The four crafted files at least are findings.
+        assert!(findings >= 4, "{findings}");
+    }
 }

@@ -68,7 +68,6 @@ impl SolvableId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
-
 }
 
 /// A repository of one pool (index into the pool's repo list).
@@ -344,7 +343,18 @@ impl Pool {
     }
 
     /// Parses a rich dependency such as `(a or b)`; `None` when libsolv rejects it.
+    /// One nested deeper than [`MAX_RICH_DEPTH`] is an error: libsolv's parser (and
+    /// every later walk of the dependency: normalisation, rules, dep2str) recurses once
+    /// per level on the C stack, and hostile metadata could nest it until the thread's
+    /// stack overflows, which aborts the process.
     pub fn parse_rich(&mut self, s: &str) -> Result<Option<DepId>, LibsolvError> {
+        let depth = rich_depth(s);
+        if depth > MAX_RICH_DEPTH {
+            return Err(LibsolvError(format!(
+                "rich dependency nested {depth} levels deep (at most {MAX_RICH_DEPTH}): {}...",
+                s.chars().take(40).collect::<String>()
+            )));
+        }
         let c = cstring(s)?;
         // SAFETY: c is NUL-terminated; the parser only reads it and interns ids.
         let id = unsafe { pool_parserpmrichdep(self.ptr(), c.as_ptr()) };
@@ -1152,6 +1162,26 @@ fn path_cstring(path: &std::path::Path) -> Result<CString, LibsolvError> {
         .map_err(|_| LibsolvError(format!("path contains a NUL byte: {}", path.display())))
 }
 
+/// The deepest rich dependency accepted. Real ones nest a handful of levels; a
+/// thousand levels of libsolv's recursion fit easily in a 2 MiB thread stack.
+pub const MAX_RICH_DEPTH: usize = 1000;
+
+/// How deeply parentheses nest in `s`.
+fn rich_depth(s: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in s.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 fn cstring(s: &str) -> Result<CString, LibsolvError> {
     CString::new(s).map_err(|_| LibsolvError(format!("string contains a NUL byte: {s:?}")))
 }
@@ -1288,10 +1318,7 @@ mod tests {
         pool.prepare();
         assert!(pool.prepared);
         let _late = pkg(&mut pool, repo, "late-1-1.x86_64", &[]);
-        assert!(
-            !pool.prepared,
-            "adding a package makes the index stale"
-        );
+        assert!(!pool.prepared, "adding a package makes the index stale");
         let dep = pool.intern("a");
         let stale =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.whatprovides(dep)));
