@@ -340,21 +340,19 @@ fn verify_rpms_good_and_bad_trees() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
-        text.contains("x86_64/base/weak-sug-1.0-1.noarch.rpm: not in the lock\n"),
+        text.contains("x86_64/base/weak-sug-1.0-1.noarch.rpm: not in the lock for x86_64\n"),
         "{text}"
     );
     assert!(
-        text.contains(
-            "x86_64/base/chain-b-1.0-1.noarch.rpm: size or checksum differs from the locked"
-        ),
+        text.contains("x86_64/base/chain-b-1.0-1.noarch.rpm: checksum differs from the locked"),
         "{text}"
     );
     assert!(
-        text.contains("missing: file://") && text.contains("chain-d-1.0-1.noarch.rpm\n"),
+        text.contains("missing: x86_64/base/chain-d-1.0-1.noarch.rpm (file://"),
         "{text}"
     );
     assert!(
-        text.contains("chain-b-1.0-1.noarch.rpm\n"),
+        text.contains("missing: x86_64/base/chain-b-1.0-1.noarch.rpm (file://"),
         "damaged counts as missing: {text}"
     );
     // A file whose checksum matches an entry that names another package.
@@ -634,4 +632,91 @@ fn upgrade_package_matches_by_checksum_whatever_the_file_names() {
     let after = read(&lockfile);
     assert!(after.contains("name: chain-c\n    evr: 1.1-1"), "{after}");
     assert!(after.contains("name: weak-rec\n    evr: 1.0-1"), "{after}");
+}
+
+/// `verify --rpms` on a prefetcher's layout (`ARCH/REPOID/FILE`) checks each arch's
+/// folder on its own: a noarch file present for x86_64 but not for aarch64 is missing
+/// for aarch64; a locked file under another repoid is reported with where it belongs;
+/// `--arch A` reads A's folder only.
+#[test]
+fn verify_rpms_checks_each_arch_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let lockfile = t.join("rpms.lock.yaml");
+    let lock = lock_ok(
+        &workspace().join("repos/demo/rpms.in.yaml"),
+        &lockfile,
+        &t.join("cache"),
+    );
+    let doc: serde_yaml::Value = serde_yaml::from_str(&lock).unwrap();
+    let tree = t.join("deps");
+    for section in doc["arches"].as_sequence().unwrap() {
+        let arch = section["arch"].as_str().unwrap();
+        for list in ["packages", "source"] {
+            for p in section[list].as_sequence().unwrap() {
+                let url = p["url"].as_str().unwrap();
+                let from = url.strip_prefix("file://").unwrap();
+                let dir = tree.join(arch).join(p["repoid"].as_str().unwrap());
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::copy(from, dir.join(url.rsplit('/').next().unwrap())).unwrap();
+            }
+        }
+    }
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "--lockfile",
+            lockfile.to_str().unwrap(),
+            "--rpms",
+            tree.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        rpmlock(&args, &t.join("cache"))
+    };
+    let out = verify(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // aarch64 loses its copy of a noarch package x86_64 still has; x86_64's copy of
+    // another one sits under the wrong repoid.
+    std::fs::remove_file(tree.join("aarch64/base/chain-a-1.0-1.noarch.rpm")).unwrap();
+    std::fs::create_dir_all(tree.join("x86_64/updates")).unwrap();
+    std::fs::rename(
+        tree.join("x86_64/base/webapp-1.0-1.noarch.rpm"),
+        tree.join("x86_64/updates/webapp-1.0-1.noarch.rpm"),
+    )
+    .unwrap();
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("missing: aarch64/base/chain-a-1.0-1.noarch.rpm ("),
+        "{text}"
+    );
+    assert!(!text.contains("missing: x86_64/base/chain-a"), "{text}");
+    assert!(
+        text.contains("x86_64/updates/webapp-1.0-1.noarch.rpm: a locked file in the wrong place: it belongs at x86_64/base/webapp-1.0-1.noarch.rpm"),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing: x86_64/base/webapp-1.0-1.noarch.rpm ("),
+        "{text}"
+    );
+    // Only aarch64's folder: x86_64's problems are not aarch64's.
+    let out = verify(&["--arch", "aarch64"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(!text.contains("x86_64/"), "{text}");
+    assert!(text.contains("missing: aarch64/base/chain-a"), "{text}");
+    std::fs::copy(
+        tree.join("x86_64/base/chain-a-1.0-1.noarch.rpm"),
+        tree.join("aarch64/base/chain-a-1.0-1.noarch.rpm"),
+    )
+    .unwrap();
+    let out = verify(&["--arch", "aarch64"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

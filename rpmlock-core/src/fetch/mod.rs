@@ -307,8 +307,7 @@ pub fn fetch(
             only.source = section.source.clone();
         }
         let one = Lockfile::new(vec![only]);
-        let dir = request.dest.join(arch);
-        let found = crate::verify::verify_rpms(&one, None, &dir)?;
+        let found = crate::verify::verify_rpms(&one, Some(arch), &request.dest)?;
         report.verify.insert(arch.clone(), found);
     }
     Ok(report)

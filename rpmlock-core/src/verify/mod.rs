@@ -221,10 +221,16 @@ impl fmt::Display for RpmsReport {
     }
 }
 
-/// Checks the RPM files under `dir` (recursively, e.g. a prefetch output tree)
-/// against the lock (section `arch`, or all of them): each must match a lock entry
-/// by size and checksum and carry that entry's NEVRA in its header; every locked
-/// package must be present.
+/// Checks the RPM files under `dir` against the lock (section `arch`, or all of them).
+///
+/// When `dir` has the layout a prefetcher (Hermeto, `rpmlock fetch`) writes,
+/// `ARCH/REPOID/FILE` (a folder named after one of the checked arches), each arch's
+/// folder is checked on its own: every locked package and source of that arch must be
+/// at `ARCH/REPOID/FILE`, with the locked size and checksum and that entry's NEVRA in
+/// its header; a file somewhere else in the arch's folder is reported (under the wrong
+/// repoid, or not in that arch's lock); with `arch` given, only that arch's folder is
+/// read. Any other tree is checked as a flat set of files: each must match some lock
+/// entry, and every locked package must be somewhere.
 pub fn verify_rpms(
     lock: &Lockfile,
     arch: Option<&str>,
@@ -234,9 +240,152 @@ pub fn verify_rpms(
         Some(_) => vec![pick_arch(lock, arch)?],
         None => lock.arches.iter().collect(),
     };
+    if sections.iter().any(|s| dir.join(&s.arch).is_dir()) {
+        let mut report = RpmsReport::default();
+        for section in sections {
+            verify_arch_folder(section, dir, &mut report)?;
+        }
+        report.missing.sort();
+        return Ok(report);
+    }
+    verify_flat(&sections, dir)
+}
+
+/// The file name of a locked package (the last segment of its URL).
+fn file_name_of(p: &LockedPackage) -> &str {
+    p.url.rsplit('/').next().unwrap_or(&p.url)
+}
+
+/// One arch's folder of a prefetch tree: `dir/ARCH/REPOID/FILE` per entry.
+fn verify_arch_folder(
+    section: &crate::lock::ArchLock,
+    dir: &Path,
+    report: &mut RpmsReport,
+) -> Result<(), VerifyError> {
+    let arch_dir = dir.join(&section.arch);
+    let entries: Vec<&LockedPackage> = section.packages.iter().chain(&section.source).collect();
+    // `REPOID/FILE` (relative to the arch folder) → entry.
+    let mut expected: BTreeMap<PathBuf, &LockedPackage> = BTreeMap::new();
+    for p in &entries {
+        expected.insert(Path::new(&p.repoid).join(file_name_of(p)), p);
+    }
+    let mut found: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut files = Vec::new();
+    if arch_dir.is_dir() {
+        walk(&arch_dir, &mut files)?;
+    }
+    files.sort();
+    for (path, kind) in files {
+        let in_arch = path.strip_prefix(&arch_dir).unwrap_or(&path).to_path_buf();
+        let shown = Path::new(&section.arch).join(&in_arch);
+        let bad = |reason: String| BadFile {
+            path: shown.clone(),
+            reason,
+        };
+        match kind {
+            Entry::Rpm => {}
+            Entry::Symlink => {
+                report
+                    .bad
+                    .push(bad("a symbolic link (not followed)".to_string()));
+                continue;
+            }
+            Entry::Special => {
+                report.bad.push(bad("not a regular file".to_string()));
+                continue;
+            }
+        }
+        let size = std::fs::metadata(&path)
+            .map_err(|source| VerifyError::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        if let Some(entry) = expected.get(&in_arch) {
+            match check_file(&path, size, entry)? {
+                None => {
+                    report.matched += 1;
+                    found.insert(in_arch);
+                }
+                Some(reason) => report.bad.push(bad(reason)),
+            }
+            continue;
+        }
+        // Not where the lock puts anything: is it a locked file in the wrong folder?
+        let mut elsewhere = None;
+        for p in entries.iter().filter(|p| p.size == size) {
+            if check_file(&path, size, p)?.is_none() {
+                elsewhere = Some(*p);
+                break;
+            }
+        }
+        report.bad.push(bad(match elsewhere {
+            Some(p) => format!(
+                "a locked file in the wrong place: it belongs at {}",
+                Path::new(&section.arch)
+                    .join(&p.repoid)
+                    .join(file_name_of(p))
+                    .display()
+            ),
+            None => format!("not in the lock for {}", section.arch),
+        }));
+    }
+    for (rel, p) in &expected {
+        if !found.contains(rel) {
+            report.missing.push(format!(
+                "{} ({})",
+                Path::new(&section.arch).join(rel).display(),
+                p.url
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `None` when the file at `path` (of `size` bytes) is the locked `entry`: size,
+/// checksum and header NEVRA; else why not.
+fn check_file(
+    path: &Path,
+    size: u64,
+    entry: &LockedPackage,
+) -> Result<Option<String>, VerifyError> {
+    if size != entry.size {
+        return Ok(Some(format!(
+            "size {size} differs from the locked {} ({} bytes)",
+            entry.url, entry.size
+        )));
+    }
+    let Some((kind, _)) = entry.checksum.split_once(':') else {
+        return Ok(Some(format!(
+            "the lock entry has no checksum: {}",
+            entry.checksum
+        )));
+    };
+    let sum = format!("{kind}:{}", file_digest(path, kind)?);
+    if sum != entry.checksum {
+        return Ok(Some(format!(
+            "checksum differs from the locked {} ({})",
+            entry.url, entry.checksum
+        )));
+    }
+    let want = Nevra {
+        name: entry.name.clone(),
+        evr: entry.evr.clone(),
+        arch: package_arch(entry),
+    };
+    Ok(match header_nevra(path) {
+        Ok(got) if got == want => None,
+        Ok(got) => Some(format!("header says {got}, the lock entry is {want}")),
+        Err(e) => Some(format!("unreadable RPM header: {e}")),
+    })
+}
+
+/// Any tree: every `*.rpm` under `dir` must be some entry of `sections`, and every
+/// entry must be somewhere.
+fn verify_flat(sections: &[&crate::lock::ArchLock], dir: &Path) -> Result<RpmsReport, VerifyError> {
     // checksum → entry (one file may serve several arches: noarch packages).
     let mut entries: BTreeMap<&str, &LockedPackage> = BTreeMap::new();
-    for s in &sections {
+    for s in sections {
         for p in s.packages.iter().chain(&s.source) {
             entries.entry(p.checksum.as_str()).or_insert(p);
         }
