@@ -1,0 +1,145 @@
+//! Opening cached data files (decompressed) and the parsing entry points: primary,
+//! filelists, modules, comps.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Read};
+
+use super::*;
+use crate::model::Package;
+use crate::repo::decompress::Compression;
+use crate::repo::{
+    Comps, RepoError, parse_comps, parse_filelists_map, parse_primary, parse_primary_with,
+};
+
+impl Fetcher {
+    /// Opens a cached file, decompressed by its magic bytes.
+    pub fn open(&self, file: &CachedFile) -> Result<Box<dyn BufRead + Send>, RepoError> {
+        Ok(self.open_with_compression(file)?.1)
+    }
+
+    pub(super) fn open_with_compression(
+        &self,
+        file: &CachedFile,
+    ) -> Result<(Compression, Box<dyn BufRead + Send>), RepoError> {
+        crate::repo::decompress::open_decompressed(&file.path).map_err(|source| RepoError::Io {
+            path: file.path.clone(),
+            source,
+        })
+    }
+
+    /// Fetches and parses the repository's primary.xml. A repository without one is an
+    /// error.
+    pub fn load_primary(&self, repo: &FetchedRepo) -> Result<Vec<Package>, RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, parse_primary)
+    }
+
+    /// Fetches primary.xml and hands each package to `visit` as soon as it is parsed
+    /// (nothing is collected); returns the number of packages.
+    pub fn stream_primary(
+        &self,
+        repo: &FetchedRepo,
+        visit: impl FnMut(Package),
+    ) -> Result<u64, RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, |reader, origin| {
+            parse_primary_with(reader, origin, visit)
+        })
+    }
+
+    /// Fetches and parses the repository's filelists.xml: pkgid → every file of the
+    /// package. A repository without one is an error.
+    pub fn load_filelists(
+        &self,
+        repo: &FetchedRepo,
+    ) -> Result<HashMap<String, Vec<String>>, RepoError> {
+        let file = self.require(repo, "filelists")?;
+        self.parse_file(&file, parse_filelists_map)
+    }
+
+    /// Fetches and parses the repository's modules metadata; `None` when repomd.xml
+    /// lists none. Returns the file (for the lock's `module_metadata`) with its content.
+    pub fn load_modules(
+        &self,
+        repo: &FetchedRepo,
+    ) -> Result<Option<(CachedFile, crate::repo::Modules)>, RepoError> {
+        let Some(file) = self.fetch_data(repo, "modules")? else {
+            return Ok(None);
+        };
+        let modules = self.parse_file(&file, |mut reader, origin| {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|source| RepoError::Read {
+                    file: origin.to_string(),
+                    offset: bytes.len() as u64,
+                    source,
+                })?;
+            let modules_error = |message| RepoError::Modules {
+                repoid: repo.repoid.clone(),
+                url: origin.to_string(),
+                message,
+            };
+            let text = String::from_utf8(bytes).map_err(|e| {
+                modules_error(format!(
+                    "not UTF-8 at byte {}",
+                    e.utf8_error().valid_up_to()
+                ))
+            })?;
+            crate::repo::parse_modules(&text).map_err(modules_error)
+        })?;
+        tracing::debug!(
+            "repo '{}': {} module streams, {} defaults",
+            repo.repoid,
+            modules.streams.len(),
+            modules.defaults.len()
+        );
+        Ok(Some((file, modules)))
+    }
+
+    /// Fetches and parses the repository's comps (`group_gz`, else `group`); `None`
+    /// when repomd.xml lists neither.
+    pub fn load_comps(&self, repo: &FetchedRepo) -> Result<Option<Comps>, RepoError> {
+        let kind = if repo.repomd.get("group_gz").is_some() {
+            "group_gz"
+        } else {
+            "group"
+        };
+        match self.fetch_data(repo, kind)? {
+            Some(file) => self.parse_file(&file, parse_comps).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn require(
+        &self,
+        repo: &FetchedRepo,
+        kind: &'static str,
+    ) -> Result<CachedFile, RepoError> {
+        self.fetch_data(repo, kind)?
+            .ok_or_else(|| RepoError::MissingData {
+                repoid: repo.repoid.clone(),
+                kind,
+            })
+    }
+
+    /// Runs `parse` on the decompressed file; a read error from a decoder becomes
+    /// [`RepoError::Decompress`] naming the URL.
+    pub(super) fn parse_file<T>(
+        &self,
+        file: &CachedFile,
+        parse: impl FnOnce(Box<dyn BufRead + Send>, &str) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let (compression, reader) = self.open_with_compression(file)?;
+        parse(reader, &file.url).map_err(|e| match e {
+            RepoError::Read { file, source, .. } if compression != Compression::None => {
+                RepoError::Decompress {
+                    file,
+                    compression,
+                    source,
+                }
+            }
+            e => e,
+        })
+    }
+}
