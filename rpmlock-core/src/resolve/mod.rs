@@ -373,27 +373,40 @@ pub fn lock_planned(
         &loaded_input
     };
 
-    // Repos per arch, after substitution; a repo is fetched once per distinct
-    // (repoid, base URLs) pair, whichever arches share it.
-    let mut per_arch: Vec<(String, Vec<ResolvedRepo>)> = Vec::new();
+    // One run per target arch; a repo is fetched once per distinct (repoid, base
+    // URLs) pair, whichever arches share it.
     let mut unique: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
     let mut to_fetch: Vec<ResolvedRepo> = Vec::new();
-    for (arch, installed) in arches.iter().zip(&installed) {
+    let mut runs: Vec<ArchRun> = Vec::with_capacity(arches.len());
+    for (arch, installed) in arches.iter().zip(installed) {
         let vars = crate::config::vars::Vars::from_env(
             arch,
             &releasever(installed.as_deref()),
             options.dnf_env.iter().cloned(),
         );
         let repos = input.repos_for_arch_with(&vars)?;
-        for r in &repos {
-            unique
-                .entry((r.repoid.clone(), r.baseurls.clone()))
-                .or_insert_with(|| {
-                    to_fetch.push(r.clone());
-                    to_fetch.len() - 1
-                });
-        }
-        per_arch.push((arch.clone(), repos));
+        let fetch_index = repos
+            .iter()
+            .map(|r| {
+                *unique
+                    .entry((r.repoid.clone(), r.baseurls.clone()))
+                    .or_insert_with(|| {
+                        to_fetch.push(r.clone());
+                        to_fetch.len() - 1
+                    })
+            })
+            .collect();
+        runs.push(ArchRun {
+            arch: arch.clone(),
+            favor: favored(options, arch),
+            installed,
+            repos,
+            fetch_index,
+            key: String::new(),
+            lock: None,
+            warnings: Vec::new(),
+            graph: None,
+        });
     }
 
     let fetched = fetch_repomds(&fetcher, &to_fetch)?;
@@ -405,67 +418,55 @@ pub fn lock_planned(
     // A resolution depends only on its inputs (request, repo settings, metadata
     // checksums): an unchanged one is read back instead of recomputed.
     let memo = memo::Memo::new(&options.fetch);
-    let favors: Vec<Vec<String>> = arches.iter().map(|a| favored(options, a)).collect();
-    let keys: Vec<String> = per_arch
-        .iter()
-        .zip(&installed)
-        .zip(&favors)
-        .map(|(((arch, repos), installed), favor)| {
-            let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = repos
-                .iter()
-                .map(|r| (r, &fetched[unique[&(r.repoid.clone(), r.baseurls.clone())]]))
-                .collect();
-            let digest = installed.as_ref().map(|i| i.digest());
-            memo::key(input, context, digest.as_deref(), favor, arch, &repos)
-        })
-        .collect();
-    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
-    let mut results: Vec<Option<ArchLock>> = keys
-        .iter()
-        .zip(&mut warnings)
-        .map(|(k, w)| {
-            if options.explain {
-                return None;
-            }
-            memo.get(k).map(|(lock, cached)| {
-                *w = cached;
-                lock
-            })
-        })
-        .collect();
+    for run in &mut runs {
+        let repos: Vec<(&ResolvedRepo, &FetchedRepo)> = run
+            .repos
+            .iter()
+            .zip(&run.fetch_index)
+            .map(|(r, &i)| (r, &fetched[i]))
+            .collect();
+        let digest = run.installed.as_ref().map(|i| i.digest());
+        run.key = memo::key(
+            input,
+            context,
+            digest.as_deref(),
+            &run.favor,
+            &run.arch,
+            &repos,
+        );
+        if !options.explain
+            && let Some((lock, cached)) = memo.get(&run.key)
+        {
+            run.lock = Some(lock);
+            run.warnings = cached;
+        }
+    }
     let mut needed = vec![false; to_fetch.len()];
-    for ((_, repos), done) in per_arch.iter().zip(&results) {
-        if done.is_none() {
-            for r in repos {
-                needed[unique[&(r.repoid.clone(), r.baseurls.clone())]] = true;
-            }
+    for run in runs.iter().filter(|r| r.lock.is_none()) {
+        for &i in &run.fetch_index {
+            needed[i] = true;
         }
     }
     // With a single arch to resolve, the pools built on the cold path are kept for it.
-    let keep_pools = results.iter().filter(|r| r.is_none()).count() == 1;
+    let keep_pools = runs.iter().filter(|r| r.lock.is_none()).count() == 1;
     let loaded = load_all(&fetcher, &to_fetch, fetched, &needed, keep_pools)?;
     tracing::debug!("repositories loaded after {:?}", started.elapsed());
 
-    let solved: Vec<Option<Result<Resolved, Error>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = per_arch
+    // The arches still to resolve, each on a thread of its own.
+    let solved: Vec<(usize, Result<Resolved, Error>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
             .iter()
-            .zip(&results)
-            .zip(&installed)
-            .zip(&favors)
-            .map(|((((arch, repos), done), installed), favor)| {
-                if done.is_some() {
-                    return None;
-                }
-                let fetcher = &fetcher;
-                let loaded = &loaded;
-                let unique = &unique;
-                let reporter = reporter.clone();
+            .enumerate()
+            .filter(|(_, run)| run.lock.is_none())
+            .map(|(i, run)| {
+                let (fetcher, loaded, reporter) = (&fetcher, &loaded, reporter.clone());
                 let explain = options.explain;
-                Some(scope.spawn(move || -> Result<Resolved, Error> {
-                    let repos: Vec<ArchRepo<'_>> = repos
+                let handle = scope.spawn(move || -> Result<Resolved, Error> {
+                    let repos: Vec<ArchRepo<'_>> = run
+                        .repos
                         .iter()
-                        .map(|r| {
-                            let idx = unique[&(r.repoid.clone(), r.baseurls.clone())];
+                        .zip(&run.fetch_index)
+                        .map(|(r, &idx)| {
                             Ok(ArchRepo {
                                 priority: r.priority()?,
                                 cost: r.cost()?,
@@ -478,49 +479,49 @@ pub fn lock_planned(
                             })
                         })
                         .collect::<Result<_, Error>>()?;
-                    reporter.solve_started(arch);
+                    reporter.solve_started(&run.arch);
                     let resolved = lock_arch(
                         fetcher,
                         input,
-                        installed.as_deref(),
-                        favor,
-                        arch,
+                        run.installed.as_deref(),
+                        &run.favor,
+                        &run.arch,
                         &repos,
                         explain,
                     )?;
-                    reporter.solve_finished(arch, resolved.0.packages.len());
+                    reporter.solve_finished(&run.arch, resolved.0.packages.len());
                     Ok(resolved)
-                }))
+                });
+                (i, handle)
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+            .map(|(i, h)| (i, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
             .collect()
     });
     // Every arch's outcome: all failures are reported, not only the first.
     let mut errors = Vec::new();
-    let mut graphs = Vec::new();
-    for ((((slot, outcome), key), arch_warnings), arch) in results
-        .iter_mut()
-        .zip(solved)
-        .zip(&keys)
-        .zip(&mut warnings)
-        .zip(arches)
-    {
+    for (i, outcome) in solved {
+        let run = &mut runs[i];
         match outcome {
-            Some(Ok((lock, w, graph))) => {
-                if let Some(g) = graph {
-                    graphs.push((arch.clone(), g));
-                }
-                memo.put(key, &lock, &w);
-                *arch_warnings = w;
-                *slot = Some(lock);
+            Ok((lock, w, graph)) => {
+                memo.put(&run.key, &lock, &w);
+                run.lock = Some(lock);
+                run.warnings = w;
+                run.graph = graph;
             }
-            Some(Err(e)) => errors.push(e),
-            None => {}
+            Err(e) => errors.push(e),
         }
     }
+    let warnings: Vec<Vec<String>> = runs
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.warnings))
+        .collect();
+    let graphs: Vec<(String, solve::graph::DependencyGraph)> = runs
+        .iter_mut()
+        .filter_map(|r| r.graph.take().map(|g| (r.arch.clone(), g)))
+        .collect();
     let mut warnings = group_warnings(arches, warnings);
     for w in &warnings {
         tracing::warn!("{w}");
@@ -532,9 +533,8 @@ pub fn lock_planned(
     }
     tracing::debug!("resolved after {:?}", started.elapsed());
     let mut lockfile = Lockfile::new(
-        results
-            .into_iter()
-            .map(|r| r.expect("every arch resolved or memoized"))
+        runs.into_iter()
+            .map(|r| r.lock.expect("every arch resolved or memoized"))
             .collect(),
     );
     lockfile.normalize();
@@ -554,6 +554,27 @@ pub fn lock_planned(
         warnings,
         graphs,
     })
+}
+
+/// One target arch of a lock run: what it resolves with, and what came of it.
+struct ArchRun {
+    arch: String,
+    /// The context's installed packages (`None`: bare).
+    installed: Option<Arc<Installed>>,
+    /// The arch's repos, after substitution.
+    repos: Vec<ResolvedRepo>,
+    /// For each repo, its index among the repos fetched (shared between arches).
+    fetch_index: Vec<usize>,
+    /// Checksums of the previous lock's packages to keep (`--upgrade-package`).
+    favor: Vec<String>,
+    /// The resolution cache key.
+    key: String,
+    /// The arch's lock section, from the cache or the resolution.
+    lock: Option<ArchLock>,
+    /// The warnings of its resolution.
+    warnings: Vec<String>,
+    /// With `explain`: its dependency graph.
+    graph: Option<solve::graph::DependencyGraph>,
 }
 
 /// What the version-skew warning adds to each source package it names.
