@@ -722,3 +722,23 @@ fn remote_mirrorlist_never_names_local_mirrors() {
     );
     assert_eq!(read(&lock), OLD_LOCK);
 }
+
+/// A small compressed primary.xml that expands to a long run of blanks (here 80 MiB
+/// between two packages) fails with the bound named, without holding the run: the
+/// parser never sees more than 64 MiB of text without markup.
+#[test]
+fn expanding_blanks_in_primary_fail_cleanly() {
+    let case = Case::new();
+    case.edit_primary(|xml| {
+        let at = xml.find("</package>").unwrap() + "</package>".len();
+        format!("{}{}{}", &xml[..at], " ".repeat(80 << 20), &xml[at..])
+    });
+    let server = Server::start(&case.path().join("www"));
+    case.expect_error(
+        &server,
+        &[
+            "primary.xml.gz",
+            "a run of text without markup is larger than 67108864 bytes",
+        ],
+    );
+}

@@ -455,6 +455,17 @@ pub enum ParseErrorKind {
     /// An unknown checksum type.
     #[error("unknown checksum type '{0}'")]
     UnknownChecksumType(String),
+    /// More data than any real repository metadata holds where it cannot be streamed:
+    /// a run without markup, one package, or a whole file held in memory.
+    #[error(
+        "{what} is larger than {limit} bytes: not repository metadata (refused to bound memory)"
+    )]
+    TooLarge {
+        /// What grew too large.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
     /// An entity reference other than the five XML predefines and character references.
     #[error("unknown entity '&{0};'")]
     UnknownEntity(String),

@@ -11,6 +11,7 @@
 //! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] /
 //! [`Fetcher::load_comps`] for all three steps.
 
+mod bounded;
 mod cache;
 mod comps;
 mod connection;

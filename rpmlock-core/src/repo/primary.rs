@@ -119,6 +119,10 @@ pub fn parse_primary_with<R: BufRead>(
 /// Bytes of decompressed XML parsed per window (see [`parse`]).
 const WINDOW: usize = 1 << 20;
 
+/// The largest package (the XML from one package boundary to the next) a window may
+/// grow to hold: real ones are a few KiB; past this, memory is at stake.
+const MAX_PACKAGE: u64 = 256 << 20;
+
 /// Parses primary.xml in windows of about [`WINDOW`] bytes, each with quick-xml's
 /// borrowing slice reader (no copy per event, unlike its buffered reader).
 ///
@@ -212,6 +216,15 @@ fn parse_in_windows<R: BufRead, S>(
             want = size;
         } else {
             want = (window.len() - prefix).max(size) * 2;
+            if want as u64 > MAX_PACKAGE {
+                return Err(o.err(
+                    base,
+                    crate::repo::ParseErrorKind::TooLarge {
+                        what: "one package",
+                        limit: MAX_PACKAGE,
+                    },
+                ));
+            }
         }
     }
 }

@@ -11,6 +11,9 @@ use crate::repo::{
     Comps, RepoError, parse_comps, parse_filelists_map, parse_primary, parse_primary_with,
 };
 
+/// The most a file held whole in memory (modules.yaml, comps) may decompress to.
+pub(super) const MAX_WHOLE: u64 = 256 << 20;
+
 impl Fetcher {
     /// Opens a cached file, decompressed by its magic bytes.
     pub fn open(&self, file: &CachedFile) -> Result<Box<dyn BufRead + Send>, RepoError> {
@@ -66,7 +69,7 @@ impl Fetcher {
         let Some(file) = self.fetch_data(repo, "modules")? else {
             return Ok(None);
         };
-        let modules = self.parse_file(&file, |mut reader, origin| {
+        let modules = self.parse_file_whole(&file, |mut reader, origin| {
             let mut bytes = Vec::new();
             reader
                 .read_to_end(&mut bytes)
@@ -106,7 +109,7 @@ impl Fetcher {
             "group"
         };
         match self.fetch_data(repo, kind)? {
-            Some(file) => self.parse_file(&file, parse_comps).map(Some),
+            Some(file) => self.parse_file_whole(&file, parse_comps).map(Some),
             None => Ok(None),
         }
     }
@@ -123,15 +126,62 @@ impl Fetcher {
             })
     }
 
-    /// Runs `parse` on the decompressed file; a read error from a decoder becomes
+    /// Runs `parse` on the decompressed file, with runs without markup bounded
+    /// ([`crate::repo::bounded`]); a read error from a decoder becomes
     /// [`RepoError::Decompress`] naming the URL.
     pub(super) fn parse_file<T>(
         &self,
         file: &CachedFile,
         parse: impl FnOnce(Box<dyn BufRead + Send>, &str) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
+        self.parse_bounded(file, None, parse)
+    }
+
+    /// [`Fetcher::parse_file`] for a file the parser holds whole (modules.yaml, comps):
+    /// its decompressed size is bounded too ([`MAX_WHOLE`]).
+    pub(super) fn parse_file_whole<T>(
+        &self,
+        file: &CachedFile,
+        parse: impl FnOnce(Box<dyn BufRead + Send>, &str) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        self.parse_bounded(file, Some(MAX_WHOLE), parse)
+    }
+
+    fn parse_bounded<T>(
+        &self,
+        file: &CachedFile,
+        whole: Option<u64>,
+        parse: impl FnOnce(Box<dyn BufRead + Send>, &str) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        use crate::repo::bounded::{Bounded, exceeded_in};
         let (compression, reader) = self.open_with_compression(file)?;
+        let reader: Box<dyn BufRead + Send> = match whole {
+            Some(total) => Box::new(Bounded::total(reader, total)),
+            None => Box::new(Bounded::xml(reader)),
+        };
+        let too_large = |source: &std::io::Error| {
+            exceeded_in(source).map(|x| RepoError::Parse {
+                file: file.url.clone(),
+                offset: x.offset,
+                source: crate::repo::ParseErrorKind::TooLarge {
+                    what: x.what,
+                    limit: x.limit,
+                },
+            })
+        };
         parse(reader, &file.url).map_err(|e| match e {
+            RepoError::Read { ref source, .. } if too_large(source).is_some() => {
+                too_large(source).expect("checked")
+            }
+            RepoError::Parse {
+                source: crate::repo::ParseErrorKind::Xml(ref x),
+                ..
+            } if matches!(&x.0, quick_xml::Error::Io(io) if too_large(io).is_some()) => {
+                match &x.0 {
+                    quick_xml::Error::Io(io) => too_large(io).expect("checked"),
+                    _ => unreachable!("matched above"),
+                }
+            }
             RepoError::Read { file, source, .. } if compression != Compression::None => {
                 RepoError::Decompress {
                     file,
