@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     /// A reader of `n` bytes of `b` without allocating them.
-    struct Repeat(u8, u64, [u8; 8192]);
+    struct Repeat(u8, u64);
 
     impl Read for Repeat {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn long_runs_and_totals_fail_without_holding_them() {
-        let blanks = std::io::BufReader::new(Repeat(b' ', MAX_RUN + 10, [0; 8192]));
+        let blanks = std::io::BufReader::new(Repeat(b' ', MAX_RUN + 10));
         let mut r = Bounded::xml(blanks);
         let e = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
         let x = exceeded_in(&e).unwrap();
