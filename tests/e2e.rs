@@ -635,3 +635,127 @@ fn group_requests_work_offline_from_the_cache() {
     );
     assert_eq!(offline, cold);
 }
+
+/// Every cache layer is checked before use: a flipped byte in a cached repomd.xml,
+/// data file, `.solv` file, package index or resolution is detected, the file is
+/// rebuilt (with a warning naming it), and the lock is the same; a cache directory
+/// that cannot be written is replaced by a temporary one for the run.
+#[test]
+fn damaged_cache_files_are_never_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let (_server, input) = serve_scenario_input(tmp.path(), "file-deps");
+    let run = |name: &str, cache: &Path| -> (String, String) {
+        let out_path = tmp.path().join(name);
+        let out = rpmlock_env(
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                out_path.to_str().unwrap(),
+            ],
+            cache,
+            &[],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        (read(&out_path), stderr)
+    };
+    let (cold, _) = run("cold.yaml", &cache);
+    let flip = |path: &Path| {
+        let mut bytes = std::fs::read(path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x20;
+        std::fs::write(path, bytes).unwrap();
+    };
+    let files_under = |dir: &Path, keep: &dyn Fn(&Path) -> bool| -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if keep(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    };
+    let layers: [(&str, &dyn Fn(&Path) -> bool, &str); 5] = [
+        ("repomd", &|p| p.ends_with("entry"), "cached repomd.xml"),
+        ("resolved-v1", &|_| true, "cached resolution"),
+        (
+            "index-v1",
+            &|p| p.extension().is_some_and(|e| e == "idx"),
+            "checksum does not match",
+        ),
+        (
+            "index-v1",
+            &|p| p.extension().is_some_and(|e| e == "solv"),
+            "does not match its seal",
+        ),
+        ("data", &|_| true, "does not have repomd.xml's checksum"),
+    ];
+    for (dir, keep, warning) in layers {
+        let files = files_under(&cache.join(dir), keep);
+        assert!(!files.is_empty(), "nothing cached under {dir}");
+        for f in &files {
+            flip(f);
+        }
+        // The resolution cache would hide the lower layers: skip it for them.
+        let (lock, stderr) = if dir == "resolved-v1" || dir == "repomd" {
+            run(&format!("{dir}.yaml"), &cache)
+        } else {
+            let out_path = tmp.path().join(format!("{dir}.yaml"));
+            let out = rpmlock_env(
+                &[
+                    "lock",
+                    input.to_str().unwrap(),
+                    "--outfile",
+                    out_path.to_str().unwrap(),
+                ],
+                &cache,
+                &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "{dir}: {stderr}");
+            (read(&out_path), stderr)
+        };
+        assert_eq!(lock, cold, "{dir}");
+        if dir != "data" {
+            assert!(stderr.contains(warning), "{dir}: {stderr}");
+        }
+    }
+    // Data files (still damaged from above) are only read again when the .solv and
+    // index must be rebuilt.
+    for f in files_under(&cache.join("index-v1"), &|_| true) {
+        std::fs::remove_file(f).unwrap();
+    }
+    let out_path = tmp.path().join("data2.yaml");
+    let out = rpmlock_env(
+        &[
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ],
+        &cache,
+        &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("does not have repomd.xml's checksum"),
+        "{stderr}"
+    );
+    assert_eq!(read(&out_path), cold);
+
+    // A cache path that cannot be a directory.
+    let not_a_dir = tmp.path().join("file-not-dir");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let (lock, stderr) = run("no-cache.yaml", &not_a_dir);
+    assert_eq!(lock, cold);
+    assert!(stderr.contains("cannot be written"), "{stderr}");
+}

@@ -71,28 +71,34 @@ impl Cache {
         self.root.join("repomd").join(&hex::encode(digest)[..32])
     }
 
-    /// The cached repomd.xml of `base` and its validators, if any.
+    /// The cached repomd.xml of `base` and its validators, if any. They live in one
+    /// file (`entry`: a header with the validators and the body's SHA-256, a blank
+    /// line, the body), written by one rename, so a concurrent run never pairs a new
+    /// ETag with an old body; a damaged entry (bad header, wrong checksum) is ignored
+    /// with a warning, as if nothing were cached.
     pub(crate) fn read_repomd(
         &self,
         base: &Url,
     ) -> Result<Option<(Vec<u8>, Validators)>, RepoError> {
-        let dir = self.repomd_dir(base);
-        let path = dir.join("repomd.xml");
+        let path = self.repomd_dir(base).join("entry");
         let bytes = match fs_err::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err(&path)(e)),
         };
-        let vpath = dir.join("validators");
-        let validators = match fs_err::read_to_string(&vpath) {
-            Ok(s) => Validators::parse(&s),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Validators::default(),
-            Err(e) => return Err(io_err(&vpath)(e)),
-        };
-        Ok(Some((bytes, validators)))
+        match parse_entry(&bytes) {
+            Some(found) => Ok(Some(found)),
+            None => {
+                tracing::warn!(
+                    "the cached repomd.xml {} is damaged: ignored (downloaded again)",
+                    path.display()
+                );
+                Ok(None)
+            }
+        }
     }
 
-    /// Stores repomd.xml of `base` (each file atomically).
+    /// Stores repomd.xml of `base` with its validators (one atomic write).
     pub(crate) fn store_repomd(
         &self,
         base: &Url,
@@ -100,15 +106,18 @@ impl Cache {
         validators: &Validators,
     ) -> Result<(), RepoError> {
         let dir = self.repomd_dir(base);
-        // Validators first: a crash in between leaves old validators beside the old
-        // repomd.xml or new ones beside a file they do not describe; the latter only
-        // costs an unconditional download, because a stale ETag simply mismatches.
-        write_atomic(&dir.join("validators"), validators.render().as_bytes())?;
         write_atomic(
             &dir.join("url"),
             format!("{}\n", redact_url(base)).as_bytes(),
         )?;
-        write_atomic(&dir.join("repomd.xml"), bytes)
+        let mut entry = format!(
+            "{ENTRY_MAGIC}\n{}sha256 {}\n\n",
+            validators.render(),
+            hex::encode(Sha256::digest(bytes))
+        )
+        .into_bytes();
+        entry.extend_from_slice(bytes);
+        write_atomic(&dir.join("entry"), &entry)
     }
 
     /// `mirrors/<key>`: the last mirrorlist or metalink fetched from `url`.
@@ -160,6 +169,26 @@ impl Cache {
     }
 }
 
+/// The first line of a cached repomd entry.
+const ENTRY_MAGIC: &str = "rpmlock-repomd 1";
+
+/// A cached repomd entry's body and validators; `None` when it is damaged.
+fn parse_entry(bytes: &[u8]) -> Option<(Vec<u8>, Validators)> {
+    let split = bytes.windows(2).position(|w| w == b"\n\n")?;
+    let header = std::str::from_utf8(&bytes[..split]).ok()?;
+    let body = &bytes[split + 2..];
+    let mut lines = header.lines();
+    if lines.next()? != ENTRY_MAGIC {
+        return None;
+    }
+    let rest: Vec<&str> = lines.collect();
+    let sum = rest.iter().find_map(|l| l.strip_prefix("sha256 "))?;
+    if hex::encode(Sha256::digest(body)) != sum {
+        return None;
+    }
+    Some((body.to_vec(), Validators::parse(&rest.join("\n"))))
+}
+
 /// Writes `bytes` to `dest` via a temporary file and a rename.
 pub(crate) fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), RepoError> {
     use std::io::Write;
@@ -188,13 +217,23 @@ mod tests {
         cache.store_repomd(&base, b"<repomd/>", &v).unwrap();
         assert_eq!(
             cache.read_repomd(&base).unwrap(),
-            Some((b"<repomd/>".to_vec(), v))
+            Some((b"<repomd/>".to_vec(), v.clone()))
         );
         // Credentials do not change the key and are never written.
         let plain = Url::parse("https://h.example/repo/").unwrap();
         assert_eq!(cache.repomd_dir(&base), cache.repomd_dir(&plain));
         let url = fs_err::read_to_string(cache.repomd_dir(&base).join("url")).unwrap();
         assert_eq!(url, "https://h.example/repo/\n");
+        // A damaged entry is as good as none.
+        let entry = cache.repomd_dir(&base).join("entry");
+        let mut bytes = fs_err::read(&entry).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs_err::write(&entry, &bytes).unwrap();
+        assert_eq!(cache.read_repomd(&base).unwrap(), None);
+        fs_err::write(&entry, b"garbage").unwrap();
+        assert_eq!(cache.read_repomd(&base).unwrap(), None);
+        cache.store_repomd(&base, b"<repomd/>", &v).unwrap();
         // No temporary files are left behind.
         let names: Vec<_> = fs_err::read_dir(cache.repomd_dir(&base))
             .unwrap()

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::model::{Evr, Package};
 
-const MAGIC: &[u8; 8] = b"RLIDX\x00\x02\x00";
+const MAGIC: &[u8; 8] = b"RLIDX\x00\x03\x00";
 
 /// String fields per record, in order: name, arch, version, release, href, base,
 /// checksum, sourcerpm; each an (offset, length) pair into the string table.
@@ -123,7 +123,8 @@ impl PackageIndex {
     }
 
     /// Serializes the index: magic, record count, string table length, records,
-    /// string table (all little-endian).
+    /// string table, and a CRC-32 of all of that (all little-endian): a damaged file
+    /// is detected, never trusted.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(24 + self.records.len() * WORDS * 4 + self.strings.len());
         out.extend_from_slice(MAGIC);
@@ -135,6 +136,8 @@ impl PackageIndex {
             }
         }
         out.extend_from_slice(self.strings.as_bytes());
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
         out
     }
 
@@ -144,8 +147,12 @@ impl PackageIndex {
             path: origin.display().to_string(),
             reason: reason.to_string(),
         };
-        if bytes.len() < 24 || &bytes[..8] != MAGIC {
+        if bytes.len() < 28 || &bytes[..8] != MAGIC {
             return Err(bad("not an rpmlock package index of this version"));
+        }
+        let (bytes, trailer) = bytes.split_at(bytes.len() - 4);
+        if crc32fast::hash(bytes).to_le_bytes() != trailer {
+            return Err(bad("its checksum does not match its content (damaged)"));
         }
         let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
         let (count, strings_len) = (word(8) as usize, word(16) as usize);

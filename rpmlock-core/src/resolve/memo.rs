@@ -18,25 +18,45 @@ use crate::lock::{ArchLock, Lockfile};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 5";
+const FORMAT: &str = "rpmlock-resolution 6";
 
 pub(super) struct Memo {
     dir: Option<PathBuf>,
+    /// `--refresh`: entries are written, never read.
+    write_only: bool,
 }
 
 impl Memo {
     pub(super) fn new(fetch: &FetchOptions) -> Memo {
-        let disabled = fetch.refresh || !fetch.resolution_cache;
         Memo {
-            dir: (!disabled).then(|| fetch.cache_dir.join("resolved-v1")),
+            dir: fetch
+                .resolution_cache
+                .then(|| fetch.cache_dir.join("resolved-v1")),
+            write_only: fetch.refresh,
         }
     }
 
-    /// The memoized lock section, its warnings re-emitted; `None` on a miss or a
-    /// file that cannot be used.
+    /// The memoized lock section and its warnings; `None` on a miss. An entry whose
+    /// content does not match its checksum (a damaged cache) is ignored with a
+    /// warning, never trusted.
     pub(super) fn get(&self, key: &str) -> Option<(ArchLock, Vec<String>)> {
+        if self.write_only {
+            return None;
+        }
         let path = self.dir.as_ref()?.join(key);
         let text = std::fs::read_to_string(&path).ok()?;
+        let intact = text
+            .split_once('\n')
+            .and_then(|(first, rest)| Some((first.strip_prefix("sha256 ")?, rest)))
+            .is_some_and(|(sum, rest)| hex::encode(Sha256::digest(rest.as_bytes())) == sum);
+        if !intact {
+            tracing::warn!(
+                "the cached resolution {} is damaged: ignored (resolved again)",
+                path.display()
+            );
+            return None;
+        }
+        let text = text.split_once('\n').map_or("", |(_, rest)| rest);
         let mut rest = text.strip_prefix(FORMAT)?.strip_prefix('\n')?;
         let mut warnings = Vec::new();
         while let Some(line) = rest.strip_prefix("warning ") {
@@ -62,6 +82,10 @@ impl Memo {
             text.push_str(&format!("warning {}\n", w.replace('\n', " ")));
         }
         text.push_str(&Lockfile::new(vec![lock.clone()]).render());
+        let text = format!(
+            "sha256 {}\n{text}",
+            hex::encode(Sha256::digest(text.as_bytes()))
+        );
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| tempfile::NamedTempFile::new_in(dir))
             .and_then(|mut tmp| {
@@ -166,6 +190,31 @@ pub(super) fn key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A damaged entry is never trusted; `--refresh` writes entries but reads none.
+    #[test]
+    fn damaged_entries_are_ignored_and_refresh_rewrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let fetch = FetchOptions {
+            cache_dir: dir.path().to_path_buf(),
+            ..FetchOptions::default()
+        };
+        let memo = Memo::new(&fetch);
+        let lock = ArchLock::new("x86_64");
+        memo.put("k", &lock, &["w".to_string()]);
+        assert_eq!(memo.get("k"), Some((lock.clone(), vec!["w".to_string()])));
+        let path = dir.path().join("resolved-v1/k");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("arch: x86_64", "arch: aarch64")).unwrap();
+        assert_eq!(memo.get("k"), None);
+        let refresh = Memo::new(&FetchOptions {
+            refresh: true,
+            ..fetch.clone()
+        });
+        assert_eq!(refresh.get("k"), None);
+        refresh.put("k", &lock, &[]);
+        assert_eq!(memo.get("k"), Some((lock, vec![])));
+    }
 
     fn key_of(extra: &str) -> String {
         let text = format!(

@@ -235,7 +235,7 @@ impl LoadedRepo {
             "fl-{}.solv",
             cache_key(&filelists.checksum.to_string())
         ));
-        if fetcher.options().refresh || !path.is_file() {
+        if fetcher.options().refresh || !solv_intact(&path) {
             let packages = fetcher.load_primary(&self.fetched)?;
             let mut by_pkgid = fetcher.load_filelists(&self.fetched)?;
             let aligned: Vec<Vec<String>> = packages
@@ -255,10 +255,60 @@ impl LoadedRepo {
                     },
                 )
             })?;
+            seal_solv(&path);
         }
         *slot = Some(path.clone());
         Ok(path)
     }
+}
+
+/// Whether files can be created in the cache directory (created if missing).
+fn cache_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    tempfile::Builder::new()
+        .prefix(".tmp-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+}
+
+/// The seal of a cached `.solv` file: `PATH.crc`, its CRC-32 and length, written after
+/// it (best effort: an unsealed file is rebuilt next time).
+fn seal_solv(path: &Path) {
+    let seal = |bytes: &[u8]| format!("{:08x} {}\n", crc32fast::hash(bytes), bytes.len());
+    let written = std::fs::read(path).and_then(|bytes| {
+        let sidecar = path.with_extension("solv.crc");
+        let tmp = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(tmp.path(), seal(&bytes))?;
+        tmp.persist(sidecar).map_err(|e| e.error)?;
+        Ok(())
+    });
+    if let Err(e) = written {
+        tracing::debug!("cannot seal {}: {e}", path.display());
+    }
+}
+
+/// Whether a cached `.solv` file exists and matches its seal; a damaged one is
+/// reported (and then rebuilt by the caller), never loaded.
+fn solv_intact(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let sidecar = path.with_extension("solv.crc");
+    let want = std::fs::read_to_string(&sidecar).unwrap_or_default();
+    let got = format!("{:08x} {}\n", crc32fast::hash(&bytes), bytes.len());
+    if want == got {
+        return true;
+    }
+    if want.is_empty() {
+        tracing::debug!("{} has no seal: rebuilding it", path.display());
+        return false;
+    }
+    tracing::warn!(
+        "the cached {} does not match its seal {} (damaged cache): rebuilding it",
+        path.display(),
+        sidecar.display()
+    );
+    false
 }
 
 /// A file-name-safe form of a checksum such as `sha256:abcd`.
@@ -357,6 +407,32 @@ pub fn lock_planned(
         }
         .into());
     }
+    // A cache that cannot be written (read-only, full) is replaced by a temporary
+    // one for this run: slower, never failing for it.
+    let _scratch_cache;
+    let mut fetch_options = options.fetch.clone();
+    if !fetch_options.offline
+        && let Err(e) = cache_writable(&fetch_options.cache_dir)
+    {
+        let scratch = tempfile::Builder::new()
+            .prefix("rpmlock-cache-")
+            .tempdir()
+            .map_err(|source| Error::Io {
+                context: "creating a temporary cache directory".into(),
+                source,
+            })?;
+        tracing::warn!(
+            "the cache {} cannot be written ({e}): working without it (in {})",
+            fetch_options.cache_dir.display(),
+            scratch.path().display()
+        );
+        fetch_options.cache_dir = scratch.path().to_path_buf();
+        _scratch_cache = scratch;
+    }
+    let options = &LockOptions {
+        fetch: fetch_options,
+        ..options.clone()
+    };
     let installed = read_contexts(context, arches, &options.fetch)?;
 
     let started = std::time::Instant::now();
@@ -687,7 +763,7 @@ fn load_repo(
     let dir = fetcher.options().cache_dir.join("index-v1");
     let index_path = dir.join(format!("{key}.idx"));
     let solv = dir.join(format!("{key}.solv"));
-    if !fetcher.options().refresh && solv.is_file() {
+    if !fetcher.options().refresh && solv_intact(&solv) {
         match PackageIndex::read(&index_path) {
             Ok(Some(index)) => {
                 tracing::info!(
@@ -787,6 +863,7 @@ fn load_repo(
         context: format!("writing {}", solv.display()),
         source: e.error,
     })?;
+    seal_solv(&solv);
     tracing::info!(
         "repo '{}': {} packages, cache written ({:?})",
         r.repoid,

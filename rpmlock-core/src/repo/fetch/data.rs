@@ -82,12 +82,21 @@ impl Fetcher {
         };
         if !self.opts.refresh {
             match fs_err::metadata(&path) {
-                Ok(m) => {
+                // A cached copy is used only if it still has repomd.xml's checksum: a
+                // damaged one is dropped (with a warning) and downloaded again.
+                Ok(m) if cached_copy_is_intact(&path, &entry.checksum) => {
                     tracing::debug!(
                         "repo '{repoid}': {kind} {shown}: cached at {}",
                         path.display()
                     );
                     return Ok(Some(cached_file(m.len())));
+                }
+                Ok(_) => {
+                    tracing::warn!(
+                        "repo '{repoid}': the cached {kind} {} does not have repomd.xml's checksum (damaged cache): downloading it again",
+                        path.display()
+                    );
+                    let _ = std::fs::remove_file(&path);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -279,4 +288,23 @@ impl Fetcher {
             Ok(got)
         })
     }
+}
+
+/// Whether the cached file at `path` has `checksum` (read and hashed in full).
+fn cached_copy_is_intact(path: &std::path::Path, checksum: &Checksum) -> bool {
+    use std::io::Read as _;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut h = hasher(checksum.algorithm);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    hex::encode(h.finalize()) == checksum.hex
 }
