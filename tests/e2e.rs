@@ -683,7 +683,8 @@ fn damaged_cache_files_are_never_trusted() {
         }
         out
     };
-    let layers: [(&str, &dyn Fn(&Path) -> bool, &str); 5] = [
+    type Keep<'a> = &'a dyn Fn(&Path) -> bool;
+    let layers: [(&str, Keep<'_>, &str); 5] = [
         ("repomd", &|p| p.ends_with("entry"), "cached repomd.xml"),
         ("resolved-v1", &|_| true, "cached resolution"),
         (
