@@ -211,11 +211,18 @@ impl Lockfile {
     /// Checks for collisions ([`Lockfile::check_collisions`]), renders
     /// ([`Lockfile::render`]) and writes the result to `path` with [`write_output`]:
     /// atomically where the file system allows it. On any error before the first byte
-    /// reaches an existing file, that file is left untouched.
+    /// reaches an existing file, that file is left untouched. A regular file that
+    /// already holds exactly these bytes is not rewritten (its time stamps stay).
     pub fn write_atomic(&self, path: impl AsRef<Path>) -> Result<(), LockError> {
         let path = path.as_ref();
         self.check_collisions()?;
         let text = self.render();
+        let unchanged = std::fs::symlink_metadata(path)
+            .is_ok_and(|m| m.is_file() && m.len() == text.len() as u64)
+            && std::fs::read(path).is_ok_and(|old| old == text.as_bytes());
+        if unchanged {
+            return Ok(());
+        }
         write_output(path, text.as_bytes()).map_err(|source| LockError::Write {
             path: path.to_path_buf(),
             source,

@@ -244,3 +244,26 @@ fn from_path_errors_name_the_file() {
         "cannot read lockfile /nonexistent/rpms.lock.yaml"
     );
 }
+
+/// An unchanged lockfile is not rewritten: its modification time stays.
+#[test]
+fn an_identical_lockfile_is_not_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rpms.lock.yaml");
+    let lock = Lockfile::new(vec![crate::lock::ArchLock::new("x86_64")]);
+    lock.write_atomic(&path).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    lock.write_atomic(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), old);
+    // A different lock is written.
+    Lockfile::new(vec![crate::lock::ArchLock::new("aarch64")])
+        .write_atomic(&path)
+        .unwrap();
+    assert_ne!(std::fs::metadata(&path).unwrap().modified().unwrap(), old);
+}
