@@ -22,15 +22,10 @@ pub(crate) enum Format {
     Json,
 }
 
-/// Arguments of `rpmlock lock`.
+/// How a resolution runs: target arches, the context, the cache and the network
+/// (shared by `lock` and `why`).
 #[derive(Debug, Args)]
-pub(crate) struct LockArgs {
-    /// The input file.
-    #[arg(default_value = "rpms.in.yaml")]
-    input: PathBuf,
-    /// Where to write the lockfile (`-`: standard output).
-    #[arg(long, short = 'o', default_value = "rpms.lock.yaml")]
-    outfile: PathBuf,
+pub(crate) struct ResolveArgs {
     /// Target arch (repeatable); overrides the input's `arches`.
     #[arg(long = "arch", value_name = "ARCH")]
     arches: Vec<String>,
@@ -64,11 +59,6 @@ pub(crate) struct LockArgs {
     /// `allowerasing: true`).
     #[arg(long)]
     allowerasing: bool,
-    /// Print what would be resolved (the context and, per arch, every requested spec
-    /// with the file and line it came from) as JSON on standard output, and stop:
-    /// nothing is fetched or written.
-    #[arg(long, conflicts_with_all = ["check", "upgrade_packages"])]
-    print_request: bool,
     /// Use only cached metadata; never touch the network.
     #[arg(long, conflicts_with = "refresh")]
     offline: bool,
@@ -83,6 +73,62 @@ pub(crate) struct LockArgs {
     /// sslclientcert.
     #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
     entitlement_dir: Option<PathBuf>,
+    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
+    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
+    retry_delay_ms: Option<u64>,
+}
+
+impl ResolveArgs {
+    /// The lock options these arguments (and the environment: `DNF_VAR_*`,
+    /// `RPMLOCK_RESOLUTION_CACHE`, `RPMLOCK_INSECURE_REGISTRIES`) give.
+    pub(crate) fn lock_options(self) -> LockOptions {
+        let mut fetch = FetchOptions {
+            cache_dir: self
+                .cache_dir
+                .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
+            offline: self.offline,
+            refresh: self.refresh,
+            entitlement_dir: self.entitlement_dir,
+            ..FetchOptions::default()
+        };
+        if let Some(ms) = self.retry_delay_ms {
+            fetch.retry_delay = std::time::Duration::from_millis(ms);
+        }
+        let mut options = LockOptions::new(crate::fetch_options_from_env(fetch));
+        options.arches = self.arches;
+        options.bare = self.bare;
+        options.containerfile = self.containerfile;
+        options.treefile = self.rpm_ostree_treefile;
+        options.flatpak = self.flatpak;
+        options.allow_erasing = self.allowerasing;
+        options.dnf_env = std::env::vars().collect();
+        options.context = if self.local_system {
+            Some(Context::LocalSystem)
+        } else if let Some(dir) = self.rootfs {
+            Some(Context::Rootfs(dir))
+        } else {
+            self.image.map(Context::Image)
+        };
+        options
+    }
+}
+
+/// Arguments of `rpmlock lock`.
+#[derive(Debug, Args)]
+pub(crate) struct LockArgs {
+    /// The input file.
+    #[arg(default_value = "rpms.in.yaml")]
+    input: PathBuf,
+    /// Where to write the lockfile (`-`: standard output).
+    #[arg(long, short = 'o', default_value = "rpms.lock.yaml")]
+    outfile: PathBuf,
+    #[command(flatten)]
+    resolve: ResolveArgs,
+    /// Print what would be resolved (the context and, per arch, every requested spec
+    /// with the file and line it came from) as JSON on standard output, and stop:
+    /// nothing is fetched or written.
+    #[arg(long, conflicts_with_all = ["check", "upgrade_packages"])]
+    print_request: bool,
     /// Resolve and compare with the existing lockfile byte for byte; write nothing.
     /// Exit 1 with a summary of what would change when it is not up to date.
     #[arg(long)]
@@ -98,9 +144,6 @@ pub(crate) struct LockArgs {
     /// Output format of the `--check` and `--upgrade-package` reports.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
-    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
-    retry_delay_ms: Option<u64>,
 }
 
 /// The one line a successful lock prints: where, what per arch, how long.
@@ -133,34 +176,8 @@ pub(crate) fn run(
 ) -> Result<Outcome, Error> {
     let started = std::time::Instant::now();
     let input = Input::from_path(&args.input)?;
-    let mut fetch = FetchOptions {
-        cache_dir: args
-            .cache_dir
-            .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
-        offline: args.offline,
-        refresh: args.refresh,
-        entitlement_dir: args.entitlement_dir,
-        ..FetchOptions::default()
-    };
-    if let Some(ms) = args.retry_delay_ms {
-        fetch.retry_delay = std::time::Duration::from_millis(ms);
-    }
-    let mut options = LockOptions::new(crate::fetch_options_from_env(fetch));
-    options.arches = args.arches;
-    options.bare = args.bare;
-    options.containerfile = args.containerfile;
-    options.treefile = args.rpm_ostree_treefile;
-    options.flatpak = args.flatpak;
-    options.allow_erasing = args.allowerasing;
+    let mut options = args.resolve.lock_options();
     options.same_versions = args.same_versions;
-    options.dnf_env = std::env::vars().collect();
-    options.context = if args.local_system {
-        Some(Context::LocalSystem)
-    } else if let Some(dir) = args.rootfs {
-        Some(Context::Rootfs(dir))
-    } else {
-        args.image.map(Context::Image)
-    };
     if args.check && crate::is_stdout(&args.outfile) {
         return Err(Error::Usage {
             message: "--check compares with the existing lockfile: give --outfile FILE, not -"
