@@ -282,25 +282,9 @@ fn verify_arch_folder(
             path: shown.clone(),
             reason,
         };
-        match kind {
-            Entry::Rpm => {}
-            Entry::Symlink => {
-                report
-                    .bad
-                    .push(bad("a symbolic link (not followed)".to_string()));
-                continue;
-            }
-            Entry::Special => {
-                report.bad.push(bad("not a regular file".to_string()));
-                continue;
-            }
-        }
-        let size = std::fs::metadata(&path)
-            .map_err(|source| VerifyError::Io {
-                path: path.clone(),
-                source,
-            })?
-            .len();
+        let Some(size) = regular_size(&path, kind, &shown, report)? else {
+            continue;
+        };
         if let Some(entry) = expected.get(&in_arch) {
             match check_file(&path, size, entry)? {
                 None => {
@@ -401,25 +385,9 @@ fn verify_flat(sections: &[&crate::lock::ArchLock], dir: &Path) -> Result<RpmsRe
             path: rel.clone(),
             reason,
         };
-        match kind {
-            Entry::Rpm => {}
-            Entry::Symlink => {
-                report
-                    .bad
-                    .push(bad("a symbolic link (not followed)".to_string()));
-                continue;
-            }
-            Entry::Special => {
-                report.bad.push(bad("not a regular file".to_string()));
-                continue;
-            }
-        }
-        let size = std::fs::metadata(&path)
-            .map_err(|source| VerifyError::Io {
-                path: path.clone(),
-                source,
-            })?
-            .len();
+        let Some(size) = regular_size(&path, kind, &rel, &mut report)? else {
+            continue;
+        };
         // Every checksum kind the lock uses for an entry of this size.
         let mut hit = None;
         let kinds: BTreeSet<&str> = entries
@@ -471,6 +439,34 @@ fn verify_flat(sections: &[&crate::lock::ArchLock], dir: &Path) -> Result<RpmsRe
         .collect();
     report.missing.sort();
     Ok(report)
+}
+
+/// The size of the regular file at `path`; a link or special file is reported as
+/// `shown` in `report` (and `None` returned: it is never read).
+fn regular_size(
+    path: &Path,
+    kind: Entry,
+    shown: &Path,
+    report: &mut RpmsReport,
+) -> Result<Option<u64>, VerifyError> {
+    let reason = match kind {
+        Entry::Rpm => {
+            let size = std::fs::metadata(path)
+                .map_err(|source| VerifyError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .len();
+            return Ok(Some(size));
+        }
+        Entry::Symlink => "a symbolic link (not followed)",
+        Entry::Special => "not a regular file",
+    };
+    report.bad.push(BadFile {
+        path: shown.to_path_buf(),
+        reason: reason.to_string(),
+    });
+    Ok(None)
 }
 
 /// What a `*.rpm` entry of the download tree is.
