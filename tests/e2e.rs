@@ -645,7 +645,7 @@ fn damaged_cache_files_are_never_trusted() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let (_server, input) = serve_scenario_input(tmp.path(), "file-deps");
-    let run = |name: &str, cache: &Path| -> (String, String) {
+    let run_env = |name: &str, cache: &Path, env: &[(&str, &str)]| -> (String, String) {
         let out_path = tmp.path().join(name);
         let out = rpmlock_env(
             &[
@@ -655,12 +655,14 @@ fn damaged_cache_files_are_never_trusted() {
                 out_path.to_str().unwrap(),
             ],
             cache,
-            &[],
+            env,
         );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{name}: {stderr}");
         (read(&out_path), stderr)
     };
+    let no_memo = [("RPMLOCK_RESOLUTION_CACHE", "0")];
+    let run = |name: &str, cache: &Path| run_env(name, cache, &[]);
     let (cold, _) = run("cold.yaml", &cache);
     let flip = |path: &Path| {
         let mut bytes = std::fs::read(path).unwrap();
@@ -709,20 +711,7 @@ fn damaged_cache_files_are_never_trusted() {
         let (lock, stderr) = if dir == "resolved-v1" || dir == "repomd" {
             run(&format!("{dir}.yaml"), &cache)
         } else {
-            let out_path = tmp.path().join(format!("{dir}.yaml"));
-            let out = rpmlock_env(
-                &[
-                    "lock",
-                    input.to_str().unwrap(),
-                    "--outfile",
-                    out_path.to_str().unwrap(),
-                ],
-                &cache,
-                &[("RPMLOCK_RESOLUTION_CACHE", "0")],
-            );
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(out.status.success(), "{dir}: {stderr}");
-            (read(&out_path), stderr)
+            run_env(&format!("{dir}.yaml"), &cache, &no_memo)
         };
         assert_eq!(lock, cold, "{dir}");
         if dir != "data" {
@@ -734,24 +723,12 @@ fn damaged_cache_files_are_never_trusted() {
     for f in files_under(&cache.join("index-v1"), &|_| true) {
         std::fs::remove_file(f).unwrap();
     }
-    let out_path = tmp.path().join("data2.yaml");
-    let out = rpmlock_env(
-        &[
-            "lock",
-            input.to_str().unwrap(),
-            "--outfile",
-            out_path.to_str().unwrap(),
-        ],
-        &cache,
-        &[("RPMLOCK_RESOLUTION_CACHE", "0")],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
+    let (lock, stderr) = run_env("data2.yaml", &cache, &no_memo);
     assert!(
         stderr.contains("does not have repomd.xml's checksum"),
         "{stderr}"
     );
-    assert_eq!(read(&out_path), cold);
+    assert_eq!(lock, cold);
 
     // A cache path that cannot be a directory.
     let not_a_dir = tmp.path().join("file-not-dir");
