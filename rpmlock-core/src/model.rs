@@ -433,9 +433,35 @@ pub const RPMDB_DIRS: &[&str] = &["usr/lib/sysimage/rpm", "var/lib/rpm", "usr/sh
 /// The database files of rpm's backends: sqlite, Berkeley DB, ndb.
 pub(crate) const RPMDB_FILES: &[&str] = &["rpmdb.sqlite", "Packages", "Packages.db"];
 
+/// The UTC calendar date and time of `secs` seconds since the Unix epoch:
+/// `(year, month, day, hour, minute, second)` (proleptic Gregorian calendar; Howard
+/// Hinnant's civil-from-days, counting in 400-year eras that start on 0000-03-01).
+pub(crate) fn utc_from_unix(secs: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_from_unix(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(utc_from_unix(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(utc_from_unix(1_700_000_000), (2023, 11, 14, 22, 13, 20));
+        assert_eq!(utc_from_unix(-1), (1969, 12, 31, 23, 59, 59));
+        assert_eq!(utc_from_unix(4_102_444_800), (2100, 1, 1, 0, 0, 0));
+    }
     use Ordering::*;
 
     #[test]
