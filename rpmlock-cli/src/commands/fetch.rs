@@ -10,7 +10,7 @@ use rpmlock_core::Error;
 use rpmlock_core::config::Input;
 use rpmlock_core::fetch::{self, FetchRequest};
 use rpmlock_core::lock::Lockfile;
-use rpmlock_core::repo::{FetchOptions, Fetcher};
+use rpmlock_core::repo::Fetcher;
 use rpmlock_core::reporter::Reporter;
 
 use super::lock::Format;
@@ -44,16 +44,8 @@ pub(crate) struct FetchArgs {
     /// Output format of the report (text on standard error, json on standard output).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Cache directory (remote .repo files of the input).
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
-    /// Subscription-manager entitlement directory (NNN.pem + NNN-key.pem) for https
-    /// repos without their own sslclientcert.
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
-    entitlement_dir: Option<PathBuf>,
-    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
-    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
-    retry_delay_ms: Option<u64>,
+    #[command(flatten)]
+    cache: super::CacheArgs,
 }
 
 pub(crate) fn run(
@@ -73,17 +65,7 @@ pub(crate) fn run(
             None
         }
     };
-    let mut options = FetchOptions {
-        cache_dir: args
-            .cache_dir
-            .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
-        entitlement_dir: args.entitlement_dir,
-        ..FetchOptions::default()
-    };
-    if let Some(ms) = args.retry_delay_ms {
-        options.retry_delay = std::time::Duration::from_millis(ms);
-    }
-    let fetcher = Fetcher::new(crate::fetch_options_from_env(options), reporter.clone())?;
+    let fetcher = Fetcher::new(args.cache.fetch_options(), reporter.clone())?;
     let mut request = FetchRequest::new(args.dest);
     request.arches = args.arches;
     request.sources = !args.no_sources;

@@ -7,7 +7,6 @@ use clap::Args;
 use rpmlock_core::Error;
 use rpmlock_core::config::{Context, Input};
 use rpmlock_core::lock::{Freshness, LockDiff, Lockfile};
-use rpmlock_core::repo::FetchOptions;
 use rpmlock_core::reporter::Reporter;
 use rpmlock_core::resolve::{self, LockOptions};
 
@@ -65,36 +64,18 @@ pub(crate) struct ResolveArgs {
     /// Download all metadata again, ignoring the cache.
     #[arg(long)]
     refresh: bool,
-    /// Cache directory (default: $XDG_CACHE_HOME/rpmlock/v1, else ~/.cache/rpmlock/v1).
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
-    /// Subscription-manager entitlement directory (NNN.pem + NNN-key.pem): the newest
-    /// valid pair is the client certificate of every https repo without its own
-    /// sslclientcert.
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
-    entitlement_dir: Option<PathBuf>,
-    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
-    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
-    retry_delay_ms: Option<u64>,
+    #[command(flatten)]
+    cache: super::CacheArgs,
 }
 
 impl ResolveArgs {
     /// The lock options these arguments (and the environment: `DNF_VAR_*`,
     /// `RPMLOCK_RESOLUTION_CACHE`, `RPMLOCK_INSECURE_REGISTRIES`) give.
     pub(crate) fn lock_options(self) -> LockOptions {
-        let mut fetch = FetchOptions {
-            cache_dir: self
-                .cache_dir
-                .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
-            offline: self.offline,
-            refresh: self.refresh,
-            entitlement_dir: self.entitlement_dir,
-            ..FetchOptions::default()
-        };
-        if let Some(ms) = self.retry_delay_ms {
-            fetch.retry_delay = std::time::Duration::from_millis(ms);
-        }
-        let mut options = LockOptions::new(crate::fetch_options_from_env(fetch));
+        let mut fetch = self.cache.fetch_options();
+        fetch.offline = self.offline;
+        fetch.refresh = self.refresh;
+        let mut options = LockOptions::new(fetch);
         options.arches = self.arches;
         options.bare = self.bare;
         options.containerfile = self.containerfile;

@@ -49,33 +49,15 @@ pub(crate) struct VerifyArgs {
     /// The input file whose repos give the connection settings (with --urls).
     #[arg(requires = "urls", default_value = "rpms.in.yaml")]
     input: PathBuf,
-    /// Subscription-manager entitlement directory (with --urls).
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_ENTITLEMENT_DIR")]
-    entitlement_dir: Option<PathBuf>,
-    /// Cache directory (images).
-    #[arg(long, value_name = "DIR", env = "RPMLOCK_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
-    /// First retry delay in milliseconds, doubled on each retry (0: retry at once).
-    #[arg(long, value_name = "MS", env = "RPMLOCK_RETRY_DELAY_MS", hide = true)]
-    retry_delay_ms: Option<u64>,
+    #[command(flatten)]
+    cache: super::CacheArgs,
 }
 
 /// `verify --urls`: every URL of the lock, probed.
 fn verify_urls(args: &VerifyArgs, lock: &Lockfile) -> Result<bool, Error> {
     let input = rpmlock_core::config::Input::from_path(&args.input)?;
-    let mut fetch = rpmlock_core::repo::FetchOptions {
-        cache_dir: args
-            .cache_dir
-            .clone()
-            .unwrap_or_else(rpmlock_core::repo::default_cache_dir),
-        entitlement_dir: args.entitlement_dir.clone(),
-        ..Default::default()
-    };
-    if let Some(ms) = args.retry_delay_ms {
-        fetch.retry_delay = std::time::Duration::from_millis(ms);
-    }
     let fetcher = rpmlock_core::repo::Fetcher::new(
-        crate::fetch_options_from_env(fetch),
+        args.cache.fetch_options(),
         std::sync::Arc::new(rpmlock_core::reporter::NoopReporter),
     )?;
     let env: Vec<(String, String)> = std::env::vars().collect();
@@ -110,10 +92,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
         tracing::info!("{} RPM files match the lock", report.matched);
         report.is_clean()
     } else {
-        let cache_dir = args
-            .cache_dir
-            .clone()
-            .unwrap_or_else(rpmlock_core::repo::default_cache_dir);
+        let fetch = args.cache.fetch_options();
         let arch = args
             .arch
             .clone()
@@ -125,15 +104,8 @@ pub(crate) fn run(args: VerifyArgs) -> Result<Outcome, Error> {
                 (None, Some(reference)) => Context::Image(reference.clone()),
                 (None, None) => return Ok(None),
             };
-            let root = context::rootfs(
-                &context,
-                &arch,
-                &crate::fetch_options_from_env(rpmlock_core::repo::FetchOptions {
-                    cache_dir: cache_dir.clone(),
-                    ..Default::default()
-                }),
-            )?
-            .expect("a rootfs or image context has a root");
+            let root = context::rootfs(&context, &arch, &fetch)?
+                .expect("a rootfs or image context has a root");
             Ok(Some(Installed::read(&root)?))
         };
         let root = read(&args.rootfs, &args.image)?.expect("clap requires a target");
