@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use crate::model::{Evr, Package};
+use crate::repo::PackageView;
 
 const MAGIC: &[u8; 8] = b"RLIDX\x00\x03\x00";
 
@@ -206,6 +207,8 @@ impl PackageIndex {
 pub struct IndexBuilder {
     records: Vec<[u32; WORDS]>,
     strings: String,
+    /// Reused for the `algorithm:hex` checksum of [`IndexBuilder::push_view`].
+    scratch: String,
 }
 
 impl IndexBuilder {
@@ -216,33 +219,62 @@ impl IndexBuilder {
             .as_ref()
             .map(|c| c.to_string())
             .unwrap_or_default();
-        let fields = [
-            p.name.as_str(),
-            p.arch.as_str(),
-            p.evr.version.as_str(),
-            p.evr.release.as_str(),
-            p.location_href.as_str(),
-            p.location_base.as_deref().unwrap_or(""),
-            checksum.as_str(),
-            p.sourcerpm.as_str(),
-        ];
+        self.record(
+            [
+                p.name.as_str(),
+                p.arch.as_str(),
+                p.evr.version.as_str(),
+                p.evr.release.as_str(),
+                p.location_href.as_str(),
+                p.location_base.as_deref().unwrap_or(""),
+                checksum.as_str(),
+                p.sourcerpm.as_str(),
+            ],
+            p.evr.epoch,
+            p.download_size,
+        );
+    }
+
+    /// Appends the next package of a parsed batch (no allocation per package).
+    pub fn push_view(&mut self, p: &PackageView<'_>) {
+        let mut checksum = std::mem::take(&mut self.scratch);
+        checksum.clear();
+        if let Some((algorithm, hex)) = p.checksum() {
+            checksum.push_str(algorithm.as_str());
+            checksum.push(':');
+            checksum.push_str(hex);
+        }
+        self.record(
+            [
+                p.name(),
+                p.arch(),
+                p.version(),
+                p.release(),
+                p.location_href(),
+                p.location_base().unwrap_or(""),
+                checksum.as_str(),
+                p.sourcerpm(),
+            ],
+            p.epoch(),
+            p.download_size(),
+        );
+        self.scratch = checksum;
+    }
+
+    fn record(&mut self, fields: [&str; STRINGS], epoch: u64, download_size: u64) {
         let mut r = [0u32; WORDS];
         for (k, f) in fields.iter().enumerate() {
             r[2 * k] = self.strings.len() as u32;
             r[2 * k + 1] = f.len() as u32;
             self.strings.push_str(f);
         }
-        for (k, n) in [
-            (STRINGS * 2, p.evr.epoch),
-            (STRINGS * 2 + 2, p.download_size),
-        ] {
+        for (k, n) in [(STRINGS * 2, epoch), (STRINGS * 2 + 2, download_size)] {
             r[k] = n as u32;
             r[k + 1] = (n >> 32) as u32;
         }
         self.records.push(r);
     }
 
-    /// The finished index.
     pub fn finish(self) -> PackageIndex {
         PackageIndex {
             records: self.records,

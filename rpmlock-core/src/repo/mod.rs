@@ -11,6 +11,7 @@
 //! or [`Fetcher::load_primary`] / [`Fetcher::load_filelists`] /
 //! [`Fetcher::load_comps`] for all three steps.
 
+mod batch;
 mod bounded;
 mod cache;
 mod comps;
@@ -28,6 +29,7 @@ mod repomd;
 mod tls;
 mod xml;
 
+pub use batch::{DepKind, DepView, PackageBatch, PackageView};
 pub use comps::{
     Comps, CompsCategory, CompsEnvironment, CompsGroup, GroupPackage, PackageKind, parse_comps,
 };
@@ -45,7 +47,7 @@ pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 #[cfg(feature = "fuzzing")]
 pub(crate) use mirrors::{parse_metalink, parse_mirrorlist};
 pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_artifact};
-pub use primary::{parse_primary, parse_primary_with};
+pub use primary::{BATCH_PACKAGES, parse_primary, parse_primary_batches, parse_primary_with};
 pub use repomd::parse_repomd;
 pub use tls::TlsFileKind;
 

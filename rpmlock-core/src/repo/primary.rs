@@ -2,20 +2,20 @@
 //! source RPM, dependencies and the files primary lists.
 //!
 //! This is the hot path of a cold run (the 63k-package benchmark repository has a 72 MB
-//! primary.xml): one reused event buffer, one reused text buffer, attribute values
-//! borrowed from the event and unescaped only when they contain `&`, and no allocation
-//! per event beyond the output strings.
+//! primary.xml). Packages are written into flat [`PackageBatch`]es (one text buffer, one
+//! record per package and dependency: no allocation per package), from one reused event
+//! buffer; attribute values are borrowed from the event and unescaped only when they
+//! contain `&`.
 
 use std::io::BufRead;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::xml::{
-    Origin, checksum, decode_str, decode_string, parse_u64, push_entity, raw_attrs, text_string,
-};
+use super::batch::{DepKind, DepRec, Mark, PackageBatch, PkgRec, Span};
+use super::xml::{Origin, decode_str, parse_u64, push_entity, raw_attrs};
 use super::{ParseErrorKind, RepoError};
-use crate::model::{DepFlags, Dependency, Evr, Package};
+use crate::model::{ChecksumAlgorithm, DepFlags, Package};
 
 /// Which text element is being collected.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,50 +27,11 @@ enum Text {
     File,
 }
 
-/// Which dependency list `<rpm:entry>` elements go to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Deps {
-    Provides,
-    Requires,
-    Conflicts,
-    Obsoletes,
-    Recommends,
-    Suggests,
-    Supplements,
-    Enhances,
-}
-
-impl Deps {
-    fn from_local_name(name: &[u8]) -> Option<Deps> {
-        Some(match name {
-            b"provides" => Deps::Provides,
-            b"requires" => Deps::Requires,
-            b"conflicts" => Deps::Conflicts,
-            b"obsoletes" => Deps::Obsoletes,
-            b"recommends" => Deps::Recommends,
-            b"suggests" => Deps::Suggests,
-            b"supplements" => Deps::Supplements,
-            b"enhances" => Deps::Enhances,
-            _ => return None,
-        })
-    }
-
-    fn list(self, p: &mut Package) -> &mut Vec<Dependency> {
-        match self {
-            Deps::Provides => &mut p.provides,
-            Deps::Requires => &mut p.requires,
-            Deps::Conflicts => &mut p.conflicts,
-            Deps::Obsoletes => &mut p.obsoletes,
-            Deps::Recommends => &mut p.recommends,
-            Deps::Suggests => &mut p.suggests,
-            Deps::Supplements => &mut p.supplements,
-            Deps::Enhances => &mut p.enhances,
-        }
-    }
-}
-
 /// Upper bound for pre-allocating from the root's `packages="N"` attribute.
 const MAX_PREALLOC: usize = 1 << 20;
+
+/// Packages per batch handed on by [`parse_primary_batches`].
+pub const BATCH_PACKAGES: usize = 512;
 
 /// Parses a whole primary.xml into packages, in file order.
 ///
@@ -90,7 +51,11 @@ pub fn parse_primary<R: BufRead>(reader: R, origin: &str) -> Result<Vec<Package>
         origin,
         &mut out,
         |out, n| out.reserve(n.min(MAX_PREALLOC)),
-        |out, p| out.push(p),
+        |out, mut batch| {
+            out.extend(batch.iter().map(|p| p.to_package()));
+            batch.clear();
+            batch
+        },
     )?;
     Ok(out)
 }
@@ -103,17 +68,24 @@ pub fn parse_primary_with<R: BufRead>(
     mut visit: impl FnMut(Package),
 ) -> Result<u64, RepoError> {
     let mut n = 0u64;
-    parse(
-        reader,
-        origin,
-        &mut (),
-        |_, _| {},
-        |_, p| {
-            n += 1;
-            visit(p)
-        },
-    )?;
+    parse_primary_batches(reader, origin, |mut batch| {
+        n += batch.len() as u64;
+        batch.iter().for_each(|p| visit(p.to_package()));
+        batch.clear();
+        batch
+    })?;
     Ok(n)
+}
+
+/// Parses primary.xml into batches of up to [`BATCH_PACKAGES`] packages, in file
+/// order: `take` gets each full batch and gives back an empty one to fill next (the
+/// same, cleared, or one recycled from a consumer).
+pub fn parse_primary_batches<R: BufRead>(
+    reader: R,
+    origin: &str,
+    mut take: impl FnMut(PackageBatch) -> PackageBatch,
+) -> Result<(), RepoError> {
+    parse(reader, origin, &mut (), |_, _| {}, |_, b| take(b))
 }
 
 /// Bytes of decompressed XML parsed per window (see [`parse`]).
@@ -126,7 +98,7 @@ const MAX_PACKAGE: u64 = 256 << 20;
 /// Parses primary.xml in windows of about [`WINDOW`] bytes, each with quick-xml's
 /// borrowing slice reader (no copy per event, unlike its buffered reader).
 ///
-/// A window is cut anywhere. Every package is emitted at its `</package>`, so the
+/// A window is cut anywhere. Every package is complete at its `</package>`, so the
 /// bytes after the last complete package of a window are parsed again, from that
 /// package boundary, as the start of the next window: the partial package's state is
 /// dropped, nothing else depends on it. Later windows start with a synthetic copy of
@@ -136,7 +108,7 @@ fn parse<R: BufRead, S>(
     origin: &str,
     state: &mut S,
     announce: impl FnMut(&mut S, usize),
-    emit: impl FnMut(&mut S, Package),
+    emit: impl FnMut(&mut S, PackageBatch) -> PackageBatch,
 ) -> Result<(), RepoError> {
     parse_in_windows(input, WINDOW, origin, state, announce, emit)
 }
@@ -148,7 +120,7 @@ fn parse_in_windows<R: BufRead, S>(
     origin: &str,
     state: &mut S,
     mut announce: impl FnMut(&mut S, usize),
-    mut emit: impl FnMut(&mut S, Package),
+    mut emit: impl FnMut(&mut S, PackageBatch) -> PackageBatch,
 ) -> Result<(), RepoError> {
     let o = Origin(origin);
     let mut st = ParseState::default();
@@ -190,14 +162,34 @@ fn parse_in_windows<R: BufRead, S>(
                 Ok(event) => event,
                 Err(e) => break Err((abs(reader.error_position()), e)),
             };
-            match st.event(event, abs(pos), o, state, &mut announce, &mut emit)? {
+            match st.event(event, abs(pos), o)? {
                 Flow::Continue => {}
-                Flow::Boundary => safe = reader.buffer_position() as usize,
+                Flow::Boundary => {
+                    safe = reader.buffer_position() as usize;
+                    if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                        let full = std::mem::take(&mut st.batch);
+                        st.batch = emit(state, full);
+                        st.batch.clear();
+                    }
+                }
+                Flow::Root(n) => {
+                    safe = reader.buffer_position() as usize;
+                    if let Some(n) = n {
+                        announce(state, n);
+                    }
+                }
                 Flow::Eof => break Ok(()),
             }
         };
         match outcome {
-            Ok(()) if eof => return st.end(o, abs(reader.buffer_position())),
+            Ok(()) if eof => {
+                st.end(o, abs(reader.buffer_position()))?;
+                if !st.batch.is_empty() {
+                    let last = std::mem::take(&mut st.batch);
+                    emit(state, last);
+                }
+                return Ok(());
+            }
             Ok(()) => {}
             // An unclosed construct where the window was cut: read on.
             Err((_, e)) if !eof && at_window_end(&e) => {}
@@ -229,6 +221,10 @@ fn parse_in_windows<R: BufRead, S>(
     }
 }
 
+/// A batch whose text grows past this is handed on at the next package boundary,
+/// whatever its package count (far below the 32-bit limit of its spans).
+const MAX_TEXT_SOFT: usize = super::batch::MAX_TEXT / 4;
+
 /// Whether quick-xml's error `e` is one the end of its input causes: an unclosed
 /// tag, comment, CDATA section, processing instruction or entity reference. (Other
 /// syntax errors count too: a window cut after `<!` looks like bad markup; a real one
@@ -245,18 +241,31 @@ fn at_window_end(e: &quick_xml::Error) -> bool {
 /// What the event loop does after an event.
 enum Flow {
     Continue,
-    /// A `</package>` or the root start tag was handled: a safe place to cut.
+    /// A `</package>` was handled: a safe place to cut.
     Boundary,
+    /// The root start tag was read (with its `packages=` count): a safe place to cut.
+    Root(Option<usize>),
     Eof,
+}
+
+/// The package being read: where it starts, its record, and where the batch stood
+/// before it.
+struct Current {
+    start: u64,
+    rec: PkgRec,
+    mark: Mark,
 }
 
 /// The parser's state between events (and windows).
 #[derive(Default)]
 struct ParseState {
+    batch: PackageBatch,
     text: Vec<u8>,
     target: Option<Text>,
-    deps: Option<Deps>,
-    pkg: Option<(u64, Package)>,
+    deps: Option<DepKind>,
+    pkg: Option<Current>,
+    /// The current package's arch is `src`/`nosrc` (its entries are skipped).
+    source: bool,
     checksum_type: Vec<u8>,
     // Where the text element being collected starts, for errors about its content.
     text_pos: u64,
@@ -271,9 +280,12 @@ struct ParseState {
 impl ParseState {
     /// Forgets the package being read (it is read again in the next window).
     fn drop_partial(&mut self) {
-        self.pkg = None;
+        if let Some(cur) = self.pkg.take() {
+            self.batch.truncate(cur.mark);
+        }
         self.target = None;
         self.deps = None;
+        self.source = false;
         self.text.clear();
     }
 
@@ -294,27 +306,69 @@ impl ParseState {
         Ok(())
     }
 
-    fn event<S>(
-        &mut self,
-        event: Event<'_>,
-        pos: u64,
-        o: Origin<'_>,
-        state: &mut S,
-        announce: &mut impl FnMut(&mut S, usize),
-        emit: &mut impl FnMut(&mut S, Package),
-    ) -> Result<Flow, RepoError> {
+    /// Starts a package at `pos`.
+    fn begin(&mut self, pos: u64) {
+        let mark = self.batch.mark();
+        let first = self.batch.deps.len() as u32;
+        let files = self.batch.files.len() as u32;
+        self.pkg = Some(Current {
+            start: pos,
+            rec: PkgRec {
+                deps: (first, first),
+                files: (files, files),
+                ..PkgRec::default()
+            },
+            mark,
+        });
+        self.source = false;
+    }
+
+    /// Ends the current package: checks it and adds it to the batch.
+    fn finish(&mut self, o: Origin<'_>) -> Result<(), RepoError> {
+        self.deps = None;
+        let Some(mut cur) = self.pkg.take() else {
+            return Ok(());
+        };
+        cur.rec.deps.1 = self.batch.deps.len() as u32;
+        cur.rec.files.1 = self.batch.files.len() as u32;
+        let missing = |child| ParseErrorKind::MissingElement {
+            element: "package",
+            child,
+        };
+        let r = &cur.rec;
+        let problem = if r.name.is_empty() {
+            Some(missing("name"))
+        } else if r.arch.is_empty() {
+            Some(missing("arch"))
+        } else if !r.has_version || r.version.is_empty() {
+            Some(missing("version"))
+        } else if r.href.is_empty() {
+            Some(missing("location"))
+        } else {
+            None
+        };
+        if let Some(k) = problem {
+            return Err(o.err(cur.start, k));
+        }
+        self.batch.pkgs.push(cur.rec);
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event<'_>, pos: u64, o: Origin<'_>) -> Result<Flow, RepoError> {
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
                 let name = name.as_ref();
-                if let Some((_, p)) = self.pkg.as_mut() {
+                if let Some(cur) = self.pkg.as_mut() {
+                    let batch = &mut self.batch;
+                    let rec = &mut cur.rec;
                     let res = match name {
                         // Source packages' entries are build dependencies, which no
                         // resolution uses: skipped, which also saves most of their cost.
                         b"entry" => match self.deps {
-                            Some(kind) if p.arch != "src" && p.arch != "nosrc" => {
-                                dependency(e).map(|d| kind.list(p).push(d))
+                            Some(kind) if !self.source => {
+                                dependency(e, kind, batch).map(|d| batch.deps.push(d))
                             }
                             _ => Ok(()),
                         },
@@ -326,15 +380,15 @@ impl ParseState {
                             self.target = Some(Text::Arch);
                             Ok(())
                         }
-                        b"version" => version(e).map(|evr| p.evr = evr),
+                        b"version" => version(e, rec, batch),
                         b"checksum" if !empty => {
                             self.target = Some(Text::Checksum);
                             self.checksum_type.clear();
                             attr(e, "type", "checksum")
                                 .map(|t| self.checksum_type.extend_from_slice(t))
                         }
-                        b"location" => location(e, p),
-                        b"size" => size(e, p),
+                        b"location" => location(e, rec, batch),
+                        b"size" => size(e, rec),
                         b"sourcerpm" if !empty => {
                             self.target = Some(Text::Sourcerpm);
                             Ok(())
@@ -345,7 +399,7 @@ impl ParseState {
                         }
                         other => {
                             if !empty {
-                                self.deps = Deps::from_local_name(other).or(self.deps);
+                                self.deps = DepKind::from_local_name(other).or(self.deps);
                             }
                             Ok(())
                         }
@@ -354,11 +408,10 @@ impl ParseState {
                     self.text.clear();
                     self.text_pos = pos;
                 } else if name == b"package" {
-                    self.pkg = Some((pos, Package::default()));
+                    self.begin(pos);
                     if empty {
                         // `<package/>`: let the end-of-package check report what is missing.
-                        let (start, p) = self.pkg.take().expect("just set");
-                        emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                        self.finish(o)?;
                         return Ok(Flow::Boundary);
                     }
                 } else if !self.root_seen {
@@ -372,14 +425,15 @@ impl ParseState {
                         ));
                     }
                     self.root_seen = true;
-                    if let Ok(Some(n)) = super::xml::find_attr(e, b"packages")
-                        && let Ok(n) = parse_u64("packages", n)
-                    {
-                        announce(state, usize::try_from(n).unwrap_or(usize::MAX));
-                    }
+                    let count = match super::xml::find_attr(e, b"packages") {
+                        Ok(Some(n)) => parse_u64("packages", n)
+                            .ok()
+                            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                        _ => None,
+                    };
                     if !empty {
                         self.root_qname = e.name().as_ref().to_vec();
-                        return Ok(Flow::Boundary);
+                        return Ok(Flow::Root(count));
                     }
                     self.root_closed = true;
                 }
@@ -391,22 +445,31 @@ impl ParseState {
             Event::CData(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
             Event::End(ref e) => {
                 if let Some(target) = self.target.take() {
-                    let (_, p) = self
+                    let cur = self
                         .pkg
                         .as_mut()
                         .expect("text targets are set inside <package>");
-                    end_text(target, &self.text, &self.checksum_type, p)
-                        .map_err(|k| o.err(self.text_pos, k))?;
+                    end_text(
+                        target,
+                        &self.text,
+                        &self.checksum_type,
+                        &mut cur.rec,
+                        &mut self.batch,
+                    )
+                    .map_err(|k| o.err(self.text_pos, k))?;
+                    if target == Text::Arch {
+                        self.source = matches!(self.batch.str(cur.rec.arch), "src" | "nosrc");
+                    }
                 } else {
                     let name = e.local_name();
                     let name = name.as_ref();
                     if name == b"package" {
-                        self.deps = None;
-                        if let Some((start, p)) = self.pkg.take() {
-                            emit(state, finish(p).map_err(|k| o.err(start, k))?);
+                        if self.pkg.is_some() {
+                            self.finish(o)?;
                             return Ok(Flow::Boundary);
                         }
-                    } else if self.deps.is_some() && Deps::from_local_name(name).is_some() {
+                        self.deps = None;
+                    } else if self.deps.is_some() && DepKind::from_local_name(name).is_some() {
                         self.deps = None;
                     } else if self.pkg.is_none() && e.name().as_ref() == self.root_qname {
                         self.root_closed = true;
@@ -432,80 +495,107 @@ fn attr<'a>(
     })
 }
 
+fn utf8(text: &[u8]) -> Result<&str, ParseErrorKind> {
+    std::str::from_utf8(text).map_err(ParseErrorKind::InvalidUtf8)
+}
+
 fn end_text(
     target: Text,
     text: &[u8],
     checksum_type: &[u8],
-    p: &mut Package,
+    rec: &mut PkgRec,
+    batch: &mut PackageBatch,
 ) -> Result<(), ParseErrorKind> {
     match target {
-        Text::Name => p.name = text_string(text)?,
-        Text::Arch => p.arch = text_string(text)?,
-        Text::Sourcerpm => p.sourcerpm = text_string(text)?,
-        Text::File => p.files.push(text_string(text)?),
+        Text::Name => rec.name = batch.push(utf8(text)?),
+        Text::Arch => rec.arch = batch.push(utf8(text)?),
+        Text::Sourcerpm => rec.sourcerpm = batch.push(utf8(text)?),
+        Text::File => {
+            let f = batch.push(utf8(text)?);
+            batch.files.push(f);
+        }
         Text::Checksum => {
-            let hex = std::str::from_utf8(text).map_err(ParseErrorKind::InvalidUtf8)?;
-            p.checksum = Some(checksum(checksum_type, hex)?);
+            let (algorithm, hex) = checksum(checksum_type, utf8(text)?)?;
+            let span = if hex.bytes().any(|b| b.is_ascii_uppercase()) {
+                batch.push(&hex.to_ascii_lowercase())
+            } else {
+                batch.push(hex)
+            };
+            rec.checksum = Some((algorithm, span));
         }
     }
     Ok(())
 }
 
-fn finish(p: Package) -> Result<Package, ParseErrorKind> {
-    let missing = |child| ParseErrorKind::MissingElement {
-        element: "package",
-        child,
+/// A package checksum's algorithm and its (trimmed) hex digits.
+fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str), ParseErrorKind> {
+    let algorithm = match kind {
+        // The common spellings without decoding or allocating.
+        b"sha256" => ChecksumAlgorithm::Sha256,
+        b"sha512" => ChecksumAlgorithm::Sha512,
+        b"sha1" | b"sha" => ChecksumAlgorithm::Sha1,
+        _ => {
+            let kind = decode_str(kind)?;
+            ChecksumAlgorithm::from_repodata(&kind)
+                .ok_or_else(|| ParseErrorKind::UnknownChecksumType(kind.into_owned()))?
+        }
     };
-    if p.name.is_empty() {
-        return Err(missing("name"));
+    let hex = hex.trim();
+    // The digest names a file in the cache: anything but hex digits is refused.
+    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseErrorKind::InvalidValue {
+            attribute: "checksum",
+            value: hex.to_string(),
+        });
     }
-    if p.arch.is_empty() {
-        return Err(missing("arch"));
-    }
-    if p.evr.version.is_empty() {
-        return Err(missing("version"));
-    }
-    if p.location_href.is_empty() {
-        return Err(missing("location"));
-    }
-    Ok(p)
+    Ok((algorithm, hex))
 }
 
 /// `<version epoch= ver= rel=/>` of the package itself.
-fn version(e: &BytesStart<'_>) -> Result<Evr, ParseErrorKind> {
-    let mut evr = Evr::default();
-    let mut has_ver = false;
+fn version(
+    e: &BytesStart<'_>,
+    rec: &mut PkgRec,
+    batch: &mut PackageBatch,
+) -> Result<(), ParseErrorKind> {
+    let mut epoch = 0;
+    let mut ver = None;
+    let mut rel = Span::default();
     for a in raw_attrs(e) {
         let (key, value) = a?;
         match key {
-            b"epoch" if !value.is_empty() => evr.epoch = parse_u64("epoch", value)?,
-            b"ver" => {
-                evr.version = decode_string(value)?;
-                has_ver = true;
-            }
-            b"rel" => evr.release = decode_string(value)?,
+            b"epoch" if !value.is_empty() => epoch = parse_u64("epoch", value)?,
+            b"ver" => ver = Some(batch.push(&decode_str(value)?)),
+            b"rel" => rel = batch.push(&decode_str(value)?),
             _ => {}
         }
     }
-    if !has_ver {
+    let Some(ver) = ver else {
         return Err(ParseErrorKind::MissingAttribute {
             element: "version",
             attribute: "ver",
         });
-    }
-    Ok(evr)
+    };
+    rec.epoch = epoch;
+    rec.version = ver;
+    rec.release = rel;
+    rec.has_version = true;
+    Ok(())
 }
 
-fn location(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
+fn location(
+    e: &BytesStart<'_>,
+    rec: &mut PkgRec,
+    batch: &mut PackageBatch,
+) -> Result<(), ParseErrorKind> {
     let mut href = false;
     for a in raw_attrs(e) {
         let (key, value) = a?;
         match key {
             b"href" => {
-                p.location_href = decode_string(value)?;
+                rec.href = batch.push(&decode_str(value)?);
                 href = true;
             }
-            b"xml:base" => p.location_base = Some(decode_string(value)?),
+            b"xml:base" => rec.base = Some(batch.push(&decode_str(value)?)),
             _ => {}
         }
     }
@@ -518,12 +608,12 @@ fn location(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
     Ok(())
 }
 
-fn size(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
+fn size(e: &BytesStart<'_>, rec: &mut PkgRec) -> Result<(), ParseErrorKind> {
     for a in raw_attrs(e) {
         let (key, value) = a?;
         match key {
-            b"package" => p.download_size = parse_u64("package", value)?,
-            b"installed" => p.install_size = parse_u64("installed", value)?,
+            b"package" => rec.download_size = parse_u64("package", value)?,
+            b"installed" => rec.install_size = parse_u64("installed", value)?,
             _ => {}
         }
     }
@@ -532,7 +622,11 @@ fn size(e: &BytesStart<'_>, p: &mut Package) -> Result<(), ParseErrorKind> {
 
 /// One `<rpm:entry>`: the EVR is built as `[epoch:]ver[-rel]`, epoch `0` dropped, the
 /// way libsolv's rpmmd reader does.
-fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
+fn dependency(
+    e: &BytesStart<'_>,
+    kind: DepKind,
+    batch: &mut PackageBatch,
+) -> Result<DepRec, ParseErrorKind> {
     let mut name = None;
     let mut flags = None;
     let (mut epoch, mut ver, mut rel) = (None, None, None);
@@ -540,7 +634,7 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
     for a in raw_attrs(e) {
         let (key, value) = a?;
         match key {
-            b"name" => name = Some(decode_string(value)?),
+            b"name" => name = Some(decode_str(value)?),
             b"flags" => {
                 flags = Some(match value {
                     b"EQ" => DepFlags::Eq,
@@ -567,29 +661,33 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
         element: "rpm:entry",
         attribute: "name",
     })?;
+    let name = batch.push(&name);
     let constraint = match flags {
         None => None,
         Some(flags) => {
-            let mut evr = String::new();
-            if let Some(e) = epoch.filter(|e| !e.is_empty() && *e != b"0") {
-                evr.push_str(&decode_str(e)?);
-                evr.push(':');
+            let epoch = epoch.filter(|e| !e.is_empty() && *e != b"0");
+            let rel = rel.filter(|r| !r.is_empty());
+            let epoch = epoch.map(decode_str).transpose()?;
+            let ver = ver.map(decode_str).transpose()?;
+            let rel = rel.map(decode_str).transpose()?;
+            let mut parts: [&str; 5] = [""; 5];
+            if let Some(e) = &epoch {
+                parts[0] = e;
+                parts[1] = ":";
             }
-            if let Some(v) = ver {
-                evr.push_str(&decode_str(v)?);
+            if let Some(v) = &ver {
+                parts[2] = v;
             }
-            if let Some(r) = rel.filter(|r| !r.is_empty()) {
-                evr.push('-');
-                evr.push_str(&decode_str(r)?);
+            if let Some(r) = &rel {
+                parts[3] = "-";
+                parts[4] = r;
             }
-            if evr.is_empty() {
-                None
-            } else {
-                Some((flags, evr))
-            }
+            let evr = batch.push_parts(&parts);
+            (!evr.is_empty()).then_some((flags, evr))
         }
     };
-    Ok(Dependency {
+    Ok(DepRec {
+        kind,
         name,
         constraint,
         pre,
@@ -599,7 +697,7 @@ fn dependency(e: &BytesStart<'_>) -> Result<Dependency, ParseErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Checksum, ChecksumAlgorithm};
+    use crate::model::{Checksum, Dependency, Evr};
 
     const PRIMARY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="2">
@@ -758,7 +856,11 @@ mod tests {
             "w",
             &mut out,
             |_, _| {},
-            |out, p| out.push(p),
+            |out, mut b| {
+                out.extend(b.iter().map(|p| p.to_package()));
+                b.clear();
+                b
+            },
         )
         .map(|()| out)
         .map_err(|e| crate::repo::error::error_chain(&e))
@@ -792,6 +894,50 @@ mod tests {
         }
         assert_eq!(windowed(&many, 1 << 20).unwrap().len(), 8);
         assert_eq!(windowed(cdata, 1 << 20).unwrap()[0].name, "a</package>b");
+    }
+
+    /// Batches fill up to [`BATCH_PACKAGES`] and are handed on in order; a package cut
+    /// by a window is read again from its start without leaving anything behind in the
+    /// batch (its text, dependencies and files).
+    #[test]
+    fn batches_across_windows_hold_every_package_once() {
+        let pkg = |i: usize| {
+            format!(
+                "<package type=\"rpm\"><name>p{i}</name><arch>x86_64</arch><version epoch=\"{e}\" ver=\"{i}\" rel=\"1\"/><checksum type=\"sha256\">{i:04X}</checksum><location href=\"p{i}.rpm\"/><format><rpm:requires><rpm:entry name=\"r{i}\" flags=\"GE\" ver=\"{i}\"/><rpm:entry name=\"(a or b)\"/></rpm:requires><rpm:provides><rpm:entry name=\"v{i}\"/></rpm:provides><file>/f/{i}</file></format></package>\n",
+                e = i % 3
+            )
+        };
+        let n = BATCH_PACKAGES * 2 + 77;
+        let xml = format!(
+            "<metadata packages=\"{n}\">\n{}</metadata>",
+            (0..n).map(pkg).collect::<String>()
+        );
+        let whole = parse_primary(xml.as_bytes(), "p").unwrap();
+        assert_eq!(whole.len(), n);
+        assert_eq!(whole[5].nevra(), "p5-2:5-1.x86_64");
+        assert_eq!(whole[5].checksum.as_ref().unwrap().hex, "0005");
+        assert_eq!(whole[7].requires[0].to_string(), "r7 >= 7");
+        assert_eq!(whole[7].files, ["/f/7"]);
+        for size in [1 << 20, 4096, 333] {
+            let mut sizes = Vec::new();
+            let mut got = Vec::new();
+            parse_in_windows(
+                std::io::BufReader::with_capacity(97, xml.as_bytes()),
+                size,
+                "p",
+                &mut got,
+                |_, _| {},
+                |got, mut b| {
+                    sizes.push(b.len());
+                    got.extend(b.iter().map(|p| p.to_package()));
+                    b.clear();
+                    b
+                },
+            )
+            .unwrap();
+            assert_eq!(got, whole, "window {size}");
+            assert_eq!(sizes, [BATCH_PACKAGES, BATCH_PACKAGES, 77], "window {size}");
+        }
     }
 
     fn err(xml: &str) -> String {

@@ -17,10 +17,9 @@ use crate::config::{Context, Input, ResolvedRepo};
 use crate::context::Installed;
 use crate::error::Error;
 use crate::lock::{ArchLock, LockedPackage, Lockfile};
-use crate::model::Package;
 use crate::repo::{
     CachedFile, Comps, FetchOptions, FetchedRepo, Fetcher, IndexBuilder, IndexEntry, Modules,
-    PackageIndex, RepoError,
+    PackageBatch, PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
@@ -788,10 +787,10 @@ fn load_repo(
         })?;
     let _tracked = crate::tempfiles::track(solv_tmp.path());
     // The pool is built on a thread of its own; batches travel back to the parsing
-    // thread to be freed where they were allocated (cross-thread frees contend on the
-    // allocator's locks).
-    let (to_builder, builder_rx) = std::sync::mpsc::sync_channel::<Vec<Package>>(8);
-    let (to_parser, parser_rx) = std::sync::mpsc::channel::<Vec<Package>>();
+    // thread to be refilled (their buffers are reused, and freed where they were
+    // allocated: cross-thread frees contend on the allocator's locks).
+    let (to_builder, builder_rx) = std::sync::mpsc::sync_channel::<PackageBatch>(8);
+    let (to_parser, parser_rx) = std::sync::mpsc::channel::<PackageBatch>();
     let repoid = r.repoid.clone();
     let solv_tmp_path = solv_tmp.path().to_path_buf();
     let builder = std::thread::Builder::new()
@@ -799,9 +798,27 @@ fn load_repo(
         .spawn(move || -> Result<solve::BuiltRepo, solve::SolveError> {
             let mut writer = solve::SolvWriter::new(&repoid)?;
             let mut result = Ok(());
+            // A repo of source packages only never enters a resolution (see
+            // `lock_arch`): its batches are held until a binary package shows up, and
+            // without one its `.solv` file is an empty repo (nothing built or written).
+            let mut held: Vec<PackageBatch> = Vec::new();
+            let mut binary = false;
             for batch in builder_rx {
+                if result.is_ok() && !binary {
+                    if batch.iter().all(|p| p.is_source()) {
+                        held.push(batch);
+                        continue;
+                    }
+                    binary = true;
+                    for h in held.drain(..) {
+                        if result.is_ok() {
+                            result = h.iter().try_for_each(|p| writer.add_view(&p));
+                        }
+                        let _ = to_parser.send(h);
+                    }
+                }
                 if result.is_ok() {
-                    result = batch.iter().try_for_each(|p| writer.add(p, None));
+                    result = batch.iter().try_for_each(|p| writer.add_view(&p));
                 }
                 let _ = to_parser.send(batch);
             }
@@ -813,20 +830,16 @@ fn load_repo(
         source,
     })?;
     let mut index = IndexBuilder::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let parsed = fetcher.stream_primary(&fetched, |p| {
-        index.push(&p);
-        batch.push(p);
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, parser_rx.try_recv().unwrap_or_default());
-            // Fails only when the builder stopped early; its error is reported below.
-            let _ = to_builder.send(full);
-            batch.clear();
-        }
-    });
-    if !batch.is_empty() {
+    let mut count = 0u64;
+    let parsed = fetcher.stream_primary_batches(&fetched, |batch| {
+        count += batch.len() as u64;
+        batch.iter().for_each(|p| index.push_view(&p));
+        // Fails only when the builder stopped early; its error is reported below.
         let _ = to_builder.send(batch);
-    }
+        let mut next = parser_rx.try_recv().unwrap_or_default();
+        next.clear();
+        next
+    });
     drop(to_builder);
     tracing::debug!(
         "repo '{}': primary parsed after {:?}",
@@ -853,7 +866,7 @@ fn load_repo(
         started.elapsed()
     );
     drop(parser_rx);
-    let count = parsed?;
+    parsed?;
     index_written?;
     let built = built.map_err(|source| Error::RepoData {
         repoid: r.repoid.clone(),
@@ -876,9 +889,6 @@ fn load_repo(
     }
     Ok(loaded)
 }
-
-/// Packages per message from the parser to the pool builder.
-const BATCH: usize = 512;
 
 fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
     fs_err::create_dir_all(dir).map_err(|source| Error::Io {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::{DepFlags, Dependency, Evr, Package};
+use crate::repo::DepView;
 use libsolv::{DepId, DepKind, Pool, Rel, SolvableId};
 
 /// A candidate package: its solvable and where it maps back to (`None` for the
@@ -302,26 +303,26 @@ pub(super) fn rel_of(flags: DepFlags) -> Rel {
 
 /// Converts one dependency; `Ok(None)` for a rich dependency libsolv cannot parse
 /// (skipped with a warning, as libsolv's own reader does).
-pub(super) fn dep_id(pool: &mut Pool, d: &Dependency) -> Result<Option<DepId>, String> {
+pub(super) fn dep_id(pool: &mut Pool, d: &DepView<'_>) -> Result<Option<DepId>, String> {
     if d.name.contains('\0') {
         return Err(format!("dependency with a NUL byte: {:?}", d.name));
     }
     if d.is_rich() {
-        let id = pool.parse_rich(&d.name).map_err(|e| e.0)?;
+        let id = pool.parse_rich(d.name).map_err(|e| e.0)?;
         if id.is_none() {
             tracing::warn!("ignoring malformed rich dependency {:?}", d.name);
         }
         return Ok(id);
     }
-    let name = pool.intern(&d.name);
-    Ok(Some(match &d.constraint {
+    let name = pool.intern(d.name);
+    Ok(Some(match d.constraint {
         None => name,
         Some((flags, evr)) => {
             if evr.contains('\0') {
                 return Err(format!("dependency with a NUL byte: {evr:?}"));
             }
             let e = pool.intern(evr);
-            pool.rel(name, rel_of(*flags), e)
+            pool.rel(name, rel_of(flags), e)
         }
     }))
 }

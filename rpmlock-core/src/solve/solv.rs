@@ -2,7 +2,8 @@
 //! orchestrator), package by package as primary streams in.
 
 use super::*;
-use crate::model::{Dependency, Package};
+use crate::model::Package;
+use crate::repo::{DepKind, DepView, PackageView};
 use libsolv::{DepId, Pool, Rel, SolvableDeps};
 use std::path::Path;
 
@@ -31,7 +32,14 @@ pub struct SolvWriter {
     pub(super) pool: Pool,
     pub(super) repo: libsolv::RepoId,
     pub(super) repoid: String,
-    pub(super) scratch: SolvableDeps,
+    pub(super) scratch: Scratch,
+}
+
+/// Space reused from package to package by [`add_package`].
+#[derive(Default)]
+pub(super) struct Scratch {
+    deps: SolvableDeps,
+    evr: String,
 }
 
 impl SolvWriter {
@@ -43,8 +51,20 @@ impl SolvWriter {
             pool,
             repo,
             repoid: repoid.to_string(),
-            scratch: SolvableDeps::default(),
+            scratch: Scratch::default(),
         })
+    }
+
+    /// Adds the next package of a parsed batch (the cold path).
+    pub fn add_view(&mut self, p: &PackageView<'_>) -> Result<(), SolveError> {
+        add_package(
+            &mut self.pool,
+            self.repo,
+            &self.repoid,
+            p,
+            None,
+            &mut self.scratch,
+        )
     }
 
     /// Adds the next package, with its full file list when known.
@@ -95,12 +115,101 @@ pub(super) fn add_packages(
     packages: &[Package],
     filelists: Option<&[Vec<String>]>,
 ) -> Result<(), SolveError> {
-    let mut scratch = SolvableDeps::default();
+    let mut scratch = Scratch::default();
     for (i, p) in packages.iter().enumerate() {
         let filelist = filelists.and_then(|f| f.get(i)).map(Vec::as_slice);
         add_package(pool, rid, repoid, p, filelist, &mut scratch)?;
     }
     Ok(())
+}
+
+/// What [`add_package`] reads of a package: an owned [`Package`] or a view into a
+/// parsed batch (the cold path, which allocates nothing per package).
+pub(super) trait PackageSource {
+    fn name(&self) -> &str;
+    fn arch(&self) -> &str;
+    fn version(&self) -> &str;
+    fn release(&self) -> &str;
+    /// Appends `[epoch:]version[-release]` to `out`.
+    fn write_evr(&self, out: &mut String);
+    /// The dependencies of one list, in file order (`pre`: only requires with that
+    /// `pre` flag).
+    fn deps_of(&self, kind: DepKind, pre: Option<bool>) -> impl Iterator<Item = DepView<'_>>;
+    fn files(&self) -> impl Iterator<Item = &str>;
+    /// `name-evr.arch`, for errors.
+    fn nevra(&self) -> String;
+}
+
+impl PackageSource for Package {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn arch(&self) -> &str {
+        &self.arch
+    }
+    fn version(&self) -> &str {
+        &self.evr.version
+    }
+    fn release(&self) -> &str {
+        &self.evr.release
+    }
+    fn write_evr(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}", self.evr);
+    }
+    fn deps_of(&self, kind: DepKind, pre: Option<bool>) -> impl Iterator<Item = DepView<'_>> {
+        let list = match kind {
+            DepKind::Provides => &self.provides,
+            DepKind::Requires => &self.requires,
+            DepKind::Conflicts => &self.conflicts,
+            DepKind::Obsoletes => &self.obsoletes,
+            DepKind::Recommends => &self.recommends,
+            DepKind::Suggests => &self.suggests,
+            DepKind::Supplements => &self.supplements,
+            DepKind::Enhances => &self.enhances,
+        };
+        list.iter()
+            .filter(move |d| pre.is_none_or(|pre| d.pre == pre))
+            .map(move |d| DepView {
+                kind,
+                name: &d.name,
+                constraint: d.constraint.as_ref().map(|(f, e)| (*f, e.as_str())),
+                pre: d.pre,
+            })
+    }
+    fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(String::as_str)
+    }
+    fn nevra(&self) -> String {
+        Package::nevra(self)
+    }
+}
+
+impl PackageSource for PackageView<'_> {
+    fn name(&self) -> &str {
+        PackageView::name(self)
+    }
+    fn arch(&self) -> &str {
+        PackageView::arch(self)
+    }
+    fn version(&self) -> &str {
+        PackageView::version(self)
+    }
+    fn release(&self) -> &str {
+        PackageView::release(self)
+    }
+    fn write_evr(&self, out: &mut String) {
+        PackageView::write_evr(self, out)
+    }
+    fn deps_of(&self, kind: DepKind, pre: Option<bool>) -> impl Iterator<Item = DepView<'_>> {
+        PackageView::deps_of(self, kind, pre)
+    }
+    fn files(&self) -> impl Iterator<Item = &str> {
+        PackageView::files(self)
+    }
+    fn nevra(&self) -> String {
+        format!("{self:?}")
+    }
 }
 
 /// Adds one package: name, EVR, arch and, for binary packages, every dependency,
@@ -109,56 +218,65 @@ pub(super) fn add_package(
     pool: &mut Pool,
     rid: libsolv::RepoId,
     repoid: &str,
-    p: &Package,
+    p: &impl PackageSource,
     filelist: Option<&[String]>,
-    deps: &mut SolvableDeps,
+    scratch: &mut Scratch,
 ) -> Result<(), SolveError> {
+    let Scratch {
+        deps,
+        evr: evr_text,
+    } = scratch;
     let invalid = |message: String| SolveError::InvalidData {
         repoid: repoid.to_string(),
         message,
     };
-    let is_source = p.arch == "src" || p.arch == "nosrc";
-    for s in [&p.name, &p.arch, &p.evr.version, &p.evr.release] {
+    let is_source = matches!(p.arch(), "src" | "nosrc");
+    for s in [p.name(), p.arch(), p.version(), p.release()] {
         if s.contains('\0') {
             return Err(invalid(format!("package field with a NUL byte: {s:?}")));
         }
     }
-    let name = pool.intern(&p.name);
-    let evr = pool.intern(&p.evr.to_string());
-    let arch = pool.intern(&p.arch);
+    let name = pool.intern(p.name());
+    evr_text.clear();
+    p.write_evr(evr_text);
+    let evr = pool.intern(evr_text);
+    let arch = pool.intern(p.arch());
     // `deps` is scratch space reused from package to package.
     deps.clear();
     if !is_source {
-        let conv = |pool: &mut Pool,
-                    out: &mut Vec<DepId>,
-                    list: &mut dyn Iterator<Item = &Dependency>|
-         -> Result<(), SolveError> {
-            for d in list {
+        // The lists in this order, each in file order (pre-requires after requires),
+        // so that strings are interned in the same order whatever the source.
+        let lists: [(DepKind, Option<bool>); 9] = [
+            (DepKind::Provides, None),
+            (DepKind::Requires, Some(false)),
+            (DepKind::Requires, Some(true)),
+            (DepKind::Conflicts, None),
+            (DepKind::Obsoletes, None),
+            (DepKind::Recommends, None),
+            (DepKind::Suggests, None),
+            (DepKind::Supplements, None),
+            (DepKind::Enhances, None),
+        ];
+        for (kind, pre) in lists {
+            for d in p.deps_of(kind, pre) {
                 if let Some(id) =
-                    dep_id(pool, d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
+                    dep_id(pool, &d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
                 {
+                    let out = match (kind, d.pre) {
+                        (DepKind::Provides, _) => &mut deps.provides,
+                        (DepKind::Requires, false) => &mut deps.requires,
+                        (DepKind::Requires, true) => &mut deps.prereqs,
+                        (DepKind::Conflicts, _) => &mut deps.conflicts,
+                        (DepKind::Obsoletes, _) => &mut deps.obsoletes,
+                        (DepKind::Recommends, _) => &mut deps.recommends,
+                        (DepKind::Suggests, _) => &mut deps.suggests,
+                        (DepKind::Supplements, _) => &mut deps.supplements,
+                        (DepKind::Enhances, _) => &mut deps.enhances,
+                    };
                     out.push(id);
                 }
             }
-            Ok(())
-        };
-        conv(pool, &mut deps.provides, &mut p.provides.iter())?;
-        conv(
-            pool,
-            &mut deps.requires,
-            &mut p.requires.iter().filter(|d| !d.pre),
-        )?;
-        conv(
-            pool,
-            &mut deps.prereqs,
-            &mut p.requires.iter().filter(|d| d.pre),
-        )?;
-        conv(pool, &mut deps.conflicts, &mut p.conflicts.iter())?;
-        conv(pool, &mut deps.obsoletes, &mut p.obsoletes.iter())?;
-        conv(pool, &mut deps.recommends, &mut p.recommends.iter())?;
-        conv(pool, &mut deps.suggests, &mut p.suggests.iter())?;
-        conv(pool, &mut deps.supplements, &mut p.supplements.iter())?;
-        conv(pool, &mut deps.enhances, &mut p.enhances.iter())?;
+        }
         // Like libsolv's rpmmd reader: a binary package provides itself. Files are
         // provides too (that is how file dependencies find them).
         let selfprov = pool.rel(name, Rel::Eq, evr);
@@ -179,7 +297,10 @@ pub(super) fn add_package(
             }
         };
         add(&mut deps.provides, selfprov);
-        for f in p.files.iter().chain(filelist.into_iter().flatten()) {
+        for f in p
+            .files()
+            .chain(filelist.into_iter().flatten().map(String::as_str))
+        {
             if f.contains('\0') {
                 return Err(invalid(format!("file name with a NUL byte: {f:?}")));
             }

@@ -8,7 +8,8 @@ use super::*;
 use crate::model::Package;
 use crate::repo::decompress::Compression;
 use crate::repo::{
-    Comps, RepoError, parse_comps, parse_filelists_map, parse_primary, parse_primary_with,
+    Comps, PackageBatch, RepoError, parse_comps, parse_filelists_map, parse_primary,
+    parse_primary_batches, parse_primary_with,
 };
 
 /// The most a file held whole in memory (modules.yaml, comps) may decompress to.
@@ -47,6 +48,19 @@ impl Fetcher {
         let file = self.require(repo, "primary")?;
         self.parse_file(&file, |reader, origin| {
             parse_primary_with(reader, origin, visit)
+        })
+    }
+
+    /// Fetches primary.xml and hands each batch of parsed packages to `take`, which
+    /// gives back an empty batch to fill next (see [`parse_primary_batches`]).
+    pub fn stream_primary_batches(
+        &self,
+        repo: &FetchedRepo,
+        take: impl FnMut(PackageBatch) -> PackageBatch,
+    ) -> Result<(), RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, |reader, origin| {
+            parse_primary_batches(reader, origin, take)
         })
     }
 
