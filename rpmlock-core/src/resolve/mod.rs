@@ -516,65 +516,92 @@ pub fn lock_planned(
             run.warnings = cached;
         }
     }
-    let mut needed = vec![false; to_fetch.len()];
-    for run in runs.iter().filter(|r| r.lock.is_none()) {
-        for &i in &run.fetch_index {
-            needed[i] = true;
+    // The arches still to resolve, one after another: each loads the repos it needs
+    // that are not loaded yet (concurrently), resolves, and lets go of the repos no
+    // later arch uses. Memory stays that of one arch whatever the number of arches,
+    // and the cores go to one arch's parsing at a time. A repo only one arch uses
+    // keeps the pool its cold load built, and that arch's resolution starts from it.
+    let pending: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].lock.is_none())
+        .collect();
+    let mut users = vec![0usize; to_fetch.len()];
+    for &i in &pending {
+        for &idx in &unique_indices(&runs[i].fetch_index) {
+            users[idx] += 1;
         }
     }
-    // With a single arch to resolve, the pools built on the cold path are kept for it.
-    let keep_pools = runs.iter().filter(|r| r.lock.is_none()).count() == 1;
-    let loaded = load_all(&fetcher, &to_fetch, fetched, &needed, keep_pools)?;
-    tracing::debug!("repositories loaded after {:?}", started.elapsed());
-
-    // The arches still to resolve, each on a thread of its own.
-    let solved: Vec<(usize, Result<Resolved, Error>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
+    let mut fetched: Vec<Option<FetchedRepo>> = fetched.into_iter().map(Some).collect();
+    let mut loaded: Vec<Option<LoadedRepo>> = (0..to_fetch.len()).map(|_| None).collect();
+    let mut solved: Vec<(usize, Result<Resolved, Error>)> = Vec::with_capacity(pending.len());
+    for &i in &pending {
+        let run = &runs[i];
+        let wanted = unique_indices(&run.fetch_index);
+        let jobs: Vec<(usize, FetchedRepo, bool)> = wanted
             .iter()
-            .enumerate()
-            .filter(|(_, run)| run.lock.is_none())
-            .map(|(i, run)| {
-                let (fetcher, loaded, reporter) = (&fetcher, &loaded, reporter.clone());
-                let explain = options.explain;
-                let handle = scope.spawn(move || -> Result<Resolved, Error> {
-                    let repos: Vec<ArchRepo<'_>> = run
-                        .repos
-                        .iter()
-                        .zip(&run.fetch_index)
-                        .map(|(r, &idx)| {
-                            Ok(ArchRepo {
-                                priority: r.priority()?,
-                                cost: r.cost()?,
-                                excludes: r.excludes(),
-                                includes: r.includes(),
-                                config: r.clone(),
-                                data: loaded[idx]
-                                    .as_ref()
-                                    .expect("loaded for every unresolved arch"),
-                            })
-                        })
-                        .collect::<Result<_, Error>>()?;
-                    reporter.solve_started(&run.arch);
-                    let resolved = lock_arch(
-                        fetcher,
-                        input,
-                        run.installed.as_deref(),
-                        &run.favor,
-                        &run.arch,
-                        &repos,
-                        explain,
-                    )?;
-                    reporter.solve_finished(&run.arch, resolved.0.packages.len());
-                    Ok(resolved)
-                });
-                (i, handle)
+            .filter_map(|&idx| {
+                let f = fetched[idx].take()?;
+                Some((idx, f, users[idx] == 1))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|(i, h)| (i, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-            .collect()
-    });
+        let stage = parallel(jobs, |(idx, f, keep_pool)| {
+            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep_pool)?;
+            repo.modules = fetcher.load_modules(&repo.fetched)?;
+            Ok((idx, repo))
+        });
+        let stage = match stage {
+            Ok(stage) => stage,
+            Err(e) => {
+                solved.push((i, Err(e)));
+                break;
+            }
+        };
+        for (idx, repo) in stage {
+            loaded[idx] = Some(repo);
+        }
+        tracing::debug!(
+            "{}: repositories loaded after {:?}",
+            run.arch,
+            started.elapsed()
+        );
+        let outcome = (|| -> Result<Resolved, Error> {
+            let repos: Vec<ArchRepo<'_>> = run
+                .repos
+                .iter()
+                .zip(&run.fetch_index)
+                .map(|(r, &idx)| {
+                    Ok(ArchRepo {
+                        priority: r.priority()?,
+                        cost: r.cost()?,
+                        excludes: r.excludes(),
+                        includes: r.includes(),
+                        config: r.clone(),
+                        data: loaded[idx]
+                            .as_ref()
+                            .expect("loaded for every unresolved arch"),
+                    })
+                })
+                .collect::<Result<_, Error>>()?;
+            reporter.solve_started(&run.arch);
+            let resolved = lock_arch(
+                &fetcher,
+                input,
+                run.installed.as_deref(),
+                &run.favor,
+                &run.arch,
+                &repos,
+                options.explain,
+            )?;
+            reporter.solve_finished(&run.arch, resolved.0.packages.len());
+            Ok(resolved)
+        })();
+        solved.push((i, outcome));
+        for idx in wanted {
+            users[idx] -= 1;
+            if users[idx] == 0 {
+                loaded[idx] = None;
+            }
+        }
+    }
     // Every arch's outcome: all failures are reported, not only the first.
     let mut errors = Vec::new();
     for (i, outcome) in solved {
@@ -700,30 +727,15 @@ fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<Fetche
     })
 }
 
-/// Loads (or builds) the cached index and `.solv` file of every needed repo,
-/// concurrently.
-fn load_all(
-    fetcher: &Fetcher,
-    repos: &[ResolvedRepo],
-    fetched: Vec<FetchedRepo>,
-    needed: &[bool],
-    keep_pools: bool,
-) -> Result<Vec<Option<LoadedRepo>>, Error> {
-    let jobs: Vec<(&ResolvedRepo, FetchedRepo, bool)> = repos
-        .iter()
-        .zip(fetched)
-        .zip(needed)
-        .map(|((r, f), &n)| (r, f, n))
-        .collect();
-    parallel(jobs, |(r, f, needed)| {
-        if needed {
-            let mut loaded = load_repo(fetcher, r, f, keep_pools)?;
-            loaded.modules = fetcher.load_modules(&loaded.fetched)?;
-            Ok(Some(loaded))
-        } else {
-            Ok(None)
+/// Each index once, in first-seen order.
+fn unique_indices(indices: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(indices.len());
+    for &i in indices {
+        if !out.contains(&i) {
+            out.push(i);
         }
-    })
+    }
+    out
 }
 
 /// Runs `f` on every item, each on a thread of its own; the first error wins.
