@@ -11,9 +11,13 @@ pub fn repomd(data: &[u8]) {
     let _ = crate::repo::parse_repomd(data, "fuzz");
 }
 
-/// primary.xml (the whole parse, into packages).
+/// primary.xml (the whole parse, into packages), and the parallel parse in small
+/// chunks, which must give the same packages or decline.
 pub fn primary(data: &[u8]) {
-    let _ = crate::repo::parse_primary(data, "fuzz");
+    let sequential = crate::repo::parse_primary(data, "fuzz").ok();
+    if let Some(parallel) = crate::repo::parallel_packages(data, 64) {
+        assert_eq!(Some(parallel), sequential, "the parallel parse differs");
+    }
 }
 
 /// filelists.xml.

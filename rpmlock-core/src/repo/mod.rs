@@ -47,7 +47,12 @@ pub use index::{IndexBuilder, IndexEntry, IndexError, PackageIndex};
 #[cfg(feature = "fuzzing")]
 pub(crate) use mirrors::{parse_metalink, parse_mirrorlist};
 pub use modules::{ModuleDefaults, ModuleStream, Modules, parse_modules, split_artifact};
-pub use primary::{BATCH_PACKAGES, parse_primary, parse_primary_batches, parse_primary_with};
+#[cfg(feature = "fuzzing")]
+pub(crate) use primary::parallel_packages;
+pub use primary::{
+    BATCH_PACKAGES, parse_primary, parse_primary_batches, parse_primary_parallel,
+    parse_primary_with,
+};
 pub use repomd::parse_repomd;
 pub use tls::TlsFileKind;
 

@@ -221,6 +221,258 @@ fn parse_in_windows<R: BufRead, S>(
     }
 }
 
+/// Parses primary.xml on `workers` threads: the document is cut after `</package>`
+/// end tags into chunks of about [`WINDOW`] bytes, each chunk is parsed on its own (the
+/// same parser, behind a synthetic root start tag), and the batches reach `take` in
+/// document order.
+///
+/// Returns `false` when it cannot vouch for the result: any error, any chunk that
+/// does not end between two packages (a cut inside a comment or a CDATA section), an
+/// unusual prologue. The caller then discards what `take` received and parses again
+/// with [`parse_primary_batches`], which reports the document's errors as always; a
+/// `true` means the batches are exactly what the sequential parse gives.
+pub fn parse_primary_parallel<R: BufRead>(
+    input: R,
+    workers: usize,
+    take: impl FnMut(PackageBatch) -> PackageBatch,
+) -> bool {
+    parallel_in_windows(input, workers, WINDOW, take)
+}
+
+/// [`parse_primary_parallel`] with chunks of about `window` bytes.
+fn parallel_in_windows<R: BufRead>(
+    mut input: R,
+    workers: usize,
+    window: usize,
+    mut take: impl FnMut(PackageBatch) -> PackageBatch,
+) -> bool {
+    use std::collections::VecDeque;
+    use std::sync::mpsc::{Receiver, sync_channel};
+    type Job = (
+        Vec<u8>,
+        bool,
+        bool,
+        std::sync::mpsc::SyncSender<Option<Vec<PackageBatch>>>,
+    );
+    let workers = workers.max(1);
+    let (jobs, job_rx) = sync_channel::<Job>(1);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    // Batches `take` hands back are refilled by the workers: memory stays that of the
+    // batches in flight, and each is freed by the thread that allocated it.
+    let recycled = std::sync::Mutex::new(Vec::<PackageBatch>::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, recycled) = (&job_rx, &recycled);
+            let spawned = std::thread::Builder::new()
+                .name("primary-parse".into())
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((chunk, first, last, result)) = job else {
+                            return;
+                        };
+                        let _ = result.send(parse_chunk(&chunk, first, last, recycled));
+                    }
+                });
+            if spawned.is_err() {
+                return false;
+            }
+        }
+        let mut pending: VecDeque<Receiver<Option<Vec<PackageBatch>>>> = VecDeque::new();
+        let mut deliver = |rx: Receiver<Option<Vec<PackageBatch>>>| -> bool {
+            match rx.recv() {
+                Ok(Some(batches)) => {
+                    for b in batches {
+                        let mut back = take(b);
+                        back.clear();
+                        recycled
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(back);
+                    }
+                    true
+                }
+                _ => false,
+            }
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(window + 256 * 1024);
+        let mut root: Option<Vec<u8>> = None;
+        let mut eof = false;
+        let mut want = window;
+        let ok = loop {
+            while !eof && buf.len() < want {
+                match input.fill_buf() {
+                    Ok([]) => eof = true,
+                    Ok(chunk) => {
+                        buf.extend_from_slice(chunk);
+                        let n = chunk.len();
+                        input.consume(n);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // A read error: the sequential parse reports it.
+                    Err(_) => return false,
+                }
+            }
+            let first = root.is_none();
+            if first {
+                match root_qname(&buf) {
+                    Some(q) => root = Some(q.to_vec()),
+                    None => break false,
+                }
+            }
+            let cut = if eof {
+                buf.len()
+            } else {
+                match memchr::memmem::rfind(&buf, b"</package>") {
+                    Some(at) => at + b"</package>".len(),
+                    None if (buf.len() as u64) < MAX_PACKAGE => {
+                        // No end tag yet: read on with a larger window.
+                        want = buf.len() * 2;
+                        continue;
+                    }
+                    None => break false,
+                }
+            };
+            want = window;
+            let last = eof;
+            let chunk = if first {
+                buf[..cut].to_vec()
+            } else {
+                let q = root.as_deref().unwrap_or_default();
+                let mut c = Vec::with_capacity(cut + q.len() + 2);
+                c.push(b'<');
+                c.extend_from_slice(q);
+                c.push(b'>');
+                c.extend_from_slice(&buf[..cut]);
+                c
+            };
+            buf.drain(..cut);
+            let (tx, rx) = sync_channel(1);
+            if jobs.send((chunk, first, last, tx)).is_err() {
+                break false;
+            }
+            pending.push_back(rx);
+            if pending.len() > workers && !deliver(pending.pop_front().expect("non-empty")) {
+                break false;
+            }
+            if last {
+                break true;
+            }
+        };
+        drop(jobs);
+        let mut ok = ok;
+        for rx in pending {
+            ok = ok && deliver(rx);
+        }
+        ok
+    })
+}
+
+/// The packages of a parallel parse in chunks of about `window` bytes on two
+/// workers, or `None` where it declines (for the fuzz target's differential check).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parallel_packages(doc: &[u8], window: usize) -> Option<Vec<Package>> {
+    let mut got = Vec::new();
+    let ok = parallel_in_windows(doc, 2, window, |mut b| {
+        got.extend(b.iter().map(|p| p.to_package()));
+        b.clear();
+        b
+    });
+    ok.then_some(got)
+}
+
+/// The qualified name of the document's root element, when the prologue before it
+/// holds only white space, an XML declaration or processing instructions, and
+/// comments.
+fn root_qname(doc: &[u8]) -> Option<&[u8]> {
+    let mut i = 0;
+    loop {
+        while doc
+            .get(i)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            i += 1;
+        }
+        let rest = doc.get(i..)?;
+        if rest.starts_with(b"<?") {
+            i += memchr::memmem::find(rest, b"?>")? + 2;
+        } else if rest.starts_with(b"<!--") {
+            i += memchr::memmem::find(rest, b"-->")? + 3;
+        } else if rest.starts_with(b"<") && !rest.starts_with(b"<!") {
+            let name = &rest[1..];
+            let len = name
+                .iter()
+                .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))?;
+            return (len > 0).then(|| &name[..len]);
+        } else {
+            return None;
+        }
+    }
+}
+
+/// Parses one chunk of [`parse_primary_parallel`]: `None` unless it parses without
+/// error and ends between two packages, with only the root element open (or, for
+/// the last chunk, at the end of a complete document).
+fn parse_chunk(
+    chunk: &[u8],
+    first: bool,
+    last: bool,
+    recycled: &std::sync::Mutex<Vec<PackageBatch>>,
+) -> Option<Vec<PackageBatch>> {
+    let fresh = || {
+        recycled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
+    };
+    let o = Origin("");
+    let mut st = ParseState {
+        batch: fresh(),
+        ..ParseState::default()
+    };
+    if !first {
+        st.root_seen = true;
+    }
+    let mut out = Vec::new();
+    let mut reader = Reader::from_reader(chunk);
+    let mut depth = 0usize;
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Start(e) => {
+                if !first && depth == 0 {
+                    st.root_qname = e.name().as_ref().to_vec();
+                }
+                depth += 1;
+            }
+            Event::End(_) => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        match st.event(event, 0, o).ok()? {
+            Flow::Boundary => {
+                if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                    out.push(std::mem::replace(&mut st.batch, fresh()));
+                }
+            }
+            Flow::Continue | Flow::Root(_) => {}
+            Flow::Eof => break,
+        }
+    }
+    let complete = if last {
+        st.end(o, 0).is_ok() && depth == 0
+    } else {
+        depth == 1 && !st.root_closed
+    };
+    if !complete || st.pkg.is_some() {
+        return None;
+    }
+    if !st.batch.is_empty() {
+        out.push(st.batch);
+    }
+    Some(out)
+}
+
 /// A batch whose text grows past this is handed on at the next package boundary,
 /// whatever its package count (far below the 32-bit limit of its spans).
 const MAX_TEXT_SOFT: usize = super::batch::MAX_TEXT / 4;
@@ -938,6 +1190,76 @@ mod tests {
             assert_eq!(got, whole, "window {size}");
             assert_eq!(sizes, [BATCH_PACKAGES, BATCH_PACKAGES, 77], "window {size}");
         }
+    }
+
+    /// The parallel parse gives exactly the sequential result, whatever the chunk
+    /// size, or declines; it never accepts a document the sequential parse refuses.
+    #[test]
+    fn parallel_parse_matches_or_declines() {
+        let many = format!(
+            "{}{}</metadata>",
+            PRIMARY.trim_end().trim_end_matches("</metadata>"),
+            PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.rfind("</metadata>").unwrap()]
+                .repeat(5)
+        );
+        let cdata = "<metadata><package><name><![CDATA[a</package>b]]></name><arch>noarch</arch><version ver=\"1\"/><location href=\"a.rpm\"/></package></metadata>";
+        let comment = format!(
+            "<metadata><!-- </package> -->{}</metadata>",
+            &PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.rfind("</metadata>").unwrap()]
+        );
+        let mismatched = many.replacen("</name>", "</nam>", 3);
+        let nested =
+            "<metadata><package><x><package></package></x><name>a</name></package></metadata>";
+        let cut = &many[..many.len() - 30];
+        let prologue = format!(
+            "<?xml version=\"1.0\"?>\n<!-- c -->\n{}",
+            &many[many.find("<metadata").unwrap()..]
+        );
+        let mut declined = 0;
+        for xml in [
+            PRIMARY,
+            many.as_str(),
+            cdata,
+            comment.as_str(),
+            mismatched.as_str(),
+            nested,
+            cut,
+            prologue.as_str(),
+            "<metadata/>",
+            "",
+        ] {
+            let sequential = parse_primary(xml.as_bytes(), "p").ok();
+            for window in [1, 7, 64, 300, 1000, 1 << 20] {
+                for workers in [1, 2, 3] {
+                    let mut got = Vec::new();
+                    let ok = parallel_in_windows(
+                        std::io::BufReader::with_capacity(13, xml.as_bytes()),
+                        workers,
+                        window,
+                        |mut b| {
+                            got.extend(b.iter().map(|p| p.to_package()));
+                            b.clear();
+                            b
+                        },
+                    );
+                    if ok {
+                        assert_eq!(Some(&got), sequential.as_ref(), "window {window}: {xml}");
+                    } else {
+                        declined += 1;
+                    }
+                }
+            }
+        }
+        // The well-formed documents are parsed in parallel with any chunk size.
+        for xml in [PRIMARY, many.as_str(), prologue.as_str()] {
+            for window in [1, 64, 1 << 20] {
+                assert!(
+                    parallel_in_windows(xml.as_bytes(), 2, window, |b| b),
+                    "window {window}: {xml}"
+                );
+            }
+        }
+        assert!(declined > 0);
     }
 
     fn err(xml: &str) -> String {

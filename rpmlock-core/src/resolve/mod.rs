@@ -798,92 +798,41 @@ fn load_repo(
             source,
         })?;
     let _tracked = crate::tempfiles::track(solv_tmp.path());
-    // The pool is built on a thread of its own; batches travel back to the parsing
-    // thread to be refilled (their buffers are reused, and freed where they were
-    // allocated: cross-thread frees contend on the allocator's locks).
-    let (to_builder, builder_rx) = std::sync::mpsc::sync_channel::<PackageBatch>(8);
-    let (to_parser, parser_rx) = std::sync::mpsc::channel::<PackageBatch>();
-    let repoid = r.repoid.clone();
-    let solv_tmp_path = solv_tmp.path().to_path_buf();
-    let builder = std::thread::Builder::new()
-        .name("solv-writer".into())
-        .spawn(move || -> Result<solve::BuiltRepo, solve::SolveError> {
-            let mut writer = solve::SolvWriter::new(&repoid)?;
-            let mut result = Ok(());
-            // A repo of source packages only never enters a resolution (see
-            // `lock_arch`): its batches are held until a binary package shows up, and
-            // without one its `.solv` file is an empty repo (nothing built or written).
-            let mut held: Vec<PackageBatch> = Vec::new();
-            let mut binary = false;
-            for batch in builder_rx {
-                if result.is_ok() && !binary {
-                    if batch.iter().all(|p| p.is_source()) {
-                        held.push(batch);
-                        continue;
-                    }
-                    binary = true;
-                    for h in held.drain(..) {
-                        if result.is_ok() {
-                            result = h.iter().try_for_each(|p| writer.add_view(&p));
-                        }
-                        let _ = to_parser.send(h);
-                    }
-                }
-                if result.is_ok() {
-                    result = batch.iter().try_for_each(|p| writer.add_view(&p));
-                }
-                let _ = to_parser.send(batch);
-            }
-            result?;
-            writer.finish(&solv_tmp_path)
-        });
-    let builder = builder.map_err(|source| Error::Io {
-        context: "starting a thread".into(),
-        source,
-    })?;
-    let mut index = IndexBuilder::default();
-    let mut count = 0u64;
-    let parsed = fetcher.stream_primary_batches(&fetched, |batch| {
-        count += batch.len() as u64;
-        batch.iter().for_each(|p| index.push_view(&p));
-        // Fails only when the builder stopped early; its error is reported below.
-        let _ = to_builder.send(batch);
-        let mut next = parser_rx.try_recv().unwrap_or_default();
-        next.clear();
-        next
-    });
-    drop(to_builder);
-    tracing::debug!(
-        "repo '{}': primary parsed after {:?}",
-        r.repoid,
-        started.elapsed()
-    );
-    // The index is written while the pool builder finishes its last batches.
-    let index = index.finish();
-    let index_written = match &parsed {
-        Ok(_) => write_cache_file(&index_path, |tmp| {
-            fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
-                context: format!("writing {}", index_path.display()),
-                source,
-            })
-        }),
-        Err(_) => Ok(()),
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut pass = None;
+    if workers > 1 {
+        pass = cold_pass(
+            fetcher,
+            &fetched,
+            &r.repoid,
+            solv_tmp.path(),
+            &index_path,
+            workers,
+        )?;
+        if pass.is_none() {
+            tracing::debug!(
+                "repo '{}': primary parsed again in one piece (the parallel parse could not vouch for it)",
+                r.repoid
+            );
+        }
+    }
+    let (index, count, built) = match pass {
+        Some(pass) => pass,
+        None => cold_pass(
+            fetcher,
+            &fetched,
+            &r.repoid,
+            solv_tmp.path(),
+            &index_path,
+            1,
+        )?
+        .expect("a sequential pass always decides"),
     };
-    let built = builder
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e));
     tracing::debug!(
         "repo '{}': pool built and written after {:?}",
         r.repoid,
         started.elapsed()
     );
-    drop(parser_rx);
-    parsed?;
-    index_written?;
-    let built = built.map_err(|source| Error::RepoData {
-        repoid: r.repoid.clone(),
-        source,
-    })?;
     solv_tmp.persist(&solv).map_err(|e| Error::Io {
         context: format!("writing {}", solv.display()),
         source: e.error,
@@ -900,6 +849,127 @@ fn load_repo(
         *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built);
     }
     Ok(loaded)
+}
+
+/// What a cold pass over primary.xml yields: the package index (written), the
+/// package count, and the pool with the repo (its `.solv` written to `solv_tmp`).
+type ColdPass = (PackageIndex, u64, solve::BuiltRepo);
+
+/// Streams primary.xml through the parser into two consumers at once, the package
+/// index and a libsolv pool that becomes the repo's `.solv` file; no package list is
+/// ever held in memory. With `workers > 1` the parse runs on that many threads and
+/// may decline (`None`: the caller runs a sequential pass, which always decides).
+fn cold_pass(
+    fetcher: &Fetcher,
+    fetched: &FetchedRepo,
+    repoid: &str,
+    solv_tmp: &Path,
+    index_path: &Path,
+    workers: usize,
+) -> Result<Option<ColdPass>, Error> {
+    let started = std::time::Instant::now();
+    // The pool is built on a thread of its own; batches travel back to the parsing
+    // thread to be refilled (their buffers are reused, and freed where they were
+    // allocated: cross-thread frees contend on the allocator's locks).
+    let (to_builder, builder_rx) = std::sync::mpsc::sync_channel::<PackageBatch>(8);
+    let (to_parser, parser_rx) = std::sync::mpsc::channel::<PackageBatch>();
+    let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let abandon = abandoned.clone();
+    let repoid_owned = repoid.to_string();
+    let solv_tmp_path = solv_tmp.to_path_buf();
+    let builder = std::thread::Builder::new()
+        .name("solv-writer".into())
+        .spawn(
+            move || -> Result<Option<solve::BuiltRepo>, solve::SolveError> {
+                let mut writer = solve::SolvWriter::new(&repoid_owned)?;
+                let mut result = Ok(());
+                // A repo of source packages only never enters a resolution (see
+                // `lock_arch`): its batches are held until a binary package shows up, and
+                // without one its `.solv` file is an empty repo (nothing built or written).
+                let mut held: Vec<PackageBatch> = Vec::new();
+                let mut binary = false;
+                for batch in builder_rx {
+                    if result.is_ok() && !binary {
+                        if batch.iter().all(|p| p.is_source()) {
+                            held.push(batch);
+                            continue;
+                        }
+                        binary = true;
+                        for h in held.drain(..) {
+                            if result.is_ok() {
+                                result = h.iter().try_for_each(|p| writer.add_view(&p));
+                            }
+                            let _ = to_parser.send(h);
+                        }
+                    }
+                    if result.is_ok() {
+                        result = batch.iter().try_for_each(|p| writer.add_view(&p));
+                    }
+                    let _ = to_parser.send(batch);
+                }
+                result?;
+                if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                writer.finish(&solv_tmp_path).map(Some)
+            },
+        );
+    let builder = builder.map_err(|source| Error::Io {
+        context: "starting a thread".into(),
+        source,
+    })?;
+    let mut index = IndexBuilder::default();
+    let mut count = 0u64;
+    let take = |batch: PackageBatch| {
+        count += batch.len() as u64;
+        batch.iter().for_each(|p| index.push_view(&p));
+        // Fails only when the builder stopped early; its error is reported below.
+        let _ = to_builder.send(batch);
+        let mut next = parser_rx.try_recv().unwrap_or_default();
+        next.clear();
+        next
+    };
+    let parsed = if workers > 1 {
+        fetcher.stream_primary_parallel(fetched, workers, take)
+    } else {
+        fetcher.stream_primary_batches(fetched, take).map(|()| true)
+    };
+    if let Ok(false) = parsed {
+        abandon.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(to_builder);
+        let _ = builder.join();
+        return Ok(None);
+    }
+    drop(to_builder);
+    tracing::debug!(
+        "repo '{}': primary parsed after {:?}",
+        repoid,
+        started.elapsed()
+    );
+    // The index is written while the pool builder finishes its last batches.
+    let index = index.finish();
+    let index_written = match &parsed {
+        Ok(_) => write_cache_file(index_path, |tmp| {
+            fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
+                context: format!("writing {}", index_path.display()),
+                source,
+            })
+        }),
+        Err(_) => Ok(()),
+    };
+    let built = builder
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    drop(parser_rx);
+    parsed?;
+    index_written?;
+    let built = built
+        .map_err(|source| Error::RepoData {
+            repoid: repoid.to_string(),
+            source,
+        })?
+        .expect("not abandoned");
+    Ok(Some((index, count, built)))
 }
 
 fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {

@@ -9,7 +9,7 @@ use crate::model::Package;
 use crate::repo::decompress::Compression;
 use crate::repo::{
     Comps, PackageBatch, RepoError, parse_comps, parse_filelists_map, parse_primary,
-    parse_primary_batches, parse_primary_with,
+    parse_primary_batches, parse_primary_parallel, parse_primary_with,
 };
 
 /// The most a file held whole in memory (modules.yaml, comps) may decompress to.
@@ -61,6 +61,22 @@ impl Fetcher {
         let file = self.require(repo, "primary")?;
         self.parse_file(&file, |reader, origin| {
             parse_primary_batches(reader, origin, take)
+        })
+    }
+
+    /// [`Fetcher::stream_primary_batches`] on `workers` threads (see
+    /// [`parse_primary_parallel`]): `Ok(false)` when the parallel parse cannot vouch
+    /// for its result (the caller discards what `take` got and parses sequentially,
+    /// which reports any error in the file).
+    pub fn stream_primary_parallel(
+        &self,
+        repo: &FetchedRepo,
+        workers: usize,
+        take: impl FnMut(PackageBatch) -> PackageBatch,
+    ) -> Result<bool, RepoError> {
+        let file = self.require(repo, "primary")?;
+        self.parse_file(&file, |reader, _| {
+            Ok(parse_primary_parallel(reader, workers, take))
         })
     }
 
