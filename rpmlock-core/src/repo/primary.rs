@@ -299,8 +299,10 @@ fn parallel_in_windows<R: BufRead>(
         let mut root: Option<Vec<u8>> = None;
         let mut eof = false;
         let mut want = window;
+        // buf[..prefix] is the synthetic root start tag (after the first chunk).
+        let mut prefix = 0usize;
         let ok = loop {
-            while !eof && buf.len() < want {
+            while !eof && buf.len() - prefix < want {
                 match input.fill_buf() {
                     Ok([]) => eof = true,
                     Ok(chunk) => {
@@ -323,11 +325,11 @@ fn parallel_in_windows<R: BufRead>(
             let cut = if eof {
                 buf.len()
             } else {
-                match memchr::memmem::rfind(&buf, b"</package>") {
-                    Some(at) => at + b"</package>".len(),
-                    None if (buf.len() as u64) < MAX_PACKAGE => {
+                match memchr::memmem::rfind(&buf[prefix..], b"</package>") {
+                    Some(at) => prefix + at + b"</package>".len(),
+                    None if ((buf.len() - prefix) as u64) < MAX_PACKAGE => {
                         // No end tag yet: read on with a larger window.
-                        want = buf.len() * 2;
+                        want = (buf.len() - prefix).max(1) * 2;
                         continue;
                     }
                     None => break false,
@@ -335,18 +337,17 @@ fn parallel_in_windows<R: BufRead>(
             };
             want = window;
             let last = eof;
-            let chunk = if first {
-                buf[..cut].to_vec()
-            } else {
-                let q = root.as_deref().unwrap_or_default();
-                let mut c = Vec::with_capacity(cut + q.len() + 2);
-                c.push(b'<');
-                c.extend_from_slice(q);
-                c.push(b'>');
-                c.extend_from_slice(&buf[..cut]);
-                c
-            };
-            buf.drain(..cut);
+            // The chunk is the buffer itself; the next buffer starts with the
+            // synthetic root start tag and the rest (no copy of the chunk).
+            let q = root.as_deref().unwrap_or_default();
+            let mut next = Vec::with_capacity(window + 256 * 1024);
+            next.push(b'<');
+            next.extend_from_slice(q);
+            next.push(b'>');
+            next.extend_from_slice(&buf[cut..]);
+            let mut chunk = std::mem::replace(&mut buf, next);
+            chunk.truncate(cut);
+            prefix = q.len() + 2;
             let (tx, rx) = sync_channel(1);
             if jobs.send((chunk, first, last, tx)).is_err() {
                 break false;
