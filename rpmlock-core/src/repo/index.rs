@@ -127,19 +127,38 @@ impl PackageIndex {
     /// string table, and a CRC-32 of all of that (all little-endian): a damaged file
     /// is detected, never trusted.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(24 + self.records.len() * WORDS * 4 + self.strings.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
-        out.extend_from_slice(&(self.strings.len() as u64).to_le_bytes());
-        for r in &self.records {
-            for w in r {
-                out.extend_from_slice(&w.to_le_bytes());
-            }
-        }
-        out.extend_from_slice(self.strings.as_bytes());
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
+        let mut out =
+            Vec::with_capacity(24 + self.records.len() * WORDS * 4 + self.strings.len() + 4);
+        self.write_to(&mut out).expect("writing to memory");
         out
+    }
+
+    /// Writes [`PackageIndex::to_bytes`]'s bytes to `w` without building them in
+    /// memory first (the string table is written from where it is).
+    pub fn write_to(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
+        let mut crc = crc32fast::Hasher::new();
+        let mut put = |w: &mut dyn std::io::Write, bytes: &[u8]| {
+            crc.update(bytes);
+            w.write_all(bytes)
+        };
+        let mut head = Vec::with_capacity(24);
+        head.extend_from_slice(MAGIC);
+        head.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        head.extend_from_slice(&(self.strings.len() as u64).to_le_bytes());
+        put(&mut w, &head)?;
+        let mut block = Vec::with_capacity(1024 * WORDS * 4);
+        for records in self.records.chunks(1024) {
+            block.clear();
+            for r in records {
+                for word in r {
+                    block.extend_from_slice(&word.to_le_bytes());
+                }
+            }
+            put(&mut w, &block)?;
+        }
+        put(&mut w, self.strings.as_bytes())?;
+        w.write_all(&crc.finalize().to_le_bytes())?;
+        w.flush()
     }
 
     /// Parses and validates a serialized index.

@@ -950,10 +950,12 @@ fn cold_pass(
     let index = index.finish();
     let index_written = match &parsed {
         Ok(_) => write_cache_file(index_path, |tmp| {
-            fs_err::write(tmp, index.to_bytes()).map_err(|source| Error::Io {
-                context: format!("writing {}", index_path.display()),
-                source,
-            })
+            fs_err::File::create(tmp)
+                .and_then(|f| index.write_to(std::io::BufWriter::with_capacity(1 << 16, f)))
+                .map_err(|source| Error::Io {
+                    context: format!("writing {}", index_path.display()),
+                    source,
+                })
         }),
         Err(_) => Ok(()),
     };
