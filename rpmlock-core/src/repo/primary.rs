@@ -10,10 +10,10 @@
 use std::io::BufRead;
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, Event};
 
 use super::batch::{DepKind, DepRec, Mark, PackageBatch, PkgRec, Span};
-use super::xml::{Origin, decode_str, parse_u64, push_entity, raw_attrs};
+use super::xml::{Origin, attrs_in, decode_str, parse_u64, push_entity};
 use super::{ParseErrorKind, RepoError};
 use crate::model::{ChecksumAlgorithm, DepFlags, Package};
 
@@ -440,16 +440,21 @@ fn parse_chunk(
     let mut depth = 0usize;
     loop {
         let event = reader.read_event().ok()?;
-        match &event {
+        let markup = match &event {
             Event::Start(e) => {
                 if !first && depth == 0 {
                     st.root_qname = e.name().as_ref().to_vec();
                 }
                 depth += 1;
+                true
             }
-            Event::End(_) => depth = depth.checked_sub(1)?,
-            _ => {}
-        }
+            Event::End(_) => {
+                depth = depth.checked_sub(1)?;
+                true
+            }
+            Event::Empty(_) => true,
+            _ => false,
+        };
         match st.event(event, 0, o).ok()? {
             Flow::Boundary => {
                 if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
@@ -458,6 +463,25 @@ fn parse_chunk(
             }
             Flow::Continue | Flow::Root(_) => {}
             Flow::Eof => break,
+        }
+        // Between two packages, right after a tag (quick-xml has not read past its
+        // `>`): the packages that follow are read by the fast scanner while it can.
+        if markup && depth == 1 && st.pkg.is_none() && !st.root_closed {
+            loop {
+                let rest: &[u8] = reader.get_ref();
+                let start = rest
+                    .iter()
+                    .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .unwrap_or(rest.len());
+                let Some(len) = fast_package(&mut st, &rest[start..]) else {
+                    st.drop_partial();
+                    break;
+                };
+                *reader.get_mut() = &rest[start + len..];
+                if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                    out.push(std::mem::replace(&mut st.batch, fresh()));
+                }
+            }
         }
     }
     let complete = if last {
@@ -607,12 +631,38 @@ impl ParseState {
         Ok(())
     }
 
+    /// Handles one quick-xml event.
     fn event(&mut self, event: Event<'_>, pos: u64, o: Origin<'_>) -> Result<Flow, RepoError> {
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                let name = e.local_name();
-                let name = name.as_ref();
+        let ev = match &event {
+            Event::Start(e) => Ev::Start {
+                qname: e.name().into_inner(),
+                attrs: e.attributes_raw(),
+                empty: false,
+            },
+            Event::Empty(e) => Ev::Start {
+                qname: e.name().into_inner(),
+                attrs: e.attributes_raw(),
+                empty: true,
+            },
+            Event::Text(t) => Ev::Text(t),
+            Event::CData(t) => Ev::Text(t),
+            Event::GeneralRef(r) => Ev::Ref(r),
+            Event::End(e) => Ev::End(e.name().into_inner()),
+            Event::Eof => Ev::Eof,
+            _ => Ev::Other,
+        };
+        self.handle(ev, pos, o)
+    }
+
+    /// Handles one event of the document, whichever reader read it.
+    fn handle(&mut self, ev: Ev<'_>, pos: u64, o: Origin<'_>) -> Result<Flow, RepoError> {
+        match ev {
+            Ev::Start {
+                qname,
+                attrs,
+                empty,
+            } => {
+                let name = local_name(qname);
                 if let Some(cur) = self.pkg.as_mut() {
                     let batch = &mut self.batch;
                     let rec = &mut cur.rec;
@@ -621,7 +671,7 @@ impl ParseState {
                         // resolution uses: skipped, which also saves most of their cost.
                         b"entry" => match self.deps {
                             Some(kind) if !self.source => {
-                                dependency(e, kind, batch).map(|d| batch.deps.push(d))
+                                dependency(attrs, kind, batch).map(|d| batch.deps.push(d))
                             }
                             _ => Ok(()),
                         },
@@ -633,15 +683,15 @@ impl ParseState {
                             self.target = Some(Text::Arch);
                             Ok(())
                         }
-                        b"version" => version(e, rec, batch),
+                        b"version" => version(attrs, rec, batch),
                         b"checksum" if !empty => {
                             self.target = Some(Text::Checksum);
                             self.checksum_type.clear();
-                            attr(e, "type", "checksum")
+                            attr(attrs, "type", "checksum")
                                 .map(|t| self.checksum_type.extend_from_slice(t))
                         }
-                        b"location" => location(e, rec, batch),
-                        b"size" => size(e, rec),
+                        b"location" => location(attrs, rec, batch),
+                        b"size" => size(attrs, rec),
                         b"sourcerpm" if !empty => {
                             self.target = Some(Text::Sourcerpm);
                             Ok(())
@@ -678,25 +728,24 @@ impl ParseState {
                         ));
                     }
                     self.root_seen = true;
-                    let count = match super::xml::find_attr(e, b"packages") {
+                    let count = match super::xml::find_attr_in(attrs, b"packages") {
                         Ok(Some(n)) => parse_u64("packages", n)
                             .ok()
                             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
                         _ => None,
                     };
                     if !empty {
-                        self.root_qname = e.name().as_ref().to_vec();
+                        self.root_qname = qname.to_vec();
                         return Ok(Flow::Root(count));
                     }
                     self.root_closed = true;
                 }
             }
-            Event::Text(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
-            Event::GeneralRef(ref r) if self.target.is_some() => {
+            Ev::Text(t) if self.target.is_some() => self.text.extend_from_slice(t),
+            Ev::Ref(r) if self.target.is_some() => {
                 push_entity(&mut self.text, r).map_err(|k| o.err(pos, k))?
             }
-            Event::CData(ref t) if self.target.is_some() => self.text.extend_from_slice(t),
-            Event::End(ref e) => {
+            Ev::End(qname) => {
                 if let Some(target) = self.target.take() {
                     let cur = self
                         .pkg
@@ -714,8 +763,7 @@ impl ParseState {
                         self.source = matches!(self.batch.str(cur.rec.arch), "src" | "nosrc");
                     }
                 } else {
-                    let name = e.local_name();
-                    let name = name.as_ref();
+                    let name = local_name(qname);
                     if name == b"package" {
                         if self.pkg.is_some() {
                             self.finish(o)?;
@@ -724,25 +772,171 @@ impl ParseState {
                         self.deps = None;
                     } else if self.deps.is_some() && DepKind::from_local_name(name).is_some() {
                         self.deps = None;
-                    } else if self.pkg.is_none() && e.name().as_ref() == self.root_qname {
+                    } else if self.pkg.is_none() && qname == self.root_qname {
                         self.root_closed = true;
                     }
                 }
             }
-            Event::Eof => return Ok(Flow::Eof),
+            Ev::Eof => return Ok(Flow::Eof),
             _ => {}
         }
         Ok(Flow::Continue)
     }
 }
 
+/// One event of the document: a quick-xml event, or one read by [`fast_package`].
+enum Ev<'a> {
+    /// A start tag (`empty`: `<a/>`): its qualified name and the raw bytes after it.
+    Start {
+        qname: &'a [u8],
+        attrs: &'a [u8],
+        empty: bool,
+    },
+    /// Character data (text or a CDATA section), undecoded.
+    Text(&'a [u8]),
+    /// An entity or character reference in text.
+    Ref(&'a BytesRef<'a>),
+    /// An end tag's qualified name.
+    End(&'a [u8]),
+    Eof,
+    /// Anything the parser ignores (comments, processing instructions, ...).
+    Other,
+}
+
+/// The local part of a qualified name (after the first `:`), as quick-xml's
+/// `local_name`.
+fn local_name(qname: &[u8]) -> &[u8] {
+    match memchr::memchr(b':', qname) {
+        Some(i) => &qname[i + 1..],
+        None => qname,
+    }
+}
+
+/// Reads the package that starts `input` (at its `<package` tag) with a scanner for
+/// the layout createrepo writes, feeding the same [`ParseState`] as quick-xml's
+/// events would; returns the bytes read up to and including its `</package>`.
+///
+/// `None` (the caller drops the partial package and lets quick-xml read it) for
+/// anything else: the package not complete in `input`, comments, CDATA sections,
+/// processing instructions, references in text the parser keeps, an end tag that is
+/// not exactly `</NAME>` of the open element, nesting past 32 levels, or any error
+/// the package holds (quick-xml then reports it, with its offset).
+fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
+    let o = Origin("");
+    let rest = input.strip_prefix(b"<package")?;
+    if !matches!(rest.first()?, b' ' | b'\t' | b'\r' | b'\n' | b'>') {
+        return None;
+    }
+    let mut open: [&[u8]; 32] = [&[]; 32];
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    loop {
+        if input[i] != b'<' {
+            // Text up to the next markup.
+            let len = memchr::memchr(b'<', &input[i..])?;
+            let text = &input[i..i + len];
+            if memchr::memchr(b'&', text).is_some() && !plain_references(st, text) {
+                return None;
+            }
+            st.handle(Ev::Text(text), 0, o).ok()?;
+            i += len;
+            continue;
+        }
+        match *input.get(i + 1)? {
+            b'/' => {
+                let len = memchr::memchr(b'>', &input[i + 2..])?;
+                let qname = &input[i + 2..i + 2 + len];
+                depth = depth.checked_sub(1)?;
+                if qname != open[depth] {
+                    return None;
+                }
+                i += 3 + len;
+                let flow = st.handle(Ev::End(qname), 0, o).ok()?;
+                match (depth, flow) {
+                    (0, Flow::Boundary) => return Some(i),
+                    (0, _) | (_, Flow::Boundary) => return None,
+                    _ => {}
+                }
+            }
+            b'!' | b'?' => return None,
+            _ => {
+                let gt = tag_end(&input[i + 1..])?;
+                let mut content = &input[i + 1..i + 1 + gt];
+                let empty = content.last() == Some(&b'/');
+                if empty {
+                    content = &content[..content.len() - 1];
+                }
+                let name_len = content
+                    .iter()
+                    .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .unwrap_or(content.len());
+                if name_len == 0 {
+                    return None;
+                }
+                let (qname, attrs) = content.split_at(name_len);
+                i += 2 + gt;
+                if !empty {
+                    *open.get_mut(depth)? = qname;
+                    depth += 1;
+                }
+                let flow = st
+                    .handle(
+                        Ev::Start {
+                            qname,
+                            attrs,
+                            empty,
+                        },
+                        0,
+                        o,
+                    )
+                    .ok()?;
+                if matches!(flow, Flow::Boundary) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// The length of a start tag's content (after `<`, before `>`), `>` inside quoted
+/// attribute values skipped, as quick-xml reads it.
+fn tag_end(tag: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    loop {
+        let at = i + memchr::memchr3(b'>', b'"', b'\'', &tag[i..])?;
+        if tag[at] == b'>' {
+            return Some(at);
+        }
+        let quote = tag[at];
+        i = at + 1 + memchr::memchr(quote, &tag[at + 1..])? + 1;
+    }
+}
+
+/// Whether text with `&` in it is what quick-xml reads without error or a reference
+/// the parser would decode: the parser keeps no text here, and every `&` has its `;`
+/// before the next `&` or markup.
+fn plain_references(st: &ParseState, text: &[u8]) -> bool {
+    if st.target.is_some() {
+        return false;
+    }
+    let mut rest = text;
+    while let Some(amp) = memchr::memchr(b'&', rest) {
+        rest = &rest[amp + 1..];
+        match memchr::memchr2(b';', b'&', rest) {
+            Some(end) if rest[end] == b';' => rest = &rest[end + 1..],
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// The raw value of a required attribute.
 fn attr<'a>(
-    e: &'a BytesStart<'_>,
+    e: &'a [u8],
     key: &'static str,
     element: &'static str,
 ) -> Result<&'a [u8], ParseErrorKind> {
-    super::xml::find_attr(e, key.as_bytes())?.ok_or(ParseErrorKind::MissingAttribute {
+    super::xml::find_attr_in(e, key.as_bytes())?.ok_or(ParseErrorKind::MissingAttribute {
         element,
         attribute: key,
     })
@@ -805,15 +999,11 @@ fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str
 }
 
 /// `<version epoch= ver= rel=/>` of the package itself.
-fn version(
-    e: &BytesStart<'_>,
-    rec: &mut PkgRec,
-    batch: &mut PackageBatch,
-) -> Result<(), ParseErrorKind> {
+fn version(e: &[u8], rec: &mut PkgRec, batch: &mut PackageBatch) -> Result<(), ParseErrorKind> {
     let mut epoch = 0;
     let mut ver = None;
     let mut rel = Span::default();
-    for a in raw_attrs(e) {
+    for a in attrs_in(e) {
         let (key, value) = a?;
         match key {
             b"epoch" if !value.is_empty() => epoch = parse_u64("epoch", value)?,
@@ -835,13 +1025,9 @@ fn version(
     Ok(())
 }
 
-fn location(
-    e: &BytesStart<'_>,
-    rec: &mut PkgRec,
-    batch: &mut PackageBatch,
-) -> Result<(), ParseErrorKind> {
+fn location(e: &[u8], rec: &mut PkgRec, batch: &mut PackageBatch) -> Result<(), ParseErrorKind> {
     let mut href = false;
-    for a in raw_attrs(e) {
+    for a in attrs_in(e) {
         let (key, value) = a?;
         match key {
             b"href" => {
@@ -861,8 +1047,8 @@ fn location(
     Ok(())
 }
 
-fn size(e: &BytesStart<'_>, rec: &mut PkgRec) -> Result<(), ParseErrorKind> {
-    for a in raw_attrs(e) {
+fn size(e: &[u8], rec: &mut PkgRec) -> Result<(), ParseErrorKind> {
+    for a in attrs_in(e) {
         let (key, value) = a?;
         match key {
             b"package" => rec.download_size = parse_u64("package", value)?,
@@ -875,16 +1061,12 @@ fn size(e: &BytesStart<'_>, rec: &mut PkgRec) -> Result<(), ParseErrorKind> {
 
 /// One `<rpm:entry>`: the EVR is built as `[epoch:]ver[-rel]`, epoch `0` dropped, the
 /// way libsolv's rpmmd reader does.
-fn dependency(
-    e: &BytesStart<'_>,
-    kind: DepKind,
-    batch: &mut PackageBatch,
-) -> Result<DepRec, ParseErrorKind> {
+fn dependency(e: &[u8], kind: DepKind, batch: &mut PackageBatch) -> Result<DepRec, ParseErrorKind> {
     let mut name = None;
     let mut flags = None;
     let (mut epoch, mut ver, mut rel) = (None, None, None);
     let mut pre = false;
-    for a in raw_attrs(e) {
+    for a in attrs_in(e) {
         let (key, value) = a?;
         match key {
             b"name" => name = Some(decode_str(value)?),

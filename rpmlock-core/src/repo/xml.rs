@@ -128,7 +128,15 @@ pub(crate) fn find_attr<'a>(
     e: &'a BytesStart<'_>,
     key: &[u8],
 ) -> Result<Option<&'a [u8]>, ParseErrorKind> {
-    for a in raw_attrs(e) {
+    find_attr_in(e.attributes_raw(), key)
+}
+
+/// [`find_attr`] over a start tag's raw attribute bytes (what follows its name).
+pub(crate) fn find_attr_in<'a>(
+    attrs: &'a [u8],
+    key: &[u8],
+) -> Result<Option<&'a [u8]>, ParseErrorKind> {
+    for a in attrs_in(attrs) {
         let (k, v) = a?;
         if k == key {
             return Ok(Some(v));
@@ -142,11 +150,14 @@ pub(crate) fn find_attr<'a>(
 /// A scanner for the hot path (every `<rpm:entry>` of primary.xml): about a third of
 /// the instructions of quick-xml's attribute iterator, with its errors for malformed
 /// attribute syntax. Duplicate attributes are not checked (like `with_checks(false)`).
+#[cfg(test)]
 pub(crate) fn raw_attrs<'a>(e: &'a BytesStart<'_>) -> RawAttrs<'a> {
-    RawAttrs {
-        buf: e.attributes_raw(),
-        pos: 0,
-    }
+    attrs_in(e.attributes_raw())
+}
+
+/// [`raw_attrs`] over a start tag's raw attribute bytes.
+pub(crate) fn attrs_in(buf: &[u8]) -> RawAttrs<'_> {
+    RawAttrs { buf, pos: 0 }
 }
 
 /// Iterator of [`raw_attrs`].
