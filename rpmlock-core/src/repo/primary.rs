@@ -1398,6 +1398,33 @@ mod tests {
             "<?xml version=\"1.0\"?>\n<!-- c -->\n{}",
             &many[many.find("<metadata").unwrap()..]
         );
+        // Variations the scanner must read like quick-xml, or leave to it.
+        let pkg =
+            &PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.rfind("</metadata>").unwrap()];
+        let variants: Vec<String> = [
+            ("A &lt;shell&gt; &amp; more. &#x41;", "A & lone ampersand"),
+            ("<name>bash</name>", "<name>bash</name >"),
+            ("<name>bash</name>", "<name><!-- c -->bash</name>"),
+            ("<name>bash</name>", "<name>b&#97;sh</name>"),
+            ("<name>bash</name>", "<name/><name>bash</name>"),
+            ("<location href=", "<location a=\"x>y\" b='<' href="),
+            ("<package type=\"rpm\">", "<p:package type=\"rpm\">"),
+            ("</package>", "</p:package>"),
+            ("<format>", "<format><?pi x?>"),
+            ("0C2F", "0c2F"),
+            (
+                "<rpm:entry name=\"/bin/bash\"/>",
+                "<rpm:entry name=\"/bin/bash\" flags=\"XX\"/>",
+            ),
+            ("<arch>x86_64</arch>", "<arch>x86_64</arch><package>"),
+        ]
+        .iter()
+        .map(|(from, to)| {
+            let changed = pkg.replacen(from, to, 1);
+            assert_ne!(changed, pkg, "{from}");
+            format!("<metadata>{pkg}{changed}{pkg}</metadata>")
+        })
+        .collect();
         let mut declined = 0;
         for xml in [
             PRIMARY,
@@ -1410,7 +1437,10 @@ mod tests {
             prologue.as_str(),
             "<metadata/>",
             "",
-        ] {
+        ]
+        .into_iter()
+        .chain(variants.iter().map(String::as_str))
+        {
             let sequential = parse_primary(xml.as_bytes(), "p").ok();
             for window in [1, 7, 64, 300, 1000, 1 << 20] {
                 for workers in [1, 2, 3] {
