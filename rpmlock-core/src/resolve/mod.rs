@@ -601,6 +601,9 @@ pub fn lock_planned(
                 loaded[idx] = None;
             }
         }
+        if pending.last() != Some(&i) {
+            solve::release_freed_memory();
+        }
     }
     // Every arch's outcome: all failures are reported, not only the first.
     let mut errors = Vec::new();

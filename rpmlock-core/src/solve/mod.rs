@@ -19,6 +19,7 @@ pub(crate) mod spec;
 pub mod why;
 
 pub use groups::GroupMember;
+pub(crate) use libsolv::release_freed_memory;
 mod pool;
 mod request;
 mod rpmdb;
