@@ -831,7 +831,7 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0usize;
     loop {
-        if input[i] != b'<' {
+        if *input.get(i)? != b'<' {
             // Text up to the next markup.
             let len = memchr::memchr(b'<', &input[i..])?;
             let text = &input[i..i + len];
@@ -1473,6 +1473,32 @@ mod tests {
             }
         }
         assert!(declined > 0);
+    }
+
+    /// The scanner reads a package cut anywhere without panicking, and reads the
+    /// whole one exactly to its end.
+    #[test]
+    fn scanner_takes_any_prefix() {
+        let pkg =
+            &PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.find("</package>").unwrap() + 10];
+        for end in 0..=pkg.len() {
+            let mut st = ParseState {
+                root_seen: true,
+                ..ParseState::default()
+            };
+            let got = fast_package(&mut st, &pkg.as_bytes()[..end]);
+            // The first package has references in a kept file name: left to quick-xml.
+            assert_eq!(got, None, "{end}");
+        }
+        let plain = pkg.replace("a&amp;b", "ab");
+        for end in 0..=plain.len() {
+            let mut st = ParseState {
+                root_seen: true,
+                ..ParseState::default()
+            };
+            let got = fast_package(&mut st, &plain.as_bytes()[..end]);
+            assert_eq!(got, (end == plain.len()).then_some(plain.len()), "{end}");
+        }
     }
 
     fn err(xml: &str) -> String {
