@@ -118,6 +118,17 @@ impl PackageIndex {
         }
     }
 
+    /// Whether package `i` is a source package ([`IndexEntry::is_source`]), without
+    /// decoding the rest of its entry.
+    ///
+    /// # Panics
+    /// When `i` is out of range.
+    pub fn is_source(&self, i: usize) -> bool {
+        let r = &self.records[i];
+        let (off, len) = (r[2] as usize, r[3] as usize);
+        matches!(self.strings.get(off..off + len), Some("src" | "nosrc"))
+    }
+
     /// Iterates over all entries.
     pub fn iter(&self) -> impl Iterator<Item = IndexEntry<'_>> {
         (0..self.len()).map(|i| self.get(i))
@@ -356,6 +367,12 @@ mod tests {
         assert_eq!(e.download_size, 1796217);
         let s = back.get(1);
         assert!(s.is_source());
+        assert_eq!(
+            (0..back.len())
+                .map(|i| back.is_source(i))
+                .collect::<Vec<_>>(),
+            [false, true]
+        );
         assert_eq!(
             (s.evr(), s.location_base),
             ("2:5.1.8-9.el9".to_string(), "http://mirror/")

@@ -196,7 +196,7 @@ struct LoadedRepo {
 
 impl LoadedRepo {
     fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
-        let has_binaries = index.iter().any(|p| !p.is_source());
+        let has_binaries = (0..index.len()).any(|i| !index.is_source(i));
         LoadedRepo {
             fetched,
             has_binaries,
@@ -1180,9 +1180,16 @@ fn find_sources(
             wanted.insert(key, None);
         }
     }
+    // Most source packages are not wanted: their name alone (one string to hash, not
+    // three) tells.
+    let names: std::collections::HashSet<&str> = wanted.keys().map(|k| k.0).collect();
     for (ri, repo) in repos.iter().enumerate() {
-        for (pi, p) in repo.data.index.iter().enumerate() {
-            if p.is_source()
+        let index = &repo.data.index;
+        // Binary packages are skipped on their arch alone (a binary repo holds tens of
+        // thousands).
+        for pi in (0..index.len()).filter(|&pi| index.is_source(pi)) {
+            let p = index.get(pi);
+            if names.contains(p.name)
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
                 && !source_excluded(repo, global_excludes, &p)
             {
