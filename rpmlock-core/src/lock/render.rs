@@ -35,8 +35,17 @@ impl Lockfile {
     /// );
     /// ```
     pub fn render(&self) -> String {
-        let mut lock = self.clone();
-        lock.normalize();
+        // A lockfile is usually normalized already (a resolved one always is): no
+        // copy to sort then.
+        let copy;
+        let lock = if self.is_normalized() {
+            self
+        } else {
+            let mut c = self.clone();
+            c.normalize();
+            copy = c;
+            &copy
+        };
         let doc = Node::Map(vec![
             ("lockfileVersion", Node::Int(1)),
             ("lockfileVendor", Node::Str("redhat")),
