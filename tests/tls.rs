@@ -268,6 +268,28 @@ fn private_ca() {
     ok(&case, &out);
 }
 
+/// Without `sslcacert` the server is checked against the system trust store, read at
+/// the first handshake: trusted when the store (here `SSL_CERT_FILE`) holds the CA.
+#[test]
+fn system_roots_from_ssl_cert_file() {
+    let case = Case::new();
+    let ca = pki().path("ca.pem");
+    let out = case.lock_env(&case.tls(), &[], &[], &[("SSL_CERT_FILE", &ca)]);
+    ok(&case, &out);
+    // A store without it: not trusted.
+    let other = pki().path("other-ca.pem");
+    let out = case.lock_env(
+        &case.tls(),
+        &[],
+        &["--refresh"],
+        &[("SSL_CERT_FILE", &other)],
+    );
+    fails(
+        &out,
+        &["the server's certificate is not trusted by the system trust store"],
+    );
+}
+
 #[test]
 fn hostname_mismatch() {
     let case = Case::new();

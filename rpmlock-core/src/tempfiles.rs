@@ -64,44 +64,55 @@ pub fn sweep_stale(dir: &Path, prefix: &str, suffix: &str, max_age: Duration) ->
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !(name.starts_with(prefix) && name.ends_with(suffix)) || name.len() <= prefix.len() {
-            continue;
-        }
-        // `file_type` does not follow symbolic links.
-        let Ok(meta) = entry.metadata() else { continue };
-        if !meta.file_type().is_file() {
-            continue;
-        }
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| m.elapsed().ok())
-            .is_some_and(|age| age > max_age);
-        if old && std::fs::remove_file(entry.path()).is_ok() {
-            tracing::debug!("removed stale temporary file {}", entry.path().display());
-            removed += 1;
-        }
+    entries
+        .flatten()
+        .filter(|entry| sweep_entry(entry, prefix, suffix, max_age))
+        .count()
+}
+
+/// [`sweep_stale`] of one directory entry: whether it was deleted.
+fn sweep_entry(entry: &std::fs::DirEntry, prefix: &str, suffix: &str, max_age: Duration) -> bool {
+    let name = entry.file_name();
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    if !(name.starts_with(prefix) && name.ends_with(suffix)) || name.len() <= prefix.len() {
+        return false;
     }
-    removed
+    // `file_type` does not follow symbolic links.
+    let Ok(meta) = entry.metadata() else {
+        return false;
+    };
+    if !meta.file_type().is_file() {
+        return false;
+    }
+    let old = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age > max_age);
+    if old && std::fs::remove_file(entry.path()).is_ok() {
+        tracing::debug!("removed stale temporary file {}", entry.path().display());
+        return true;
+    }
+    false
 }
 
 /// Sweeps stale `.tmp*` files from `cache_dir` and its subdirectories, at most
-/// `depth` levels down (the cache is `data/<alg>/`, `repomd/<key>/`, ...). Directory
-/// symbolic links are not followed.
+/// `depth` levels down (the cache is `data/<alg>/`, `repomd/<key>/`, ...), listing
+/// each directory once. Directory symbolic links are not followed.
 pub fn sweep_cache(cache_dir: &Path, depth: usize) -> usize {
-    let mut removed = sweep_stale(cache_dir, CACHE_PREFIX, "", STALE_AFTER);
-    if depth == 0 {
-        return removed;
-    }
-    if let Ok(entries) = std::fs::read_dir(cache_dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if depth > 0 {
                 removed += sweep_cache(&entry.path(), depth - 1);
             }
+        } else if sweep_entry(&entry, CACHE_PREFIX, "", STALE_AFTER) {
+            removed += 1;
         }
     }
     removed
@@ -186,8 +197,14 @@ mod tests {
         std::fs::write(deep.join("abcd"), "x").unwrap();
         age(&deep.join(".tmpAbc"), 7200);
         age(&deep.join("abcd"), 7200);
-        assert_eq!(sweep_cache(dir.path(), 1), 0);
+        // At the top too; a recent one stays.
+        std::fs::write(dir.path().join(".tmpTop"), "x").unwrap();
+        age(&dir.path().join(".tmpTop"), 7200);
+        std::fs::write(deep.join(".tmpNew"), "x").unwrap();
+        assert_eq!(sweep_cache(dir.path(), 1), 1);
+        assert!(!dir.path().join(".tmpTop").exists());
         assert_eq!(sweep_cache(dir.path(), 3), 1);
         assert!(deep.join("abcd").exists());
+        assert!(deep.join(".tmpNew").exists());
     }
 }

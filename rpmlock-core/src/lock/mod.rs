@@ -167,6 +167,24 @@ impl Lockfile {
         }
     }
 
+    /// Whether [`Lockfile::normalize`] would change nothing: arches in order, every
+    /// list strictly increasing (sorted, no duplicates), no empty `sourcerpm`.
+    pub(crate) fn is_normalized(&self) -> bool {
+        fn strictly_increasing<T: Ord>(list: &[T]) -> bool {
+            list.windows(2).all(|w| w[0] < w[1])
+        }
+        self.arches.windows(2).all(|w| w[0].arch <= w[1].arch)
+            && self.arches.iter().all(|a| {
+                strictly_increasing(&a.packages)
+                    && strictly_increasing(&a.source)
+                    && strictly_increasing(&a.module_metadata)
+                    && a.packages
+                        .iter()
+                        .chain(&a.source)
+                        .all(|p| p.sourcerpm.as_deref() != Some(""))
+            })
+    }
+
     /// Refuses a lock in which two different files (different url or checksum) share
     /// one `(arch, repoid, basename of url)`: Hermeto would save both under one name.
     pub fn check_collisions(&self) -> Result<(), LockError> {

@@ -35,8 +35,17 @@ impl Lockfile {
     /// );
     /// ```
     pub fn render(&self) -> String {
-        let mut lock = self.clone();
-        lock.normalize();
+        // A lockfile is usually normalized already (a resolved one always is): no
+        // copy to sort then.
+        let copy;
+        let lock = if self.is_normalized() {
+            self
+        } else {
+            let mut c = self.clone();
+            c.normalize();
+            copy = c;
+            &copy
+        };
         let doc = Node::Map(vec![
             ("lockfileVersion", Node::Int(1)),
             ("lockfileVendor", Node::Str("redhat")),
@@ -255,6 +264,11 @@ impl Emitter {
         }
         self.whitespace = false;
         self.indention = false;
+        // Without spaces or line breaks the loop below writes the text in one piece.
+        if !text.contains([' ', '\n', '\u{85}', '\u{2028}', '\u{2029}']) {
+            self.write(text);
+            return;
+        }
         let chars: Vec<char> = text.chars().collect();
         let (mut spaces, mut breaks) = (false, false);
         let (mut start, mut end) = (0, 0);
@@ -453,7 +467,16 @@ fn analyze_scalar(scalar: &str) -> Analysis {
             allow_single_quoted: true,
         };
     }
-    let chars: Vec<char> = scalar.chars().collect();
+    // An ASCII string's bytes are its characters: no need to decode them.
+    if scalar.is_ascii() {
+        analyze_chars(scalar, scalar.as_bytes())
+    } else {
+        analyze_chars(scalar, &scalar.chars().collect::<Vec<char>>())
+    }
+}
+
+/// [`analyze_scalar`] of the non-empty `scalar`, whose characters are `chars`.
+fn analyze_chars<C: Copy + Into<char>>(scalar: &str, chars: &[C]) -> Analysis {
     let is_ws = |c: char| {
         matches!(
             c,
@@ -467,10 +490,11 @@ fn analyze_scalar(scalar: &str) -> Analysis {
     let (mut trailing_space, mut trailing_break) = (false, false);
     let (mut break_space, mut space_break) = (false, false);
     let mut preceded_by_whitespace = true;
-    let mut followed_by_whitespace = chars.len() == 1 || is_ws(chars[1]);
+    let mut followed_by_whitespace = chars.len() == 1 || is_ws(chars[1].into());
     let (mut previous_space, mut previous_break) = (false, false);
     let last = chars.len() - 1;
     for (index, &ch) in chars.iter().enumerate() {
+        let ch: char = ch.into();
         if index == 0 {
             if "#,[]{}&*!|>'\"%@`".contains(ch) {
                 block_indicators = true;
@@ -522,7 +546,7 @@ fn analyze_scalar(scalar: &str) -> Analysis {
             previous_break = false;
         }
         preceded_by_whitespace = is_ws(ch);
-        followed_by_whitespace = index + 2 >= chars.len() || is_ws(chars[index + 2]);
+        followed_by_whitespace = index + 2 >= chars.len() || is_ws(chars[index + 2].into());
     }
     let mut allow_block_plain = true;
     let mut allow_single_quoted = true;

@@ -76,6 +76,43 @@ fn normalize_sorts_and_dedups() {
     assert!(x86.module_metadata[0].url.contains("/a-modules"));
 }
 
+/// `is_normalized` holds exactly when `normalize` would change nothing, so rendering
+/// a normalized lock without a sorted copy gives the same bytes.
+#[test]
+fn is_normalized_agrees_with_normalize() {
+    let raw = sample();
+    assert!(!raw.is_normalized());
+    let mut lock = raw.clone();
+    lock.normalize();
+    assert!(lock.is_normalized());
+    assert_eq!(lock.render(), raw.render());
+    // Each way of being unnormalized is seen.
+    let mut dup = lock.clone();
+    let p = dup.arches[1].packages[0].clone();
+    dup.arches[1].packages.push(p);
+    let mut unsorted = lock.clone();
+    unsorted.arches[1].packages.reverse();
+    let mut empty_srpm = lock.clone();
+    empty_srpm.arches[1].packages[0].sourcerpm = Some(String::new());
+    let mut arches = lock.clone();
+    arches.arches.reverse();
+    let mut modules = lock.clone();
+    modules.arches[1].module_metadata.reverse();
+    for (what, l) in [
+        ("duplicate", dup),
+        ("unsorted", unsorted),
+        ("empty sourcerpm", empty_srpm),
+        ("arch order", arches),
+        ("module order", modules),
+    ] {
+        assert!(!l.is_normalized(), "{what}");
+        let mut n = l.clone();
+        n.normalize();
+        assert_ne!(n, l, "{what}");
+        assert_eq!(l.render(), n.render(), "{what}");
+    }
+}
+
 #[test]
 fn render_snapshot() {
     insta::assert_snapshot!(sample().render());

@@ -233,7 +233,15 @@ impl RepoConn {
     }
 }
 
-/// Builds and shares clients.
+/// A client with rpmlock's defaults ([`client_builder`]) verifying servers against the
+/// system roots, which are read at the first https handshake (see [`super::roots`]).
+pub(super) fn default_client() -> reqwest::Result<Client> {
+    super::roots::with_system_roots(client_builder(None)).build()
+}
+
+/// Builds and shares clients: one per distinct [`ClientKey`], built when a repo
+/// first needs it (a client costs a runtime thread, and building the same one twice
+/// when two repos connect at once would cost it twice).
 pub(crate) struct ClientPool {
     entitlement_dir: Option<PathBuf>,
     entitlement: OnceLock<Result<Entitlement, Arc<RepoError>>>,
@@ -241,9 +249,13 @@ pub(crate) struct ClientPool {
 }
 
 impl ClientPool {
-    pub(crate) fn new(entitlement_dir: Option<PathBuf>, default: Client) -> ClientPool {
+    /// A pool whose default-settings client is `default`; `None` builds one like the
+    /// others, on first need.
+    pub(crate) fn new(entitlement_dir: Option<PathBuf>, default: Option<Client>) -> ClientPool {
         let mut clients = HashMap::new();
-        clients.insert(ClientPool::key_of(&ConnSettings::default(), None), default);
+        if let Some(default) = default {
+            clients.insert(ClientPool::key_of(&ConnSettings::default(), None), default);
+        }
         ClientPool {
             entitlement_dir,
             entitlement: OnceLock::new(),
@@ -298,17 +310,16 @@ impl ClientPool {
             None
         };
         let key = ClientPool::key_of(settings, ent.as_ref());
-        let existing = self.clients.lock().expect("client pool").get(&key).cloned();
-        let client = match existing {
-            Some(c) => c,
-            None => {
-                let c = self.build(repoid, &key)?;
-                self.clients
-                    .lock()
-                    .expect("client pool")
-                    .entry(key.clone())
-                    .or_insert(c)
-                    .clone()
+        // Built under the lock: concurrent repos with equal settings share one build.
+        let client = {
+            let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+            match clients.get(&key) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.build(repoid, &key)?;
+                    clients.insert(key.clone(), c.clone());
+                    c
+                }
             }
         };
         Ok(RepoConn {
@@ -343,6 +354,10 @@ impl ClientPool {
         if !key.verify {
             tracing::warn!("repo '{repoid}': sslverify=0, server certificates are not checked");
             b = b.tls_danger_accept_invalid_certs(true);
+        }
+        if key.verify && key.ca_cert.is_none() && key.client_cert.is_none() {
+            // No TLS option of its own: the system roots, read when first needed.
+            b = super::roots::with_system_roots(b);
         }
         if let Some(p) = &key.proxy {
             let mut proxy = reqwest::Proxy::all(p).map_err(|_| RepoError::InvalidOption {

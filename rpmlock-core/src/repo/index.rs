@@ -4,6 +4,7 @@
 //! Together with the repo's `.solv` file it replaces primary.xml on warm runs: records
 //! are decoded on demand from one byte buffer, without allocating.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::model::{Evr, Package};
@@ -118,6 +119,17 @@ impl PackageIndex {
         }
     }
 
+    /// Whether package `i` is a source package ([`IndexEntry::is_source`]), without
+    /// decoding the rest of its entry.
+    ///
+    /// # Panics
+    /// When `i` is out of range.
+    pub fn is_source(&self, i: usize) -> bool {
+        let r = &self.records[i];
+        let (off, len) = (r[2] as usize, r[3] as usize);
+        matches!(self.strings.get(off..off + len), Some("src" | "nosrc"))
+    }
+
     /// Iterates over all entries.
     pub fn iter(&self) -> impl Iterator<Item = IndexEntry<'_>> {
         (0..self.len()).map(|i| self.get(i))
@@ -174,20 +186,26 @@ impl PackageIndex {
         if crc32fast::hash(bytes).to_le_bytes() != trailer {
             return Err(bad("its checksum does not match its content (damaged)"));
         }
-        let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-        let (count, strings_len) = (word(8) as usize, word(16) as usize);
-        let records_end = count
-            .checked_mul(WORDS * 4)
-            .and_then(|n| n.checked_add(24))
-            .ok_or_else(|| bad("impossible record count"))?;
+        let (count, strings_len) = header(bytes);
+        let records_end = records_end(count).ok_or_else(|| bad("impossible record count"))?;
         if records_end.checked_add(strings_len) != Some(bytes.len()) {
             return Err(bad("truncated or oversized"));
         }
         let strings = std::str::from_utf8(&bytes[records_end..])
             .map_err(|_| bad("string table is not UTF-8"))?
             .to_string();
-        let mut records = Vec::with_capacity(count);
-        for (i, chunk) in bytes[24..records_end].chunks_exact(WORDS * 4).enumerate() {
+        PackageIndex::from_parts(&bytes[24..records_end], strings, origin)
+    }
+
+    /// The index of `records` (their serialized bytes) over the string table
+    /// `strings`, every record's ranges checked against it.
+    fn from_parts(
+        records_bytes: &[u8],
+        strings: String,
+        origin: &Path,
+    ) -> Result<PackageIndex, IndexError> {
+        let mut records = Vec::with_capacity(records_bytes.len() / (WORDS * 4));
+        for (i, chunk) in records_bytes.chunks_exact(WORDS * 4).enumerate() {
             let mut r = [0u32; WORDS];
             for (w, b) in r.iter_mut().zip(chunk.chunks_exact(4)) {
                 *w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
@@ -198,7 +216,10 @@ impl PackageIndex {
                     .checked_add(len)
                     .is_none_or(|end| strings.get(off..end).is_none())
                 {
-                    return Err(bad(&format!("record {i} points outside the string table")));
+                    return Err(IndexError {
+                        path: origin.display().to_string(),
+                        reason: format!("record {i} points outside the string table"),
+                    });
                 }
             }
             records.push(r);
@@ -207,16 +228,69 @@ impl PackageIndex {
     }
 
     /// Reads an index file; `Ok(None)` when it does not exist.
+    ///
+    /// The string table (most of the file) is read straight into the buffer the
+    /// index keeps, not into one holding the whole file and then copied; a file whose
+    /// header does not announce its exact length is read whole and judged by
+    /// [`PackageIndex::from_bytes`].
     pub fn read(path: &Path) -> Result<Option<PackageIndex>, IndexError> {
-        match std::fs::read(path) {
-            Ok(bytes) => PackageIndex::from_bytes(&bytes, path).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(IndexError {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            }),
+        let io = |e: std::io::Error| IndexError {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let len = file.metadata().map_err(io)?.len();
+        let mut head = [0u8; 24];
+        let parts = match file.read_exact(&mut head) {
+            Ok(()) if &head[..8] == MAGIC => {
+                let (count, strings_len) = header(&head);
+                records_end(count)
+                    .and_then(|end| end.checked_add(strings_len)?.checked_add(4))
+                    .filter(|&total| total as u64 == len)
+                    .map(|_| (count * WORDS * 4, strings_len))
+            }
+            _ => None,
+        };
+        let Some((records_len, strings_len)) = parts else {
+            let bytes = std::fs::read(path).map_err(io)?;
+            return PackageIndex::from_bytes(&bytes, path).map(Some);
+        };
+        let mut records = vec![0u8; records_len];
+        let mut strings = vec![0u8; strings_len];
+        let mut trailer = [0u8; 4];
+        file.read_exact(&mut records).map_err(io)?;
+        file.read_exact(&mut strings).map_err(io)?;
+        file.read_exact(&mut trailer).map_err(io)?;
+        let bad = |reason: &str| IndexError {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        };
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head);
+        crc.update(&records);
+        crc.update(&strings);
+        if crc.finalize().to_le_bytes() != trailer {
+            return Err(bad("its checksum does not match its content (damaged)"));
         }
+        let strings = String::from_utf8(strings).map_err(|_| bad("string table is not UTF-8"))?;
+        PackageIndex::from_parts(&records, strings, path).map(Some)
     }
+}
+
+/// The record count and string table length of a serialized index (at least 24
+/// bytes).
+fn header(bytes: &[u8]) -> (usize, usize) {
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    (word(8) as usize, word(16) as usize)
+}
+
+/// Where the records of `count` packages end (after the 24-byte header).
+fn records_end(count: usize) -> Option<usize> {
+    count.checked_mul(WORDS * 4)?.checked_add(24)
 }
 
 /// Builds a [`PackageIndex`] one package at a time, as primary streams in. Cache
@@ -345,9 +419,46 @@ mod tests {
         let s = back.get(1);
         assert!(s.is_source());
         assert_eq!(
+            (0..back.len())
+                .map(|i| back.is_source(i))
+                .collect::<Vec<_>>(),
+            [false, true]
+        );
+        assert_eq!(
             (s.evr(), s.location_base),
             ("2:5.1.8-9.el9".to_string(), "http://mirror/")
         );
+    }
+
+    /// `read` (the string table read on its own) agrees with `from_bytes` on every
+    /// file: intact, damaged anywhere, cut anywhere, extended, missing.
+    #[test]
+    fn read_agrees_with_from_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i.idx");
+        let index = PackageIndex::build(&sample());
+        let bytes = index.to_bytes();
+        let read = |content: &[u8]| {
+            std::fs::write(&path, content).unwrap();
+            PackageIndex::read(&path).map(|i| i.expect("the file exists"))
+        };
+        assert_eq!(read(&bytes).unwrap(), index);
+        let mut variants: Vec<Vec<u8>> = (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect();
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x80;
+            variants.push(flipped);
+        }
+        variants.push([&bytes[..], b"x"].concat());
+        for v in &variants {
+            let (a, b) = (read(v), PackageIndex::from_bytes(v, &path));
+            assert_eq!(
+                a.as_ref().map_err(ToString::to_string),
+                b.as_ref().map_err(ToString::to_string)
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(PackageIndex::read(&path).unwrap(), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod mirrors;
 mod modules;
 mod primary;
 mod repomd;
+mod roots;
 mod tls;
 mod xml;
 

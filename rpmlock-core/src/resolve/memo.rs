@@ -14,12 +14,15 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Context, Input, ResolvedRepo};
-use crate::lock::{ArchLock, Lockfile};
+use crate::lock::{ArchLock, LockedPackage, ModuleMetadata};
 use crate::repo::{FetchOptions, FetchedRepo};
 
 /// Bumped whenever resolution semantics or this file format change.
-const FORMAT: &str = "rpmlock-resolution 6";
+const FORMAT: &str = "rpmlock-resolution 7";
 
+/// An entry is `sha256 HEX\n` and then the body the digest is over: `FORMAT\n` and
+/// the lock section in a length-prefixed binary form (see [`encode`]), which costs
+/// next to nothing to read back, unlike the YAML it is rendered to.
 pub(super) struct Memo {
     dir: Option<PathBuf>,
     /// `--refresh`: entries are written, never read.
@@ -44,59 +47,168 @@ impl Memo {
             return None;
         }
         let path = self.dir.as_ref()?.join(key);
-        let text = std::fs::read_to_string(&path).ok()?;
-        let intact = text
-            .split_once('\n')
-            .and_then(|(first, rest)| Some((first.strip_prefix("sha256 ")?, rest)))
-            .is_some_and(|(sum, rest)| hex::encode(Sha256::digest(rest.as_bytes())) == sum);
-        if !intact {
+        let bytes = std::fs::read(&path).ok()?;
+        let Some(body) = unseal(&bytes) else {
             tracing::warn!(
                 "the cached resolution {} is damaged: ignored (resolved again)",
                 path.display()
             );
             return None;
-        }
-        let text = text.split_once('\n').map_or("", |(_, rest)| rest);
-        let mut rest = text.strip_prefix(FORMAT)?.strip_prefix('\n')?;
-        let mut warnings = Vec::new();
-        while let Some(line) = rest.strip_prefix("warning ") {
-            let (w, tail) = line.split_once('\n')?;
-            warnings.push(w);
-            rest = tail;
-        }
-        let mut lock = Lockfile::parse(rest, Some(&path)).ok()?;
-        if lock.arches.len() != 1 {
-            return None;
-        }
-        tracing::debug!("{}: resolution read from the cache", lock.arches[0].arch);
-        let warnings = warnings.into_iter().map(str::to_string).collect();
-        lock.arches.pop().map(|a| (a, warnings))
+        };
+        // An entry of another format (an older rpmlock) is a miss, not damage.
+        let (lock, warnings) = decode(body)?;
+        tracing::debug!("{}: resolution read from the cache", lock.arch);
+        Some((lock, warnings))
     }
 
     /// Stores a resolution (best effort: a cache that cannot be written only costs
     /// time next run).
     pub(super) fn put(&self, key: &str, lock: &ArchLock, warnings: &[String]) {
         let Some(dir) = &self.dir else { return };
-        let mut text = format!("{FORMAT}\n");
-        for w in warnings {
-            text.push_str(&format!("warning {}\n", w.replace('\n', " ")));
-        }
-        text.push_str(&Lockfile::new(vec![lock.clone()]).render());
-        let text = format!(
-            "sha256 {}\n{text}",
-            hex::encode(Sha256::digest(text.as_bytes()))
-        );
+        let entry = seal(&encode(lock, warnings));
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| tempfile::NamedTempFile::new_in(dir))
             .and_then(|mut tmp| {
                 let _tracked = crate::tempfiles::track(tmp.path());
-                std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+                std::io::Write::write_all(&mut tmp, &entry)?;
                 tmp.persist(dir.join(key)).map_err(|e| e.error)?;
                 Ok(())
             });
         if let Err(e) = written {
             tracing::debug!("cannot cache the resolution in {}: {e}", dir.display());
         }
+    }
+}
+
+/// `sha256 HEX\n` + `body`.
+fn seal(body: &[u8]) -> Vec<u8> {
+    let mut entry = format!("sha256 {}\n", hex::encode(Sha256::digest(body))).into_bytes();
+    entry.extend_from_slice(body);
+    entry
+}
+
+/// The body of a sealed entry, `None` when it does not match its digest.
+fn unseal(entry: &[u8]) -> Option<&[u8]> {
+    let newline = entry.iter().position(|&b| b == b'\n')?;
+    let sum = entry[..newline].strip_prefix(b"sha256 ")?;
+    let body = &entry[newline + 1..];
+    let mut want = [0u8; 32];
+    hex::decode_to_slice(sum, &mut want).ok()?;
+    (Sha256::digest(body)[..] == want[..]).then_some(body)
+}
+
+/// The body of an entry: `FORMAT\n`, then the warnings and the lock section, every
+/// count a `u32` and every string its `u32` length and UTF-8 bytes (little endian):
+/// warnings (count, strings), arch, packages and source (count; each url, repoid,
+/// `u64` size, checksum, name, evr, a `0`/`1` byte and the sourcerpm when `1`), module
+/// metadata (count; each url, repoid, `u64` size, checksum).
+fn encode(lock: &ArchLock, warnings: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + 320 * (lock.packages.len() + lock.source.len()));
+    out.extend_from_slice(FORMAT.as_bytes());
+    out.push(b'\n');
+    let count = |out: &mut Vec<u8>, n: usize| {
+        let n = u32::try_from(n).expect("fewer than 2^32 items");
+        out.extend_from_slice(&n.to_le_bytes());
+    };
+    let string = |out: &mut Vec<u8>, s: &str| {
+        count(out, s.len());
+        out.extend_from_slice(s.as_bytes());
+    };
+    count(&mut out, warnings.len());
+    for w in warnings {
+        string(&mut out, w);
+    }
+    string(&mut out, &lock.arch);
+    for list in [&lock.packages, &lock.source] {
+        count(&mut out, list.len());
+        for p in list {
+            string(&mut out, &p.url);
+            string(&mut out, &p.repoid);
+            out.extend_from_slice(&p.size.to_le_bytes());
+            string(&mut out, &p.checksum);
+            string(&mut out, &p.name);
+            string(&mut out, &p.evr);
+            match &p.sourcerpm {
+                Some(s) => {
+                    out.push(1);
+                    string(&mut out, s);
+                }
+                None => out.push(0),
+            }
+        }
+    }
+    count(&mut out, lock.module_metadata.len());
+    for m in &lock.module_metadata {
+        string(&mut out, &m.url);
+        string(&mut out, &m.repoid);
+        out.extend_from_slice(&m.size.to_le_bytes());
+        string(&mut out, &m.checksum);
+    }
+    out
+}
+
+/// Reads what [`encode`] wrote; `None` for anything else (another format, a short
+/// or overlong body, invalid UTF-8).
+fn decode(body: &[u8]) -> Option<(ArchLock, Vec<String>)> {
+    let mut r = Reader(body.strip_prefix(FORMAT.as_bytes())?.strip_prefix(b"\n")?);
+    let warnings = (0..r.count()?)
+        .map(|_| r.string())
+        .collect::<Option<Vec<_>>>()?;
+    let mut lock = ArchLock::new(r.string()?);
+    for list in [&mut lock.packages, &mut lock.source] {
+        let n = r.count()?;
+        // Every package takes more than 32 bytes: a count beyond that is damage,
+        // not a reason to reserve memory.
+        list.reserve(n.min(r.0.len() / 32));
+        for _ in 0..n {
+            list.push(LockedPackage {
+                url: r.string()?,
+                repoid: r.string()?,
+                size: r.u64()?,
+                checksum: r.string()?,
+                name: r.string()?,
+                evr: r.string()?,
+                sourcerpm: match r.take(1)? {
+                    [0] => None,
+                    [1] => Some(r.string()?),
+                    _ => return None,
+                },
+            });
+        }
+    }
+    for _ in 0..r.count()? {
+        lock.module_metadata.push(ModuleMetadata {
+            url: r.string()?,
+            repoid: r.string()?,
+            size: r.u64()?,
+            checksum: r.string()?,
+        });
+    }
+    r.0.is_empty().then_some((lock, warnings))
+}
+
+/// A cursor over an entry's body.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn count(&mut self) -> Option<usize> {
+        let n = u32::from_le_bytes(self.take(4)?.try_into().ok()?);
+        usize::try_from(n).ok()
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let n = self.count()?;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
     }
 }
 
@@ -204,8 +316,11 @@ mod tests {
         memo.put("k", &lock, &["w".to_string()]);
         assert_eq!(memo.get("k"), Some((lock.clone(), vec!["w".to_string()])));
         let path = dir.path().join("resolved-v1/k");
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace("arch: x86_64", "arch: aarch64")).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(6).position(|w| w == b"x86_64").unwrap();
+        let mut damaged = bytes.clone();
+        damaged[at..at + 6].copy_from_slice(b"x86_65");
+        std::fs::write(&path, damaged).unwrap();
         assert_eq!(memo.get("k"), None);
         let refresh = Memo::new(&FetchOptions {
             refresh: true,
@@ -214,6 +329,118 @@ mod tests {
         assert_eq!(refresh.get("k"), None);
         refresh.put("k", &lock, &[]);
         assert_eq!(memo.get("k"), Some((lock, vec![])));
+    }
+
+    /// A lock section with every kind of entry and field.
+    fn sample() -> (ArchLock, Vec<String>) {
+        let mut lock = ArchLock::new("aarch64");
+        lock.packages = vec![
+            LockedPackage::new(
+                "https://h.example/p/a-1.0-1.aarch64.rpm",
+                "base",
+                12345,
+                "sha256:aa",
+                "a",
+                "1.0-1",
+                Some("a-1.0-1.src.rpm".into()),
+            ),
+            LockedPackage::new(
+                "https://h.example/p/b-2:0.1-3.noarch.rpm",
+                "extra",
+                u64::MAX,
+                "sha512:bb",
+                "b",
+                "2:0.1-3",
+                None,
+            ),
+        ];
+        lock.source = vec![LockedPackage::new(
+            "https://h.example/s/a-1.0-1.src.rpm",
+            "base-source",
+            0,
+            "md5:cc",
+            "a",
+            "1.0-1",
+            None,
+        )];
+        lock.module_metadata = vec![ModuleMetadata::new(
+            "https://h.example/repodata/m.yaml.gz",
+            "base",
+            77,
+            "sha256:dd",
+        )];
+        let warnings = vec![
+            "two\nlines".to_string(),
+            String::new(),
+            "non-ASCII: ü ✓".to_string(),
+        ];
+        (lock, warnings)
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let (lock, warnings) = sample();
+        let body = encode(&lock, &warnings);
+        assert_eq!(decode(&body), Some((lock.clone(), warnings.clone())));
+        let entry = seal(&body);
+        assert_eq!(unseal(&entry), Some(&body[..]));
+        let empty = ArchLock::new("x86_64");
+        assert_eq!(decode(&encode(&empty, &[])), Some((empty, vec![])));
+        // Through the cache directory.
+        let dir = tempfile::tempdir().unwrap();
+        let memo = Memo::new(&FetchOptions {
+            cache_dir: dir.path().to_path_buf(),
+            ..FetchOptions::default()
+        });
+        memo.put("k", &lock, &warnings);
+        assert_eq!(memo.get("k"), Some((lock, warnings)));
+        assert_eq!(memo.get("other"), None);
+    }
+
+    /// Any changed byte, of the digest or of the body, fails the seal.
+    #[test]
+    fn every_damaged_byte_is_detected() {
+        let (lock, warnings) = sample();
+        let entry = seal(&encode(&lock, &warnings));
+        for i in 0..entry.len() {
+            let mut damaged = entry.clone();
+            damaged[i] ^= 0x01;
+            assert_eq!(unseal(&damaged), None, "byte {i}");
+        }
+        assert_eq!(unseal(b""), None);
+        assert_eq!(unseal(b"sha256 zz\n"), None);
+    }
+
+    /// A truncated entry fails its seal; a truncated (or extended) body, sealed
+    /// anew, does not decode: nothing is read past its end, nothing is left over.
+    #[test]
+    fn truncated_entries_are_rejected() {
+        let (lock, warnings) = sample();
+        let body = encode(&lock, &warnings);
+        let entry = seal(&body);
+        for n in 0..entry.len() {
+            assert_eq!(unseal(&entry[..n]), None, "entry cut at {n}");
+        }
+        for n in 0..body.len() {
+            assert_eq!(decode(&body[..n]), None, "body cut at {n}");
+        }
+        let mut longer = body.clone();
+        longer.push(0);
+        assert_eq!(decode(&longer), None);
+        // Another format version is a miss.
+        let older = [b"rpmlock-resolution 6\n", &body[FORMAT.len() + 1..]].concat();
+        assert_eq!(decode(&older), None);
+    }
+
+    /// A sealed body with an absurd count fails without reserving memory for it.
+    #[test]
+    fn huge_counts_are_rejected() {
+        let mut body = format!("{FORMAT}\n").into_bytes();
+        body.extend_from_slice(&0u32.to_le_bytes());
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.push(b'x');
+        body.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode(&body), None);
     }
 
     fn key_of(extra: &str) -> String {

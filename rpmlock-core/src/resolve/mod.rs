@@ -180,6 +180,8 @@ struct LoadedRepo {
     /// Whether any package is not a source package.
     has_binaries: bool,
     solv: PathBuf,
+    /// The content of `solv` when it was read (and its seal checked) on loading.
+    solv_bytes: Option<Vec<u8>>,
     /// The `.solv` file with every file list merged in, built on first need.
     solv_with_filelists: Mutex<Option<PathBuf>>,
     /// The repo's comps, loaded when a `@` spec first needs them.
@@ -193,12 +195,13 @@ struct LoadedRepo {
 
 impl LoadedRepo {
     fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
-        let has_binaries = index.iter().any(|p| !p.is_source());
+        let has_binaries = (0..index.len()).any(|i| !index.is_source(i));
         LoadedRepo {
             fetched,
             has_binaries,
             index,
             solv,
+            solv_bytes: None,
             solv_with_filelists: Mutex::new(None),
             comps: Mutex::new(None),
             modules: None,
@@ -289,25 +292,29 @@ fn seal_solv(path: &Path) {
 /// Whether a cached `.solv` file exists and matches its seal; a damaged one is
 /// reported (and then rebuilt by the caller), never loaded.
 fn solv_intact(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
-        return false;
-    };
+    solv_checked(path).is_some()
+}
+
+/// The content of a cached `.solv` file that exists and matches its seal: what was
+/// checked is what libsolv reads (the file is not opened a second time).
+fn solv_checked(path: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
     let sidecar = path.with_extension("solv.crc");
     let want = std::fs::read_to_string(&sidecar).unwrap_or_default();
     let got = format!("{:08x} {}\n", crc32fast::hash(&bytes), bytes.len());
     if want == got {
-        return true;
+        return Some(bytes);
     }
     if want.is_empty() {
         tracing::debug!("{} has no seal: rebuilding it", path.display());
-        return false;
+        return None;
     }
     tracing::warn!(
         "the cached {} does not match its seal {} (damaged cache): rebuilding it",
         path.display(),
         sidecar.display()
     );
-    false
+    None
 }
 
 /// A file-name-safe form of a checksum such as `sha256:abcd`.
@@ -777,7 +784,9 @@ fn load_repo(
     let dir = fetcher.options().cache_dir.join("index-v1");
     let index_path = dir.join(format!("{key}.idx"));
     let solv = dir.join(format!("{key}.solv"));
-    if !fetcher.options().refresh && solv_intact(&solv) {
+    if !fetcher.options().refresh
+        && let Some(bytes) = solv_checked(&solv)
+    {
         match PackageIndex::read(&index_path) {
             Ok(Some(index)) => {
                 tracing::info!(
@@ -786,7 +795,12 @@ fn load_repo(
                     index.len(),
                     started.elapsed()
                 );
-                return Ok(LoadedRepo::new(fetched, index, solv));
+                let mut loaded = LoadedRepo::new(fetched, index, solv);
+                // Only a repo with binaries goes into a pool.
+                if loaded.has_binaries {
+                    loaded.solv_bytes = Some(bytes);
+                }
+                return Ok(loaded);
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("{e}; rebuilding it"),
@@ -1029,7 +1043,8 @@ fn lock_arch(
     } else {
         None
     };
-    let solve_with = |solv: &[PathBuf], prebuilt: Option<solve::BuiltRepo>| {
+    // The repo files to load: the .solv content read on loading, else the file.
+    let solve_with = |solv: &[RepoSource<'_>], prebuilt: Option<solve::BuiltRepo>| {
         let mut request = SolveRequest::new(
             arch,
             in_pool
@@ -1039,7 +1054,7 @@ fn lock_arch(
                     cost: repos[i].cost,
                     excludes: &repos[i].excludes,
                     includes: &repos[i].includes,
-                    ..SolveRepo::new(&repos[i].config.repoid, RepoSource::Solv(&solv[i]))
+                    ..SolveRepo::new(&repos[i].config.repoid, solv[i])
                 })
                 .collect(),
             specs.clone(),
@@ -1067,7 +1082,16 @@ fn lock_arch(
             (refs, solution.warnings, solution.graph)
         })
     };
-    let primary_only: Vec<PathBuf> = repos.iter().map(|r| r.data.solv.clone()).collect();
+    let primary_only: Vec<RepoSource<'_>> = repos
+        .iter()
+        .map(|r| match &r.data.solv_bytes {
+            Some(bytes) => RepoSource::SolvBytes {
+                bytes,
+                origin: &r.data.solv,
+            },
+            None => RepoSource::Solv(&r.data.solv),
+        })
+        .collect();
     // The first repo's pool from the cold path, if it was kept (see `load_all`).
     let prebuilt = in_pool.first().and_then(|&i| {
         repos[i]
@@ -1092,6 +1116,8 @@ fn lock_arch(
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let with_filelists: Vec<RepoSource<'_>> =
+                with_filelists.iter().map(|p| RepoSource::Solv(p)).collect();
             solve_with(&with_filelists, None).map_err(|source| Error::Solve {
                 arch: arch.to_string(),
                 source,
@@ -1251,9 +1277,16 @@ fn find_sources(
             wanted.insert(key, None);
         }
     }
+    // Most source packages are not wanted: their name alone (one string to hash, not
+    // three) tells.
+    let names: std::collections::HashSet<&str> = wanted.keys().map(|k| k.0).collect();
     for (ri, repo) in repos.iter().enumerate() {
-        for (pi, p) in repo.data.index.iter().enumerate() {
-            if p.is_source()
+        let index = &repo.data.index;
+        // Binary packages are skipped on their arch alone (a binary repo holds tens of
+        // thousands).
+        for pi in (0..index.len()).filter(|&pi| index.is_source(pi)) {
+            let p = index.get(pi);
+            if names.contains(p.name)
                 && let Some(slot @ None) = wanted.get_mut(&(p.name, p.version, p.release))
                 && !source_excluded(repo, global_excludes, &p)
             {

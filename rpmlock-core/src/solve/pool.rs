@@ -83,6 +83,9 @@ impl<'a> LoadedPool<'a> {
                     RepoSource::Solv(path) => {
                         pool.add_repo_solv(repo.repoid, prio, subprio, path)?
                     }
+                    RepoSource::SolvBytes { bytes, origin } => {
+                        pool.add_repo_solv_bytes(repo.repoid, prio, subprio, bytes, origin)?
+                    }
                 },
             };
             let ids = pool.repo_solvables(rid);

@@ -17,6 +17,14 @@ pub enum RepoSource<'a> {
     },
     /// A `.solv` file written by [`write_solv`] (the warm cache).
     Solv(&'a Path),
+    /// The content of such a file, already read (and its seal checked); `origin`
+    /// names it in errors.
+    SolvBytes {
+        /// The file's bytes.
+        bytes: &'a [u8],
+        /// The file they were read from.
+        origin: &'a Path,
+    },
 }
 
 /// One repository as the solver sees it.

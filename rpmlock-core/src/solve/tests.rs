@@ -63,7 +63,9 @@ fn repo<'a>(id: &'a str, packages: &'a [Package]) -> SolveRepo<'a> {
 fn packages_of<'a>(r: &SolveRepo<'a>) -> &'a [Package] {
     match r.source {
         RepoSource::Packages { packages, .. } => packages,
-        RepoSource::Solv(_) => panic!("tests map results through packages"),
+        RepoSource::Solv(_) | RepoSource::SolvBytes { .. } => {
+            panic!("tests map results through packages")
+        }
     }
 }
 
@@ -418,6 +420,34 @@ fn solv_files_round_trip_with_the_same_order_and_answers() {
     from_solv.sort();
     assert_eq!(from_solv, from_records);
     assert_eq!(from_solv, ["a-1-1.x86_64", "b-1-1.noarch", "c-2-1.noarch"]);
+    // The same file's bytes, read from memory.
+    let bytes = std::fs::read(&path).unwrap();
+    let in_memory = |bytes: &[u8]| {
+        let request = SolveRequest {
+            repos: vec![SolveRepo {
+                source: RepoSource::SolvBytes {
+                    bytes,
+                    origin: &path,
+                },
+                ..request.repos[0]
+            }],
+            ..request.clone()
+        };
+        solve(&request).map(|s| {
+            let mut v: Vec<String> = s.packages.iter().map(|r| p[r.package].nevra()).collect();
+            v.sort();
+            v
+        })
+    };
+    assert_eq!(in_memory(&bytes).unwrap(), from_records);
+    // Truncated or empty content is an error naming the file, not a crash.
+    for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+        let e = in_memory(&bytes[..cut]).unwrap_err();
+        assert!(
+            matches!(&e, SolveError::Libsolv { message } if message.contains("base.solv")),
+            "cut {cut}: {e:?}"
+        );
+    }
     let nope = dir.path().join("nope.solv");
     let missing = SolveRequest {
         repos: vec![SolveRepo {

@@ -17,7 +17,7 @@ use sha2::digest::DynDigest;
 use url::Url;
 
 use super::cache::{Cache, Validators};
-use super::connection::{ClientPool, RepoConn, client_builder};
+use super::connection::{ClientPool, RepoConn, default_client};
 use super::{RepoError, RepoMd};
 use crate::model::{Checksum, ChecksumAlgorithm};
 use crate::reporter::Reporter;
@@ -164,18 +164,23 @@ impl Drop for Finished<'_> {
 }
 
 impl Fetcher {
-    /// A fetcher with its own client from [`Fetcher::default_client`].
+    /// A fetcher whose clients are built as repos first need them, like
+    /// [`Fetcher::default_client`] for repos with default connection settings.
     pub fn new(opts: FetchOptions, reporter: Arc<dyn Reporter>) -> Result<Fetcher, RepoError> {
-        Ok(Fetcher::with_client(
-            opts,
-            Fetcher::default_client()?,
-            reporter,
-        ))
+        Ok(Fetcher::with_pool(opts, None, reporter))
     }
 
     /// A fetcher using `client` (e.g. one configured with a proxy or client
     /// certificates). Clients share their connection pool when cloned.
     pub fn with_client(opts: FetchOptions, client: Client, reporter: Arc<dyn Reporter>) -> Fetcher {
+        Fetcher::with_pool(opts, Some(client), reporter)
+    }
+
+    fn with_pool(
+        opts: FetchOptions,
+        client: Option<Client>,
+        reporter: Arc<dyn Reporter>,
+    ) -> Fetcher {
         let cache = Cache::new(opts.cache_dir.clone());
         // Temporary files of runs that crashed (or were killed) hours ago.
         let swept = crate::tempfiles::sweep_cache(&opts.cache_dir, 4);
@@ -196,9 +201,9 @@ impl Fetcher {
     /// The client rpmlock uses by default: user agent `rpmlock/VERSION`, 30 s connect
     /// timeout, 60 s read timeout (per read, not for the whole body), rustls verifying
     /// against the platform's trust store, no transparent decompression (files are
-    /// verified as stored).
+    /// verified as stored). The trust store is read at the first https handshake.
     pub fn default_client() -> Result<Client, RepoError> {
-        client_builder(None).build().map_err(RepoError::Client)
+        default_client().map_err(RepoError::Client)
     }
 
     /// The options this fetcher runs with.
