@@ -254,7 +254,8 @@ fn parallel_in_windows<R: BufRead>(
         bool,
         std::sync::mpsc::SyncSender<Option<Vec<PackageBatch>>>,
     );
-    let workers = workers.max(1);
+    // `workers == 0`: every chunk is parsed on the calling thread (the fuzz target's
+    // mode: the same chunks and parser, no threads).
     let (jobs, job_rx) = sync_channel::<Job>(1);
     let job_rx = std::sync::Mutex::new(job_rx);
     // Batches `take` hands back are refilled by the workers: memory stays that of the
@@ -349,7 +350,9 @@ fn parallel_in_windows<R: BufRead>(
             chunk.truncate(cut);
             prefix = q.len() + 2;
             let (tx, rx) = sync_channel(1);
-            if jobs.send((chunk, first, last, tx)).is_err() {
+            if workers == 0 {
+                let _ = tx.send(parse_chunk(&chunk, first, last, &recycled));
+            } else if jobs.send((chunk, first, last, tx)).is_err() {
                 break false;
             }
             pending.push_back(rx);
@@ -369,12 +372,12 @@ fn parallel_in_windows<R: BufRead>(
     })
 }
 
-/// The packages of a parallel parse in chunks of about `window` bytes on two
-/// workers, or `None` where it declines (for the fuzz target's differential check).
+/// The packages of a parallel parse in chunks of about `window` bytes (on the calling
+/// thread), or `None` where it declines (for the fuzz target's differential check).
 #[cfg(feature = "fuzzing")]
 pub(crate) fn parallel_packages(doc: &[u8], window: usize) -> Option<Vec<Package>> {
     let mut got = Vec::new();
-    let ok = parallel_in_windows(doc, 2, window, |mut b| {
+    let ok = parallel_in_windows(doc, 0, window, |mut b| {
         got.extend(b.iter().map(|p| p.to_package()));
         b.clear();
         b
@@ -1443,7 +1446,7 @@ mod tests {
         {
             let sequential = parse_primary(xml.as_bytes(), "p").ok();
             for window in [1, 7, 64, 300, 1000, 1 << 20] {
-                for workers in [1, 2, 3] {
+                for workers in [0, 1, 2, 3] {
                     let mut got = Vec::new();
                     let ok = parallel_in_windows(
                         std::io::BufReader::with_capacity(13, xml.as_bytes()),
