@@ -9,7 +9,9 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput};
-use rpmlock_core::repo::{open_decompressed, parse_primary};
+use rpmlock_core::repo::{
+    open_decompressed, parse_primary, parse_primary_batches, parse_primary_parallel,
+};
 
 fn main() {
     let Some(path) = std::env::var_os("RPMLOCK_BENCH_PRIMARY").map(PathBuf::from) else {
@@ -35,6 +37,15 @@ fn main() {
     g.bench_function("parse (uncompressed, in memory)", |b| {
         b.iter(|| parse_primary(black_box(&xml[..]), &origin).unwrap())
     });
+    // What the cold path runs: flat batches, no owned packages.
+    g.bench_function("parse into batches (in memory)", |b| {
+        b.iter(|| parse_primary_batches(black_box(&xml[..]), &origin, |b| b).unwrap())
+    });
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    g.bench_function(
+        format!("parse into batches, {workers} workers (in memory)"),
+        |b| b.iter(|| assert!(parse_primary_parallel(black_box(&xml[..]), workers, |b| b))),
+    );
     g.bench_function("decompress + parse (file)", |b| {
         b.iter(|| {
             let (_, reader) = open_decompressed(&path).unwrap();

@@ -727,9 +727,15 @@ fn group_warnings(arches: &[String], per_arch: Vec<Vec<String>>) -> Vec<String> 
         .collect()
 }
 
-/// Fetches (revalidates) repomd.xml of every repo, all repos concurrently.
+/// The most repomd.xml requests in flight at once. Many repos (several per arch) often
+/// live on one host: a burst of connections beyond a small server's listen backlog
+/// (Python's http.server takes 5) has the kernel drop SYNs, retried only after a
+/// second.
+const REPOMD_REQUESTS: usize = 4;
+
+/// Fetches (revalidates) repomd.xml of every repo, [`REPOMD_REQUESTS`] at a time.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
-    parallel(repos, |r| {
+    parallel_bounded(repos, REPOMD_REQUESTS, |r| {
         let settings = crate::repo::ConnSettings::from_repo(r)?;
         fetcher
             .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
@@ -764,6 +770,38 @@ fn parallel<T: Send, U: Send>(
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+/// [`parallel`] on at most `threads` threads; results in item order.
+fn parallel_bounded<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<U, Error> + Sync,
+) -> Result<Vec<U>, Error> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let mut done: Vec<(usize, Result<U, Error>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return out;
+                        };
+                        out.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn load_repo(
