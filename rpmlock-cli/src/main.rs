@@ -56,6 +56,9 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // A short-lived process with many short-lived threads: one heap arena keeps the
+    // peak memory of multi-arch runs down (see the function).
+    rpmlock_core::solve::use_one_heap_arena();
     let cli = match compat::invoked_as_prototype() {
         Some(args) => match compat::translate(args) {
             compat::Translated::Run(argv) => Cli::parse_from(argv),

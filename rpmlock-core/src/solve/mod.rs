@@ -20,6 +20,7 @@ pub mod why;
 
 pub use groups::GroupMember;
 pub(crate) use libsolv::release_freed_memory;
+pub use libsolv::use_one_heap_arena;
 mod pool;
 mod request;
 mod rpmdb;
