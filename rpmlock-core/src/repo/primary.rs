@@ -51,13 +51,17 @@ pub fn parse_primary<R: BufRead>(reader: R, origin: &str) -> Result<Vec<Package>
         origin,
         &mut out,
         |out, n| out.reserve(n.min(MAX_PREALLOC)),
-        |out, mut batch| {
-            out.extend(batch.iter().map(|p| p.to_package()));
-            batch.clear();
-            batch
-        },
+        append_packages,
     )?;
     Ok(out)
+}
+
+/// Appends a batch's packages to `out` as owned [`Package`]s; hands the batch back
+/// empty.
+fn append_packages(out: &mut Vec<Package>, mut batch: PackageBatch) -> PackageBatch {
+    out.extend(batch.iter().map(|p| p.to_package()));
+    batch.clear();
+    batch
 }
 
 /// Parses primary.xml, handing each package to `visit` as soon as its `</package>` is
@@ -377,11 +381,7 @@ fn parallel_in_windows<R: BufRead>(
 #[cfg(feature = "fuzzing")]
 pub(crate) fn parallel_packages(doc: &[u8], window: usize) -> Option<Vec<Package>> {
     let mut got = Vec::new();
-    let ok = parallel_in_windows(doc, 0, window, |mut b| {
-        got.extend(b.iter().map(|p| p.to_package()));
-        b.clear();
-        b
-    });
+    let ok = parallel_in_windows(doc, 0, window, |b| append_packages(&mut got, b));
     ok.then_some(got)
 }
 
@@ -1294,11 +1294,7 @@ mod tests {
             "w",
             &mut out,
             |_, _| {},
-            |out, mut b| {
-                out.extend(b.iter().map(|p| p.to_package()));
-                b.clear();
-                b
-            },
+            append_packages,
         )
         .map(|()| out)
         .map_err(|e| crate::repo::error::error_chain(&e))
@@ -1365,11 +1361,9 @@ mod tests {
                 "p",
                 &mut got,
                 |_, _| {},
-                |got, mut b| {
+                |got, b| {
                     sizes.push(b.len());
-                    got.extend(b.iter().map(|p| p.to_package()));
-                    b.clear();
-                    b
+                    append_packages(got, b)
                 },
             )
             .unwrap();
@@ -1452,11 +1446,7 @@ mod tests {
                         std::io::BufReader::with_capacity(13, xml.as_bytes()),
                         workers,
                         window,
-                        |mut b| {
-                            got.extend(b.iter().map(|p| p.to_package()));
-                            b.clear();
-                            b
-                        },
+                        |b| append_packages(&mut got, b),
                     );
                     if ok {
                         assert_eq!(Some(&got), sequential.as_ref(), "window {window}: {xml}");
