@@ -327,21 +327,39 @@ fn parallel_in_windows<R: BufRead>(
                     None => break false,
                 }
             }
-            let cut = if eof {
-                buf.len()
+            const END: &[u8] = b"</package>";
+            let data = buf.len() - prefix;
+            // Cut after the last end tag within `window` bytes, else after the first
+            // one past it; the rest of a document that ended is the last chunk once it
+            // fits one window.
+            let within = (prefix + window.max(END.len())).min(buf.len());
+            let cut = if eof && data <= window {
+                Some(buf.len())
+            } else if let Some(at) = memchr::memmem::rfind(&buf[prefix..within], END) {
+                Some(prefix + at + END.len())
             } else {
-                match memchr::memmem::rfind(&buf[prefix..], b"</package>") {
-                    Some(at) => prefix + at + b"</package>".len(),
-                    None if ((buf.len() - prefix) as u64) < MAX_PACKAGE => {
-                        // No end tag yet: read on with a larger window.
-                        want = (buf.len() - prefix).max(1) * 2;
-                        continue;
+                memchr::memmem::find(&buf[within..], END).map(|at| within + at + END.len())
+            };
+            let cut = match cut {
+                // A package this large is left to the sequential parse, whose memory
+                // bound is one window.
+                Some(cut) if cut - prefix > MAX_CHUNK => break false,
+                Some(cut) => cut,
+                None if eof => {
+                    if data > MAX_CHUNK {
+                        break false;
                     }
-                    None => break false,
+                    buf.len()
                 }
+                None if data < MAX_CHUNK => {
+                    // No end tag yet: read on with a larger window.
+                    want = data.max(1) * 2;
+                    continue;
+                }
+                None => break false,
             };
             want = window;
-            let last = eof;
+            let last = eof && cut == buf.len();
             // The chunk is the buffer itself; the next buffer starts with the
             // synthetic root start tag and the rest (no copy of the chunk).
             let q = root.as_deref().unwrap_or_default();
@@ -384,6 +402,11 @@ pub(crate) fn parallel_packages(doc: &[u8], window: usize) -> Option<Vec<Package
     let ok = parallel_in_windows(doc, 0, window, |b| append_packages(&mut got, b));
     ok.then_some(got)
 }
+
+/// The largest chunk the parallel parse hands to a worker: with a few chunks in
+/// flight, memory stays a few times this whatever the document holds (real packages
+/// take a few KiB; a larger one sends the whole file to the sequential parse).
+const MAX_CHUNK: usize = 16 << 20;
 
 /// The qualified name of the document's root element, when the prologue before it
 /// holds only white space, an XML declaration or processing instructions, and
@@ -1466,6 +1489,22 @@ mod tests {
             }
         }
         assert!(declined > 0);
+    }
+
+    /// A package larger than a chunk may be is left to the sequential parse (memory
+    /// stays bounded), which reads it.
+    #[test]
+    fn a_huge_package_goes_to_the_sequential_parse() {
+        let pkg =
+            &PRIMARY[PRIMARY.find("<package").unwrap()..PRIMARY.rfind("</metadata>").unwrap()];
+        let huge = pkg.replacen(
+            "<summary>",
+            &format!("<summary>{}", "x".repeat(MAX_CHUNK + 1)),
+            1,
+        );
+        let xml = format!("<metadata>{pkg}{huge}{pkg}</metadata>");
+        assert!(!parallel_in_windows(xml.as_bytes(), 2, 1 << 20, |b| b));
+        assert_eq!(parse_primary(xml.as_bytes(), "p").unwrap().len(), 6);
     }
 
     /// The scanner reads a package cut anywhere without panicking, and reads the
