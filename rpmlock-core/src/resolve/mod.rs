@@ -543,15 +543,24 @@ pub fn lock_planned(
     for &i in &pending {
         let run = &runs[i];
         let wanted = unique_indices(&run.fetch_index);
-        let jobs: Vec<(usize, FetchedRepo, bool)> = wanted
+        let mut jobs: Vec<(usize, FetchedRepo, bool)> = wanted
             .iter()
             .filter_map(|&idx| {
                 let f = fetched[idx].take()?;
                 Some((idx, f, users[idx] == 1))
             })
             .collect();
-        let stage = parallel(jobs, |(idx, f, keep_pool)| {
-            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep_pool)?;
+        // Cold parses take the cores one repo at a time, largest primary first: the
+        // next repo's parse then runs beside the previous one's pool builder finishing
+        // and writing its `.solv` file, on the core that would idle.
+        jobs.sort_by_key(|(_, f, _)| {
+            std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
+        });
+        let turns = ParseTurns::new(jobs.len());
+        let jobs = jobs.into_iter().enumerate();
+        let stage = parallel(jobs, |(k, (idx, f, keep_pool))| {
+            let turn = turns.turn(k);
+            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep_pool, turn)?;
             repo.modules = fetcher.load_modules(&repo.fetched)?;
             Ok((idx, repo))
         });
@@ -804,11 +813,67 @@ fn parallel_bounded<T: Sync, U: Send>(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The order in which the cold loads of one arch parse (see `lock_planned`): turn `k`
+/// waits until every earlier turn has parsed, or needed no parse.
+struct ParseTurns {
+    done: Mutex<Vec<bool>>,
+    changed: std::sync::Condvar,
+}
+
+impl ParseTurns {
+    fn new(n: usize) -> ParseTurns {
+        ParseTurns {
+            done: Mutex::new(vec![false; n]),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn turn(&self, k: usize) -> Turn<'_> {
+        Turn { turns: self, k }
+    }
+}
+
+/// One load's turn; finished when dropped at the latest (an error, a warm load).
+struct Turn<'a> {
+    turns: &'a ParseTurns,
+    k: usize,
+}
+
+impl Turn<'_> {
+    /// Blocks until every earlier turn is finished.
+    fn wait(&self) {
+        let mut done = self.turns.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !done[..self.k].iter().all(|&d| d) {
+            done = self
+                .turns
+                .changed
+                .wait(done)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Lets later turns parse.
+    fn finish(&self) {
+        let mut done = self.turns.done.lock().unwrap_or_else(|e| e.into_inner());
+        if !done[self.k] {
+            done[self.k] = true;
+            self.turns.changed.notify_all();
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 fn load_repo(
     fetcher: &Fetcher,
     r: &ResolvedRepo,
     fetched: FetchedRepo,
     keep_pool: bool,
+    turn: Turn<'_>,
 ) -> Result<LoadedRepo, Error> {
     let started = std::time::Instant::now();
     let primary = fetched
@@ -833,6 +898,7 @@ fn load_repo(
                     index.len(),
                     started.elapsed()
                 );
+                turn.finish();
                 let mut loaded = LoadedRepo::new(fetched, index, solv);
                 // Only a repo with binaries goes into a pool.
                 if loaded.has_binaries {
@@ -863,6 +929,7 @@ fn load_repo(
             solv_tmp.path(),
             &index_path,
             workers,
+            &turn,
         )?;
         if pass.is_none() {
             tracing::debug!(
@@ -880,6 +947,7 @@ fn load_repo(
             solv_tmp.path(),
             &index_path,
             1,
+            &turn,
         )?
         .expect("a sequential pass always decides"),
     };
@@ -921,6 +989,7 @@ fn cold_pass(
     solv_tmp: &Path,
     index_path: &Path,
     workers: usize,
+    turn: &Turn<'_>,
 ) -> Result<Option<ColdPass>, Error> {
     let started = std::time::Instant::now();
     // The pool is built on a thread of its own; batches travel back to the parsing
@@ -984,11 +1053,8 @@ fn cold_pass(
         next.clear();
         next
     };
-    let parsed = if workers > 1 {
-        fetcher.stream_primary_parallel(fetched, workers, take)
-    } else {
-        fetcher.stream_primary_batches(fetched, take).map(|()| true)
-    };
+    let parsed = fetcher.stream_primary_batches(fetched, workers, || turn.wait(), take);
+    turn.finish();
     if let Ok(false) = parsed {
         abandon.store(true, std::sync::atomic::Ordering::SeqCst);
         drop(to_builder);
@@ -1390,6 +1456,33 @@ fn split_nvr(nvr: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A turn waits for every earlier one, finished by `finish` or by dropping it
+    /// (an error or a warm load never blocks the others).
+    #[test]
+    fn parse_turns_run_in_order() {
+        let turns = ParseTurns::new(3);
+        let order = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for k in [2, 1, 0] {
+                let (turns, order) = (&turns, &order);
+                scope.spawn(move || {
+                    let turn = turns.turn(k);
+                    if k == 1 {
+                        // Dropped without parsing (as an error would).
+                        turn.wait();
+                        order.lock().unwrap().push(k);
+                        return;
+                    }
+                    turn.wait();
+                    order.lock().unwrap().push(k);
+                    turn.finish();
+                });
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
+    }
 
     #[test]
     fn nvr_splits_at_the_last_two_dashes() {

@@ -51,32 +51,27 @@ impl Fetcher {
         })
     }
 
-    /// Fetches primary.xml and hands each batch of parsed packages to `take`, which
-    /// gives back an empty batch to fill next (see [`parse_primary_batches`]).
+    /// Fetches primary.xml, calls `ready` once the file is in the cache (a caller may
+    /// wait there for its turn to use the cores), then hands each batch of parsed
+    /// packages to `take`, which gives back an empty batch to fill next. With
+    /// `workers` > 1 the parse runs on that many threads and may decline (`Ok(false)`,
+    /// see [`parse_primary_parallel`]: the caller discards what `take` got and parses
+    /// again with one worker, which always decides and reports any error in the file).
     pub fn stream_primary_batches(
         &self,
         repo: &FetchedRepo,
-        take: impl FnMut(PackageBatch) -> PackageBatch,
-    ) -> Result<(), RepoError> {
-        let file = self.require(repo, "primary")?;
-        self.parse_file(&file, |reader, origin| {
-            parse_primary_batches(reader, origin, take)
-        })
-    }
-
-    /// [`Fetcher::stream_primary_batches`] on `workers` threads (see
-    /// [`parse_primary_parallel`]): `Ok(false)` when the parallel parse cannot vouch
-    /// for its result (the caller discards what `take` got and parses sequentially,
-    /// which reports any error in the file).
-    pub fn stream_primary_parallel(
-        &self,
-        repo: &FetchedRepo,
         workers: usize,
+        ready: impl FnOnce(),
         take: impl FnMut(PackageBatch) -> PackageBatch,
     ) -> Result<bool, RepoError> {
         let file = self.require(repo, "primary")?;
-        self.parse_file(&file, |reader, _| {
-            Ok(parse_primary_parallel(reader, workers, take))
+        ready();
+        self.parse_file(&file, |reader, origin| {
+            if workers > 1 {
+                Ok(parse_primary_parallel(reader, workers, take))
+            } else {
+                parse_primary_batches(reader, origin, take).map(|()| true)
+            }
         })
     }
 
