@@ -832,7 +832,8 @@ enum Ev<'a> {
 /// The local part of a qualified name (after the first `:`), as quick-xml's
 /// `local_name`.
 fn local_name(qname: &[u8]) -> &[u8] {
-    match memchr::memchr(b':', qname) {
+    // Names are short: a plain loop beats memchr's set-up.
+    match qname.iter().position(|&b| b == b':') {
         Some(i) => &qname[i + 1..],
         None => qname,
     }
@@ -858,9 +859,22 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
     let mut i = 0usize;
     loop {
         if *input.get(i)? != b'<' {
-            // Text up to the next markup.
-            let len = memchr::memchr(b'<', &input[i..])?;
-            let text = &input[i..i + len];
+            // Text up to the next markup: between tags nearly always a short run of
+            // white space, which the parser ignores outside a kept element.
+            let rest = &input[i..];
+            let blank = rest
+                .iter()
+                .take(32)
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+            if let Some(len) = blank
+                && rest[len] == b'<'
+                && st.target.is_none()
+            {
+                i += len;
+                continue;
+            }
+            let len = memchr::memchr(b'<', rest)?;
+            let text = &rest[..len];
             if memchr::memchr(b'&', text).is_some() && !plain_references(st, text) {
                 return None;
             }

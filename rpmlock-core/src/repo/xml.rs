@@ -189,7 +189,7 @@ impl<'a> Iterator for RawAttrs<'a> {
             return None;
         }
         // Keys hold no `=`; white space before the `=` is trimmed.
-        let Some(eq) = memchr::memchr(b'=', &buf[i..]) else {
+        let Some(eq) = buf[i..].iter().position(|&b| b == b'=') else {
             return fail(self, AttrError::ExpectedEq(buf.len()));
         };
         let mut key = &buf[i..i + eq];
