@@ -132,6 +132,17 @@ pub struct Fetcher {
     pool: ClientPool,
     cache: Cache,
     reporter: Arc<dyn Reporter>,
+    /// The sweep of stale temporary files, run beside the fetcher's work and joined
+    /// when it is dropped.
+    sweep: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Fetcher {
+    fn drop(&mut self) {
+        if let Some(sweep) = self.sweep.take() {
+            let _ = sweep.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -182,19 +193,34 @@ impl Fetcher {
         reporter: Arc<dyn Reporter>,
     ) -> Fetcher {
         let cache = Cache::new(opts.cache_dir.clone());
-        // Temporary files of runs that crashed (or were killed) hours ago.
-        let swept = crate::tempfiles::sweep_cache(&opts.cache_dir, 4);
-        if swept > 0 {
-            tracing::debug!(
-                "removed {swept} stale temporary files from {}",
-                opts.cache_dir.display()
-            );
-        }
+        // Temporary files of runs that crashed (or were killed) hours ago, removed on
+        // a thread of its own (a warm run need not wait for the directory walk).
+        let dir = opts.cache_dir.clone();
+        let sweep = move || {
+            let swept = crate::tempfiles::sweep_cache(&dir, 4);
+            if swept > 0 {
+                tracing::debug!(
+                    "removed {swept} stale temporary files from {}",
+                    dir.display()
+                );
+            }
+        };
+        let sweep = match std::thread::Builder::new()
+            .name("cache-sweep".into())
+            .spawn(sweep.clone())
+        {
+            Ok(handle) => Some(handle),
+            Err(_) => {
+                sweep();
+                None
+            }
+        };
         Fetcher {
             pool: ClientPool::new(opts.entitlement_dir.clone(), client),
             opts,
             cache,
             reporter,
+            sweep,
         }
     }
 
