@@ -56,7 +56,21 @@ impl DepKind {
         })
     }
 
-    fn list(self, p: &mut Package) -> &mut Vec<Dependency> {
+    /// This list of `p`.
+    pub(crate) fn list(self, p: &Package) -> &Vec<Dependency> {
+        match self {
+            DepKind::Provides => &p.provides,
+            DepKind::Requires => &p.requires,
+            DepKind::Conflicts => &p.conflicts,
+            DepKind::Obsoletes => &p.obsoletes,
+            DepKind::Recommends => &p.recommends,
+            DepKind::Suggests => &p.suggests,
+            DepKind::Supplements => &p.supplements,
+            DepKind::Enhances => &p.enhances,
+        }
+    }
+
+    fn list_mut(self, p: &mut Package) -> &mut Vec<Dependency> {
         match self {
             DepKind::Provides => &mut p.provides,
             DepKind::Requires => &mut p.requires,
@@ -354,7 +368,7 @@ impl<'a> PackageView<'a> {
             ..Package::default()
         };
         for d in self.deps() {
-            d.kind.list(&mut p).push(Dependency {
+            d.kind.list_mut(&mut p).push(Dependency {
                 name: d.name.to_string(),
                 constraint: d.constraint.map(|(f, e)| (f, e.to_string())),
                 pre: d.pre,

@@ -158,17 +158,8 @@ impl PackageSource for Package {
         let _ = write!(out, "{}", self.evr);
     }
     fn deps_of(&self, kind: DepKind, pre: Option<bool>) -> impl Iterator<Item = DepView<'_>> {
-        let list = match kind {
-            DepKind::Provides => &self.provides,
-            DepKind::Requires => &self.requires,
-            DepKind::Conflicts => &self.conflicts,
-            DepKind::Obsoletes => &self.obsoletes,
-            DepKind::Recommends => &self.recommends,
-            DepKind::Suggests => &self.suggests,
-            DepKind::Supplements => &self.supplements,
-            DepKind::Enhances => &self.enhances,
-        };
-        list.iter()
+        kind.list(self)
+            .iter()
             .filter(move |d| pre.is_none_or(|pre| d.pre == pre))
             .map(move |d| DepView {
                 kind,
