@@ -170,7 +170,7 @@ fn parse_in_windows<R: BufRead, S>(
                 Flow::Continue => {}
                 Flow::Boundary => {
                     safe = reader.buffer_position() as usize;
-                    if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                    if st.batch_full() {
                         let full = std::mem::take(&mut st.batch);
                         st.batch = emit(state, full);
                         st.batch.clear();
@@ -483,7 +483,7 @@ fn parse_chunk(
         };
         match st.event(event, 0, o).ok()? {
             Flow::Boundary => {
-                if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                if st.batch_full() {
                     out.push(std::mem::replace(&mut st.batch, fresh()));
                 }
             }
@@ -504,7 +504,7 @@ fn parse_chunk(
                     break;
                 };
                 *reader.get_mut() = &rest[start + len..];
-                if st.batch.len() >= BATCH_PACKAGES || st.batch.text_len() >= MAX_TEXT_SOFT {
+                if st.batch_full() {
                     out.push(std::mem::replace(&mut st.batch, fresh()));
                 }
             }
@@ -581,6 +581,11 @@ struct ParseState {
 }
 
 impl ParseState {
+    /// Whether the batch is full: it is handed on at the next package boundary.
+    fn batch_full(&self) -> bool {
+        self.batch.len() >= BATCH_PACKAGES || self.batch.text_len() >= MAX_TEXT_SOFT
+    }
+
     /// Forgets the package being read (it is read again in the next window).
     fn drop_partial(&mut self) {
         if let Some(cur) = self.pkg.take() {

@@ -938,7 +938,7 @@ fn load_repo(
             );
         }
     }
-    let (index, count, built) = match pass {
+    let (index, built) = match pass {
         Some(pass) => pass,
         None => cold_pass(
             fetcher,
@@ -964,7 +964,7 @@ fn load_repo(
     tracing::info!(
         "repo '{}': {} packages, cache written ({:?})",
         r.repoid,
-        count,
+        index.len(),
         started.elapsed()
     );
     let loaded = LoadedRepo::new(fetched, index, solv);
@@ -974,9 +974,9 @@ fn load_repo(
     Ok(loaded)
 }
 
-/// What a cold pass over primary.xml yields: the package index (written), the
-/// package count, and the pool with the repo (its `.solv` written to `solv_tmp`).
-type ColdPass = (PackageIndex, u64, solve::BuiltRepo);
+/// What a cold pass over primary.xml yields: the package index (written) and the
+/// pool with the repo (its `.solv` written to `solv_tmp`).
+type ColdPass = (PackageIndex, solve::BuiltRepo);
 
 /// Streams primary.xml through the parser into two consumers at once, the package
 /// index and a libsolv pool that becomes the repo's `.solv` file; no package list is
@@ -1012,24 +1012,22 @@ fn cold_pass(
                 // without one its `.solv` file is an empty repo (nothing built or written).
                 let mut held: Vec<PackageBatch> = Vec::new();
                 let mut binary = false;
+                let mut add = |batch: PackageBatch| {
+                    if result.is_ok() {
+                        result = batch.iter().try_for_each(|p| writer.add_view(&p));
+                    }
+                    let _ = to_parser.send(batch);
+                };
                 for batch in builder_rx {
-                    if result.is_ok() && !binary {
+                    if !binary {
                         if batch.iter().all(|p| p.is_source()) {
                             held.push(batch);
                             continue;
                         }
                         binary = true;
-                        for h in held.drain(..) {
-                            if result.is_ok() {
-                                result = h.iter().try_for_each(|p| writer.add_view(&p));
-                            }
-                            let _ = to_parser.send(h);
-                        }
+                        held.drain(..).for_each(&mut add);
                     }
-                    if result.is_ok() {
-                        result = batch.iter().try_for_each(|p| writer.add_view(&p));
-                    }
-                    let _ = to_parser.send(batch);
+                    add(batch);
                 }
                 result?;
                 if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
@@ -1043,9 +1041,7 @@ fn cold_pass(
         source,
     })?;
     let mut index = IndexBuilder::default();
-    let mut count = 0u64;
     let take = |batch: PackageBatch| {
-        count += batch.len() as u64;
         batch.iter().for_each(|p| index.push_view(&p));
         // Fails only when the builder stopped early; its error is reported below.
         let _ = to_builder.send(batch);
@@ -1092,7 +1088,7 @@ fn cold_pass(
             source,
         })?
         .expect("not abandoned");
-    Ok(Some((index, count, built)))
+    Ok(Some((index, built)))
 }
 
 fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
@@ -1196,7 +1192,7 @@ fn lock_arch(
             None => RepoSource::Solv(&r.data.solv),
         })
         .collect();
-    // The first repo's pool from the cold path, if it was kept (see `load_all`).
+    // The first repo's pool from the cold path, if it was kept (see `lock_planned`).
     let prebuilt = in_pool.first().and_then(|&i| {
         repos[i]
             .data
