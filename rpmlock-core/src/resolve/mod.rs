@@ -744,7 +744,7 @@ const REPOMD_REQUESTS: usize = 4;
 
 /// Fetches (revalidates) repomd.xml of every repo, [`REPOMD_REQUESTS`] at a time.
 fn fetch_repomds(fetcher: &Fetcher, repos: &[ResolvedRepo]) -> Result<Vec<FetchedRepo>, Error> {
-    parallel_bounded(repos, REPOMD_REQUESTS, |r| {
+    parallel_bounded(repos.iter().collect(), REPOMD_REQUESTS, |r| {
         let settings = crate::repo::ConnSettings::from_repo(r)?;
         fetcher
             .fetch_repomd_with(&r.repoid, &r.baseurls, &settings)
@@ -768,35 +768,29 @@ fn parallel<T: Send, U: Send>(
     items: impl IntoIterator<Item = T>,
     f: impl Fn(T) -> Result<U, Error> + Sync,
 ) -> Result<Vec<U>, Error> {
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .into_iter()
-            .map(|item| scope.spawn(move || f(item)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    let items: Vec<T> = items.into_iter().collect();
+    let threads = items.len();
+    parallel_bounded(items, threads, f)
 }
 
-/// [`parallel`] on at most `threads` threads; results in item order.
-fn parallel_bounded<T: Sync, U: Send>(
-    items: &[T],
+/// Runs `f` on every item on at most `threads` threads; results in item order, the
+/// first error (in item order) wins.
+fn parallel_bounded<T: Send, U: Send>(
+    items: Vec<T>,
     threads: usize,
-    f: impl Fn(&T) -> Result<U, Error> + Sync,
+    f: impl Fn(T) -> Result<U, Error> + Sync,
 ) -> Result<Vec<U>, Error> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (f, next) = (&f, &next);
+    let threads = threads.clamp(1, items.len().max(1));
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let (f, queue) = (&f, &queue);
     let mut done: Vec<(usize, Result<U, Error>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
+        let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                        let Some((i, item)) = next else {
                             return out;
                         };
                         out.push((i, f(item)));
