@@ -545,6 +545,55 @@ fn warm_cache_offline_refresh_and_damaged_index_give_the_same_lock() {
     assert_eq!(run_env(&["--offline"], "rebuilt.yaml", &no_memo), cold);
 }
 
+/// A cold run resolves from the pool its parse built and leaves that repo's `.solv`
+/// file unwritten; the next run that has to resolve (no resolution cache) parses the
+/// cached primary again and writes it, and the run after that reads it. Every lock is
+/// the same, arch by arch (two arches, each its own repo and pool).
+#[test]
+fn the_first_solv_file_is_written_by_the_second_resolution() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let (_server, input) = serve_scenario_input(tmp.path(), "chain");
+    let no_memo = [("RPMLOCK_RESOLUTION_CACHE", "0")];
+    let run = |name: &str| -> (String, String) {
+        let out_path = tmp.path().join(name);
+        let out = rpmlock_env(
+            &[
+                "-v",
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                out_path.to_str().unwrap(),
+            ],
+            &cache,
+            &no_memo,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        (read(&out_path), stderr)
+    };
+    let files = |ext: &str| -> usize {
+        std::fs::read_dir(cache.join("index-v1"))
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(ext)
+            })
+            .count()
+    };
+    let (cold, stderr) = run("cold.yaml");
+    assert_eq!(stderr.matches(".solv file deferred").count(), 2, "{stderr}");
+    assert_eq!((files(".idx"), files(".solv")), (2, 0));
+    let (second, stderr) = run("second.yaml");
+    assert_eq!(second, cold);
+    assert!(!stderr.contains("deferred"), "{stderr}");
+    assert!(!stderr.contains("from the cache"), "{stderr}");
+    assert_eq!((files(".idx"), files(".solv")), (2, 2));
+    let (third, stderr) = run("third.yaml");
+    assert_eq!(third, cold);
+    assert_eq!(stderr.matches("from the cache").count(), 2, "{stderr}");
+}
+
 /// A repository whose metadata changes gives a new resolution, never the cached one.
 #[test]
 fn changed_metadata_is_never_served_from_the_cache() {

@@ -191,6 +191,9 @@ struct LoadedRepo {
     /// The pool the cold path built this repo in (kept when one arch is resolved):
     /// its resolution starts from it instead of reading `solv` back.
     built: Mutex<Option<solve::BuiltRepo>>,
+    /// Whether the cold load left `solv` unwritten (see `load_repo`): `built` holds
+    /// the repo, and [`LoadedRepo::ensure_solv`] writes the file from it.
+    solv_deferred: std::sync::atomic::AtomicBool,
 }
 
 impl LoadedRepo {
@@ -206,7 +209,37 @@ impl LoadedRepo {
             comps: Mutex::new(None),
             modules: None,
             built: Mutex::new(None),
+            solv_deferred: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Writes the `.solv` file the cold load deferred, from the pool it kept, for a
+    /// resolution that reads the file instead of starting from that pool.
+    fn ensure_solv(&self) -> Result<(), Error> {
+        if !self
+            .solv_deferred
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(());
+        }
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        let repo_data = |source| Error::RepoData {
+            repoid: self.fetched.repoid.clone(),
+            source,
+        };
+        let Some(built) = built.as_mut() else {
+            return Err(repo_data(solve::SolveError::InvalidData {
+                repoid: self.fetched.repoid.clone(),
+                message: "its .solv file was deferred but its pool is gone".into(),
+            }));
+        };
+        write_cache_file(&self.solv, |tmp| built.write(tmp).map_err(repo_data))?;
+        seal_solv(&self.solv);
+        tracing::debug!(
+            "repo '{}': deferred .solv file written",
+            self.fetched.repoid
+        );
+        Ok(())
     }
 
     /// The repo's comps (`group_gz`, else `group`), fetched and parsed once.
@@ -543,11 +576,18 @@ pub fn lock_planned(
     for &i in &pending {
         let run = &runs[i];
         let wanted = unique_indices(&run.fetch_index);
-        let mut jobs: Vec<(usize, FetchedRepo, bool)> = wanted
+        let mut jobs: Vec<(usize, FetchedRepo, Keep)> = wanted
             .iter()
             .filter_map(|&idx| {
                 let f = fetched[idx].take()?;
-                Some((idx, f, users[idx] == 1))
+                let keep = match users[idx] {
+                    1 if run.installed.is_none() && run.fetch_index.first() == Some(&idx) => {
+                        Keep::PoolOnly
+                    }
+                    1 => Keep::PoolAndSolv,
+                    _ => Keep::Solv,
+                };
+                Some((idx, f, keep))
             })
             .collect();
         // Cold parses take the cores one repo at a time, largest primary first: the
@@ -558,9 +598,9 @@ pub fn lock_planned(
         });
         let turns = ParseTurns::new(jobs.len());
         let jobs = jobs.into_iter().enumerate();
-        let stage = parallel(jobs, |(k, (idx, f, keep_pool))| {
+        let stage = parallel(jobs, |(k, (idx, f, keep))| {
             let turn = turns.turn(k);
-            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep_pool, turn)?;
+            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn)?;
             repo.modules = fetcher.load_modules(&repo.fetched)?;
             Ok((idx, repo))
         });
@@ -862,11 +902,26 @@ impl Drop for Turn<'_> {
     }
 }
 
+/// What a cold load keeps of the pool it builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// The `.solv` file only: several arches read it.
+    Solv,
+    /// The pool, for the one arch that uses the repo, and the `.solv` file.
+    PoolAndSolv,
+    /// The pool, for the one arch whose resolution starts from it (its first repo,
+    /// no installed system before it): the `.solv` file is not written unless this
+    /// primary was parsed before (a run without the resolution cache's answer, which
+    /// a later one may be too). A cold run, such as CI's with an empty cache, never
+    /// reads the file; [`LoadedRepo::ensure_solv`] writes it if a resolution needs it.
+    PoolOnly,
+}
+
 fn load_repo(
     fetcher: &Fetcher,
     r: &ResolvedRepo,
     fetched: FetchedRepo,
-    keep_pool: bool,
+    keep: Keep,
     turn: Turn<'_>,
 ) -> Result<LoadedRepo, Error> {
     let started = std::time::Instant::now();
@@ -907,12 +962,19 @@ fn load_repo(
     // Cold: primary streams through the parser into two consumers at once, the
     // package index and a libsolv pool that becomes the repo's .solv file; no package
     // list is ever held in memory. (Decompression runs on a thread of its own.)
-    let solv_tmp =
-        tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
-            context: format!("creating a temp file in {}", dir.display()),
-            source,
-        })?;
-    let _tracked = crate::tempfiles::track(solv_tmp.path());
+    let write_solv = keep != Keep::PoolOnly || index_path.exists();
+    let solv_tmp = write_solv
+        .then(|| {
+            tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
+                context: format!("creating a temp file in {}", dir.display()),
+                source,
+            })
+        })
+        .transpose()?;
+    let _tracked = solv_tmp
+        .as_ref()
+        .map(|tmp| crate::tempfiles::track(tmp.path()));
+    let solv_tmp_path = solv_tmp.as_ref().map(|tmp| tmp.path());
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let mut pass = None;
     if workers > 1 {
@@ -920,7 +982,7 @@ fn load_repo(
             fetcher,
             &fetched,
             &r.repoid,
-            solv_tmp.path(),
+            solv_tmp_path,
             &index_path,
             workers,
             &turn,
@@ -938,7 +1000,7 @@ fn load_repo(
             fetcher,
             &fetched,
             &r.repoid,
-            solv_tmp.path(),
+            solv_tmp_path,
             &index_path,
             1,
             &turn,
@@ -946,30 +1008,40 @@ fn load_repo(
         .expect("a sequential pass always decides"),
     };
     tracing::debug!(
-        "repo '{}': pool built and written after {:?}",
+        "repo '{}': pool built after {:?}",
         r.repoid,
         started.elapsed()
     );
-    solv_tmp.persist(&solv).map_err(|e| Error::Io {
-        context: format!("writing {}", solv.display()),
-        source: e.error,
-    })?;
-    seal_solv(&solv);
+    if let Some(solv_tmp) = solv_tmp {
+        solv_tmp.persist(&solv).map_err(|e| Error::Io {
+            context: format!("writing {}", solv.display()),
+            source: e.error,
+        })?;
+        seal_solv(&solv);
+    }
     tracing::info!(
-        "repo '{}': {} packages, cache written ({:?})",
+        "repo '{}': {} packages, cache written ({:?}{})",
         r.repoid,
         index.len(),
-        started.elapsed()
+        started.elapsed(),
+        if write_solv {
+            ""
+        } else {
+            "; .solv file deferred"
+        }
     );
     let loaded = LoadedRepo::new(fetched, index, solv);
-    if keep_pool && loaded.has_binaries {
+    if keep != Keep::Solv && loaded.has_binaries {
         *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built);
+        loaded
+            .solv_deferred
+            .store(!write_solv, std::sync::atomic::Ordering::SeqCst);
     }
     Ok(loaded)
 }
 
 /// What a cold pass over primary.xml yields: the package index (written) and the
-/// pool with the repo (its `.solv` written to `solv_tmp`).
+/// pool with the repo (its `.solv` written to `solv_tmp`, if given).
 type ColdPass = (PackageIndex, solve::BuiltRepo);
 
 /// Streams primary.xml through the parser into two consumers at once, the package
@@ -980,7 +1052,7 @@ fn cold_pass(
     fetcher: &Fetcher,
     fetched: &FetchedRepo,
     repoid: &str,
-    solv_tmp: &Path,
+    solv_tmp: Option<&Path>,
     index_path: &Path,
     workers: usize,
     turn: &Turn<'_>,
@@ -994,7 +1066,7 @@ fn cold_pass(
     let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let abandon = abandoned.clone();
     let repoid_owned = repoid.to_string();
-    let solv_tmp_path = solv_tmp.to_path_buf();
+    let solv_tmp_path = solv_tmp.map(Path::to_path_buf);
     let builder = std::thread::Builder::new()
         .name("solv-writer".into())
         .spawn(
@@ -1027,7 +1099,7 @@ fn cold_pass(
                 if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
                     return Ok(None);
                 }
-                writer.finish(&solv_tmp_path).map(Some)
+                writer.finish(solv_tmp_path.as_deref()).map(Some)
             },
         );
     let builder = builder.map_err(|source| Error::Io {
@@ -1186,15 +1258,25 @@ fn lock_arch(
             None => RepoSource::Solv(&r.data.solv),
         })
         .collect();
-    // The first repo's pool from the cold path, if it was kept (see `lock_planned`).
-    let prebuilt = in_pool.first().and_then(|&i| {
-        repos[i]
-            .data
-            .built
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-    });
+    // The first repo's pool from the cold path, if it was kept (see `lock_planned`)
+    // and no installed system goes before it; every other repo is read from its
+    // `.solv` file, written now if its cold load deferred it.
+    let prebuilt = in_pool
+        .first()
+        .filter(|_| installed.is_none())
+        .and_then(|&i| {
+            repos[i]
+                .data
+                .built
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+        });
+    for (k, &i) in in_pool.iter().enumerate() {
+        if k > 0 || prebuilt.is_none() {
+            repos[i].data.ensure_solv()?;
+        }
+    }
     let (refs, solve_warnings, graph) = match solve_with(&primary_only, prebuilt) {
         Ok(solved) => solved,
         Err(e) if e.may_need_filelists() => {
@@ -1472,6 +1554,42 @@ mod tests {
             }
         });
         assert_eq!(*order.lock().unwrap(), [0, 1, 2]);
+    }
+
+    /// A deferred `.solv` file is written once, from the pool the cold load kept, and
+    /// sealed; without that pool it is an error, never a silent missing file.
+    #[test]
+    fn a_deferred_solv_file_is_written_once_from_the_kept_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let solv = dir.path().join("r.solv");
+        let repo = |deferred: bool, pool: bool| {
+            let fetched = FetchedRepo {
+                repoid: "r".into(),
+                base_url: url::Url::parse("http://127.0.0.1/").unwrap(),
+                repomd: crate::repo::RepoMd::default(),
+                conn: Arc::new(crate::repo::RepoConn::plain()),
+            };
+            let loaded = LoadedRepo::new(fetched, IndexBuilder::default().finish(), solv.clone());
+            if pool {
+                let built = solve::SolvWriter::new("r").unwrap().finish(None).unwrap();
+                *loaded.built.lock().unwrap() = Some(built);
+            }
+            loaded
+                .solv_deferred
+                .store(deferred, std::sync::atomic::Ordering::SeqCst);
+            loaded
+        };
+        // Not deferred: nothing to write.
+        repo(false, true).ensure_solv().unwrap();
+        assert!(!solv.exists());
+        let deferred = repo(true, true);
+        deferred.ensure_solv().unwrap();
+        assert!(solv_intact(&solv), "written and sealed");
+        std::fs::remove_file(&solv).unwrap();
+        deferred.ensure_solv().unwrap();
+        assert!(!solv.exists(), "written once");
+        let err = format!("{:?}", repo(true, false).ensure_solv().unwrap_err());
+        assert!(err.contains("pool is gone"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub struct BuiltRepo {
     pub(super) repoid: String,
 }
 
+impl BuiltRepo {
+    /// Writes the repository as a `.solv` file (the one [`SolvWriter::finish`] did not
+    /// write), before the pool takes any other repository.
+    pub fn write(&mut self, path: &Path) -> Result<(), SolveError> {
+        Ok(self.pool.write_repo(self.repo, path)?)
+    }
+}
+
 impl std::fmt::Debug for BuiltRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BuiltRepo")
@@ -79,10 +87,13 @@ impl SolvWriter {
         )
     }
 
-    /// Writes the `.solv` file and hands back the pool that holds the repository, so
-    /// that a resolution can start from it instead of reading the file back.
-    pub fn finish(mut self, path: &Path) -> Result<BuiltRepo, SolveError> {
-        self.pool.write_repo(self.repo, path)?;
+    /// Writes the `.solv` file (unless `path` is `None`: it may be written later from
+    /// the [`BuiltRepo`]) and hands back the pool that holds the repository, so that a
+    /// resolution can start from it instead of reading the file back.
+    pub fn finish(mut self, path: Option<&Path>) -> Result<BuiltRepo, SolveError> {
+        if let Some(path) = path {
+            self.pool.write_repo(self.repo, path)?;
+        }
         Ok(BuiltRepo {
             pool: self.pool,
             repo: self.repo,
@@ -104,7 +115,7 @@ pub fn write_solv(
     for (i, p) in packages.iter().enumerate() {
         writer.add(p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
     }
-    writer.finish(path).map(drop)
+    writer.finish(Some(path)).map(drop)
 }
 
 /// Adds every package to `rid`, in order.

@@ -987,7 +987,7 @@ fn a_prebuilt_pool_solves_like_its_solv_file() {
     for p in &base {
         writer.add(p, None).unwrap();
     }
-    let built = writer.finish(&path).unwrap();
+    let built = writer.finish(Some(&path)).unwrap();
     let repos = vec![
         SolveRepo::new("base", RepoSource::Solv(&path)),
         SolveRepo {
@@ -1003,6 +1003,6 @@ fn a_prebuilt_pool_solves_like_its_solv_file() {
     // A pool for another repo than the first is not used.
     let mut writer = SolvWriter::new("elsewhere").unwrap();
     writer.add(&base[0], None).unwrap();
-    let wrong = writer.finish(&dir.path().join("x.solv")).unwrap();
+    let wrong = writer.finish(Some(&dir.path().join("x.solv"))).unwrap();
     assert_eq!(solve_on(&req, Some(wrong)).unwrap(), from_file);
 }
