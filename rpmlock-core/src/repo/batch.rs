@@ -143,6 +143,12 @@ impl PackageBatch {
         self.pkgs.is_empty()
     }
 
+    /// Whether any of its text holds a NUL byte (which libsolv's strings cannot): one
+    /// scan of the batch instead of one per string.
+    pub fn text_has_nul(&self) -> bool {
+        memchr::memchr(0, self.text.as_bytes()).is_some()
+    }
+
     /// Empties the batch, keeping its buffers for reuse.
     pub fn clear(&mut self) {
         self.text.clear();

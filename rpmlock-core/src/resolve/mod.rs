@@ -1080,7 +1080,7 @@ fn cold_pass(
                 let mut binary = false;
                 let mut add = |batch: PackageBatch| {
                     if result.is_ok() {
-                        result = batch.iter().try_for_each(|p| writer.add_view(&p));
+                        result = writer.add_batch(&batch);
                     }
                     let _ = to_parser.send(batch);
                 };

@@ -305,9 +305,14 @@ pub(super) fn rel_of(flags: DepFlags) -> Rel {
 }
 
 /// Converts one dependency; `Ok(None)` for a rich dependency libsolv cannot parse
-/// (skipped with a warning, as libsolv's own reader does).
-pub(super) fn dep_id(pool: &mut Pool, d: &DepView<'_>) -> Result<Option<DepId>, String> {
-    if d.name.contains('\0') {
+/// (skipped with a warning, as libsolv's own reader does). `nul_free`: its strings
+/// are known to hold no NUL byte (else they are checked).
+pub(super) fn dep_id(
+    pool: &mut Pool,
+    d: &DepView<'_>,
+    nul_free: bool,
+) -> Result<Option<DepId>, String> {
+    if !nul_free && d.name.contains('\0') {
         return Err(format!("dependency with a NUL byte: {:?}", d.name));
     }
     if d.is_rich() {
@@ -321,7 +326,7 @@ pub(super) fn dep_id(pool: &mut Pool, d: &DepView<'_>) -> Result<Option<DepId>, 
     Ok(Some(match d.constraint {
         None => name,
         Some((flags, evr)) => {
-            if evr.contains('\0') {
+            if !nul_free && evr.contains('\0') {
                 return Err(format!("dependency with a NUL byte: {evr:?}"));
             }
             let e = pool.intern(evr);

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::model::Package;
-use crate::repo::{DepKind, DepView, PackageView};
+use crate::repo::{DepKind, DepView, PackageBatch, PackageView};
 use libsolv::{DepId, Pool, Rel, SolvableDeps};
 use std::path::Path;
 
@@ -63,16 +63,22 @@ impl SolvWriter {
         })
     }
 
-    /// Adds the next package of a parsed batch (the cold path).
-    pub fn add_view(&mut self, p: &PackageView<'_>) -> Result<(), SolveError> {
-        add_package(
-            &mut self.pool,
-            self.repo,
-            &self.repoid,
-            p,
-            None,
-            &mut self.scratch,
-        )
+    /// Adds the packages of a parsed batch, in order (the cold path).
+    pub fn add_batch(&mut self, batch: &PackageBatch) -> Result<(), SolveError> {
+        // Checked once for the batch: a batch without NUL bytes needs no check per
+        // string (nearly every batch; one with them is checked string by string).
+        let nul_free = !batch.text_has_nul();
+        batch.iter().try_for_each(|p| {
+            add_package(
+                &mut self.pool,
+                self.repo,
+                &self.repoid,
+                &p,
+                None,
+                &mut self.scratch,
+                nul_free,
+            )
+        })
     }
 
     /// Adds the next package, with its full file list when known.
@@ -84,6 +90,7 @@ impl SolvWriter {
             p,
             filelist,
             &mut self.scratch,
+            false,
         )
     }
 
@@ -129,7 +136,7 @@ pub(super) fn add_packages(
     let mut scratch = Scratch::default();
     for (i, p) in packages.iter().enumerate() {
         let filelist = filelists.and_then(|f| f.get(i)).map(Vec::as_slice);
-        add_package(pool, rid, repoid, p, filelist, &mut scratch)?;
+        add_package(pool, rid, repoid, p, filelist, &mut scratch, false)?;
     }
     Ok(())
 }
@@ -215,7 +222,8 @@ impl PackageSource for PackageView<'_> {
 }
 
 /// Adds one package: name, EVR, arch and, for binary packages, every dependency,
-/// a self-provide and every known file as a provide.
+/// a self-provide and every known file as a provide. `nul_free`: its strings are
+/// known to hold no NUL byte (else each is checked).
 pub(super) fn add_package(
     pool: &mut Pool,
     rid: libsolv::RepoId,
@@ -223,6 +231,7 @@ pub(super) fn add_package(
     p: &impl PackageSource,
     filelist: Option<&[String]>,
     scratch: &mut Scratch,
+    nul_free: bool,
 ) -> Result<(), SolveError> {
     let Scratch {
         deps,
@@ -234,7 +243,7 @@ pub(super) fn add_package(
     };
     let is_source = matches!(p.arch(), "src" | "nosrc");
     for s in [p.name(), p.arch(), p.version(), p.release()] {
-        if s.contains('\0') {
+        if !nul_free && s.contains('\0') {
             return Err(invalid(format!("package field with a NUL byte: {s:?}")));
         }
     }
@@ -261,8 +270,8 @@ pub(super) fn add_package(
         ];
         for (kind, pre) in lists {
             for d in p.deps_of(kind, pre) {
-                if let Some(id) =
-                    dep_id(pool, &d).map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
+                if let Some(id) = dep_id(pool, &d, nul_free)
+                    .map_err(|m| invalid(format!("{}: {m}", p.nevra())))?
                 {
                     let out = match (kind, d.pre) {
                         (DepKind::Provides, _) => &mut deps.provides,
@@ -303,7 +312,7 @@ pub(super) fn add_package(
             .files()
             .chain(filelist.into_iter().flatten().map(String::as_str))
         {
-            if f.contains('\0') {
+            if !nul_free && f.contains('\0') {
                 return Err(invalid(format!("file name with a NUL byte: {f:?}")));
             }
             let id = pool.intern(f);

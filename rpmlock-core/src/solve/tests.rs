@@ -1006,3 +1006,36 @@ fn a_prebuilt_pool_solves_like_its_solv_file() {
     let wrong = writer.finish(Some(&dir.path().join("x.solv"))).unwrap();
     assert_eq!(solve_on(&req, Some(wrong)).unwrap(), from_file);
 }
+
+/// The cold path checks a batch for NUL bytes once: a batch with one (here in a
+/// dependency name, and in a file name) is still refused with the package named, and
+/// one without any builds.
+#[test]
+fn a_nul_byte_in_a_parsed_batch_is_refused() {
+    let doc = |dep: &str, file: &str| {
+        format!(
+            "<metadata packages=\"1\"><package type=\"rpm\"><name>a</name><arch>x86_64</arch>\
+             <version epoch=\"0\" ver=\"1\" rel=\"1\"/><location href=\"a.rpm\"/><format>\
+             <rpm:requires><rpm:entry name=\"{dep}\"/></rpm:requires><file>{file}</file>\
+             </format></package></metadata>"
+        )
+    };
+    let build = |xml: String| {
+        let mut batches = Vec::new();
+        crate::repo::parse_primary_batches(xml.as_bytes(), "primary.xml", |b| {
+            batches.push(b);
+            crate::repo::PackageBatch::default()
+        })
+        .unwrap();
+        let mut writer = SolvWriter::new("r").unwrap();
+        batches
+            .iter()
+            .try_for_each(|b| writer.add_batch(b))
+            .map_err(|e| e.to_string())
+    };
+    build(doc("b", "/usr/bin/a")).unwrap();
+    for (dep, file) in [("b\0c", "/usr/bin/a"), ("b", "/usr/bin/\0a")] {
+        let err = build(doc(dep, file)).unwrap_err();
+        assert!(err.contains("NUL byte") && err.contains("'r'"), "{err}");
+    }
+}
