@@ -910,11 +910,38 @@ enum Keep {
     /// The pool, for the one arch that uses the repo, and the `.solv` file.
     PoolAndSolv,
     /// The pool, for the one arch whose resolution starts from it (its first repo,
-    /// no installed system before it): the `.solv` file is not written unless this
-    /// primary was parsed before (a run without the resolution cache's answer, which
-    /// a later one may be too). A cold run, such as CI's with an empty cache, never
-    /// reads the file; [`LoadedRepo::ensure_solv`] writes it if a resolution needs it.
+    /// no installed system before it): this run needs no `.solv` file (see
+    /// [`WriteCaches`]; [`LoadedRepo::ensure_solv`] writes it if a resolution needs it).
     PoolOnly,
+}
+
+/// Whether a cold pass writes the repo's cache files (its `.solv` file and package
+/// index, which a later run reads together).
+///
+/// A run that parses a primary for the first time needs neither file unless another
+/// repo's resolution reads its `.solv` file in this run: the index is in memory, a
+/// repo of source packages never enters a pool, and the first repo's resolution starts
+/// from the pool its parse built. Such a run (CI's, with an empty cache, is one)
+/// leaves a marker (`KEY.seen`) instead, and the next run that has to resolve (the
+/// resolution cache did not answer) parses the cached primary again and writes both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteCaches {
+    /// This primary was parsed before: a later run may well need the files again.
+    Always,
+    /// Only if the repo has binary packages (a `.solv` file this run reads).
+    IfBinaries,
+    /// This run needs neither file.
+    Never,
+}
+
+impl WriteCaches {
+    fn holds(self, has_binaries: bool) -> bool {
+        match self {
+            WriteCaches::Always => true,
+            WriteCaches::IfBinaries => has_binaries,
+            WriteCaches::Never => false,
+        }
+    }
 }
 
 fn load_repo(
@@ -962,31 +989,29 @@ fn load_repo(
     // Cold: primary streams through the parser into two consumers at once, the
     // package index and a libsolv pool that becomes the repo's .solv file; no package
     // list is ever held in memory. (Decompression runs on a thread of its own.)
-    let write_solv = keep != Keep::PoolOnly || index_path.exists();
-    let solv_tmp = write_solv
-        .then(|| {
-            tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
-                context: format!("creating a temp file in {}", dir.display()),
-                source,
-            })
-        })
-        .transpose()?;
-    let _tracked = solv_tmp
-        .as_ref()
-        .map(|tmp| crate::tempfiles::track(tmp.path()));
-    let solv_tmp_path = solv_tmp.as_ref().map(|tmp| tmp.path());
+    let seen = dir.join(format!("{key}.seen"));
+    let write = if index_path.exists() || seen.exists() {
+        WriteCaches::Always
+    } else if keep == Keep::PoolOnly {
+        WriteCaches::Never
+    } else {
+        WriteCaches::IfBinaries
+    };
+    let solv_tmp =
+        tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
+            context: format!("creating a temp file in {}", dir.display()),
+            source,
+        })?;
+    let _tracked = crate::tempfiles::track(solv_tmp.path());
+    let files = CacheFiles {
+        solv_tmp: solv_tmp.path(),
+        index: &index_path,
+        write,
+    };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let mut pass = None;
     if workers > 1 {
-        pass = cold_pass(
-            fetcher,
-            &fetched,
-            &r.repoid,
-            solv_tmp_path,
-            &index_path,
-            workers,
-            &turn,
-        )?;
+        pass = cold_pass(fetcher, &fetched, &r.repoid, &files, workers, &turn)?;
         if pass.is_none() {
             tracing::debug!(
                 "repo '{}': primary parsed again in one piece (the parallel parse could not vouch for it)",
@@ -994,55 +1019,61 @@ fn load_repo(
             );
         }
     }
-    let (index, built) = match pass {
+    let (index, built, cached) = match pass {
         Some(pass) => pass,
-        None => cold_pass(
-            fetcher,
-            &fetched,
-            &r.repoid,
-            solv_tmp_path,
-            &index_path,
-            1,
-            &turn,
-        )?
-        .expect("a sequential pass always decides"),
+        None => cold_pass(fetcher, &fetched, &r.repoid, &files, 1, &turn)?
+            .expect("a sequential pass always decides"),
     };
     tracing::debug!(
         "repo '{}': pool built after {:?}",
         r.repoid,
         started.elapsed()
     );
-    if let Some(solv_tmp) = solv_tmp {
+    if cached {
         solv_tmp.persist(&solv).map_err(|e| Error::Io {
             context: format!("writing {}", solv.display()),
             source: e.error,
         })?;
         seal_solv(&solv);
-    }
-    tracing::info!(
-        "repo '{}': {} packages, cache written ({:?}{})",
-        r.repoid,
-        index.len(),
-        started.elapsed(),
-        if write_solv {
-            ""
-        } else {
-            "; .solv file deferred"
+        let _ = std::fs::remove_file(&seen);
+        tracing::info!(
+            "repo '{}': {} packages, cache written ({:?})",
+            r.repoid,
+            index.len(),
+            started.elapsed()
+        );
+    } else {
+        // Best effort: without the marker the next run defers the files again.
+        if let Err(e) = std::fs::write(&seen, b"") {
+            tracing::debug!("cannot write {}: {e}", seen.display());
         }
-    );
+        tracing::info!(
+            "repo '{}': {} packages ({:?}; cache files left to the next run that resolves)",
+            r.repoid,
+            index.len(),
+            started.elapsed()
+        );
+    }
     let loaded = LoadedRepo::new(fetched, index, solv);
     if keep != Keep::Solv && loaded.has_binaries {
         *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built);
         loaded
             .solv_deferred
-            .store(!write_solv, std::sync::atomic::Ordering::SeqCst);
+            .store(!cached, std::sync::atomic::Ordering::SeqCst);
     }
     Ok(loaded)
 }
 
-/// What a cold pass over primary.xml yields: the package index (written) and the
-/// pool with the repo (its `.solv` written to `solv_tmp`, if given).
-type ColdPass = (PackageIndex, solve::BuiltRepo);
+/// What a cold pass over primary.xml yields: the package index, the pool with the
+/// repo, and whether both cache files were written (the `.solv` file to `solv_tmp`).
+type ColdPass = (PackageIndex, solve::BuiltRepo, bool);
+
+/// Where a cold pass writes the cache files, and whether.
+struct CacheFiles<'a> {
+    solv_tmp: &'a Path,
+    index: &'a Path,
+    write: WriteCaches,
+}
 
 /// Streams primary.xml through the parser into two consumers at once, the package
 /// index and a libsolv pool that becomes the repo's `.solv` file; no package list is
@@ -1052,8 +1083,7 @@ fn cold_pass(
     fetcher: &Fetcher,
     fetched: &FetchedRepo,
     repoid: &str,
-    solv_tmp: Option<&Path>,
-    index_path: &Path,
+    files: &CacheFiles<'_>,
     workers: usize,
     turn: &Turn<'_>,
 ) -> Result<Option<ColdPass>, Error> {
@@ -1066,7 +1096,8 @@ fn cold_pass(
     let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let abandon = abandoned.clone();
     let repoid_owned = repoid.to_string();
-    let solv_tmp_path = solv_tmp.map(Path::to_path_buf);
+    let solv_tmp_path = files.solv_tmp.to_path_buf();
+    let write = files.write;
     let builder = std::thread::Builder::new()
         .name("solv-writer".into())
         .spawn(
@@ -1099,7 +1130,8 @@ fn cold_pass(
                 if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
                     return Ok(None);
                 }
-                writer.finish(solv_tmp_path.as_deref()).map(Some)
+                let path = write.holds(binary).then_some(solv_tmp_path.as_path());
+                writer.finish(path).map(Some)
             },
         );
     let builder = builder.map_err(|source| Error::Io {
@@ -1131,8 +1163,10 @@ fn cold_pass(
     );
     // The index is written while the pool builder finishes its last batches.
     let index = index.finish();
+    let index_path = files.index;
+    let cached = write.holds((0..index.len()).any(|i| !index.is_source(i)));
     let index_written = match &parsed {
-        Ok(_) => write_cache_file(index_path, |tmp| {
+        Ok(_) if cached => write_cache_file(index_path, |tmp| {
             fs_err::File::create(tmp)
                 .and_then(|f| index.write_to(std::io::BufWriter::with_capacity(1 << 16, f)))
                 .map_err(|source| Error::Io {
@@ -1140,7 +1174,7 @@ fn cold_pass(
                     source,
                 })
         }),
-        Err(_) => Ok(()),
+        _ => Ok(()),
     };
     let built = builder
         .join()
@@ -1154,7 +1188,7 @@ fn cold_pass(
             source,
         })?
         .expect("not abandoned");
-    Ok(Some((index, built)))
+    Ok(Some((index, built, cached)))
 }
 
 fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
