@@ -104,6 +104,42 @@ fn reset_mid_file_is_retried_then_succeeds() {
     assert!(!stderr.contains("retry 3 of 4"), "{stderr}");
 }
 
+/// With more than one core, primary.xml is parsed as it downloads. A reset after part
+/// of the body (retried) leaves the parse with a broken copy: it is parsed again from
+/// the stored file, and the lock is the same as a clean run's.
+#[test]
+fn primary_is_parsed_as_it_downloads_and_again_after_a_reset() {
+    let parallel = std::thread::available_parallelism().map_or(1, usize::from) > 1;
+    let run = |faults: Faults| -> (String, String) {
+        let case = Case::new();
+        let server = Server::start_with(&case.www(), faults);
+        let input = case.input(&format!("{}/repo", server.url()));
+        let lock = case.tmp.path().join("rpms.lock.yaml");
+        let mut args = case.lock_args(&input, &lock);
+        args.push("-vv".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = rpmlock_env(&args, &case.tmp.path().join("cache"), &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        (read(&lock).replace(&server.url(), "SERVER"), stderr)
+    };
+    let streamed = "parsing primary as it downloads";
+    let again = "parsed again in one piece";
+    let (clean, stderr) = run(Faults::default());
+    assert!(clean.contains("chain-a"), "{clean}");
+    assert_eq!(stderr.contains(streamed), parallel, "{stderr}");
+    assert!(!stderr.contains(again), "{stderr}");
+    let (after_reset, stderr) = run(Faults {
+        reset: vec!["primary.xml.gz".into()],
+        reset_first: 1,
+        ..Default::default()
+    });
+    assert_eq!(after_reset, clean);
+    assert!(stderr.contains("retry 1 of 4"), "{stderr}");
+    assert_eq!(stderr.contains(streamed), parallel, "{stderr}");
+    assert_eq!(stderr.contains(again), parallel, "{stderr}");
+}
+
 #[test]
 fn truncated_file_is_a_checksum_error_naming_it() {
     let case = Case::new();

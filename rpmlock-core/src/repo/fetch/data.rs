@@ -60,6 +60,17 @@ impl Fetcher {
         repo: &FetchedRepo,
         kind: &str,
     ) -> Result<Option<CachedFile>, RepoError> {
+        Ok(self.fetch_data_tee(repo, kind, None)?.map(|(file, _)| file))
+    }
+
+    /// [`Fetcher::fetch_data`], sending a copy of what it downloads to `tee`; with
+    /// whether that copy is the file's bytes, once (downloaded now, in one attempt).
+    pub(super) fn fetch_data_tee(
+        &self,
+        repo: &FetchedRepo,
+        kind: &str,
+        tee: Option<&super::tee::Tee>,
+    ) -> Result<Option<(CachedFile, bool)>, RepoError> {
         let Some(entry) = repo.repomd.get(kind) else {
             return Ok(None);
         };
@@ -89,7 +100,7 @@ impl Fetcher {
                         "repo '{repoid}': {kind} {shown}: cached at {}",
                         path.display()
                     );
-                    return Ok(Some(cached_file(m.len())));
+                    return Ok(Some((cached_file(m.len()), false)));
                 }
                 Ok(_) => {
                     tracing::warn!(
@@ -120,10 +131,13 @@ impl Fetcher {
             && let Ok(m) = fs_err::metadata(&path)
         {
             tracing::debug!("repo '{repoid}': {kind} {shown}: downloaded by another process");
-            return Ok(Some(cached_file(m.len())));
+            return Ok(Some((cached_file(m.len()), false)));
         }
         let conn = &*repo.conn;
         let size = self.with_retries(repoid, &shown, || {
+            if let Some(tee) = tee {
+                tee.attempt();
+            }
             let Got::Body { reader, len, .. } = self.get(repoid, &url, None, conn)? else {
                 unreachable!("an unconditional request is never answered 304")
             };
@@ -149,14 +163,15 @@ impl Fetcher {
                 total: len.or(entry.size),
                 limit,
             };
-            self.download_verified(repoid, &shown, reader, &expect, conn)
+            self.download_verified(repoid, &shown, reader, &expect, conn, tee)
         })?;
         tracing::info!("repo '{repoid}': downloaded {kind} {shown} ({size} bytes)");
-        Ok(Some(cached_file(size)))
+        Ok(Some((cached_file(size), tee.is_some_and(|t| t.whole()))))
     }
 
-    /// Streams `reader` into a temporary file beside its cache path, hashing as bytes arrive;
-    /// renames it to `dest` only when the checksum matches.
+    /// Streams `reader` into a temporary file beside its cache path, hashing as bytes arrive
+    /// (and copying them to `tee`, if given); renames it to `dest` only when the
+    /// checksum matches.
     pub(super) fn download_verified(
         &self,
         repoid: &str,
@@ -164,6 +179,7 @@ impl Fetcher {
         reader: Box<dyn Read + Send>,
         expect: &Expected<'_>,
         conn: &RepoConn,
+        tee: Option<&super::tee::Tee>,
     ) -> Result<u64, RepoError> {
         let (expected, total, (limit, why)) = (expect.checksum, expect.total, expect.limit);
         let dest = &self.cache.data_path(expected);
@@ -177,6 +193,9 @@ impl Fetcher {
         let mut hasher = hasher(expected.algorithm);
         let size = self.pump(repoid, shown, &mut reader, conn, |chunk| {
             hasher.update(chunk);
+            if let Some(tee) = tee {
+                tee.data(chunk);
+            }
             tmp.write_all(chunk).map_err(|source| RepoError::Io {
                 path: tmp_path.clone(),
                 source,

@@ -51,12 +51,14 @@ impl Fetcher {
         })
     }
 
-    /// Fetches primary.xml, calls `ready` once the file is in the cache (a caller may
+    /// Fetches primary.xml, calls `ready` once its bytes start to arrive (a caller may
     /// wait there for its turn to use the cores), then hands each batch of parsed
     /// packages to `take`, which gives back an empty batch to fill next. With
-    /// `workers` > 1 the parse runs on that many threads and may decline (`Ok(false)`,
-    /// see [`parse_primary_parallel`]: the caller discards what `take` got and parses
+    /// `workers` > 1 the parse runs on that many threads, on the bytes as they download
+    /// when the file is not in the cache yet, and may decline (`Ok(false)`, see
+    /// [`parse_primary_parallel`]: the caller discards what `take` got and parses
     /// again with one worker, which always decides and reports any error in the file).
+    /// A failed download is its own error, whatever the parse made of its bytes.
     pub fn stream_primary_batches(
         &self,
         repo: &FetchedRepo,
@@ -64,14 +66,81 @@ impl Fetcher {
         ready: impl FnOnce(),
         take: impl FnMut(PackageBatch) -> PackageBatch,
     ) -> Result<bool, RepoError> {
+        if workers > 1 && !self.opts.offline {
+            return self.parse_primary_downloading(repo, workers, ready, take);
+        }
         let file = self.require(repo, "primary")?;
         ready();
-        self.parse_file(&file, |reader, origin| {
+        self.parse_primary_file(&file, workers, take)
+    }
+
+    fn parse_primary_file(
+        &self,
+        file: &CachedFile,
+        workers: usize,
+        take: impl FnMut(PackageBatch) -> PackageBatch,
+    ) -> Result<bool, RepoError> {
+        self.parse_file(file, |reader, origin| {
             if workers > 1 {
                 Ok(parse_primary_parallel(reader, workers, take))
             } else {
                 parse_primary_batches(reader, origin, take).map(|()| true)
             }
+        })
+    }
+
+    /// The parallel parse of primary.xml on a copy of the bytes its download receives
+    /// (the download still verifies and stores the file): the parse starts with the
+    /// first bytes instead of after the last. Its result counts only if the download
+    /// then succeeds in one attempt; otherwise the download's error is returned, or
+    /// the parse declines and the caller parses the stored file again.
+    fn parse_primary_downloading(
+        &self,
+        repo: &FetchedRepo,
+        workers: usize,
+        ready: impl FnOnce(),
+        take: impl FnMut(PackageBatch) -> PackageBatch,
+    ) -> Result<bool, RepoError> {
+        let missing = || RepoError::MissingData {
+            repoid: repo.repoid.clone(),
+            kind: "primary",
+        };
+        let (tee, mut copy) = super::tee::tee();
+        std::thread::scope(|scope| {
+            let download = std::thread::Builder::new()
+                .name("download".into())
+                .spawn_scoped(scope, move || {
+                    // The copy ends (its reader sees the end of input) with the download.
+                    let tee = tee;
+                    self.fetch_data_tee(repo, "primary", Some(&tee))
+                });
+            let Ok(download) = download else {
+                // No thread: download first, then parse.
+                let file = self.require(repo, "primary")?;
+                ready();
+                return self.parse_primary_file(&file, workers, take);
+            };
+            let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            };
+            if !copy.started() {
+                // In the cache already (or the download failed before its body).
+                let file = join(download)?.ok_or_else(missing)?.0;
+                ready();
+                return self.parse_primary_file(&file, workers, take);
+            }
+            tracing::debug!("repo '{}': parsing primary as it downloads", repo.repoid);
+            ready();
+            let parsed = match crate::repo::decompress::decompress(copy) {
+                Ok((_, reader)) => parse_primary_parallel(
+                    crate::repo::bounded::Bounded::xml(reader),
+                    workers,
+                    take,
+                ),
+                Err(_) => false,
+            };
+            let (_, whole) = join(download)?.ok_or_else(missing)?;
+            Ok(parsed && whole)
         })
     }
 

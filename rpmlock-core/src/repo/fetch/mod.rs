@@ -27,6 +27,7 @@ mod data;
 mod http;
 mod load;
 mod repomd;
+mod tee;
 mod urls;
 
 use classify::*;
