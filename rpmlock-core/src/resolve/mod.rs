@@ -573,94 +573,112 @@ pub fn lock_planned(
     let mut fetched: Vec<Option<FetchedRepo>> = fetched.into_iter().map(Some).collect();
     let mut loaded: Vec<Option<LoadedRepo>> = (0..to_fetch.len()).map(|_| None).collect();
     let mut solved: Vec<(usize, Result<Resolved, Error>)> = Vec::with_capacity(pending.len());
-    for &i in &pending {
-        let run = &runs[i];
-        let wanted = unique_indices(&run.fetch_index);
-        let mut jobs: Vec<(usize, FetchedRepo, Keep)> = wanted
-            .iter()
-            .filter_map(|&idx| {
-                let f = fetched[idx].take()?;
-                let keep = match users[idx] {
-                    1 if run.installed.is_none() && run.fetch_index.first() == Some(&idx) => {
-                        Keep::PoolOnly
-                    }
-                    1 => Keep::PoolAndSolv,
-                    _ => Keep::Solv,
-                };
-                Some((idx, f, keep))
-            })
-            .collect();
-        // Cold parses take the cores one repo at a time, largest primary first: the
-        // next repo's parse then runs beside the previous one's pool builder finishing
-        // and writing its `.solv` file, on the core that would idle.
-        jobs.sort_by_key(|(_, f, _)| {
-            std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
-        });
-        let turns = ParseTurns::new(jobs.len());
-        let jobs = jobs.into_iter().enumerate();
-        let stage = parallel(jobs, |(k, (idx, f, keep))| {
-            let turn = turns.turn(k);
-            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn)?;
-            repo.modules = fetcher.load_modules(&repo.fetched)?;
-            Ok((idx, repo))
-        });
-        let stage = match stage {
-            Ok(stage) => stage,
-            Err(e) => {
-                solved.push((i, Err(e)));
-                break;
-            }
-        };
-        for (idx, repo) in stage {
-            loaded[idx] = Some(repo);
-        }
-        tracing::debug!(
-            "{}: repositories loaded after {:?}",
-            run.arch,
-            started.elapsed()
-        );
-        let outcome = (|| -> Result<Resolved, Error> {
-            let repos: Vec<ArchRepo<'_>> = run
-                .repos
+    std::thread::scope(|scope| {
+        for (pos, &i) in pending.iter().enumerate() {
+            let run = &runs[i];
+            let wanted = unique_indices(&run.fetch_index);
+            let mut jobs: Vec<(usize, FetchedRepo, Keep)> = wanted
                 .iter()
-                .zip(&run.fetch_index)
-                .map(|(r, &idx)| {
-                    Ok(ArchRepo {
-                        priority: r.priority()?,
-                        cost: r.cost()?,
-                        excludes: r.excludes(),
-                        includes: r.includes(),
-                        config: r.clone(),
-                        data: loaded[idx]
-                            .as_ref()
-                            .expect("loaded for every unresolved arch"),
-                    })
+                .filter_map(|&idx| {
+                    let f = fetched[idx].take()?;
+                    let keep = match users[idx] {
+                        1 if run.installed.is_none() && run.fetch_index.first() == Some(&idx) => {
+                            Keep::PoolOnly
+                        }
+                        1 => Keep::PoolAndSolv,
+                        _ => Keep::Solv,
+                    };
+                    Some((idx, f, keep))
                 })
-                .collect::<Result<_, Error>>()?;
-            reporter.solve_started(&run.arch);
-            let resolved = lock_arch(
-                &fetcher,
-                input,
-                run.installed.as_deref(),
-                &run.favor,
-                &run.arch,
-                &repos,
-                options.explain,
-            )?;
-            reporter.solve_finished(&run.arch, resolved.0.packages.len());
-            Ok(resolved)
-        })();
-        solved.push((i, outcome));
-        for idx in wanted {
-            users[idx] -= 1;
-            if users[idx] == 0 {
-                loaded[idx] = None;
+                .collect();
+            // The next arch's primary files download while this arch parses (into the
+            // cache; its load finds them there, or waits for the download to end).
+            if let Some(&next) = pending.get(pos + 1) {
+                let ahead: Vec<FetchedRepo> = unique_indices(&runs[next].fetch_index)
+                    .iter()
+                    .filter_map(|&idx| fetched[idx].clone())
+                    .collect();
+                if !ahead.is_empty() {
+                    let fetcher = &fetcher;
+                    scope.spawn(move || {
+                        for f in &ahead {
+                            fetcher.prefetch_data(f, "primary");
+                        }
+                    });
+                }
+            }
+            // Cold parses take the cores one repo at a time, largest primary first: the
+            // next repo's parse then runs beside the previous one's pool builder finishing
+            // and writing its `.solv` file, on the core that would idle.
+            jobs.sort_by_key(|(_, f, _)| {
+                std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
+            });
+            let turns = ParseTurns::new(jobs.len());
+            let jobs = jobs.into_iter().enumerate();
+            let stage = parallel(jobs, |(k, (idx, f, keep))| {
+                let turn = turns.turn(k);
+                let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn)?;
+                repo.modules = fetcher.load_modules(&repo.fetched)?;
+                Ok((idx, repo))
+            });
+            let stage = match stage {
+                Ok(stage) => stage,
+                Err(e) => {
+                    solved.push((i, Err(e)));
+                    break;
+                }
+            };
+            for (idx, repo) in stage {
+                loaded[idx] = Some(repo);
+            }
+            tracing::debug!(
+                "{}: repositories loaded after {:?}",
+                run.arch,
+                started.elapsed()
+            );
+            let outcome = (|| -> Result<Resolved, Error> {
+                let repos: Vec<ArchRepo<'_>> = run
+                    .repos
+                    .iter()
+                    .zip(&run.fetch_index)
+                    .map(|(r, &idx)| {
+                        Ok(ArchRepo {
+                            priority: r.priority()?,
+                            cost: r.cost()?,
+                            excludes: r.excludes(),
+                            includes: r.includes(),
+                            config: r.clone(),
+                            data: loaded[idx]
+                                .as_ref()
+                                .expect("loaded for every unresolved arch"),
+                        })
+                    })
+                    .collect::<Result<_, Error>>()?;
+                reporter.solve_started(&run.arch);
+                let resolved = lock_arch(
+                    &fetcher,
+                    input,
+                    run.installed.as_deref(),
+                    &run.favor,
+                    &run.arch,
+                    &repos,
+                    options.explain,
+                )?;
+                reporter.solve_finished(&run.arch, resolved.0.packages.len());
+                Ok(resolved)
+            })();
+            solved.push((i, outcome));
+            for idx in wanted {
+                users[idx] -= 1;
+                if users[idx] == 0 {
+                    loaded[idx] = None;
+                }
+            }
+            if pending.last() != Some(&i) {
+                solve::release_freed_memory();
             }
         }
-        if pending.last() != Some(&i) {
-            solve::release_freed_memory();
-        }
-    }
+    });
     // Every arch's outcome: all failures are reported, not only the first.
     let mut errors = Vec::new();
     for (i, outcome) in solved {

@@ -63,6 +63,25 @@ impl Fetcher {
         Ok(self.fetch_data_tee(repo, kind, None)?.map(|(file, _)| file))
     }
 
+    /// Downloads the data file of type `kind` into the cache for a load that will need
+    /// it soon, unless a copy is there already (that load verifies it) or the run is
+    /// offline. Errors are left to that load, which fetches the file again.
+    pub fn prefetch_data(&self, repo: &FetchedRepo, kind: &str) {
+        let Some(entry) = repo.repomd.get(kind) else {
+            return;
+        };
+        if self.opts.offline || self.cache.data_path(&entry.checksum).exists() {
+            return;
+        }
+        if let Err(e) = self.fetch_data(repo, kind) {
+            tracing::debug!(
+                "repo '{}': prefetching {kind}: {}",
+                repo.repoid,
+                error_chain(&e)
+            );
+        }
+    }
+
     /// [`Fetcher::fetch_data`], sending a copy of what it downloads to `tee`; with
     /// whether that copy is the file's bytes, once (downloaded now, in one attempt).
     pub(super) fn fetch_data_tee(

@@ -982,6 +982,107 @@ mod tests {
         assert_eq!(server.hits("/broken.rpm"), 5, "4 retries");
     }
 
+    /// The packages `stream_primary_batches` hands on with two workers (the parse
+    /// that reads the bytes as they download), and whether it vouched for them.
+    fn streamed(f: &Fetcher, repo: &FetchedRepo) -> Result<(bool, Vec<String>), RepoError> {
+        let mut names = Vec::new();
+        let ok = f.stream_primary_batches(
+            repo,
+            2,
+            || {},
+            |mut batch| {
+                names.extend(batch.iter().map(|p| p.name().to_string()));
+                batch.clear();
+                batch
+            },
+        )?;
+        Ok((ok, names))
+    }
+
+    #[test]
+    fn primary_is_parsed_as_it_downloads_and_the_download_decides() {
+        let (md, primary, _) = good_repo();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        assert_eq!(streamed(&f, &repo).unwrap(), (true, vec!["hello".into()]));
+        assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
+        assert_eq!(data_files(cache.path()).len(), 1, "stored while parsed");
+        // From the cache the second time.
+        assert_eq!(streamed(&f, &repo).unwrap(), (true, vec!["hello".into()]));
+        assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
+
+        // Bytes that do not have repomd.xml's checksum: the download's error, whatever
+        // the parse made of them, and nothing stored.
+        let md = repomd(&[("primary", "repodata/p.xml.gz", b"other", None)]);
+        let md = String::from_utf8(md)
+            .unwrap()
+            .replace("<size>5</size>", "")
+            .into_bytes();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        let e = streamed(&f, &repo).unwrap_err();
+        assert!(matches!(e, RepoError::ChecksumMismatch { .. }), "{e}");
+        assert!(data_files(cache.path()).is_empty());
+    }
+
+    #[test]
+    fn prefetch_stores_a_missing_file_once_and_leaves_errors_to_the_load() {
+        let (md, primary, _) = good_repo();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        // Offline: nothing is fetched.
+        fetcher(cache.path(), true, false).prefetch_data(&repo, "primary");
+        assert_eq!(srv.hits("/repodata/p.xml.gz"), 0);
+        f.prefetch_data(&repo, "primary");
+        f.prefetch_data(&repo, "primary");
+        f.prefetch_data(&repo, "no-such-type");
+        assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
+        assert_eq!(data_files(cache.path()), [sha256(&primary)]);
+        assert_eq!(f.load_primary(&repo).unwrap().len(), 1);
+        assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
+
+        // A failing prefetch stores nothing; the load reports the failure.
+        let md = repomd(&[("primary", "repodata/p.xml.gz", b"other", None)]);
+        let md = String::from_utf8(md)
+            .unwrap()
+            .replace("<size>5</size>", "")
+            .into_bytes();
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(md, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        f.prefetch_data(&repo, "primary");
+        assert!(data_files(cache.path()).is_empty());
+        let e = f.load_primary(&repo).unwrap_err();
+        assert!(matches!(e, RepoError::ChecksumMismatch { .. }), "{e}");
+    }
+
     #[test]
     fn default_cache_dir_is_versioned() {
         assert!(default_cache_dir().ends_with("rpmlock/v1"));
