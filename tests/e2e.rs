@@ -596,6 +596,72 @@ fn cache_files_are_written_by_the_second_resolution() {
     assert_eq!(stderr.matches("from the cache").count(), 2, "{stderr}");
 }
 
+/// A source repo under `$basearch` whose copies for each arch are one file (as the
+/// big vendors' are) is parsed once: the other arches share its index, each with its
+/// own URLs, and find the same source RPMs.
+#[test]
+fn source_repos_with_one_primary_are_parsed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    let arches = ["x86_64", "aarch64"];
+    for arch in arches {
+        copy_tree(
+            &workspace().join(format!("repos/base/{arch}")),
+            &www.join(format!("base/{arch}")),
+        );
+        copy_tree(
+            &workspace().join("repos/source"),
+            &www.join(format!("src/{arch}")),
+        );
+    }
+    let server = Server::start(&www);
+    let input = tmp.path().join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: base\n      baseurl: {0}/base/$basearch\n    - repoid: source\n      baseurl: {0}/src/$basearch\npackages: [chain-a, libfoo]\narches: [x86_64, aarch64]\ncontext:\n  bare: true\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let out_path = tmp.path().join("rpms.lock.yaml");
+    let out = rpmlock(
+        &[
+            "-v",
+            "lock",
+            input.to_str().unwrap(),
+            "--outfile",
+            out_path.to_str().unwrap(),
+        ],
+        &tmp.path().join("cache"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("the same primary as a repo loaded before")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let lock: serde_yaml::Value = serde_yaml::from_str(&read(&out_path)).unwrap();
+    let mut names_per_arch = Vec::new();
+    for section in lock["arches"].as_sequence().unwrap() {
+        let arch = section["arch"].as_str().unwrap();
+        let sources = section["source"].as_sequence().unwrap();
+        assert!(!sources.is_empty(), "{arch}: no source RPMs");
+        let mut names = Vec::new();
+        for s in sources {
+            let url = s["url"].as_str().unwrap();
+            assert!(url.contains(&format!("/src/{arch}/")), "{arch}: {url}");
+            names.push(s["name"].as_str().unwrap().to_string());
+        }
+        names_per_arch.push(names);
+    }
+    assert_eq!(names_per_arch.len(), 2);
+    assert_eq!(names_per_arch[0], names_per_arch[1]);
+}
+
 /// A repository whose metadata changes gives a new resolution, never the cached one.
 #[test]
 fn changed_metadata_is_never_served_from_the_cache() {

@@ -176,7 +176,9 @@ fn favored_nevras(repos: &[ArchRepo<'_>], checksums: &[String]) -> Vec<String> {
 /// records); a warm run reads those instead of parsing primary.xml.
 struct LoadedRepo {
     fetched: FetchedRepo,
-    index: PackageIndex,
+    /// Shared between repos of one run whose primary is the same file, when they hold
+    /// source packages only (see `load_repo`).
+    index: Arc<PackageIndex>,
     /// Whether any package is not a source package.
     has_binaries: bool,
     solv: PathBuf,
@@ -197,7 +199,7 @@ struct LoadedRepo {
 }
 
 impl LoadedRepo {
-    fn new(fetched: FetchedRepo, index: PackageIndex, solv: PathBuf) -> LoadedRepo {
+    fn new(fetched: FetchedRepo, index: Arc<PackageIndex>, solv: PathBuf) -> LoadedRepo {
         let has_binaries = (0..index.len()).any(|i| !index.is_source(i));
         LoadedRepo {
             fetched,
@@ -573,6 +575,7 @@ pub fn lock_planned(
     let mut fetched: Vec<Option<FetchedRepo>> = fetched.into_iter().map(Some).collect();
     let mut loaded: Vec<Option<LoadedRepo>> = (0..to_fetch.len()).map(|_| None).collect();
     let mut solved: Vec<(usize, Result<Resolved, Error>)> = Vec::with_capacity(pending.len());
+    let sources = SourceIndexes::default();
     std::thread::scope(|scope| {
         for (pos, &i) in pending.iter().enumerate() {
             let run = &runs[i];
@@ -617,7 +620,7 @@ pub fn lock_planned(
             let jobs = jobs.into_iter().enumerate();
             let stage = parallel(jobs, |(k, (idx, f, keep))| {
                 let turn = turns.turn(k);
-                let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn)?;
+                let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn, &sources)?;
                 repo.modules = fetcher.load_modules(&repo.fetched)?;
                 Ok((idx, repo))
             });
@@ -962,12 +965,38 @@ impl WriteCaches {
     }
 }
 
+/// The package index of every repo of source packages only loaded in this run, by
+/// its primary's cache key: repos at other URLs with the same primary (a source repo
+/// under `$basearch`, one per arch, is one file) share it instead of parsing it again.
+type SourceIndexes = Mutex<HashMap<String, Arc<PackageIndex>>>;
+
 fn load_repo(
     fetcher: &Fetcher,
     r: &ResolvedRepo,
     fetched: FetchedRepo,
     keep: Keep,
     turn: Turn<'_>,
+    sources: &SourceIndexes,
+) -> Result<LoadedRepo, Error> {
+    let key = (fetched.repomd.get("primary")).map(|p| cache_key(&p.checksum.to_string()));
+    let loaded = load_repo_data(fetcher, r, fetched, keep, turn, sources)?;
+    if let (false, Some(key)) = (loaded.has_binaries, key) {
+        sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert_with(|| loaded.index.clone());
+    }
+    Ok(loaded)
+}
+
+fn load_repo_data(
+    fetcher: &Fetcher,
+    r: &ResolvedRepo,
+    fetched: FetchedRepo,
+    keep: Keep,
+    turn: Turn<'_>,
+    sources: &SourceIndexes,
 ) -> Result<LoadedRepo, Error> {
     let started = std::time::Instant::now();
     let primary = fetched
@@ -981,6 +1010,20 @@ fn load_repo(
     let dir = fetcher.options().cache_dir.join("index-v1");
     let index_path = dir.join(format!("{key}.idx"));
     let solv = dir.join(format!("{key}.solv"));
+    let shared = sources
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(index) = shared {
+        tracing::info!(
+            "repo '{}': {} source packages, the same primary as a repo loaded before",
+            r.repoid,
+            index.len()
+        );
+        turn.finish();
+        return Ok(LoadedRepo::new(fetched, index, solv));
+    }
     if !fetcher.options().refresh
         && let Some(bytes) = solv_checked(&solv)
     {
@@ -993,7 +1036,7 @@ fn load_repo(
                     started.elapsed()
                 );
                 turn.finish();
-                let mut loaded = LoadedRepo::new(fetched, index, solv);
+                let mut loaded = LoadedRepo::new(fetched, Arc::new(index), solv);
                 // Only a repo with binaries goes into a pool.
                 if loaded.has_binaries {
                     loaded.solv_bytes = Some(bytes);
@@ -1072,7 +1115,7 @@ fn load_repo(
             started.elapsed()
         );
     }
-    let loaded = LoadedRepo::new(fetched, index, solv);
+    let loaded = LoadedRepo::new(fetched, Arc::new(index), solv);
     if keep != Keep::Solv && loaded.has_binaries {
         *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built);
         loaded
@@ -1621,7 +1664,11 @@ mod tests {
                 repomd: crate::repo::RepoMd::default(),
                 conn: Arc::new(crate::repo::RepoConn::plain()),
             };
-            let loaded = LoadedRepo::new(fetched, IndexBuilder::default().finish(), solv.clone());
+            let loaded = LoadedRepo::new(
+                fetched,
+                Arc::new(IndexBuilder::default().finish()),
+                solv.clone(),
+            );
             if pool {
                 let built = solve::SolvWriter::new("r").unwrap().finish(None).unwrap();
                 *loaded.built.lock().unwrap() = Some(built);
