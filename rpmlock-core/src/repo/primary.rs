@@ -886,9 +886,9 @@ fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
                 i += len;
                 continue;
             }
-            let len = memchr::memchr(b'<', rest)?;
+            let len = find_near(rest, b'<')?;
             let text = &rest[..len];
-            if memchr::memchr(b'&', text).is_some() && !plain_references(st, text) {
+            if find_near(text, b'&').is_some() && !plain_references(st, text) {
                 return None;
             }
             st.handle(Ev::Text(text), 0, o).ok()?;
@@ -897,7 +897,7 @@ fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
         }
         match *input.get(i + 1)? {
             b'/' => {
-                let len = memchr::memchr(b'>', &input[i + 2..])?;
+                let len = find_any(&input[i + 2..], [b'>'])?;
                 let qname = &input[i + 2..i + 2 + len];
                 depth = depth.checked_sub(1)?;
                 if qname != open[depth] {
@@ -977,9 +977,6 @@ impl<'a> Input<'a> {
     }
 }
 
-/// The attributes [`dependency`] reads, in the order of [`fast_entry`]'s values.
-const ENTRY_KEYS: [&[u8]; 6] = [b"name", b"flags", b"epoch", b"ver", b"rel", b"pre"];
-
 /// Reads the `<rpm:entry .../>` at `input.bytes[at..]` in one pass (its end, its
 /// attributes and its dependency record) and returns its length: entries are most of
 /// primary.xml's tags, and the general way finds the tag's end, then reads its
@@ -987,37 +984,37 @@ const ENTRY_KEYS: [&[u8]; 6] = [b"name", b"flags", b"epoch", b"ver", b"rel", b"p
 ///
 /// `None` (the caller reads the tag the general way, which reports any error) unless
 /// it is an empty element whose attributes are written `key="value"` (or `'value'`),
-/// white space between them, each key one of [`ENTRY_KEYS`] at most once; and, when
-/// the dependency is kept, with a `name` that decodes, valid `flags`, and no `&` in
-/// the version fields. Then the record is exactly [`dependency`]'s.
+/// white space between them, each key one that `dependency` reads (`name`, `flags`,
+/// `epoch`, `ver`, `rel`, `pre`) at most once; and, when the dependency is kept, with
+/// a `name` that decodes, valid `flags`, and no `&` in the version fields. Then the
+/// record is exactly [`dependency`]'s.
 fn fast_entry(st: &mut ParseState, input: Input<'_>, at: usize) -> Option<usize> {
     let bytes = input.bytes;
     let mut p = at + b"<rpm:entry".len();
     if !bytes[at..].starts_with(b"<rpm:entry") || !is_space(*bytes.get(p)?) {
         return None;
     }
-    let mut values: [Option<(usize, usize)>; ENTRY_KEYS.len()] = [None; ENTRY_KEYS.len()];
-    // Bit k: the value of ENTRY_KEYS[k] holds a `&`.
+    // The value of each key, in the order above.
+    let mut values: [Option<(usize, usize)>; 6] = [None; 6];
+    // Bit k: values[k] holds a `&`.
     let mut references = 0u8;
     loop {
         while is_space(*bytes.get(p)?) {
             p += 1;
         }
-        let k = match bytes[p] {
+        // Each key compared as a constant (a slice chosen at run time costs a memcmp call).
+        let rest = &bytes[p..];
+        let (k, key_eq) = match bytes[p] {
             b'/' if bytes.get(p + 1) == Some(&b'>') => break,
-            b'n' => 0,
-            b'f' => 1,
-            b'e' => 2,
-            b'v' => 3,
-            b'r' => 4,
-            b'p' => 5,
+            b'n' if rest.starts_with(b"name=") => (0, 5),
+            b'f' if rest.starts_with(b"flags=") => (1, 6),
+            b'e' if rest.starts_with(b"epoch=") => (2, 6),
+            b'v' if rest.starts_with(b"ver=") => (3, 4),
+            b'r' if rest.starts_with(b"rel=") => (4, 4),
+            b'p' if rest.starts_with(b"pre=") => (5, 4),
             _ => return None,
         };
-        let key = ENTRY_KEYS[k];
-        if !bytes[p..].starts_with(key) || bytes.get(p + key.len()) != Some(&b'=') {
-            return None;
-        }
-        p += key.len() + 1;
+        p += key_eq;
         let quote = *bytes.get(p)?;
         if quote != b'"' && quote != b'\'' {
             return None;
@@ -1076,6 +1073,14 @@ fn fast_entry(st: &mut ParseState, input: Input<'_>, at: usize) -> Option<usize>
     let dep = push_dep(&mut st.batch, kind, &name, constraint, pre);
     st.batch.deps.push(dep);
     Some(len)
+}
+
+/// The first `b` in `s`: text between tags is mostly short (a name, a summary), where
+/// a call into memchr costs more than the search, but may be long (a description).
+fn find_near(s: &[u8], b: u8) -> Option<usize> {
+    const NEAR: usize = 32;
+    let near = s.len().min(NEAR);
+    find_any(&s[..near], [b]).or_else(|| memchr::memchr(b, &s[near..]).map(|at| near + at))
 }
 
 /// XML white space, as quick-xml reads it.
@@ -1148,19 +1153,17 @@ fn end_text(
         }
         Text::Checksum => {
             let (algorithm, hex) = checksum(checksum_type, utf8(text)?)?;
-            let span = if hex.bytes().any(|b| b.is_ascii_uppercase()) {
-                batch.push(&hex.to_ascii_lowercase())
-            } else {
-                batch.push(hex)
-            };
-            rec.checksum = Some((algorithm, span));
+            rec.checksum = Some((algorithm, batch.push(&hex)));
         }
     }
     Ok(())
 }
 
-/// A package checksum's algorithm and its (trimmed) hex digits.
-fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str), ParseErrorKind> {
+/// A package checksum's algorithm and its (trimmed) hex digits, in lower case.
+fn checksum<'a>(
+    kind: &[u8],
+    hex: &'a str,
+) -> Result<(ChecksumAlgorithm, std::borrow::Cow<'a, str>), ParseErrorKind> {
     let algorithm = match kind {
         // The common spellings without decoding or allocating.
         b"sha256" => ChecksumAlgorithm::Sha256,
@@ -1173,14 +1176,28 @@ fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str
         }
     };
     let hex = hex.trim();
-    // The digest names a file in the cache: anything but hex digits is refused.
-    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The digest names a file in the cache: anything but hex digits is refused. One
+    // pass without early exit over every package's 64 digits (it vectorises).
+    let (digits, upper) = hex.bytes().fold((true, false), |(digits, upper), b| {
+        (
+            digits & b.is_ascii_hexdigit(),
+            upper | b.is_ascii_uppercase(),
+        )
+    });
+    if hex.is_empty() || !digits {
         return Err(ParseErrorKind::InvalidValue {
             attribute: "checksum",
             value: hex.to_string(),
         });
     }
-    Ok((algorithm, hex))
+    Ok((
+        algorithm,
+        if upper {
+            std::borrow::Cow::Owned(hex.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(hex)
+        },
+    ))
 }
 
 /// `<version epoch= ver= rel=/>` of the package itself.

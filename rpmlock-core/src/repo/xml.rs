@@ -42,7 +42,7 @@ impl Origin<'_> {
 /// `raw` as UTF-8, unescaped only when it holds a `&`.
 pub(crate) fn decode_str(raw: &[u8]) -> Result<std::borrow::Cow<'_, str>, ParseErrorKind> {
     let s = std::str::from_utf8(raw).map_err(ParseErrorKind::InvalidUtf8)?;
-    if raw.contains(&b'&') {
+    if find_any(raw, [b'&']).is_some() {
         unescape(s).map_err(|e| ParseErrorKind::from(quick_xml::Error::Escape(e)))
     } else {
         Ok(std::borrow::Cow::Borrowed(s))
@@ -214,19 +214,26 @@ impl<'a> Iterator for RawAttrs<'a> {
             self.pos = buf.len();
             return None;
         }
-        // Keys hold no `=`; white space before the `=` is trimmed.
-        let Some(eq) = find_any(&buf[i..], [b'=']) else {
-            return fail(self, AttrError::ExpectedEq(buf.len()));
+        // Keys hold no `=`; white space before the `=` is trimmed. Nearly always the
+        // `=` follows the key directly: one search finds it.
+        let (key, eq) = match find_any(&buf[i..], [b'=', b' ', b'\t', b'\r', b'\n']) {
+            Some(eq) if buf[i + eq] == b'=' => (&buf[i..i + eq], eq),
+            _ => {
+                let Some(eq) = find_any(&buf[i..], [b'=']) else {
+                    return fail(self, AttrError::ExpectedEq(buf.len()));
+                };
+                let mut key = &buf[i..i + eq];
+                while let [rest @ .., last] = key
+                    && is_space(*last)
+                {
+                    key = rest;
+                }
+                if key.iter().any(|&b| is_space(b)) {
+                    return fail(self, AttrError::ExpectedEq(i + key.len()));
+                }
+                (key, eq)
+            }
         };
-        let mut key = &buf[i..i + eq];
-        while let [rest @ .., last] = key
-            && is_space(*last)
-        {
-            key = rest;
-        }
-        if key.iter().any(|&b| is_space(b)) {
-            return fail(self, AttrError::ExpectedEq(i + key.len()));
-        }
         i += eq;
         i = skip_space(i + 1);
         let Some(&quote) = buf.get(i) else {
