@@ -13,7 +13,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
 use super::batch::{DepKind, DepRec, Mark, PackageBatch, PkgRec, Span};
-use super::xml::{Origin, attrs_in, decode_str, parse_u64, push_entity};
+use super::xml::{Origin, attrs_in, decode_str, find_any, parse_u64, push_entity};
 use super::{ParseErrorKind, RepoError};
 use crate::model::{ChecksumAlgorithm, DepFlags, Package};
 
@@ -462,6 +462,8 @@ fn parse_chunk(
         st.root_seen = true;
     }
     let mut out = Vec::new();
+    // Checked once here (cheap for ASCII), so the scanner's strings are slices of it.
+    let text = std::str::from_utf8(chunk).ok();
     let mut reader = Reader::from_reader(chunk);
     let mut depth = 0usize;
     loop {
@@ -499,7 +501,12 @@ fn parse_chunk(
                     .iter()
                     .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
                     .unwrap_or(rest.len());
-                let Some(len) = fast_package(&mut st, &rest[start..]) else {
+                let at = chunk.len() - rest.len() + start;
+                let input = Input {
+                    bytes: &rest[start..],
+                    text: text.and_then(|t| t.get(at..)),
+                };
+                let Some(len) = fast_package(&mut st, input) else {
                     st.drop_partial();
                     break;
                 };
@@ -853,8 +860,9 @@ fn local_name(qname: &[u8]) -> &[u8] {
 /// processing instructions, references in text the parser keeps, an end tag that is
 /// not exactly `</NAME>` of the open element, nesting past 32 levels, or any error
 /// the package holds (quick-xml then reports it, with its offset).
-fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
+fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
     let o = Origin("");
+    let input = doc.bytes;
     let rest = input.strip_prefix(b"<package")?;
     if !matches!(rest.first()?, b' ' | b'\t' | b'\r' | b'\n' | b'>') {
         return None;
@@ -878,9 +886,9 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
                 i += len;
                 continue;
             }
-            let len = memchr::memchr(b'<', rest)?;
+            let len = find_near(rest, b'<')?;
             let text = &rest[..len];
-            if memchr::memchr(b'&', text).is_some() && !plain_references(st, text) {
+            if find_near(text, b'&').is_some() && !plain_references(st, text) {
                 return None;
             }
             st.handle(Ev::Text(text), 0, o).ok()?;
@@ -889,7 +897,7 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
         }
         match *input.get(i + 1)? {
             b'/' => {
-                let len = memchr::memchr(b'>', &input[i + 2..])?;
+                let len = find_any(&input[i + 2..], [b'>'])?;
                 let qname = &input[i + 2..i + 2 + len];
                 depth = depth.checked_sub(1)?;
                 if qname != open[depth] {
@@ -904,6 +912,12 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
                 }
             }
             b'!' | b'?' => return None,
+            b'r' if st.target.is_none()
+                && st.pkg.is_some()
+                && let Some(len) = fast_entry(st, doc, i) =>
+            {
+                i += len;
+            }
             _ => {
                 let gt = tag_end(&input[i + 1..])?;
                 let mut content = &input[i + 1..i + 1 + gt];
@@ -943,17 +957,148 @@ fn fast_package(st: &mut ParseState, input: &[u8]) -> Option<usize> {
     }
 }
 
+/// What [`fast_package`] reads: the bytes, and the same bytes as a `str` when the chunk
+/// they come from is valid UTF-8 (checked once per chunk: a string is then a slice,
+/// not a check of its own).
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> Input<'a> {
+    /// `bytes[from..to]` as a `str`, `None` if it is not valid UTF-8.
+    fn str(&self, from: usize, to: usize) -> Option<&'a str> {
+        match self.text {
+            // Never cut inside a character: the bounds are next to ASCII quotes.
+            Some(text) => text.get(from..to),
+            None => std::str::from_utf8(&self.bytes[from..to]).ok(),
+        }
+    }
+}
+
+/// Reads the `<rpm:entry .../>` at `input.bytes[at..]` in one pass (its end, its
+/// attributes and its dependency record) and returns its length: entries are most of
+/// primary.xml's tags, and the general way finds the tag's end, then reads its
+/// attributes again, one memchr per quote.
+///
+/// `None` (the caller reads the tag the general way, which reports any error) unless
+/// it is an empty element whose attributes are written `key="value"` (or `'value'`),
+/// white space between them, each key one that `dependency` reads (`name`, `flags`,
+/// `epoch`, `ver`, `rel`, `pre`) at most once; and, when the dependency is kept, with
+/// a `name` that decodes, valid `flags`, and no `&` in the version fields. Then the
+/// record is exactly [`dependency`]'s.
+fn fast_entry(st: &mut ParseState, input: Input<'_>, at: usize) -> Option<usize> {
+    let bytes = input.bytes;
+    let mut p = at + b"<rpm:entry".len();
+    if !bytes[at..].starts_with(b"<rpm:entry") || !is_space(*bytes.get(p)?) {
+        return None;
+    }
+    // The value of each key, in the order above.
+    let mut values: [Option<(usize, usize)>; 6] = [None; 6];
+    // Bit k: values[k] holds a `&`.
+    let mut references = 0u8;
+    loop {
+        while is_space(*bytes.get(p)?) {
+            p += 1;
+        }
+        // Each key compared as a constant (a slice chosen at run time costs a memcmp call).
+        let rest = &bytes[p..];
+        let (k, key_eq) = match bytes[p] {
+            b'/' if bytes.get(p + 1) == Some(&b'>') => break,
+            b'n' if rest.starts_with(b"name=") => (0, 5),
+            b'f' if rest.starts_with(b"flags=") => (1, 6),
+            b'e' if rest.starts_with(b"epoch=") => (2, 6),
+            b'v' if rest.starts_with(b"ver=") => (3, 4),
+            b'r' if rest.starts_with(b"rel=") => (4, 4),
+            b'p' if rest.starts_with(b"pre=") => (5, 4),
+            _ => return None,
+        };
+        p += key_eq;
+        let quote = *bytes.get(p)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let start = p + 1;
+        let mut end = start;
+        loop {
+            end += find_any(&bytes[end..], [quote, b'&'])?;
+            if bytes[end] == quote {
+                break;
+            }
+            references |= 1 << k;
+            end += 1;
+        }
+        if values[k].replace((start, end)).is_some() {
+            return None;
+        }
+        p = end + 1;
+        if !matches!(*bytes.get(p)?, b' ' | b'\t' | b'\r' | b'\n' | b'/') {
+            return None;
+        }
+    }
+    let len = p + 2 - at;
+    // As `handle`: a source package's entries, and entries outside a dependency list,
+    // are skipped.
+    let kind = match st.deps {
+        Some(kind) if !st.source => kind,
+        _ => return Some(len),
+    };
+    let raw = |k: usize| values[k].map(|(start, end)| &bytes[start..end]);
+    let (start, end) = values[0]?;
+    let name = if references & 1 != 0 {
+        decode_str(&bytes[start..end]).ok()?
+    } else {
+        std::borrow::Cow::Borrowed(input.str(start, end)?)
+    };
+    // Without `&` the raw value is the decoded one, so the tests on raw bytes below are
+    // `dependency`'s.
+    if references & !1 != 0 {
+        return None;
+    }
+    let constraint = match raw(1) {
+        None => None,
+        Some(flags) => {
+            let flags = dep_flags(flags).ok()?;
+            let epoch = values[2].filter(|&(start, end)| epoch_kept(&bytes[start..end]));
+            let rel = values[4].filter(|&(start, end)| start < end);
+            let str = |range: Option<(usize, usize)>| match range {
+                Some((start, end)) => input.str(start, end).map(Some),
+                None => Some(None),
+            };
+            Some((flags, [str(epoch)?, str(values[3])?, str(rel)?]))
+        }
+    };
+    let pre = raw(5).is_some_and(|v| matches!(v, b"1" | b"true"));
+    let dep = push_dep(&mut st.batch, kind, &name, constraint, pre);
+    st.batch.deps.push(dep);
+    Some(len)
+}
+
+/// The first `b` in `s`: text between tags is mostly short (a name, a summary), where
+/// a call into memchr costs more than the search, but may be long (a description).
+fn find_near(s: &[u8], b: u8) -> Option<usize> {
+    const NEAR: usize = 32;
+    let near = s.len().min(NEAR);
+    find_any(&s[..near], [b]).or_else(|| memchr::memchr(b, &s[near..]).map(|at| near + at))
+}
+
+/// XML white space, as quick-xml reads it.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// The length of a start tag's content (after `<`, before `>`), `>` inside quoted
 /// attribute values skipped, as quick-xml reads it.
 fn tag_end(tag: &[u8]) -> Option<usize> {
     let mut i = 0;
     loop {
-        let at = i + memchr::memchr3(b'>', b'"', b'\'', &tag[i..])?;
+        let at = i + find_any(&tag[i..], [b'>', b'"', b'\''])?;
         if tag[at] == b'>' {
             return Some(at);
         }
         let quote = tag[at];
-        i = at + 1 + memchr::memchr(quote, &tag[at + 1..])? + 1;
+        i = at + 1 + find_any(&tag[at + 1..], [quote])? + 1;
     }
 }
 
@@ -1008,19 +1153,17 @@ fn end_text(
         }
         Text::Checksum => {
             let (algorithm, hex) = checksum(checksum_type, utf8(text)?)?;
-            let span = if hex.bytes().any(|b| b.is_ascii_uppercase()) {
-                batch.push(&hex.to_ascii_lowercase())
-            } else {
-                batch.push(hex)
-            };
-            rec.checksum = Some((algorithm, span));
+            rec.checksum = Some((algorithm, batch.push(&hex)));
         }
     }
     Ok(())
 }
 
-/// A package checksum's algorithm and its (trimmed) hex digits.
-fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str), ParseErrorKind> {
+/// A package checksum's algorithm and its (trimmed) hex digits, in lower case.
+fn checksum<'a>(
+    kind: &[u8],
+    hex: &'a str,
+) -> Result<(ChecksumAlgorithm, std::borrow::Cow<'a, str>), ParseErrorKind> {
     let algorithm = match kind {
         // The common spellings without decoding or allocating.
         b"sha256" => ChecksumAlgorithm::Sha256,
@@ -1033,14 +1176,28 @@ fn checksum<'a>(kind: &[u8], hex: &'a str) -> Result<(ChecksumAlgorithm, &'a str
         }
     };
     let hex = hex.trim();
-    // The digest names a file in the cache: anything but hex digits is refused.
-    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    // The digest names a file in the cache: anything but hex digits is refused. One
+    // pass without early exit over every package's 64 digits (it vectorises).
+    let (digits, upper) = hex.bytes().fold((true, false), |(digits, upper), b| {
+        (
+            digits & b.is_ascii_hexdigit(),
+            upper | b.is_ascii_uppercase(),
+        )
+    });
+    if hex.is_empty() || !digits {
         return Err(ParseErrorKind::InvalidValue {
             attribute: "checksum",
             value: hex.to_string(),
         });
     }
-    Ok((algorithm, hex))
+    Ok((
+        algorithm,
+        if upper {
+            std::borrow::Cow::Owned(hex.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(hex)
+        },
+    ))
 }
 
 /// `<version epoch= ver= rel=/>` of the package itself.
@@ -1115,21 +1272,7 @@ fn dependency(e: &[u8], kind: DepKind, batch: &mut PackageBatch) -> Result<DepRe
         let (key, value) = a?;
         match key {
             b"name" => name = Some(decode_str(value)?),
-            b"flags" => {
-                flags = Some(match value {
-                    b"EQ" => DepFlags::Eq,
-                    b"LT" => DepFlags::Lt,
-                    b"LE" => DepFlags::Le,
-                    b"GT" => DepFlags::Gt,
-                    b"GE" => DepFlags::Ge,
-                    other => {
-                        return Err(ParseErrorKind::InvalidValue {
-                            attribute: "flags",
-                            value: String::from_utf8_lossy(other).into_owned(),
-                        });
-                    }
-                })
-            }
+            b"flags" => flags = Some(dep_flags(value)?),
             b"epoch" => epoch = Some(value),
             b"ver" => ver = Some(value),
             b"rel" => rel = Some(value),
@@ -1141,37 +1284,78 @@ fn dependency(e: &[u8], kind: DepKind, batch: &mut PackageBatch) -> Result<DepRe
         element: "rpm:entry",
         attribute: "name",
     })?;
-    let name = batch.push(&name);
-    let constraint = match flags {
-        None => None,
-        Some(flags) => {
-            let epoch = epoch.filter(|e| !e.is_empty() && *e != b"0");
+    let (epoch, ver, rel) = match flags {
+        None => (None, None, None),
+        Some(_) => {
+            let epoch = epoch.filter(|e| epoch_kept(e));
             let rel = rel.filter(|r| !r.is_empty());
-            let epoch = epoch.map(decode_str).transpose()?;
-            let ver = ver.map(decode_str).transpose()?;
-            let rel = rel.map(decode_str).transpose()?;
-            let mut parts: [&str; 5] = [""; 5];
-            if let Some(e) = &epoch {
-                parts[0] = e;
-                parts[1] = ":";
-            }
-            if let Some(v) = &ver {
-                parts[2] = v;
-            }
-            if let Some(r) = &rel {
-                parts[3] = "-";
-                parts[4] = r;
-            }
-            let evr = batch.push_parts(&parts);
-            (!evr.is_empty()).then_some((flags, evr))
+            (
+                epoch.map(decode_str).transpose()?,
+                ver.map(decode_str).transpose()?,
+                rel.map(decode_str).transpose()?,
+            )
         }
     };
-    Ok(DepRec {
+    let constraint = flags.map(|flags| (flags, [epoch.as_deref(), ver.as_deref(), rel.as_deref()]));
+    Ok(push_dep(batch, kind, &name, constraint, pre))
+}
+
+/// An entry's `flags`.
+fn dep_flags(value: &[u8]) -> Result<DepFlags, ParseErrorKind> {
+    Ok(match value {
+        b"EQ" => DepFlags::Eq,
+        b"LT" => DepFlags::Lt,
+        b"LE" => DepFlags::Le,
+        b"GT" => DepFlags::Gt,
+        b"GE" => DepFlags::Ge,
+        other => {
+            return Err(ParseErrorKind::InvalidValue {
+                attribute: "flags",
+                value: String::from_utf8_lossy(other).into_owned(),
+            });
+        }
+    })
+}
+
+/// Whether an entry's raw epoch is part of its EVR: an empty or `0` one is left out
+/// (as libsolv does; tested before decoding, so `&#48;` is kept), as is an empty
+/// release.
+fn epoch_kept(raw: &[u8]) -> bool {
+    !raw.is_empty() && raw != b"0"
+}
+
+/// Appends an entry's strings to the batch: its name and, with flags, its EVR
+/// `[epoch:]ver[-rel]` from the decoded parts that are kept (see [`epoch_kept`]).
+fn push_dep(
+    batch: &mut PackageBatch,
+    kind: DepKind,
+    name: &str,
+    constraint: Option<(DepFlags, [Option<&str>; 3])>,
+    pre: bool,
+) -> DepRec {
+    let name = batch.push(name);
+    let constraint = constraint.and_then(|(flags, [epoch, ver, rel])| {
+        let mut parts: [&str; 5] = [""; 5];
+        if let Some(e) = epoch {
+            parts[0] = e;
+            parts[1] = ":";
+        }
+        if let Some(v) = ver {
+            parts[2] = v;
+        }
+        if let Some(r) = rel {
+            parts[3] = "-";
+            parts[4] = r;
+        }
+        let evr = batch.push_parts(&parts);
+        (!evr.is_empty()).then_some((flags, evr))
+    });
+    DepRec {
         kind,
         name,
         constraint,
         pre,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -1456,6 +1640,24 @@ mod tests {
                 "<rpm:entry name=\"/bin/bash\" flags=\"XX\"/>",
             ),
             ("<arch>x86_64</arch>", "<arch>x86_64</arch><package>"),
+            (
+                "<rpm:entry name=\"libver\" flags=\"GE\" epoch=\"0\" ver=\"1.0\"/>",
+                "<rpm:entry ver='1.0' flags='GE' name='libver' epoch='&#48;'/>",
+            ),
+            (
+                "<rpm:entry name=\"/bin/sh\" pre=\"1\"/>",
+                "<rpm:entry name=\"/bin/sh\" pre=\"1\" name=\"/bin/bash\"/>",
+            ),
+            ("<rpm:entry name=\"e\"/>", "<rpm:entry nam=\"e\"/>"),
+            (
+                "<rpm:entry name=\"e\"/>",
+                "<rpm:entry name=\"e\" flags=\"NE\"/>",
+            ),
+            ("<rpm:entry name=\"e\"/>", "<rpm:entry name=\"&e;\"/>"),
+            (
+                "<rpm:sourcerpm/>",
+                "<rpm:requires><rpm:entry name=\"x\" flags=\"NE\"/><rpm:entry/></rpm:requires>",
+            ),
         ]
         .iter()
         .map(|(from, to)| {
@@ -1526,6 +1728,165 @@ mod tests {
         assert_eq!(parse_primary(xml.as_bytes(), "p").unwrap().len(), 6);
     }
 
+    /// The dependencies `st` has read, with their lists.
+    fn read_deps(st: &ParseState) -> Vec<(DepKind, Dependency)> {
+        let b = &st.batch;
+        b.deps
+            .iter()
+            .map(|d| {
+                let name = b.str(d.name).into();
+                let constraint = d.constraint.map(|(f, s)| (f, b.str(s).into()));
+                let pre = d.pre;
+                (
+                    d.kind,
+                    Dependency {
+                        name,
+                        constraint,
+                        pre,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// `fast_entry` reads an entry exactly as quick-xml and `dependency` do, or leaves
+    /// it to them (`fast`: whether it reads it), whether or not its chunk was valid
+    /// UTF-8, in a binary or a source package.
+    #[test]
+    fn fast_entry_reads_what_dependency_reads() {
+        let cases: &[(&[u8], bool)] = &[
+            (br#"<rpm:entry name="a"/>"#, true),
+            (
+                br#"<rpm:entry name="a" flags="EQ" epoch="1" ver="2" rel="3"/>"#,
+                true,
+            ),
+            (
+                br#"<rpm:entry name="a" flags="LT" epoch="0" ver="2" rel="3"/>"#,
+                true,
+            ),
+            (
+                br#"<rpm:entry name="a" flags="LE" epoch="" ver="2" rel=""/>"#,
+                true,
+            ),
+            (br#"<rpm:entry name="a" flags="GT" ver="2"/>"#, true),
+            (br#"<rpm:entry name="a" flags="GE"/>"#, true),
+            (br#"<rpm:entry name="a" flags="GE" epoch="3"/>"#, true),
+            (br#"<rpm:entry name="a" flags="GE" ver="" rel="1"/>"#, true),
+            (br#"<rpm:entry name="a" epoch="1" ver="2" rel="3"/>"#, true),
+            (
+                br#"<rpm:entry rel="3" ver="2" flags="EQ" name="a" epoch="4"/>"#,
+                true,
+            ),
+            (br#"<rpm:entry name="/bin/sh" pre="1"/>"#, true),
+            (
+                br#"<rpm:entry name="b" pre="true" flags="GE" ver="1"/>"#,
+                true,
+            ),
+            (br#"<rpm:entry name="c" pre="0"/>"#, true),
+            (br#"<rpm:entry name="c" pre=""/>"#, true),
+            (
+                b"<rpm:entry name='a' flags='EQ' ver='1' rel=\"x'y\"/>",
+                true,
+            ),
+            (
+                b"<rpm:entry\tname=\"a\"\r\n  flags=\"EQ\"\nver=\"1\"\t/>",
+                true,
+            ),
+            (br#"<rpm:entry name="a>b" flags="GT" ver="<1>"/>"#, true),
+            (br#"<rpm:entry name='"q"'/>"#, true),
+            (br#"<rpm:entry name="(a &gt;= 1.0 with a &lt; 2)"/>"#, true),
+            (
+                br#"<rpm:entry name="&#x41;&amp;&#66;" flags="EQ" ver="1"/>"#,
+                true,
+            ),
+            (br#"<rpm:entry name="&bogus;"/>"#, false),
+            (br#"<rpm:entry name="a &amp b"/>"#, false),
+            (
+                br#"<rpm:entry name="a" flags="EQ" epoch="&#48;" ver="1"/>"#,
+                false,
+            ),
+            (br#"<rpm:entry name="a" flags="EQ" ver="1&amp;2"/>"#, false),
+            (br#"<rpm:entry name="a" ver="&bogus;"/>"#, false),
+            (br#"<rpm:entry flags="EQ" ver="1"/>"#, false),
+            (br#"<rpm:entry name="a" flags="XX" ver="1"/>"#, false),
+            (br#"<rpm:entry name="a" flags="eq" ver="1"/>"#, false),
+            (br#"<rpm:entry name="a" name="b"/>"#, false),
+            (br#"<rpm:entry name="a" flags="XX" flags="EQ"/>"#, false),
+            (br#"<rpm:entry name="a" other="x"/>"#, false),
+            (br#"<rpm:entry name="a" version="1"/>"#, false),
+            (br#"<rpm:entry name = "a"/>"#, false),
+            (br#"<rpm:entry name="a"flags="EQ"/>"#, false),
+            (br#"<rpm:entry name=a/>"#, false),
+            (br#"<rpm:entry name="a"></rpm:entry>"#, false),
+            (br#"<rpm:entry name="a" />"#, true),
+            (br#"<rpm:entry/>"#, false),
+            (br#"<rpm:entryx name="a"/>"#, false),
+            (br#"<rpm:entry name="a"/ >"#, false),
+            (br#"<rpm:entry name="a"#, false),
+            (b"<rpm:entry name=\"\xff\" flags=\"EQ\" ver=\"1\"/>", false),
+            (
+                b"<rpm:entry name=\"\xc3\xa9\" flags=\"EQ\" ver=\"\xe2\x82\xac\"/>",
+                true,
+            ),
+            (b"<rpm:entry name=\"a\" ver=\"\xff\"/>", true),
+        ];
+        for &(tag, fast) in cases {
+            let doc = [tag, b" <x/>"].concat();
+            for valid_chunk in [true, false] {
+                for source in [false, true] {
+                    let what = format!(
+                        "{} (chunk checked: {valid_chunk}, source: {source})",
+                        String::from_utf8_lossy(tag)
+                    );
+                    let state = || {
+                        let mut st = ParseState {
+                            root_seen: true,
+                            deps: Some(DepKind::Requires),
+                            ..ParseState::default()
+                        };
+                        st.begin(0);
+                        st.source = source;
+                        st
+                    };
+                    let mut st = state();
+                    let input = Input {
+                        bytes: &doc,
+                        text: std::str::from_utf8(&doc).ok().filter(|_| valid_chunk),
+                    };
+                    let got = fast_entry(&mut st, input, 0);
+                    let mut reference = state();
+                    let mut reader = Reader::from_reader(&doc[..]);
+                    let read = reader
+                        .read_event()
+                        .map_err(|e| e.to_string())
+                        .and_then(|e| {
+                            reference
+                                .event(e, 0, Origin("t"))
+                                .map_err(|e| e.to_string())
+                        });
+                    match got {
+                        Some(len) => {
+                            assert!(fast || source, "{what}: read by the fast path");
+                            assert!(read.is_ok(), "{what}: {:?}", read.err());
+                            assert_eq!(len as u64, reader.buffer_position(), "{what}");
+                            assert_eq!(read_deps(&st), read_deps(&reference), "{what}");
+                            assert_eq!(st.batch.text_len(), reference.batch.text_len(), "{what}");
+                        }
+                        None => assert!(!fast || !valid_chunk, "{what}: left to the general path"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scanner's input for `bytes`, as `parse_chunk` makes it.
+    fn input(bytes: &[u8]) -> Input<'_> {
+        Input {
+            bytes,
+            text: std::str::from_utf8(bytes).ok(),
+        }
+    }
+
     /// The scanner reads a package cut anywhere without panicking, and reads the
     /// whole one exactly to its end.
     #[test]
@@ -1537,7 +1898,7 @@ mod tests {
                 root_seen: true,
                 ..ParseState::default()
             };
-            let got = fast_package(&mut st, &pkg.as_bytes()[..end]);
+            let got = fast_package(&mut st, input(&pkg.as_bytes()[..end]));
             // The first package has references in a kept file name: left to quick-xml.
             assert_eq!(got, None, "{end}");
         }
@@ -1547,7 +1908,7 @@ mod tests {
                 root_seen: true,
                 ..ParseState::default()
             };
-            let got = fast_package(&mut st, &plain.as_bytes()[..end]);
+            let got = fast_package(&mut st, input(&plain.as_bytes()[..end]));
             assert_eq!(got, (end == plain.len()).then_some(plain.len()), "{end}");
         }
     }

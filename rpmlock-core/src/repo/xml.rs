@@ -42,7 +42,7 @@ impl Origin<'_> {
 /// `raw` as UTF-8, unescaped only when it holds a `&`.
 pub(crate) fn decode_str(raw: &[u8]) -> Result<std::borrow::Cow<'_, str>, ParseErrorKind> {
     let s = std::str::from_utf8(raw).map_err(ParseErrorKind::InvalidUtf8)?;
-    if raw.contains(&b'&') {
+    if find_any(raw, [b'&']).is_some() {
         unescape(s).map_err(|e| ParseErrorKind::from(quick_xml::Error::Escape(e)))
     } else {
         Ok(std::borrow::Cow::Borrowed(s))
@@ -123,6 +123,32 @@ pub(crate) fn checksum(kind: &[u8], hex: &str) -> Result<Checksum, ParseErrorKin
     })
 }
 
+/// The position of the first byte of `s` that is one of `BYTES`, read eight bytes at a
+/// time (SWAR): the primary.xml scanner searches short spans (an attribute value, the
+/// rest of a tag), where a call into memchr costs more than the search itself.
+pub(crate) fn find_any<const N: usize>(s: &[u8], bytes: [u8; N]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = s.get(i..i + 8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // The high bit of each byte equal to one of `bytes`; a borrow can set bits above
+        // the first such byte, never below it, so the lowest set bit is exact.
+        let hits = bytes.iter().fold(0, |hits, &b| {
+            let x = word ^ (LO * u64::from(b));
+            hits | (x.wrapping_sub(LO) & !x & HI)
+        });
+        if hits != 0 {
+            return Some(i + hits.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|c| bytes.contains(c))
+        .map(|at| i + at)
+}
+
 /// The raw value of attribute `key` of `e`, if present.
 pub(crate) fn find_attr<'a>(
     e: &'a BytesStart<'_>,
@@ -188,19 +214,26 @@ impl<'a> Iterator for RawAttrs<'a> {
             self.pos = buf.len();
             return None;
         }
-        // Keys hold no `=`; white space before the `=` is trimmed.
-        let Some(eq) = buf[i..].iter().position(|&b| b == b'=') else {
-            return fail(self, AttrError::ExpectedEq(buf.len()));
+        // Keys hold no `=`; white space before the `=` is trimmed. Nearly always the
+        // `=` follows the key directly: one search finds it.
+        let (key, eq) = match find_any(&buf[i..], [b'=', b' ', b'\t', b'\r', b'\n']) {
+            Some(eq) if buf[i + eq] == b'=' => (&buf[i..i + eq], eq),
+            _ => {
+                let Some(eq) = find_any(&buf[i..], [b'=']) else {
+                    return fail(self, AttrError::ExpectedEq(buf.len()));
+                };
+                let mut key = &buf[i..i + eq];
+                while let [rest @ .., last] = key
+                    && is_space(*last)
+                {
+                    key = rest;
+                }
+                if key.iter().any(|&b| is_space(b)) {
+                    return fail(self, AttrError::ExpectedEq(i + key.len()));
+                }
+                (key, eq)
+            }
         };
-        let mut key = &buf[i..i + eq];
-        while let [rest @ .., last] = key
-            && is_space(*last)
-        {
-            key = rest;
-        }
-        if key.iter().any(|&b| is_space(b)) {
-            return fail(self, AttrError::ExpectedEq(i + key.len()));
-        }
         i += eq;
         i = skip_space(i + 1);
         let Some(&quote) = buf.get(i) else {
@@ -210,7 +243,7 @@ impl<'a> Iterator for RawAttrs<'a> {
             return fail(self, AttrError::UnquotedValue(i));
         }
         let value_start = i + 1;
-        match memchr::memchr(quote, &buf[value_start..]) {
+        match find_any(&buf[value_start..], [quote]) {
             Some(len) => {
                 self.pos = value_start + len + 1;
                 Some(Ok((key, &buf[value_start..value_start + len])))
