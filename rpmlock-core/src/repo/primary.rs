@@ -7,6 +7,7 @@
 //! buffer; attribute values are borrowed from the event and unescaped only when they
 //! contain `&`.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use quick_xml::Reader;
@@ -918,6 +919,13 @@ fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
             {
                 i += len;
             }
+            _ if st.target.is_none()
+                && let Some(tag) = fast_tag(st, doc, i) =>
+            {
+                match tag {
+                    Tag::Whole(end) => i = end,
+                }
+            }
             _ => {
                 let gt = tag_end(&input[i + 1..])?;
                 let mut content = &input[i + 1..i + 1 + gt];
@@ -990,54 +998,25 @@ impl<'a> Input<'a> {
 /// record is exactly [`dependency`]'s.
 fn fast_entry(st: &mut ParseState, input: Input<'_>, at: usize) -> Option<usize> {
     let bytes = input.bytes;
-    let mut p = at + b"<rpm:entry".len();
+    let p = at + b"<rpm:entry".len();
     if !bytes[at..].starts_with(b"<rpm:entry") || !is_space(*bytes.get(p)?) {
         return None;
     }
     // The value of each key, in the order above.
-    let mut values: [Option<(usize, usize)>; 6] = [None; 6];
-    // Bit k: values[k] holds a `&`.
-    let mut references = 0u8;
-    loop {
-        while is_space(*bytes.get(p)?) {
-            p += 1;
-        }
-        // Each key compared as a constant (a slice chosen at run time costs a memcmp call).
-        let rest = &bytes[p..];
-        let (k, key_eq) = match bytes[p] {
-            b'/' if bytes.get(p + 1) == Some(&b'>') => break,
-            b'n' if rest.starts_with(b"name=") => (0, 5),
-            b'f' if rest.starts_with(b"flags=") => (1, 6),
-            b'e' if rest.starts_with(b"epoch=") => (2, 6),
-            b'v' if rest.starts_with(b"ver=") => (3, 4),
-            b'r' if rest.starts_with(b"rel=") => (4, 4),
-            b'p' if rest.starts_with(b"pre=") => (5, 4),
-            _ => return None,
-        };
-        p += key_eq;
-        let quote = *bytes.get(p)?;
-        if quote != b'"' && quote != b'\'' {
-            return None;
-        }
-        let start = p + 1;
-        let mut end = start;
-        loop {
-            end += find_any(&bytes[end..], [quote, b'&'])?;
-            if bytes[end] == quote {
-                break;
-            }
-            references |= 1 << k;
-            end += 1;
-        }
-        if values[k].replace((start, end)).is_some() {
-            return None;
-        }
-        p = end + 1;
-        if !matches!(*bytes.get(p)?, b' ' | b'\t' | b'\r' | b'\n' | b'/') {
-            return None;
-        }
+    let attrs = read_attrs::<6>(bytes, p, |rest| match rest[0] {
+        b'n' if rest.starts_with(b"name=") => Some((0, 5)),
+        b'f' if rest.starts_with(b"flags=") => Some((1, 6)),
+        b'e' if rest.starts_with(b"epoch=") => Some((2, 6)),
+        b'v' if rest.starts_with(b"ver=") => Some((3, 4)),
+        b'r' if rest.starts_with(b"rel=") => Some((4, 4)),
+        b'p' if rest.starts_with(b"pre=") => Some((5, 4)),
+        _ => None,
+    })?;
+    if !attrs.empty {
+        return None;
     }
-    let len = p + 2 - at;
+    let (values, references) = (attrs.values, attrs.references);
+    let len = attrs.end - at;
     // As `handle`: a source package's entries, and entries outside a dependency list,
     // are skipped.
     let kind = match st.deps {
@@ -1073,6 +1052,254 @@ fn fast_entry(st: &mut ParseState, input: Input<'_>, at: usize) -> Option<usize>
     let dep = push_dep(&mut st.batch, kind, &name, constraint, pre);
     st.batch.deps.push(dep);
     Some(len)
+}
+
+/// A start tag's attributes as [`read_attrs`] reads them.
+struct Attrs<const N: usize> {
+    /// The raw value of each key, by the index the caller gave it.
+    values: [Option<(usize, usize)>; N],
+    /// Bit k: `values[k]` holds a `&`.
+    references: u32,
+    /// Just past the tag's `>`.
+    end: usize,
+    /// Whether the tag ends with `/>`.
+    empty: bool,
+}
+
+impl<const N: usize> Attrs<N> {
+    /// The value of key `k` decoded (as [`decode_str`]); `Some(None)` when it is
+    /// absent, `None` when it does not decode.
+    fn decoded<'a>(&self, input: Input<'a>, k: usize) -> Option<Option<Cow<'a, str>>> {
+        let Some((start, end)) = self.values[k] else {
+            return Some(None);
+        };
+        let value = if self.references & (1 << k) != 0 {
+            decode_str(&input.bytes[start..end]).ok()?
+        } else {
+            Cow::Borrowed(input.str(start, end)?)
+        };
+        Some(Some(value))
+    }
+
+    /// The raw value of key `k`.
+    fn raw<'a>(&self, bytes: &'a [u8], k: usize) -> Option<&'a [u8]> {
+        self.values[k].map(|(start, end)| &bytes[start..end])
+    }
+}
+
+/// Reads the attributes of the start tag whose name ends at `bytes[p]`, to the tag's
+/// end, in one pass: the general way finds the tag's end, then reads its attributes
+/// again, one search per quote.
+///
+/// `key` gives, for the bytes where a key starts, the index of the key (below `N`)
+/// and the length of `key=`; it compares each key as a constant (a key slice chosen at
+/// run time costs a memcmp call).
+///
+/// `None` (the caller leaves the tag to the general way) unless every attribute is
+/// written `key="value"` (or `'value'`) with white space before it, each key one `key`
+/// knows, at most once. Such a tag reads the same whatever reader reads it: its end
+/// is the first `>` outside a value, each value the bytes between its quotes.
+#[inline(always)]
+fn read_attrs<const N: usize>(
+    bytes: &[u8],
+    mut p: usize,
+    key: impl Fn(&[u8]) -> Option<(usize, usize)>,
+) -> Option<Attrs<N>> {
+    let mut values = [None; N];
+    let mut references = 0u32;
+    loop {
+        let before = p;
+        while is_space(*bytes.get(p)?) {
+            p += 1;
+        }
+        let empty = match bytes[p] {
+            b'>' => false,
+            b'/' if bytes.get(p + 1) == Some(&b'>') => true,
+            _ => {
+                if p == before {
+                    return None;
+                }
+                let (k, key_eq) = key(&bytes[p..])?;
+                p += key_eq;
+                let quote = *bytes.get(p)?;
+                if quote != b'"' && quote != b'\'' {
+                    return None;
+                }
+                let start = p + 1;
+                let mut end = start;
+                loop {
+                    end += find_any(&bytes[end..], [quote, b'&'])?;
+                    if bytes[end] == quote {
+                        break;
+                    }
+                    references |= 1 << k;
+                    end += 1;
+                }
+                if values.get_mut(k)?.replace((start, end)).is_some() {
+                    return None;
+                }
+                p = end + 1;
+                continue;
+            }
+        };
+        return Some(Attrs {
+            values,
+            references,
+            end: p + 1 + usize::from(empty),
+            empty,
+        });
+    }
+}
+
+/// What [`fast_tag`] read.
+enum Tag {
+    /// A whole element (an empty one, or a start tag, text and end tag): the position
+    /// past it.
+    Whole(usize),
+}
+
+/// Reads the start tag at `input.bytes[at..]` (inside a package, no text being
+/// collected) when it is one of the tags createrepo writes for every package and the
+/// parser reads (`version`, `size`, `location`, `checksum`): in one pass, without the
+/// general way's event, name dispatch and second pass over the attributes.
+///
+/// `None` (the caller reads the tag the general way, which reports any error) unless
+/// the tag's attributes are as [`read_attrs`] wants, each key one the general reader
+/// uses or one createrepo writes and it ignores (`archive`, `pkgid`); the element is
+/// empty (`<checksum>`: holds only text without references, then `</checksum>`); and
+/// its values are valid. The package record is then exactly the general reader's.
+fn fast_tag<'a>(st: &mut ParseState, input: Input<'a>, at: usize) -> Option<Tag> {
+    let bytes = input.bytes;
+    // Each name compared as a constant: a search for the name's end, then a match on
+    // the name, costs more than the rest of a short tag.
+    let rest = &bytes[at + 1..];
+    let name: &'static [u8] = match *rest.first()? {
+        b'v' if rest.starts_with(b"version") => b"version",
+        b's' if rest.starts_with(b"size") => b"size",
+        b'l' if rest.starts_with(b"location") => b"location",
+        b'c' if rest.starts_with(b"checksum") => b"checksum",
+        _ => return None,
+    };
+    // The name ends at white space, `>` or `/>`, as quick-xml reads it (`<a/b>` is
+    // left to the general way).
+    let p = at + 1 + name.len();
+    match *bytes.get(p)? {
+        b' ' | b'\t' | b'\r' | b'\n' | b'>' => {}
+        b'/' if bytes.get(p + 1) == Some(&b'>') => {}
+        _ => return None,
+    }
+    let rec = &mut st.pkg.as_mut()?.rec;
+    let batch = &mut st.batch;
+    match name {
+        b"version" => {
+            let a = read_attrs::<3>(bytes, p, |rest| match rest[0] {
+                b'e' if rest.starts_with(b"epoch=") => Some((0, 6)),
+                b'v' if rest.starts_with(b"ver=") => Some((1, 4)),
+                b'r' if rest.starts_with(b"rel=") => Some((2, 4)),
+                _ => None,
+            })?;
+            if !a.empty {
+                return None;
+            }
+            let epoch = match a.raw(bytes, 0) {
+                Some(raw) if !raw.is_empty() => parse_u64("epoch", raw).ok()?,
+                _ => 0,
+            };
+            let ver = a.decoded(input, 1)??;
+            let rel = a.decoded(input, 2)?;
+            // In document order, as `version` appends them.
+            let rel_first = matches!((a.values[1], a.values[2]), (Some(v), Some(r)) if r < v);
+            let mut rel_span = Span::default();
+            if rel_first && let Some(rel) = &rel {
+                rel_span = batch.push(rel);
+            }
+            rec.version = batch.push(&ver);
+            if !rel_first && let Some(rel) = &rel {
+                rel_span = batch.push(rel);
+            }
+            rec.epoch = epoch;
+            rec.release = rel_span;
+            rec.has_version = true;
+            Some(Tag::Whole(a.end))
+        }
+        b"size" => {
+            let a = read_attrs::<3>(bytes, p, |rest| match rest[0] {
+                b'p' if rest.starts_with(b"package=") => Some((0, 8)),
+                b'i' if rest.starts_with(b"installed=") => Some((1, 10)),
+                b'a' if rest.starts_with(b"archive=") => Some((2, 8)),
+                _ => None,
+            })?;
+            if !a.empty {
+                return None;
+            }
+            let number = |k, name| match a.raw(bytes, k) {
+                Some(raw) => parse_u64(name, raw).ok().map(Some),
+                None => Some(None),
+            };
+            let (package, installed) = (number(0, "package")?, number(1, "installed")?);
+            if let Some(n) = package {
+                rec.download_size = n;
+            }
+            if let Some(n) = installed {
+                rec.install_size = n;
+            }
+            Some(Tag::Whole(a.end))
+        }
+        b"location" => {
+            let a = read_attrs::<2>(bytes, p, |rest| match rest[0] {
+                b'h' if rest.starts_with(b"href=") => Some((0, 5)),
+                b'x' if rest.starts_with(b"xml:base=") => Some((1, 9)),
+                _ => None,
+            })?;
+            if !a.empty {
+                return None;
+            }
+            let href = a.decoded(input, 0)??;
+            let base = a.decoded(input, 1)?;
+            // In document order, as `location` appends them.
+            let base_first = matches!((a.values[0], a.values[1]), (Some(h), Some(b)) if b < h);
+            if base_first && let Some(base) = &base {
+                rec.base = Some(batch.push(base));
+            }
+            rec.href = batch.push(&href);
+            if !base_first && let Some(base) = &base {
+                rec.base = Some(batch.push(base));
+            }
+            Some(Tag::Whole(a.end))
+        }
+        b"checksum" => {
+            let a = read_attrs::<2>(bytes, p, |rest| match rest[0] {
+                b't' if rest.starts_with(b"type=") => Some((0, 5)),
+                b'p' if rest.starts_with(b"pkgid=") => Some((1, 6)),
+                _ => None,
+            })?;
+            if a.empty {
+                return None;
+            }
+            let text_end = plain_text(bytes, a.end)?;
+            let end = end_tag(bytes, text_end, b"checksum")?;
+            let (algorithm, hex) = checksum(a.raw(bytes, 0)?, input.str(a.end, text_end)?).ok()?;
+            rec.checksum = Some((algorithm, batch.push(&hex)));
+            Some(Tag::Whole(end))
+        }
+        _ => None,
+    }
+}
+
+/// Where the text that starts at `bytes[start]` ends (at the next `<`), when it holds
+/// no reference: the text of an element the parser keeps (a name, a checksum; short).
+fn plain_text(bytes: &[u8], start: usize) -> Option<usize> {
+    let len = find_any(&bytes[start..], [b'<', b'&'])?;
+    (bytes[start + len] == b'<').then_some(start + len)
+}
+
+/// The position past the end tag `</qname>` at `bytes[at..]`, if it is exactly that.
+#[inline(always)]
+fn end_tag(bytes: &[u8], at: usize, qname: &[u8]) -> Option<usize> {
+    let end = at + qname.len() + 3;
+    let tag = bytes.get(at..end)?;
+    (tag.starts_with(b"</") && &tag[2..tag.len() - 1] == qname && tag[tag.len() - 1] == b'>')
+        .then_some(end)
 }
 
 /// The first `b` in `s`: text between tags is mostly short (a name, a summary), where
@@ -1875,6 +2102,165 @@ mod tests {
                         None => assert!(!fast || !valid_chunk, "{what}: left to the general path"),
                     }
                 }
+            }
+        }
+    }
+
+    /// What a package's record says so far, strings resolved; with the record itself
+    /// (its spans: the strings were appended in the same order).
+    fn read_rec(st: &ParseState) -> String {
+        let cur = st.pkg.as_ref().expect("a package");
+        let (b, r) = (&st.batch, &cur.rec);
+        let files: Vec<&str> = b.files.iter().map(|&f| b.str(f)).collect();
+        format!(
+            "{:?} name={:?} arch={:?} ver={:?} rel={:?} sum={:?} href={:?} base={:?} \
+             srpm={:?} files={files:?} deps={:?} source={} in={:?} text={}",
+            r,
+            b.str(r.name),
+            b.str(r.arch),
+            b.str(r.version),
+            b.str(r.release),
+            r.checksum.map(|(a, s)| (a, b.str(s))),
+            b.str(r.href),
+            r.base.map(|s| b.str(s)),
+            b.str(r.sourcerpm),
+            read_deps(st),
+            st.source,
+            st.deps,
+            b.text_len(),
+        )
+    }
+
+    /// `fast_tag` reads a tag (with its text and end tag, when it reads them) exactly
+    /// as quick-xml and `handle` do, or leaves it to them (`fast`: whether it reads
+    /// it), whether or not its chunk was valid UTF-8.
+    #[test]
+    fn fast_tag_reads_what_handle_reads() {
+        let cases: &[(&[u8], bool)] = &[
+            (br#"<version epoch="0" ver="1.0" rel="3"/>"#, true),
+            (br#"<version ver="1.0" rel="3" epoch="2"/>"#, true),
+            (br#"<version rel="3" ver="1.0"/>"#, true),
+            (br#"<version epoch="" ver="1"/>"#, true),
+            (br#"<version ver="1"/>"#, true),
+            (br#"<version ver=""/>"#, true),
+            (br#"<version ver="1" rel=""/>"#, true),
+            (b"<version ver='1' rel=\"a'b\"/>", true),
+            (br#"<version ver="1&amp;2" rel="&#x41;"/>"#, true),
+            (br#"<version ver="1>2" />"#, true),
+            (b"<version\tver=\"1\"\r\n rel=\"2\"\n/>", true),
+            (b"<version ver=\"\xc3\xa9\"/>", true),
+            (b"<version ver=\"\xff\"/>", false),
+            (br#"<version ver="&bogus;"/>"#, false),
+            (br#"<version ver="1" rel="a &amp b"/>"#, false),
+            (br#"<version epoch="x" ver="1"/>"#, false),
+            (br#"<version epoch="&#49;" ver="1"/>"#, false),
+            (
+                br#"<version epoch="99999999999999999999999" ver="1"/>"#,
+                false,
+            ),
+            (br#"<version rel="1"/>"#, false),
+            (br#"<version/>"#, false),
+            (br#"<version ver="1" ver="2"/>"#, false),
+            (br#"<version ver="1" other="x"/>"#, false),
+            (br#"<version ver = "1"/>"#, false),
+            (br#"<version ver="1"rel="2"/>"#, false),
+            (br#"<version ver=1/>"#, false),
+            (br#"<version ver="1"></version>"#, false),
+            (br#"<version ver="1"/ >"#, false),
+            (br#"<version ver="1""#, false),
+            (br#"<versionx ver="1"/>"#, false),
+            (br#"<version/x ver="1"/>"#, false),
+            (br#"<rpm:version ver="1"/>"#, false),
+            (br#"<size package="1" installed="2" archive="3"/>"#, true),
+            (br#"<size installed="2"/>"#, true),
+            (br#"<size/>"#, true),
+            (br#"<size package="1" archive="x"/>"#, true),
+            (br#"<size package="x"/>"#, false),
+            (br#"<size package=""/>"#, false),
+            (br#"<size package="1" installed="-2"/>"#, false),
+            (br#"<size package="18446744073709551616"/>"#, false),
+            (br#"<size package="&#49;"/>"#, false),
+            (br#"<size package="1" package="2"/>"#, false),
+            (br#"<size package="1" time="2"/>"#, false),
+            (br#"<size package="1"></size>"#, false),
+            (br#"<location href="a.rpm"/>"#, true),
+            (br#"<location xml:base="http://x/" href="a.rpm"/>"#, true),
+            (br#"<location href="a.rpm" xml:base="http://x/"/>"#, true),
+            (br#"<location href="a&amp;b.rpm"/>"#, true),
+            (br#"<location href=""/>"#, true),
+            (br#"<location href="&bogus;"/>"#, false),
+            (br#"<location xml:base="x"/>"#, false),
+            (br#"<location href="a" href="b"/>"#, false),
+            (br#"<location href="a" xml:lang="x"/>"#, false),
+            (br#"<location href="a" base="x"/>"#, false),
+            (br#"<location href="a"></location>"#, false),
+            (
+                br#"<checksum type="sha256" pkgid="YES">0C2F</checksum>"#,
+                true,
+            ),
+            (
+                br#"<checksum pkgid="YES" type="sha256">abcd</checksum>"#,
+                true,
+            ),
+            (br#"<checksum type="sha">ab</checksum>"#, true),
+            (br#"<checksum type="md5">ab</checksum>"#, true),
+            (br#"<checksum type="SHA512">ab</checksum>"#, true),
+            (br#"<checksum type="s&#104;a256">ab</checksum>"#, true),
+            (b"<checksum type=\"sha256\">\n ab \t</checksum>", true),
+            (br#"<checksum type="crc">ab</checksum>"#, false),
+            (br#"<checksum type="sha256">xyz</checksum>"#, false),
+            (br#"<checksum type="sha256"></checksum>"#, false),
+            (br#"<checksum type="sha256"> </checksum>"#, false),
+            (br#"<checksum type="sha256">a&#98;</checksum>"#, false),
+            (br#"<checksum type="sha256">ab</checksum >"#, false),
+            (br#"<checksum type="sha256">ab</checksumx>"#, false),
+            (br#"<checksum type="sha256">ab</check>"#, false),
+            (br#"<checksum type="sha256">ab<!-- c --></checksum>"#, false),
+            (br#"<checksum type="sha256"/>"#, false),
+            (br#"<checksum>ab</checksum>"#, false),
+            (
+                br#"<checksum type="sha256" pkgid="a" pkgid="b">ab</checksum>"#,
+                false,
+            ),
+            (b"<checksum type=\"sha256\">ab\xff</checksum>", false),
+            (br#"<checksum type="sha256">ab"#, false),
+            (br#"<summary>x</summary>"#, false),
+        ];
+        for &(tag, fast) in cases {
+            let doc = [tag, b" <x/>"].concat();
+            for valid_chunk in [true, false] {
+                let what = format!(
+                    "{} (chunk checked: {valid_chunk})",
+                    String::from_utf8_lossy(tag)
+                );
+                let state = || {
+                    let mut st = ParseState {
+                        root_seen: true,
+                        ..ParseState::default()
+                    };
+                    st.begin(0);
+                    st
+                };
+                let mut st = state();
+                let input = Input {
+                    bytes: &doc,
+                    text: std::str::from_utf8(&doc).ok().filter(|_| valid_chunk),
+                };
+                let got = fast_tag(&mut st, input, 0);
+                let Some(Tag::Whole(end)) = got else {
+                    assert!(!fast || !valid_chunk, "{what}: left to the general path");
+                    assert_eq!(read_rec(&st), read_rec(&state()), "{what}: changed");
+                    continue;
+                };
+                assert!(fast, "{what}: read by the fast path");
+                let mut reference = state();
+                let mut reader = Reader::from_reader(&doc[..]);
+                while (reader.buffer_position() as usize) < end {
+                    let event = reader.read_event().expect(&what);
+                    reference.event(event, 0, Origin("t")).expect(&what);
+                }
+                assert_eq!(end as u64, reader.buffer_position(), "{what}");
+                assert_eq!(read_rec(&st), read_rec(&reference), "{what}");
             }
         }
     }

@@ -126,6 +126,7 @@ pub(crate) fn checksum(kind: &[u8], hex: &str) -> Result<Checksum, ParseErrorKin
 /// The position of the first byte of `s` that is one of `BYTES`, read eight bytes at a
 /// time (SWAR): the primary.xml scanner searches short spans (an attribute value, the
 /// rest of a tag), where a call into memchr costs more than the search itself.
+#[inline(always)]
 pub(crate) fn find_any<const N: usize>(s: &[u8], bytes: [u8; N]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
