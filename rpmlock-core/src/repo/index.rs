@@ -130,6 +130,11 @@ impl PackageIndex {
         matches!(self.strings.get(off..off + len), Some("src" | "nosrc"))
     }
 
+    /// Whether any package is not a source package.
+    pub fn has_binaries(&self) -> bool {
+        (0..self.len()).any(|i| !self.is_source(i))
+    }
+
     /// Iterates over all entries.
     pub fn iter(&self) -> impl Iterator<Item = IndexEntry<'_>> {
         (0..self.len()).map(|i| self.get(i))

@@ -200,7 +200,7 @@ struct LoadedRepo {
 
 impl LoadedRepo {
     fn new(fetched: FetchedRepo, index: Arc<PackageIndex>, solv: PathBuf) -> LoadedRepo {
-        let has_binaries = (0..index.len()).any(|i| !index.is_source(i));
+        let has_binaries = index.has_binaries();
         LoadedRepo {
             fetched,
             has_binaries,
@@ -611,8 +611,8 @@ pub fn lock_planned(
                 }
             }
             // Cold parses take the cores one repo at a time, largest primary first: the
-            // next repo's parse then runs beside the previous one's pool builder finishing
-            // and writing its `.solv` file, on the core that would idle.
+            // next repo's parse then runs beside the previous one's pool builder
+            // finishing, on the core that would idle.
             jobs.sort_by_key(|(_, f, _)| {
                 std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
             });
@@ -978,27 +978,6 @@ fn load_repo(
     turn: Turn<'_>,
     sources: &SourceIndexes,
 ) -> Result<LoadedRepo, Error> {
-    let key = (fetched.repomd.get("primary")).map(|p| cache_key(&p.checksum.to_string()));
-    let loaded = load_repo_data(fetcher, r, fetched, keep, turn, sources)?;
-    if let (false, Some(key)) = (loaded.has_binaries, key) {
-        sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_insert_with(|| loaded.index.clone());
-    }
-    Ok(loaded)
-}
-
-fn load_repo_data(
-    fetcher: &Fetcher,
-    r: &ResolvedRepo,
-    fetched: FetchedRepo,
-    keep: Keep,
-    turn: Turn<'_>,
-    sources: &SourceIndexes,
-) -> Result<LoadedRepo, Error> {
-    let started = std::time::Instant::now();
     let primary = fetched
         .repomd
         .get("primary")
@@ -1008,8 +987,6 @@ fn load_repo_data(
         })?;
     let key = cache_key(&primary.checksum.to_string());
     let dir = fetcher.options().cache_dir.join("index-v1");
-    let index_path = dir.join(format!("{key}.idx"));
-    let solv = dir.join(format!("{key}.solv"));
     let shared = sources
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -1022,8 +999,33 @@ fn load_repo_data(
             index.len()
         );
         turn.finish();
+        let solv = dir.join(format!("{key}.solv"));
         return Ok(LoadedRepo::new(fetched, index, solv));
     }
+    let loaded = load_repo_data(fetcher, r, fetched, keep, turn, (&dir, &key))?;
+    if !loaded.has_binaries {
+        sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert_with(|| loaded.index.clone());
+    }
+    Ok(loaded)
+}
+
+/// Loads a repo whose primary has the cache key `key` (its files in `dir`): from
+/// its cache files, else by a cold pass over primary.xml.
+fn load_repo_data(
+    fetcher: &Fetcher,
+    r: &ResolvedRepo,
+    fetched: FetchedRepo,
+    keep: Keep,
+    turn: Turn<'_>,
+    (dir, key): (&Path, &str),
+) -> Result<LoadedRepo, Error> {
+    let started = std::time::Instant::now();
+    let index_path = dir.join(format!("{key}.idx"));
+    let solv = dir.join(format!("{key}.solv"));
     if !fetcher.options().refresh
         && let Some(bytes) = solv_checked(&solv)
     {
@@ -1059,7 +1061,7 @@ fn load_repo_data(
         WriteCaches::IfBinaries
     };
     let solv_tmp =
-        tempfile::NamedTempFile::new_in(cache_dir_created(&dir)?).map_err(|source| Error::Io {
+        tempfile::NamedTempFile::new_in(cache_dir_created(dir)?).map_err(|source| Error::Io {
             context: format!("creating a temp file in {}", dir.display()),
             source,
         })?;
@@ -1225,7 +1227,7 @@ fn cold_pass(
     // The index is written while the pool builder finishes its last batches.
     let index = index.finish();
     let index_path = files.index;
-    let cached = write.holds((0..index.len()).any(|i| !index.is_source(i)));
+    let cached = write.holds(index.has_binaries());
     let index_written = match &parsed {
         Ok(_) if cached => write_cache_file(index_path, |tmp| {
             fs_err::File::create(tmp)
