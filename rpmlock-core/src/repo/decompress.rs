@@ -146,12 +146,18 @@ impl Prefetch {
 
 impl io::Read for Prefetch {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
+}
+
+/// `Read::read` for a reader whose data lives in its `BufRead` buffer (a reader fed
+/// by a channel): copies what `fill_buf` holds, as much as fits.
+pub(crate) fn read_buffered(reader: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let avail = reader.fill_buf()?;
+    let n = avail.len().min(out.len());
+    out[..n].copy_from_slice(&avail[..n]);
+    reader.consume(n);
+    Ok(n)
 }
 
 impl BufRead for Prefetch {

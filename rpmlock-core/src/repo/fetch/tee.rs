@@ -85,11 +85,7 @@ impl TeeReader {
 
 impl Read for TeeReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::repo::decompress::read_buffered(self, out)
     }
 }
 
