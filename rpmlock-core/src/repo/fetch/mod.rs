@@ -730,21 +730,7 @@ mod tests {
     #[test]
     fn checksum_mismatch_stores_nothing() {
         let primary = gz(PRIMARY.as_bytes());
-        let md = repomd(&[("primary", "repodata/p.xml.gz", b"something else", None)]);
-        // No declared size: the checksum is what catches the other content.
-        let md = String::from_utf8(md)
-            .unwrap()
-            .replace("<size>14</size>", "")
-            .into_bytes();
-        let srv = Server::start(vec![
-            ("/repodata/repomd.xml", Resp::Ok(md, None)),
-            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
-        ]);
-        let cache = tempfile::tempdir().unwrap();
-        let f = fetcher(cache.path(), false, false);
-        let repo = f
-            .fetch_repomd("base", std::slice::from_ref(&srv.base))
-            .unwrap();
+        let (srv, cache, f, repo) = serve_primary(declaring(b"something else"), primary.clone());
         let e = f.load_primary(&repo).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -982,6 +968,34 @@ mod tests {
         assert_eq!(server.hits("/broken.rpm"), 5, "4 retries");
     }
 
+    /// A server with `repomd` and, at `repodata/p.xml.gz`, `primary`; a fetcher on a
+    /// fresh cache, and the repo it fetched.
+    fn serve_primary(
+        repomd: Vec<u8>,
+        primary: Vec<u8>,
+    ) -> (Server, tempfile::TempDir, Fetcher, FetchedRepo) {
+        let srv = Server::start(vec![
+            ("/repodata/repomd.xml", Resp::Ok(repomd, None)),
+            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
+        ]);
+        let cache = tempfile::tempdir().unwrap();
+        let f = fetcher(cache.path(), false, false);
+        let repo = f
+            .fetch_repomd("base", std::slice::from_ref(&srv.base))
+            .unwrap();
+        (srv, cache, f, repo)
+    }
+
+    /// A repomd.xml whose primary has the checksum of `other`, and no declared size:
+    /// the checksum is what catches a primary with other content.
+    fn declaring(other: &[u8]) -> Vec<u8> {
+        let md = repomd(&[("primary", "repodata/p.xml.gz", other, None)]);
+        String::from_utf8(md)
+            .unwrap()
+            .replace(&format!("<size>{}</size>", other.len()), "")
+            .into_bytes()
+    }
+
     /// The packages `stream_primary_batches` hands on with two workers (the parse
     /// that reads the bytes as they download), and whether it vouched for them.
     fn streamed(f: &Fetcher, repo: &FetchedRepo) -> Result<(bool, Vec<String>), RepoError> {
@@ -1002,15 +1016,7 @@ mod tests {
     #[test]
     fn primary_is_parsed_as_it_downloads_and_the_download_decides() {
         let (md, primary, _) = good_repo();
-        let srv = Server::start(vec![
-            ("/repodata/repomd.xml", Resp::Ok(md, None)),
-            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
-        ]);
-        let cache = tempfile::tempdir().unwrap();
-        let f = fetcher(cache.path(), false, false);
-        let repo = f
-            .fetch_repomd("base", std::slice::from_ref(&srv.base))
-            .unwrap();
+        let (srv, cache, f, repo) = serve_primary(md, primary.clone());
         assert_eq!(streamed(&f, &repo).unwrap(), (true, vec!["hello".into()]));
         assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
         assert_eq!(data_files(cache.path()).len(), 1, "stored while parsed");
@@ -1020,20 +1026,7 @@ mod tests {
 
         // Bytes that do not have repomd.xml's checksum: the download's error, whatever
         // the parse made of them, and nothing stored.
-        let md = repomd(&[("primary", "repodata/p.xml.gz", b"other", None)]);
-        let md = String::from_utf8(md)
-            .unwrap()
-            .replace("<size>5</size>", "")
-            .into_bytes();
-        let srv = Server::start(vec![
-            ("/repodata/repomd.xml", Resp::Ok(md, None)),
-            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
-        ]);
-        let cache = tempfile::tempdir().unwrap();
-        let f = fetcher(cache.path(), false, false);
-        let repo = f
-            .fetch_repomd("base", std::slice::from_ref(&srv.base))
-            .unwrap();
+        let (_srv, cache, f, repo) = serve_primary(declaring(b"other"), primary);
         let e = streamed(&f, &repo).unwrap_err();
         assert!(matches!(e, RepoError::ChecksumMismatch { .. }), "{e}");
         assert!(data_files(cache.path()).is_empty());
@@ -1042,15 +1035,7 @@ mod tests {
     #[test]
     fn prefetch_stores_a_missing_file_once_and_leaves_errors_to_the_load() {
         let (md, primary, _) = good_repo();
-        let srv = Server::start(vec![
-            ("/repodata/repomd.xml", Resp::Ok(md, None)),
-            ("/repodata/p.xml.gz", Resp::Ok(primary.clone(), None)),
-        ]);
-        let cache = tempfile::tempdir().unwrap();
-        let f = fetcher(cache.path(), false, false);
-        let repo = f
-            .fetch_repomd("base", std::slice::from_ref(&srv.base))
-            .unwrap();
+        let (srv, cache, f, repo) = serve_primary(md, primary.clone());
         // Offline: nothing is fetched.
         fetcher(cache.path(), true, false).prefetch_data(&repo, "primary");
         assert_eq!(srv.hits("/repodata/p.xml.gz"), 0);
@@ -1063,20 +1048,7 @@ mod tests {
         assert_eq!(srv.hits("/repodata/p.xml.gz"), 1);
 
         // A failing prefetch stores nothing; the load reports the failure.
-        let md = repomd(&[("primary", "repodata/p.xml.gz", b"other", None)]);
-        let md = String::from_utf8(md)
-            .unwrap()
-            .replace("<size>5</size>", "")
-            .into_bytes();
-        let srv = Server::start(vec![
-            ("/repodata/repomd.xml", Resp::Ok(md, None)),
-            ("/repodata/p.xml.gz", Resp::Ok(primary, None)),
-        ]);
-        let cache = tempfile::tempdir().unwrap();
-        let f = fetcher(cache.path(), false, false);
-        let repo = f
-            .fetch_repomd("base", std::slice::from_ref(&srv.base))
-            .unwrap();
+        let (_srv, cache, f, repo) = serve_primary(declaring(b"other"), primary);
         f.prefetch_data(&repo, "primary");
         assert!(data_files(cache.path()).is_empty());
         let e = f.load_primary(&repo).unwrap_err();
