@@ -1193,8 +1193,11 @@ fn cold_pass(
                 if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
                     return Ok(None);
                 }
-                let path = write.holds(binary).then_some(solv_tmp_path.as_path());
-                writer.finish(path).map(Some)
+                let mut built = writer.finish();
+                if write.holds(binary) {
+                    built.write(&solv_tmp_path)?;
+                }
+                Ok(Some(built))
             },
         );
     let builder = builder.map_err(|source| Error::Io {
@@ -1672,7 +1675,7 @@ mod tests {
                 solv.clone(),
             );
             if pool {
-                let built = solve::SolvWriter::new("r").unwrap().finish(None).unwrap();
+                let built = solve::SolvWriter::new("r").unwrap().finish();
                 *loaded.built.lock().unwrap() = Some(built);
             }
             loaded

@@ -17,8 +17,8 @@ pub struct BuiltRepo {
 }
 
 impl BuiltRepo {
-    /// Writes the repository as a `.solv` file (the one [`SolvWriter::finish`] did not
-    /// write), before the pool takes any other repository.
+    /// Writes the repository as a `.solv` file, before the pool takes any other
+    /// repository.
     pub fn write(&mut self, path: &Path) -> Result<(), SolveError> {
         Ok(self.pool.write_repo(self.repo, path)?)
     }
@@ -94,18 +94,14 @@ impl SolvWriter {
         )
     }
 
-    /// Writes the `.solv` file (unless `path` is `None`: it may be written later from
-    /// the [`BuiltRepo`]) and hands back the pool that holds the repository, so that a
-    /// resolution can start from it instead of reading the file back.
-    pub fn finish(mut self, path: Option<&Path>) -> Result<BuiltRepo, SolveError> {
-        if let Some(path) = path {
-            self.pool.write_repo(self.repo, path)?;
-        }
-        Ok(BuiltRepo {
+    /// Hands back the pool that holds the repository, so that a resolution can start
+    /// from it instead of reading a `.solv` file ([`BuiltRepo::write`] writes one).
+    pub fn finish(self) -> BuiltRepo {
+        BuiltRepo {
             pool: self.pool,
             repo: self.repo,
             repoid: self.repoid,
-        })
+        }
     }
 }
 
@@ -122,7 +118,7 @@ pub fn write_solv(
     for (i, p) in packages.iter().enumerate() {
         writer.add(p, filelists.and_then(|f| f.get(i)).map(Vec::as_slice))?;
     }
-    writer.finish(Some(path)).map(drop)
+    writer.finish().write(path)
 }
 
 /// Adds every package to `rid`, in order.

@@ -987,7 +987,8 @@ fn a_prebuilt_pool_solves_like_its_solv_file() {
     for p in &base {
         writer.add(p, None).unwrap();
     }
-    let built = writer.finish(Some(&path)).unwrap();
+    let mut built = writer.finish();
+    built.write(&path).unwrap();
     let repos = vec![
         SolveRepo::new("base", RepoSource::Solv(&path)),
         SolveRepo {
@@ -1003,7 +1004,7 @@ fn a_prebuilt_pool_solves_like_its_solv_file() {
     // A pool for another repo than the first is not used.
     let mut writer = SolvWriter::new("elsewhere").unwrap();
     writer.add(&base[0], None).unwrap();
-    let wrong = writer.finish(Some(&dir.path().join("x.solv"))).unwrap();
+    let wrong = writer.finish();
     assert_eq!(solve_on(&req, Some(wrong)).unwrap(), from_file);
 }
 
