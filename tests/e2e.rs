@@ -555,8 +555,8 @@ fn cache_files_are_written_by_the_second_resolution() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let (_server, input) = serve_scenario_input(tmp.path(), "chain");
-    let no_memo = [("RPMLOCK_RESOLUTION_CACHE", "0")];
-    let run = |name: &str| -> (String, String) {
+    let no_memo = ("RPMLOCK_RESOLUTION_CACHE", "0");
+    let run_env = |name: &str, env: &[(&str, &str)]| -> (String, String) {
         let out_path = tmp.path().join(name);
         let out = rpmlock_env(
             &[
@@ -567,7 +567,7 @@ fn cache_files_are_written_by_the_second_resolution() {
                 out_path.to_str().unwrap(),
             ],
             &cache,
-            &no_memo,
+            env,
         );
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{name}: {stderr}");
@@ -582,6 +582,7 @@ fn cache_files_are_written_by_the_second_resolution() {
             })
             .count()
     };
+    let run = |name: &str| run_env(name, &[no_memo]);
     let counts = || (files(".seen"), files(".idx"), files(".solv"));
     let (cold, stderr) = run("cold.yaml");
     let deferred = "cache files left to the next run that resolves";
@@ -591,9 +592,13 @@ fn cache_files_are_written_by_the_second_resolution() {
     assert_eq!(second, cold);
     assert_eq!(stderr.matches("cache written").count(), 2, "{stderr}");
     assert_eq!(counts(), (0, 2, 2));
-    let (third, stderr) = run("third.yaml");
+    // The dynamic loader lists what it loads: a run from the cache never loads
+    // libsolvext (and librpm's dozen libraries behind it), only libsolv.
+    let (third, stderr) = run_env("third.yaml", &[no_memo, ("LD_DEBUG", "libs")]);
     assert_eq!(third, cold);
     assert_eq!(stderr.matches("from the cache").count(), 2, "{stderr}");
+    assert!(stderr.contains("libsolv.so"), "{stderr}");
+    assert!(!stderr.contains("libsolvext"), "{stderr}");
 }
 
 /// A source repo under `$basearch` whose copies for each arch are one file (as the

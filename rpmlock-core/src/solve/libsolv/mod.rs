@@ -27,15 +27,106 @@ use libsolv_sys::ffi;
 /// Serialises rpm database reads: librpm's macro context is process-wide.
 static RPMDB_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-// Exported by libsolv but not bound by libsolv-sys (see LIBSOLV.md), and the stdio
-// calls libsolv's solv reader and writer need.
+// The stdio calls libsolv's solv reader and writer need, and the dynamic loader's
+// (glibc's own since 2.34) that open libsolvext.
 unsafe extern "C" {
-    fn pool_parserpmrichdep(pool: *mut ffi::Pool, dep: *const c_char) -> ffi::Id;
+    fn dlopen(file: *const c_char, mode: c_int) -> *mut c_void;
+    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    fn dlerror() -> *mut c_char;
     fn fopen(path: *const c_char, mode: *const c_char) -> *mut ffi::FILE;
     fn fmemopen(buf: *mut c_void, size: usize, mode: *const c_char) -> *mut ffi::FILE;
     fn fclose(file: *mut ffi::FILE) -> c_int;
     /// glibc's `<stdio_ext.h>`: who locks the stream.
     fn __fsetlocking(file: *mut ffi::FILE, kind: c_int) -> c_int;
+}
+
+/// `RTLD_NOW`: every symbol of the library resolved when it is opened.
+const RTLD_NOW: c_int = 2;
+
+/// The two functions of libsolvext (libsolv's extension library) rpmlock calls:
+/// rich dependencies (`pool_parserpmrichdep`, exported by libsolvext but not bound by
+/// libsolv-sys) and rpm databases (`repo_add_rpmdb_reffp`). libsolvext links librpm
+/// and its dozen libraries (lua, sqlite, gcrypt...): linked into the program, loading
+/// them took about half of a warm run's 7 ms. It is opened on the first call instead,
+/// which a run without rich dependencies to parse and without an installed system
+/// (every run that reads its repos from the cache) never makes.
+struct Ext {
+    parserpmrichdep: unsafe extern "C" fn(*mut ffi::Pool, *const c_char) -> ffi::Id,
+    add_rpmdb_reffp: unsafe extern "C" fn(*mut ffi::Repo, *mut ffi::FILE, c_int) -> c_int,
+}
+
+/// The library names tried, in order: the runtime soname (every distribution ships
+/// libsolvext as `.so.1`), then the development link.
+const EXT_NAMES: [&CStr; 2] = [c"libsolvext.so.1", c"libsolvext.so"];
+
+static EXT: std::sync::OnceLock<Result<Ext, String>> = std::sync::OnceLock::new();
+
+/// libsolvext's functions, the library opened on the first call (and kept open).
+fn ext() -> Result<&'static Ext, LibsolvError> {
+    EXT.get_or_init(open_ext)
+        .as_ref()
+        .map_err(|e| LibsolvError(e.clone()))
+}
+
+fn open_ext() -> Result<Ext, String> {
+    let mut errors = Vec::new();
+    for name in EXT_NAMES {
+        // SAFETY: a NUL-terminated name; dlopen runs the library's initialisers
+        // (librpm's), which set up nothing this process relies on. The handle is never
+        // closed, so the symbols stay valid for the life of the process.
+        let handle = unsafe { dlopen(name.as_ptr(), RTLD_NOW) };
+        if handle.is_null() {
+            errors.push(dl_error());
+            continue;
+        }
+        let symbol = |sym: &CStr| {
+            // SAFETY: a live handle and a NUL-terminated symbol name.
+            let p = unsafe { dlsym(handle, sym.as_ptr()) };
+            if p.is_null() {
+                Err(format!(
+                    "{}: no symbol {}: {}",
+                    name.to_string_lossy(),
+                    sym.to_string_lossy(),
+                    dl_error()
+                ))
+            } else {
+                Ok(p)
+            }
+        };
+        let parse = symbol(c"pool_parserpmrichdep")?;
+        let rpmdb = symbol(c"repo_add_rpmdb_reffp")?;
+        // SAFETY: both symbols are libsolvext's functions of exactly these C
+        // signatures (ext/pool_parserpmrichdep.h, ext/repo_rpmdb.h), for the libsolv
+        // this program is linked with (libsolvext comes with it).
+        return Ok(unsafe {
+            Ext {
+                parserpmrichdep: std::mem::transmute::<
+                    *mut c_void,
+                    unsafe extern "C" fn(*mut ffi::Pool, *const c_char) -> ffi::Id,
+                >(parse),
+                add_rpmdb_reffp: std::mem::transmute::<
+                    *mut c_void,
+                    unsafe extern "C" fn(*mut ffi::Repo, *mut ffi::FILE, c_int) -> c_int,
+                >(rpmdb),
+            }
+        });
+    }
+    Err(format!(
+        "cannot load libsolvext (libsolv's extension library; Debian/Ubuntu: libsolvext1, Fedora: libsolv): {}",
+        errors.join("; ")
+    ))
+}
+
+/// The dynamic loader's last error.
+fn dl_error() -> String {
+    // SAFETY: dlerror returns NULL or a NUL-terminated message it owns, read at once.
+    let e = unsafe { dlerror() };
+    if e.is_null() {
+        "unknown error".to_string()
+    } else {
+        // SAFETY: non-NULL, NUL-terminated (above).
+        unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+    }
 }
 
 /// `FSETLOCKING_BYCALLER`: stdio no longer takes the stream's lock on every call.
@@ -416,8 +507,9 @@ impl Pool {
             )));
         }
         let c = cstring(s)?;
+        let parse = ext()?.parserpmrichdep;
         // SAFETY: c is NUL-terminated; the parser only reads it and interns ids.
-        let id = unsafe { pool_parserpmrichdep(self.ptr(), c.as_ptr()) };
+        let id = unsafe { parse(self.ptr(), c.as_ptr()) };
         Ok((id != 0).then_some(DepId(id)))
     }
 
@@ -709,6 +801,7 @@ impl Pool {
         name: &str,
         rootdir: &std::path::Path,
     ) -> Result<RepoId, LibsolvError> {
+        let add_rpmdb_reffp = ext()?.add_rpmdb_reffp;
         let repo = self.add_repo(name, 0, 0)?;
         let r = self.repos[repo.0].as_ptr();
         let root = path_cstring(rootdir)?;
@@ -720,7 +813,7 @@ impl Pool {
         // allowed.
         let status = unsafe {
             ffi::pool_set_rootdir(self.ptr(), root.as_ptr());
-            let status = ffi::repo_add_rpmdb_reffp(
+            let status = add_rpmdb_reffp(
                 r,
                 std::ptr::null_mut(),
                 (ffi::REPO_REUSE_REPODATA | ffi::RPM_ADD_WITH_HDRID | ffi::REPO_USE_ROOTDIR)
