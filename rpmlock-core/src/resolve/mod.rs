@@ -1029,8 +1029,20 @@ fn load_repo_data(
     if !fetcher.options().refresh
         && let Some(bytes) = solv_checked(&solv)
     {
-        match PackageIndex::read(&index_path) {
-            Ok(Some(index)) => {
+        // The repo the resolution starts from (see `Keep::PoolOnly`) is read into its
+        // pool on a thread of its own while the index is read.
+        let (index, built) = std::thread::scope(|scope| {
+            let built = (keep == Keep::PoolOnly)
+                .then(|| scope.spawn(|| solve::BuiltRepo::read(&r.repoid, &bytes, &solv)));
+            let index = PackageIndex::read(&index_path);
+            let built = built.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (index, built)
+        });
+        match (index, built) {
+            (Ok(Some(_)), Some(Err(e))) => {
+                tracing::warn!("repo '{}': {e}; rebuilding its cache files", r.repoid)
+            }
+            (Ok(Some(index)), built) => {
                 tracing::info!(
                     "repo '{}': {} packages from the cache ({:?})",
                     r.repoid,
@@ -1041,12 +1053,17 @@ fn load_repo_data(
                 let mut loaded = LoadedRepo::new(fetched, Arc::new(index), solv);
                 // Only a repo with binaries goes into a pool.
                 if loaded.has_binaries {
-                    loaded.solv_bytes = Some(bytes);
+                    match built {
+                        Some(built) => {
+                            *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = built.ok()
+                        }
+                        None => loaded.solv_bytes = Some(bytes),
+                    }
                 }
                 return Ok(loaded);
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("{e}; rebuilding it"),
+            (Ok(None), _) => {}
+            (Err(e), _) => tracing::warn!("{e}; rebuilding it"),
         }
     }
     // Cold: primary streams through the parser into two consumers at once, the

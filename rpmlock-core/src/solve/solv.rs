@@ -17,6 +17,20 @@ pub struct BuiltRepo {
 }
 
 impl BuiltRepo {
+    /// A repository read from the content of its `.solv` file (`origin`, for errors)
+    /// into a pool of its own, as a resolution that starts from it would have read it
+    /// first: a warm load builds the pool beside the package index's read instead of
+    /// after it.
+    pub fn read(repoid: &str, bytes: &[u8], origin: &Path) -> Result<BuiltRepo, SolveError> {
+        let mut pool = Pool::new("noarch")?;
+        let repo = pool.add_repo_solv_bytes(repoid, 0, 0, bytes, origin)?;
+        Ok(BuiltRepo {
+            pool,
+            repo,
+            repoid: repoid.to_string(),
+        })
+    }
+
     /// Writes the repository as a `.solv` file, before the pool takes any other
     /// repository.
     pub fn write(&mut self, path: &Path) -> Result<(), SolveError> {
