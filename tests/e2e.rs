@@ -859,3 +859,180 @@ fn damaged_cache_files_are_never_trusted() {
     assert_eq!(lock, cold);
     assert!(stderr.contains("cannot be written"), "{stderr}");
 }
+
+/// Writes a repository of `packages` (name, arch; version 1.0-1, no dependencies
+/// but their self-provide) under `dir`: primary.xml.gz and a repomd.xml naming it.
+fn synthetic_repo(dir: &Path, packages: &[(String, &str)]) {
+    use sha2::Digest;
+    use std::io::Write;
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"{}\">\n",
+        packages.len()
+    );
+    for (i, (name, arch)) in packages.iter().enumerate() {
+        let source = if *arch == "src" {
+            String::new()
+        } else {
+            format!("{name}-1.0-1.src.rpm")
+        };
+        xml.push_str(&format!(
+            "<package type=\"rpm\">\n  <name>{name}</name>\n  <arch>{arch}</arch>\n  <version epoch=\"0\" ver=\"1.0\" rel=\"1\"/>\n  <checksum type=\"sha256\" pkgid=\"YES\">{i:064x}</checksum>\n  <summary>s</summary>\n  <description>d</description>\n  <packager></packager>\n  <url></url>\n  <time file=\"1\" build=\"1\"/>\n  <size package=\"100\" installed=\"100\" archive=\"0\"/>\n  <location href=\"Packages/{name}-1.0-1.{arch}.rpm\"/>\n  <format>\n    <rpm:license>MIT</rpm:license>\n    <rpm:vendor></rpm:vendor>\n    <rpm:group>Unspecified</rpm:group>\n    <rpm:buildhost>h</rpm:buildhost>\n    <rpm:sourcerpm>{source}</rpm:sourcerpm>\n    <rpm:header-range start=\"1\" end=\"2\"/>\n    <rpm:provides>\n      <rpm:entry name=\"{name}\" flags=\"EQ\" epoch=\"0\" ver=\"1.0\" rel=\"1\"/>\n    </rpm:provides>\n  </format>\n</package>\n"
+        ));
+    }
+    xml.push_str("</metadata>\n");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(xml.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let hex = |b: &[u8]| format!("{:x}", sha2::Sha256::digest(b));
+    let (sum, open_sum) = (hex(&gz), hex(xml.as_bytes()));
+    let repodata = dir.join("repodata");
+    std::fs::create_dir_all(&repodata).unwrap();
+    std::fs::write(repodata.join(format!("{sum}-primary.xml.gz")), &gz).unwrap();
+    std::fs::write(
+        repodata.join("repomd.xml"),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n  <revision>1</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{sum}</checksum>\n    <open-checksum type=\"sha256\">{open_sum}</open-checksum>\n    <location href=\"repodata/{sum}-primary.xml.gz\"/>\n    <timestamp>1</timestamp>\n    <size>{}</size>\n    <open-size>{}</open-size>\n  </data>\n</repomd>\n",
+            gz.len(),
+            xml.len()
+        ),
+    )
+    .unwrap();
+}
+
+/// A cold run resolves while a repo whose first packages are all source packages is
+/// still parsing; the resolution stands only if that repo holds no binary package.
+/// Here the second repo's binary package comes after more source packages than one
+/// parse batch holds: the early resolution cannot find it, and the arch is resolved
+/// again (the first repo's pool, taken by the early resolution, loaded again). The
+/// lock is the one a warm run, which resolves once with every repo, writes.
+#[test]
+fn an_early_resolution_stands_only_if_the_repos_it_skipped_hold_no_binaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    // The larger primary parses first: the binary repo.
+    let mut bin: Vec<(String, &str)> = (0..3000)
+        .map(|i| (format!("filler{i}"), "noarch"))
+        .collect();
+    bin.push(("wanted".to_string(), "noarch"));
+    synthetic_repo(&www.join("bin"), &bin);
+    // Source packages first, as a repo of source packages shows itself, then binaries.
+    let mut mixed: Vec<(String, &str)> = (0..600).map(|i| (format!("s{i}"), "src")).collect();
+    mixed.push(("late".to_string(), "noarch"));
+    mixed.push(("wanted".to_string(), "src"));
+    synthetic_repo(&www.join("mixed"), &mixed);
+    let server = Server::start(&www);
+    let input = tmp.path().join("rpms.in.yaml");
+    let write_input = |packages: &str| {
+        std::fs::write(
+            &input,
+            format!(
+                "contentOrigin:\n  repos:\n    - repoid: bin\n      baseurl: {0}/bin\n    - repoid: mixed\n      baseurl: {0}/mixed\n{packages}arches: [x86_64]\ncontext:\n  bare: true\n",
+                server.url()
+            ),
+        )
+        .unwrap();
+    };
+    let run = |cache: &Path, name: &str| -> (String, String) {
+        let out_path = tmp.path().join(name);
+        let out = rpmlock_env(
+            &[
+                "-vv",
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                out_path.to_str().unwrap(),
+            ],
+            cache,
+            &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        (read(&out_path), stderr)
+    };
+    let early = "resolving while 1 repo(s) of source packages so far load";
+
+    // `late` is only in the mixed repo: resolved again.
+    write_input("packages: [wanted, late]\n");
+    let cache = tmp.path().join("cache-late");
+    let (cold, stderr) = run(&cache, "cold.yaml");
+    assert!(stderr.contains(early), "{stderr}");
+    assert!(
+        stderr.contains("holds binary packages: resolving again"),
+        "{stderr}"
+    );
+    // The pool the early resolution took is built again, its cache files written.
+    assert!(
+        stderr.contains("repo 'bin': 3001 packages, cache written"),
+        "{stderr}"
+    );
+    assert!(cold.contains("late-1.0-1.noarch.rpm"), "{cold}");
+    assert!(cold.contains("wanted-1.0-1.src.rpm"), "{cold}");
+    let (warm, stderr) = run(&cache, "warm.yaml");
+    assert!(!stderr.contains(early), "{stderr}");
+    assert_eq!(cold, warm);
+
+    // The mixed repo's binary package changes nothing the early resolution chose,
+    // but it is a binary package all the same: resolved again, the same lock.
+    write_input("packages: [wanted]\n");
+    let cache = tmp.path().join("cache-wanted");
+    let (cold, stderr) = run(&cache, "cold2.yaml");
+    assert!(stderr.contains(early), "{stderr}");
+    assert!(stderr.contains("resolving again"), "{stderr}");
+    let (warm, _) = run(&cache, "warm2.yaml");
+    assert_eq!(cold, warm);
+}
+
+/// The bin + source shape of nearly every input: the resolution made while the
+/// source repo parses stands, and the lock is the one a warm run writes.
+#[test]
+fn an_early_resolution_beside_a_source_repo_stands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    let bin: Vec<(String, &str)> = (0..3000)
+        .map(|i| (format!("filler{i}"), "noarch"))
+        .chain([("wanted".to_string(), "noarch")])
+        .collect();
+    synthetic_repo(&www.join("bin"), &bin);
+    let src: Vec<(String, &str)> = (0..600)
+        .map(|i| (format!("s{i}"), "src"))
+        .chain([("wanted".to_string(), "src")])
+        .collect();
+    synthetic_repo(&www.join("src"), &src);
+    let server = Server::start(&www);
+    let input = tmp.path().join("rpms.in.yaml");
+    std::fs::write(
+        &input,
+        format!(
+            "contentOrigin:\n  repos:\n    - repoid: bin\n      baseurl: {0}/bin\n    - repoid: src\n      baseurl: {0}/src\npackages: [wanted]\narches: [x86_64]\ncontext:\n  bare: true\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    let mut locks = Vec::new();
+    for (name, needle) in [
+        ("cold.yaml", Some("the early resolution stands")),
+        ("warm.yaml", None),
+    ] {
+        let out_path = tmp.path().join(name);
+        let out = rpmlock_env(
+            &[
+                "-vv",
+                "lock",
+                input.to_str().unwrap(),
+                "--outfile",
+                out_path.to_str().unwrap(),
+            ],
+            &cache,
+            &[("RPMLOCK_RESOLUTION_CACHE", "0")],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name}: {stderr}");
+        if let Some(needle) = needle {
+            assert!(stderr.contains(needle), "{stderr}");
+        }
+        locks.push(read(&out_path));
+    }
+    assert!(locks[0].contains("wanted-1.0-1.src.rpm"), "{}", locks[0]);
+    assert_eq!(locks[0], locks[1]);
+}
