@@ -22,7 +22,6 @@ use crate::repo::{
     PackageBatch, PackageIndex, RepoError,
 };
 use crate::reporter::Reporter;
-use crate::solve::modules::ModuleFilter;
 use crate::solve::{self, PackageRef, RepoSource, SolveRepo, SolveRequest};
 
 mod memo;
@@ -618,86 +617,22 @@ pub fn lock_planned(
                 std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
             });
             let turns = ParseTurns::new(jobs.len());
-            // A resolution reads only the repos with binary packages. When every repo
-            // still loading has shown source packages only, the arch is resolved beside
-            // their parse; that resolution stands if they end with no binary package
-            // (else the arch is resolved again, as if it had waited).
-            let early_ok = !input
-                .packages_for_arch(&run.arch)
-                .iter()
-                .any(|s| s.starts_with('@'));
-            let order: Vec<usize> = jobs.iter().map(|(idx, _, _)| *idx).collect();
-            let mut waiting = order.clone();
-            let mut source_first: Vec<usize> = Vec::new();
-            let mut failed: Vec<(usize, Error)> = Vec::new();
-            let mut early: Option<(Vec<usize>, Result<Solved, Error>)> = None;
-            let (events_tx, events) = std::sync::mpsc::channel::<LoadEvent>();
-            std::thread::scope(|loads| {
-                for (k, (idx, f, keep)) in jobs.into_iter().enumerate() {
-                    let tx = events_tx.clone();
-                    let (fetcher, turns, sources) = (&fetcher, &turns, &sources);
-                    let r = &to_fetch[idx];
-                    loads.spawn(move || {
-                        let mut turn = turns.turn(k);
-                        if early_ok {
-                            turn.source_first = Some(SourceFirst {
-                                tx: tx.clone(),
-                                idx,
-                            });
-                        }
-                        let repo =
-                            load_repo(fetcher, r, f, keep, turn, sources).and_then(|mut repo| {
-                                repo.modules = fetcher.load_modules(&repo.fetched)?;
-                                Ok(repo)
-                            });
-                        let _ = tx.send(LoadEvent::Loaded(idx, Box::new(repo)));
-                    });
-                }
-                drop(events_tx);
-                // Ends once every load is over (each holds a sender until then).
-                for event in events {
-                    match event {
-                        LoadEvent::Loaded(idx, repo) => {
-                            waiting.retain(|&w| w != idx);
-                            match *repo {
-                                Ok(repo) => loaded[idx] = Some(repo),
-                                Err(e) => failed.push((idx, e)),
-                            }
-                        }
-                        LoadEvent::SourceFirst(idx) => source_first.push(idx),
-                    }
-                    if early.is_none()
-                        && failed.is_empty()
-                        && !waiting.is_empty()
-                        && waiting.iter().all(|w| source_first.contains(w))
-                    {
-                        tracing::debug!(
-                            "{}: resolving while {} repo(s) of source packages so far load",
-                            run.arch,
-                            waiting.len()
-                        );
-                        reporter.solve_started(&run.arch);
-                        let solved = resolve_loaded(run, &loaded, |repos| {
-                            solve_arch(
-                                &fetcher,
-                                input,
-                                run.installed.as_deref(),
-                                &run.favor,
-                                &run.arch,
-                                repos,
-                                options.explain,
-                            )
-                        });
-                        early = Some((waiting.clone(), solved));
-                    }
-                }
+            let jobs = jobs.into_iter().enumerate();
+            let stage = parallel(jobs, |(k, (idx, f, keep))| {
+                let turn = turns.turn(k);
+                let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn, &sources)?;
+                repo.modules = fetcher.load_modules(&repo.fetched)?;
+                Ok((idx, repo))
             });
-            // The first error in load order, as if the loads had run one by one.
-            if let Some(pos) =
-                (0..failed.len()).min_by_key(|&f| order.iter().position(|&idx| idx == failed[f].0))
-            {
-                solved.push((i, Err(failed.swap_remove(pos).1)));
-                break;
+            let stage = match stage {
+                Ok(stage) => stage,
+                Err(e) => {
+                    solved.push((i, Err(e)));
+                    break;
+                }
+            };
+            for (idx, repo) in stage {
+                loaded[idx] = Some(repo);
             }
             tracing::debug!(
                 "{}: repositories loaded after {:?}",
@@ -705,41 +640,33 @@ pub fn lock_planned(
                 started.elapsed()
             );
             let outcome = (|| -> Result<Resolved, Error> {
-                let solved = match early.take() {
-                    Some((assumed, solved))
-                        if assumed
-                            .iter()
-                            .all(|&idx| loaded[idx].as_ref().is_some_and(|r| !r.has_binaries)) =>
-                    {
-                        tracing::debug!("{}: the early resolution stands", run.arch);
-                        solved?
-                    }
-                    early => {
-                        if early.is_some() {
-                            tracing::debug!(
-                                "{}: a repo loaded during the resolution holds binary packages: resolving again",
-                                run.arch
-                            );
-                            reload_taken_pools(&fetcher, &to_fetch, &mut loaded, &sources)?;
-                        } else {
-                            reporter.solve_started(&run.arch);
-                        }
-                        resolve_loaded(run, &loaded, |repos| {
-                            solve_arch(
-                                &fetcher,
-                                input,
-                                run.installed.as_deref(),
-                                &run.favor,
-                                &run.arch,
-                                repos,
-                                options.explain,
-                            )
-                        })?
-                    }
-                };
-                let all: Vec<usize> = (0..run.repos.len()).collect();
-                let repos = arch_repos(run, &loaded, &all)?;
-                let resolved = lock_section(input, &run.arch, &repos, solved)?;
+                let repos: Vec<ArchRepo<'_>> = run
+                    .repos
+                    .iter()
+                    .zip(&run.fetch_index)
+                    .map(|(r, &idx)| {
+                        Ok(ArchRepo {
+                            priority: r.priority()?,
+                            cost: r.cost()?,
+                            excludes: r.excludes(),
+                            includes: r.includes(),
+                            config: r.clone(),
+                            data: loaded[idx]
+                                .as_ref()
+                                .expect("loaded for every unresolved arch"),
+                        })
+                    })
+                    .collect::<Result<_, Error>>()?;
+                reporter.solve_started(&run.arch);
+                let resolved = lock_arch(
+                    &fetcher,
+                    input,
+                    run.installed.as_deref(),
+                    &run.favor,
+                    &run.arch,
+                    &repos,
+                    options.explain,
+                )?;
                 reporter.solve_finished(&run.arch, resolved.0.packages.len());
                 Ok(resolved)
             })();
@@ -809,86 +736,6 @@ pub fn lock_planned(
         warnings,
         graphs,
     })
-}
-
-/// The arch's repos at positions `at` (of `run.repos`), each with its loaded data.
-fn arch_repos<'a>(
-    run: &ArchRun,
-    loaded: &'a [Option<LoadedRepo>],
-    at: &[usize],
-) -> Result<Vec<ArchRepo<'a>>, Error> {
-    at.iter()
-        .map(|&j| {
-            let r = &run.repos[j];
-            Ok(ArchRepo {
-                priority: r.priority()?,
-                cost: r.cost()?,
-                excludes: r.excludes(),
-                includes: r.includes(),
-                config: r.clone(),
-                data: loaded[run.fetch_index[j]]
-                    .as_ref()
-                    .expect("loaded for every unresolved arch"),
-            })
-        })
-        .collect()
-}
-
-/// Runs `solve` on the arch's repos that are loaded (every one, once all loads are
-/// over), in the arch's order, and maps its packages back to places among all the
-/// arch's repos.
-fn resolve_loaded(
-    run: &ArchRun,
-    loaded: &[Option<LoadedRepo>],
-    solve: impl FnOnce(&[ArchRepo<'_>]) -> Result<Solved, Error>,
-) -> Result<Solved, Error> {
-    let at: Vec<usize> = (0..run.repos.len())
-        .filter(|&j| loaded[run.fetch_index[j]].is_some())
-        .collect();
-    let repos = arch_repos(run, loaded, &at)?;
-    let mut solved = solve(&repos)?;
-    for r in &mut solved.refs {
-        r.repo = at[r.repo];
-    }
-    Ok(solved)
-}
-
-/// After an early resolution that did not stand (see `lock_planned`): a repo whose
-/// pool it took while its `.solv` file was still deferred is loaded again (from the
-/// cached primary, writing its cache files) for the resolution that follows.
-fn reload_taken_pools(
-    fetcher: &Fetcher,
-    to_fetch: &[ResolvedRepo],
-    loaded: &mut [Option<LoadedRepo>],
-    sources: &SourceIndexes,
-) -> Result<(), Error> {
-    for (idx, slot) in loaded.iter_mut().enumerate() {
-        let Some(repo) = slot.as_mut() else {
-            continue;
-        };
-        let taken = repo.solv_deferred.load(std::sync::atomic::Ordering::SeqCst)
-            && repo
-                .built
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_none();
-        if !taken {
-            continue;
-        }
-        let turns = ParseTurns::new(1);
-        let fetched = repo.fetched.clone();
-        let mut again = load_repo(
-            fetcher,
-            &to_fetch[idx],
-            fetched,
-            Keep::Solv,
-            turns.turn(0),
-            sources,
-        )?;
-        again.modules = repo.modules.take();
-        *slot = Some(again);
-    }
-    Ok(())
 }
 
 /// One target arch of a lock run: what it resolves with, and what came of it.
@@ -977,6 +824,16 @@ fn unique_indices(indices: &[usize]) -> Vec<usize> {
     out
 }
 
+/// Runs `f` on every item, each on a thread of its own; the first error wins.
+fn parallel<T: Send, U: Send>(
+    items: impl IntoIterator<Item = T>,
+    f: impl Fn(T) -> Result<U, Error> + Sync,
+) -> Result<Vec<U>, Error> {
+    let items: Vec<T> = items.into_iter().collect();
+    let threads = items.len();
+    parallel_bounded(items, threads, f)
+}
+
 /// Runs `f` on every item on at most `threads` threads; results in item order, the
 /// first error (in item order) wins.
 fn parallel_bounded<T: Send, U: Send>(
@@ -1027,11 +884,7 @@ impl ParseTurns {
     }
 
     fn turn(&self, k: usize) -> Turn<'_> {
-        Turn {
-            turns: self,
-            k,
-            source_first: None,
-        }
+        Turn { turns: self, k }
     }
 }
 
@@ -1039,30 +892,6 @@ impl ParseTurns {
 struct Turn<'a> {
     turns: &'a ParseTurns,
     k: usize,
-    /// Told when a cold parse finds the repo's first packages all source packages.
-    source_first: Option<SourceFirst>,
-}
-
-/// What the loads of an arch tell its resolution (see `lock_planned`).
-enum LoadEvent {
-    /// The repo with this fetch index is loaded (or failed to load).
-    Loaded(usize, Box<Result<LoadedRepo, Error>>),
-    /// The cold parse of this repo found its first packages all source packages:
-    /// most likely a repo of source packages, which no resolution reads.
-    SourceFirst(usize),
-}
-
-/// Sends [`LoadEvent::SourceFirst`] for one repo (from its pool builder's thread).
-#[derive(Clone)]
-struct SourceFirst {
-    tx: std::sync::mpsc::Sender<LoadEvent>,
-    idx: usize,
-}
-
-impl SourceFirst {
-    fn send(&self) {
-        let _ = self.tx.send(LoadEvent::SourceFirst(self.idx));
-    }
 }
 
 impl Turn<'_> {
@@ -1349,7 +1178,6 @@ fn cold_pass(
     let repoid_owned = repoid.to_string();
     let solv_tmp_path = files.solv_tmp.to_path_buf();
     let write = files.write;
-    let mut source_first = turn.source_first.clone();
     let builder = std::thread::Builder::new()
         .name("solv-writer".into())
         .spawn(
@@ -1371,9 +1199,6 @@ fn cold_pass(
                     if !binary {
                         if batch.iter().all(|p| p.is_source()) {
                             held.push(batch);
-                            if let Some(signal) = source_first.take() {
-                                signal.send();
-                            }
                             continue;
                         }
                         binary = true;
@@ -1457,22 +1282,11 @@ fn cache_dir_created(dir: &Path) -> Result<&Path, Error> {
     Ok(dir)
 }
 
+/// Resolves one arch and builds its lock section.
 /// One arch's lock section and the warnings its resolution produced.
 type Resolved = (ArchLock, Vec<String>, Option<solve::graph::DependencyGraph>);
 
-/// What the resolution of one arch chose, before its lock section is written.
-struct Solved {
-    /// The packages to install, by their place among the repos the solve was given.
-    refs: Vec<PackageRef>,
-    warnings: Vec<String>,
-    graph: Option<solve::graph::DependencyGraph>,
-    /// What modular filtering hid (for the lock's module metadata).
-    modules: Option<ModuleFilter>,
-}
-
-/// Resolves one arch: the repos with binary packages go into the pool; the others
-/// (source packages only) are not read at all.
-fn solve_arch(
+fn lock_arch(
     fetcher: &Fetcher,
     input: &Input,
     installed: Option<&Installed>,
@@ -1480,7 +1294,7 @@ fn solve_arch(
     arch: &str,
     repos: &[ArchRepo<'_>],
     explain: bool,
-) -> Result<Solved, Error> {
+) -> Result<Resolved, Error> {
     // Repos holding only source packages cannot contribute to a resolution: they stay
     // out of the pool (the relative order, and so every tie-break, of the binary
     // packages is unchanged) and serve the source lookup only.
@@ -1610,31 +1424,6 @@ fn solve_arch(
         }
     };
 
-    let mut warnings = module_warnings;
-    warnings.extend(pin_warnings);
-    warnings.extend(solve_warnings);
-    Ok(Solved {
-        refs,
-        warnings,
-        graph,
-        modules: modular.filter,
-    })
-}
-
-/// One arch's lock section from its resolution: the packages, their module metadata
-/// and their source packages (looked up in every repo).
-fn lock_section(
-    input: &Input,
-    arch: &str,
-    repos: &[ArchRepo<'_>],
-    solved: Solved,
-) -> Result<Resolved, Error> {
-    let Solved {
-        refs,
-        mut warnings,
-        graph,
-        modules,
-    } = solved;
     let mut lock = ArchLock {
         arch: arch.to_string(),
         ..Default::default()
@@ -1644,7 +1433,10 @@ fn lock_section(
         lock.packages
             .push(locked(repo, &repo.data.index.get(r.package), true)?);
     }
-    lock.module_metadata = modules::metadata(repos, &refs, modules.as_ref())?;
+    lock.module_metadata = modules::metadata(repos, &refs, modular.filter.as_ref())?;
+    let mut warnings = module_warnings;
+    warnings.extend(pin_warnings);
+    warnings.extend(solve_warnings);
     if !input.no_sources {
         lock.source = find_sources(repos, &input.exclude_packages, &refs, &mut warnings)?;
     }
