@@ -560,9 +560,10 @@ pub fn lock_planned(
     }
     // The arches still to resolve, one after another: each loads the repos it needs
     // that are not loaded yet (concurrently), resolves, and lets go of the repos no
-    // later arch uses. Memory stays that of one arch whatever the number of arches,
-    // and the cores go to one arch's parsing at a time. A repo only one arch uses
-    // keeps the pool its cold load built, and that arch's resolution starts from it.
+    // later arch uses; the next arch's repos load while this one is solved. Memory
+    // stays that of one arch and the next one's load whatever the number of arches.
+    // A repo only one arch uses keeps the pool its cold load built, and that arch's
+    // resolution starts from it.
     let pending: Vec<usize> = (0..runs.len())
         .filter(|&i| runs[i].lock.is_none())
         .collect();
@@ -576,54 +577,74 @@ pub fn lock_planned(
     let mut loaded: Vec<Option<LoadedRepo>> = (0..to_fetch.len()).map(|_| None).collect();
     let mut solved: Vec<(usize, Result<Resolved, Error>)> = Vec::with_capacity(pending.len());
     let sources = SourceIndexes::default();
+    // The repos arch `i` needs that are not loaded yet, each with what its load keeps,
+    // largest primary first: cold parses take the cores one repo at a time, and the
+    // next repo's parse runs beside the previous one's pool builder finishing.
+    let stage_jobs = |i: usize, fetched: &mut [Option<FetchedRepo>], users: &[usize]| {
+        let run = &runs[i];
+        let mut jobs: Vec<(usize, FetchedRepo, Keep)> = unique_indices(&run.fetch_index)
+            .iter()
+            .filter_map(|&idx| {
+                let f = fetched[idx].take()?;
+                let keep = match users[idx] {
+                    1 if run.installed.is_none() && run.fetch_index.first() == Some(&idx) => {
+                        Keep::PoolOnly
+                    }
+                    1 => Keep::PoolAndSolv,
+                    _ => Keep::Solv,
+                };
+                Some((idx, f, keep))
+            })
+            .collect();
+        jobs.sort_by_key(|(_, f, _)| {
+            std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
+        });
+        jobs
+    };
+    let run_stage = |jobs: Vec<(usize, FetchedRepo, Keep)>| {
+        let turns = ParseTurns::new(jobs.len());
+        parallel(jobs.into_iter().enumerate(), |(k, (idx, f, keep))| {
+            let turn = turns.turn(k);
+            let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn, &sources)?;
+            repo.modules = fetcher.load_modules(&repo.fetched)?;
+            Ok((idx, repo))
+        })
+    };
+    let (stage_jobs, run_stage) = (&stage_jobs, &run_stage);
     std::thread::scope(|scope| {
+        // The primary files of arch `pending[pos]` download into the cache (its load
+        // finds them there, or waits for the download to end) while an earlier arch
+        // is loaded.
+        let prefetch = |pos: usize, fetched: &[Option<FetchedRepo>]| {
+            let Some(&i) = pending.get(pos) else {
+                return;
+            };
+            let ahead: Vec<FetchedRepo> = unique_indices(&runs[i].fetch_index)
+                .iter()
+                .filter_map(|&idx| fetched[idx].clone())
+                .collect();
+            if !ahead.is_empty() {
+                let fetcher = &fetcher;
+                scope.spawn(move || {
+                    for f in &ahead {
+                        fetcher.prefetch_data(f, "primary");
+                    }
+                });
+            }
+        };
+        // The next arch's load, started while this one is solved (a solve leaves a
+        // core idle).
+        let mut next_stage = None;
         for (pos, &i) in pending.iter().enumerate() {
             let run = &runs[i];
-            let wanted = unique_indices(&run.fetch_index);
-            let mut jobs: Vec<(usize, FetchedRepo, Keep)> = wanted
-                .iter()
-                .filter_map(|&idx| {
-                    let f = fetched[idx].take()?;
-                    let keep = match users[idx] {
-                        1 if run.installed.is_none() && run.fetch_index.first() == Some(&idx) => {
-                            Keep::PoolOnly
-                        }
-                        1 => Keep::PoolAndSolv,
-                        _ => Keep::Solv,
-                    };
-                    Some((idx, f, keep))
-                })
-                .collect();
-            // The next arch's primary files download while this arch parses (into the
-            // cache; its load finds them there, or waits for the download to end).
-            if let Some(&next) = pending.get(pos + 1) {
-                let ahead: Vec<FetchedRepo> = unique_indices(&runs[next].fetch_index)
-                    .iter()
-                    .filter_map(|&idx| fetched[idx].clone())
-                    .collect();
-                if !ahead.is_empty() {
-                    let fetcher = &fetcher;
-                    scope.spawn(move || {
-                        for f in &ahead {
-                            fetcher.prefetch_data(f, "primary");
-                        }
-                    });
+            let stage = match next_stage.take() {
+                Some(handle) => join_scoped(handle),
+                None => {
+                    let jobs = stage_jobs(i, &mut fetched, &users);
+                    prefetch(pos + 1, &fetched);
+                    run_stage(jobs)
                 }
-            }
-            // Cold parses take the cores one repo at a time, largest primary first: the
-            // next repo's parse then runs beside the previous one's pool builder
-            // finishing, on the core that would idle.
-            jobs.sort_by_key(|(_, f, _)| {
-                std::cmp::Reverse(f.repomd.get("primary").map_or(0, |p| p.size.unwrap_or(0)))
-            });
-            let turns = ParseTurns::new(jobs.len());
-            let jobs = jobs.into_iter().enumerate();
-            let stage = parallel(jobs, |(k, (idx, f, keep))| {
-                let turn = turns.turn(k);
-                let mut repo = load_repo(&fetcher, &to_fetch[idx], f, keep, turn, &sources)?;
-                repo.modules = fetcher.load_modules(&repo.fetched)?;
-                Ok((idx, repo))
-            });
+            };
             let stage = match stage {
                 Ok(stage) => stage,
                 Err(e) => {
@@ -639,6 +660,11 @@ pub fn lock_planned(
                 run.arch,
                 started.elapsed()
             );
+            if let Some(&next) = pending.get(pos + 1) {
+                let jobs = stage_jobs(next, &mut fetched, &users);
+                prefetch(pos + 2, &fetched);
+                next_stage = Some(scope.spawn(move || run_stage(jobs)));
+            }
             let outcome = (|| -> Result<Resolved, Error> {
                 let repos: Vec<ArchRepo<'_>> = run
                     .repos
@@ -671,7 +697,7 @@ pub fn lock_planned(
                 Ok(resolved)
             })();
             solved.push((i, outcome));
-            for idx in wanted {
+            for idx in unique_indices(&run.fetch_index) {
                 users[idx] -= 1;
                 if users[idx] == 0 {
                     loaded[idx] = None;
@@ -866,6 +892,13 @@ fn parallel_bounded<T: Send, U: Send>(
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The result of a scoped thread, its panic passed on.
+fn join_scoped<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 /// The order in which the cold loads of one arch parse (see `lock_planned`): turn `k`
