@@ -885,10 +885,7 @@ fn parallel_bounded<T: Send, U: Send>(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        handles.into_iter().flat_map(join_scoped).collect()
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
@@ -1068,7 +1065,7 @@ fn load_repo_data(
             let built = (keep == Keep::PoolOnly)
                 .then(|| scope.spawn(|| solve::BuiltRepo::read(&r.repoid, &bytes, &solv)));
             let index = PackageIndex::read(&index_path);
-            let built = built.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            let built = built.map(join_scoped);
             (index, built)
         });
         match (index, built) {
@@ -1087,10 +1084,11 @@ fn load_repo_data(
                 // Only a repo with binaries goes into a pool.
                 if loaded.has_binaries {
                     match built {
-                        Some(built) => {
-                            *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = built.ok()
+                        Some(Ok(built)) => {
+                            *loaded.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(built)
                         }
-                        None => loaded.solv_bytes = Some(bytes),
+                        // Not read beside the index (a failed read went to the rebuild).
+                        _ => loaded.solv_bytes = Some(bytes),
                     }
                 }
                 return Ok(loaded);

@@ -51,9 +51,14 @@ const RTLD_NOW: c_int = 2;
 /// which a run without rich dependencies to parse and without an installed system
 /// (every run that reads its repos from the cache) never makes.
 struct Ext {
-    parserpmrichdep: unsafe extern "C" fn(*mut ffi::Pool, *const c_char) -> ffi::Id,
-    add_rpmdb_reffp: unsafe extern "C" fn(*mut ffi::Repo, *mut ffi::FILE, c_int) -> c_int,
+    parserpmrichdep: ParseRichDep,
+    add_rpmdb_reffp: AddRpmdbReffp,
 }
+
+/// `pool_parserpmrichdep` (ext/pool_parserpmrichdep.h).
+type ParseRichDep = unsafe extern "C" fn(*mut ffi::Pool, *const c_char) -> ffi::Id;
+/// `repo_add_rpmdb_reffp` (ext/repo_rpmdb.h).
+type AddRpmdbReffp = unsafe extern "C" fn(*mut ffi::Repo, *mut ffi::FILE, c_int) -> c_int;
 
 /// The library names tried, in order: the runtime soname (every distribution ships
 /// libsolvext as `.so.1`), then the development link.
@@ -100,14 +105,8 @@ fn open_ext() -> Result<Ext, String> {
         // this program is linked with (libsolvext comes with it).
         return Ok(unsafe {
             Ext {
-                parserpmrichdep: std::mem::transmute::<
-                    *mut c_void,
-                    unsafe extern "C" fn(*mut ffi::Pool, *const c_char) -> ffi::Id,
-                >(parse),
-                add_rpmdb_reffp: std::mem::transmute::<
-                    *mut c_void,
-                    unsafe extern "C" fn(*mut ffi::Repo, *mut ffi::FILE, c_int) -> c_int,
-                >(rpmdb),
+                parserpmrichdep: std::mem::transmute::<*mut c_void, ParseRichDep>(parse),
+                add_rpmdb_reffp: std::mem::transmute::<*mut c_void, AddRpmdbReffp>(rpmdb),
             }
         });
     }
