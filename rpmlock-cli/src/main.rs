@@ -56,9 +56,10 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
-    // A short-lived process with many short-lived threads: one heap arena keeps the
-    // peak memory of multi-arch runs down (see the function).
-    rpmlock_core::solve::use_one_heap_arena();
+    // A short-lived process with many short-lived threads and large libsolv pools:
+    // one heap arena keeps the peak of multi-arch runs down, and pools read from the
+    // cache get huge pages (see the function).
+    rpmlock_core::solve::tune_process_heap();
     let cli = match compat::invoked_as_prototype() {
         Some(args) => match compat::translate(args) {
             compat::Translated::Run(argv) => Cli::parse_from(argv),

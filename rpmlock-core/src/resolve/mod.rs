@@ -1059,6 +1059,7 @@ fn load_repo_data(
     if !fetcher.options().refresh
         && let Some(bytes) = solv_checked(&solv)
     {
+        solve::heap_for_cached_pools();
         // The repo the resolution starts from (see `Keep::PoolOnly`) is read into its
         // pool on a thread of its own while the index is read.
         let (index, built) = std::thread::scope(|scope| {

@@ -20,7 +20,7 @@ pub mod why;
 
 pub use groups::GroupMember;
 pub(crate) use libsolv::release_freed_memory;
-pub use libsolv::use_one_heap_arena;
+pub use libsolv::{heap_for_cached_pools, tune_process_heap};
 mod pool;
 mod request;
 mod rpmdb;
