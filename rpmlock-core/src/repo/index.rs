@@ -57,11 +57,22 @@ impl IndexEntry<'_> {
 }
 
 /// The index of one repository: fixed-size records pointing into one string table
-/// that is validated as UTF-8 once, so reading a record costs a few slices.
+/// that is validated as UTF-8 once, so reading a record costs a few slices. The
+/// records stay in their file form (little-endian words): reading a cached index
+/// copies nothing after the read itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageIndex {
-    records: Vec<[u32; WORDS]>,
+    /// `WORDS` little-endian u32 words per record.
+    records: Vec<u8>,
     strings: String,
+}
+
+/// Bytes per record.
+const RECORD: usize = WORDS * 4;
+
+/// Word `k` of a record's bytes.
+fn word(record: &[u8], k: usize) -> u32 {
+    u32::from_le_bytes(record[4 * k..4 * k + 4].try_into().expect("4 bytes"))
 }
 
 /// Why an index file cannot be used (callers rebuild it).
@@ -84,7 +95,7 @@ impl PackageIndex {
 
     /// Number of packages.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.records.len() / RECORD
     }
 
     /// Whether the index holds no package.
@@ -97,14 +108,14 @@ impl PackageIndex {
     /// # Panics
     /// When `i` is out of range.
     pub fn get(&self, i: usize) -> IndexEntry<'_> {
-        let r = &self.records[i];
+        let r = self.record(i);
         // Ranges were checked against the table (and char boundaries) when the index
         // was built or read.
         let s = |k: usize| {
-            let (off, len) = (r[2 * k] as usize, r[2 * k + 1] as usize);
+            let (off, len) = (word(r, 2 * k) as usize, word(r, 2 * k + 1) as usize);
             self.strings.get(off..off + len).unwrap_or_default()
         };
-        let num = |k: usize| u64::from(r[k]) | (u64::from(r[k + 1]) << 32);
+        let num = |k: usize| u64::from(word(r, k)) | (u64::from(word(r, k + 1)) << 32);
         IndexEntry {
             name: s(0),
             arch: s(1),
@@ -125,9 +136,17 @@ impl PackageIndex {
     /// # Panics
     /// When `i` is out of range.
     pub fn is_source(&self, i: usize) -> bool {
-        let r = &self.records[i];
-        let (off, len) = (r[2] as usize, r[3] as usize);
+        let r = self.record(i);
+        let (off, len) = (word(r, 2) as usize, word(r, 3) as usize);
         matches!(self.strings.get(off..off + len), Some("src" | "nosrc"))
+    }
+
+    /// The bytes of record `i`.
+    ///
+    /// # Panics
+    /// When `i` is out of range.
+    fn record(&self, i: usize) -> &[u8] {
+        &self.records[i * RECORD..(i + 1) * RECORD]
     }
 
     /// Whether any package is not a source package.
@@ -144,8 +163,7 @@ impl PackageIndex {
     /// string table, and a CRC-32 of all of that (all little-endian): a damaged file
     /// is detected, never trusted.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(24 + self.records.len() * WORDS * 4 + self.strings.len() + 4);
+        let mut out = Vec::with_capacity(24 + self.records.len() + self.strings.len() + 4);
         self.write_to(&mut out).expect("writing to memory");
         out
     }
@@ -160,19 +178,10 @@ impl PackageIndex {
         };
         let mut head = Vec::with_capacity(24);
         head.extend_from_slice(MAGIC);
-        head.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        head.extend_from_slice(&(self.len() as u64).to_le_bytes());
         head.extend_from_slice(&(self.strings.len() as u64).to_le_bytes());
         put(&mut w, &head)?;
-        let mut block = Vec::with_capacity(1024 * WORDS * 4);
-        for records in self.records.chunks(1024) {
-            block.clear();
-            for r in records {
-                for word in r {
-                    block.extend_from_slice(&word.to_le_bytes());
-                }
-            }
-            put(&mut w, &block)?;
-        }
+        put(&mut w, &self.records)?;
         put(&mut w, self.strings.as_bytes())?;
         w.write_all(&crc.finalize().to_le_bytes())?;
         w.flush()
@@ -199,24 +208,25 @@ impl PackageIndex {
         let strings = std::str::from_utf8(&bytes[records_end..])
             .map_err(|_| bad("string table is not UTF-8"))?
             .to_string();
-        PackageIndex::from_parts(&bytes[24..records_end], strings, origin)
+        PackageIndex::from_parts(bytes[24..records_end].to_vec(), strings, origin)
     }
 
     /// The index of `records` (their serialized bytes) over the string table
     /// `strings`, every record's ranges checked against it.
     fn from_parts(
-        records_bytes: &[u8],
+        records: Vec<u8>,
         strings: String,
         origin: &Path,
     ) -> Result<PackageIndex, IndexError> {
-        let mut records = Vec::with_capacity(records_bytes.len() / (WORDS * 4));
-        for (i, chunk) in records_bytes.chunks_exact(WORDS * 4).enumerate() {
-            let mut r = [0u32; WORDS];
-            for (w, b) in r.iter_mut().zip(chunk.chunks_exact(4)) {
-                *w = u32::from_le_bytes(b.try_into().expect("4 bytes"));
-            }
+        if !records.len().is_multiple_of(RECORD) {
+            return Err(IndexError {
+                path: origin.display().to_string(),
+                reason: "truncated record".to_string(),
+            });
+        }
+        for (i, r) in records.chunks_exact(RECORD).enumerate() {
             for k in 0..STRINGS {
-                let (off, len) = (r[2 * k] as usize, r[2 * k + 1] as usize);
+                let (off, len) = (word(r, 2 * k) as usize, word(r, 2 * k + 1) as usize);
                 if off
                     .checked_add(len)
                     .is_none_or(|end| strings.get(off..end).is_none())
@@ -227,7 +237,6 @@ impl PackageIndex {
                     });
                 }
             }
-            records.push(r);
         }
         Ok(PackageIndex { records, strings })
     }
@@ -256,7 +265,7 @@ impl PackageIndex {
                 records_end(count)
                     .and_then(|end| end.checked_add(strings_len)?.checked_add(4))
                     .filter(|&total| total as u64 == len)
-                    .map(|_| (count * WORDS * 4, strings_len))
+                    .map(|_| (count * RECORD, strings_len))
             }
             _ => None,
         };
@@ -264,11 +273,18 @@ impl PackageIndex {
             let bytes = std::fs::read(path).map_err(io)?;
             return PackageIndex::from_bytes(&bytes, path).map(Some);
         };
-        let mut records = vec![0u8; records_len];
-        let mut strings = vec![0u8; strings_len];
+        // Read into spare capacity, not zero-filled buffers (16 MB for 63k packages).
+        let mut exact = |len: usize| -> std::io::Result<Vec<u8>> {
+            let mut buf = Vec::with_capacity(len);
+            (&mut file).take(len as u64).read_to_end(&mut buf)?;
+            if buf.len() != len {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            Ok(buf)
+        };
+        let records = exact(records_len).map_err(io)?;
+        let strings = exact(strings_len).map_err(io)?;
         let mut trailer = [0u8; 4];
-        file.read_exact(&mut records).map_err(io)?;
-        file.read_exact(&mut strings).map_err(io)?;
         file.read_exact(&mut trailer).map_err(io)?;
         let bad = |reason: &str| IndexError {
             path: path.display().to_string(),
@@ -282,7 +298,7 @@ impl PackageIndex {
             return Err(bad("its checksum does not match its content (damaged)"));
         }
         let strings = String::from_utf8(strings).map_err(|_| bad("string table is not UTF-8"))?;
-        PackageIndex::from_parts(&records, strings, path).map(Some)
+        PackageIndex::from_parts(records, strings, path).map(Some)
     }
 }
 
@@ -295,7 +311,7 @@ fn header(bytes: &[u8]) -> (usize, usize) {
 
 /// Where the records of `count` packages end (after the 24-byte header).
 fn records_end(count: usize) -> Option<usize> {
-    count.checked_mul(WORDS * 4)?.checked_add(24)
+    count.checked_mul(RECORD)?.checked_add(24)
 }
 
 /// Builds a [`PackageIndex`] one package at a time, as primary streams in. Cache
@@ -303,7 +319,8 @@ fn records_end(count: usize) -> Option<usize> {
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    records: Vec<[u32; WORDS]>,
+    /// As [`PackageIndex`]'s.
+    records: Vec<u8>,
     strings: String,
     /// Reused for the `algorithm:hex` checksum of [`IndexBuilder::push_view`].
     scratch: String,
@@ -370,7 +387,9 @@ impl IndexBuilder {
             r[k] = n as u32;
             r[k + 1] = (n >> 32) as u32;
         }
-        self.records.push(r);
+        for w in r {
+            self.records.extend_from_slice(&w.to_le_bytes());
+        }
     }
 
     pub fn finish(self) -> PackageIndex {
