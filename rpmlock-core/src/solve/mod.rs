@@ -63,9 +63,10 @@ pub fn solve_on(
     tracing::debug!("{}: pool loaded in {:?}", request.arch, started.elapsed());
     let mut unmatched = Vec::new();
     let mut warnings = Vec::new();
-    let mut jobs: Vec<Job> = INSTALL_ONLY_PROVIDES
+    let mut jobs: Vec<Job> = loaded
+        .install_only
         .iter()
-        .map(|p| Job::MultiversionProvides(loaded.pool.intern(p)))
+        .map(|&id| Job::MultiversionProvides(id))
         .collect();
     let installed = loaded.pool.installed();
     for spec in &request.upgrade {

@@ -26,6 +26,11 @@ pub(super) struct LoadedPool<'a> {
     pub(super) candidates: Vec<Candidate>,
     /// The solvables modular filtering hides.
     pub(super) modular_hidden: std::collections::HashSet<SolvableId>,
+    /// [`INSTALL_ONLY_PROVIDES`], interned.
+    pub(super) install_only: Vec<DepId>,
+    /// The exact names the request's specs can be read as, looked up before the
+    /// whatprovides index was built (see [`LoadedPool::name_id`]).
+    known_names: HashMap<String, Option<DepId>>,
 }
 
 impl<'a> LoadedPool<'a> {
@@ -124,6 +129,25 @@ impl<'a> LoadedPool<'a> {
                 all.push(Candidate { id: sid, at: None });
             }
         }
+        // Building whatprovides frees libsolv's string hash (`pool_freeidhashes`): the
+        // first lookup after it rehashes every string of the pool (3-5 ms for 63k
+        // packages). What a resolution of plain names looks up is looked up before.
+        let install_only = INSTALL_ONLY_PROVIDES
+            .iter()
+            .map(|p| pool.intern(p))
+            .collect();
+        let mut known_names = HashMap::new();
+        let specs = request.specs.iter().chain(&request.upgrade);
+        for spec in specs.chain(&request.reinstall) {
+            for form in spec::INSTALL_FORMS {
+                if let Some(p) = spec::parse_form(spec, form)
+                    && !spec::is_glob(p.name)
+                {
+                    let id = pool.lookup(p.name);
+                    known_names.insert(p.name.to_string(), id);
+                }
+            }
+        }
         let t = std::time::Instant::now();
         pool.prepare();
         tracing::debug!("{}: whatprovides built in {:?}", request.arch, t.elapsed());
@@ -134,6 +158,8 @@ impl<'a> LoadedPool<'a> {
             candidates: Vec::new(),
             all,
             modular_hidden: std::collections::HashSet::new(),
+            install_only,
+            known_names,
         };
         let excluded = loaded.excluded(&repo_ids, &sources);
         if let Some(filter) = request.modules {
@@ -233,6 +259,15 @@ impl<'a> LoadedPool<'a> {
             }
         }
         Some(excluded)
+    }
+
+    /// The id of the string `name`, `None` when the pool has none (the lookup made
+    /// before whatprovides was built when there is one).
+    pub(super) fn name_id(&self, name: &str) -> Option<DepId> {
+        match self.known_names.get(name) {
+            Some(&id) => id,
+            None => self.pool.lookup(name),
+        }
     }
 
     /// Name, EVR and arch of a candidate.

@@ -34,7 +34,7 @@ impl<'a> LoadedPool<'a> {
             let exact_name = if spec::is_glob(pattern.name) {
                 None
             } else {
-                match self.pool.lookup(pattern.name) {
+                match self.name_id(pattern.name) {
                     Some(id) => Some(id),
                     None => continue,
                 }
@@ -409,7 +409,7 @@ impl<'a> LoadedPool<'a> {
         }
         let mut out = Vec::new();
         for ((name, _), (_, evr)) in &best {
-            let Some(name_id) = self.pool.lookup(name) else {
+            let Some(name_id) = self.name_id(name) else {
                 continue;
             };
             let over = if visible { &self.candidates } else { &self.all };
