@@ -192,13 +192,19 @@ pub fn tune_process_heap() {
             // The user's own malloc tunables win.
             let user_tuned =
                 std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc."));
-            HUGE_PAGES_WANTED.store(!user_tuned, std::sync::atomic::Ordering::Relaxed);
+            if !user_tuned {
+                // SAFETY: sbrk(0) only reads the program break: where the heap ends
+                // at the start of the program (where the advice starts).
+                let base = unsafe { sbrk(0) } as usize;
+                HEAP_BASE.store(base, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
 }
 
-/// Set by [`tune_process_heap`] when [`heap_for_cached_pools`] may act.
-static HUGE_PAGES_WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The program break when [`tune_process_heap`] ran, where [`heap_for_cached_pools`]'s
+/// advice starts; 0 when it may not act.
+static HEAP_BASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Before a run reads repos from their cache files: large blocks now come from the
 /// heap, which grows by 128 MiB of address space at once, and that range is advised
@@ -206,7 +212,7 @@ static HUGE_PAGES_WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::Ato
 /// page fault maps 2 MiB instead of 4 KiB. Reading the benchmark's cached `.solv`
 /// file faulted in ~17,000 pages, each zeroed, then copied on its first write with a
 /// TLB shootdown to the other core: half the run was the kernel's. A warm run
-/// without the resolution cache takes 0.65x the time, for a peak 3 MB higher.
+/// without the resolution cache takes 0.64-0.70x the time, for a peak 2 MB higher.
 ///
 /// Not for a cold run's parse: there huge pages held memory that 4 KiB pages leave
 /// untouched (buffer capacities), 72 -> 86 MB at the peak, for no measurable time.
@@ -215,16 +221,19 @@ pub fn heap_for_cached_pools() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
-        if HUGE_PAGES_WANTED.load(std::sync::atomic::Ordering::Relaxed) {
-            ONCE.call_once(advise_heap_huge_pages);
+        let base = HEAP_BASE.load(std::sync::atomic::Ordering::Relaxed);
+        if base != 0 && base != usize::MAX {
+            ONCE.call_once(|| advise_heap_huge_pages(base));
         }
     }
 }
 
-/// Sets the heap's thresholds and growth, makes it grow once, and advises the new
-/// range for huge pages (see [`heap_for_cached_pools`]).
+/// Sets the heap's thresholds and growth, makes it grow once, and advises the heap
+/// from `base` (the break at start-up) to its new end for huge pages (see
+/// [`heap_for_cached_pools`]): what is already faulted in keeps its pages, the rest,
+/// the free top included, gets huge ones.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn advise_heap_huge_pages() {
+fn advise_heap_huge_pages(base: usize) {
     let int = |v: usize| c_int::try_from(v).unwrap_or(c_int::MAX);
     // SAFETY: mallopt only sets glibc tuning parameters (under the arena's lock) and
     // invalidates no allocation.
@@ -238,23 +247,22 @@ fn advise_heap_huge_pages() {
     }
     // SAFETY: sbrk(0) only reads the program break. The malloc/free pair is a block
     // this function owns alone; freed, it stays in the heap (below the trim
-    // threshold). Other threads may grow the heap meanwhile: every address between
-    // the two reads is heap either way (the heap keeps the top pad when trimmed).
-    // madvise(MADV_HUGEPAGE) changes how pages of the range are backed, never their
-    // content, and skips what is not mapped.
+    // threshold). Between `base` and the break is the heap (the heap keeps the top
+    // pad when trimmed). madvise(MADV_HUGEPAGE) changes how pages of the range are
+    // backed, never their content, and fails harmlessly where nothing is mapped.
     unsafe {
-        let before = sbrk(0) as usize;
-        // Larger than the free top of the heap: glibc grows the heap by it plus the
-        // top pad. (black_box: the compiler knows malloc and would drop the pair.)
+        // Usually more than the free top of the heap: glibc then grows the heap by
+        // it plus the top pad (if not, the advice covers the large free top).
+        // (black_box: the compiler knows malloc and would drop the pair.)
         let probe = std::hint::black_box(malloc(1 << 20));
         let after = sbrk(0) as usize;
         if !probe.is_null() {
             free(probe);
         }
-        if before == usize::MAX || after == usize::MAX || after <= before {
+        if after == usize::MAX || after <= base {
             return;
         }
-        let start = before.next_multiple_of(HUGE_PAGE);
+        let start = base.next_multiple_of(HUGE_PAGE);
         let end = after - after % HUGE_PAGE;
         if end > start {
             madvise(
