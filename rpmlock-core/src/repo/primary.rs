@@ -14,7 +14,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
 use super::batch::{DepKind, DepRec, Mark, PackageBatch, PkgRec, Span};
-use super::xml::{Origin, attrs_in, decode_str, find_any, parse_u64, push_entity};
+use super::xml::{Origin, attrs_in, decode_str, find_any, is_space, parse_u64, push_entity};
 use super::{ParseErrorKind, RepoError};
 use crate::model::{ChecksumAlgorithm, DepFlags, Package};
 
@@ -415,10 +415,7 @@ const MAX_CHUNK: usize = 16 << 20;
 fn root_qname(doc: &[u8]) -> Option<&[u8]> {
     let mut i = 0;
     loop {
-        while doc
-            .get(i)
-            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        {
+        while doc.get(i).is_some_and(|&b| is_space(b)) {
             i += 1;
         }
         let rest = doc.get(i..)?;
@@ -500,7 +497,7 @@ fn parse_chunk(
                 let rest: &[u8] = reader.get_ref();
                 let start = rest
                     .iter()
-                    .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .position(|&b| !is_space(b))
                     .unwrap_or(rest.len());
                 let at = chunk.len() - rest.len() + start;
                 let input = Input {
@@ -876,10 +873,7 @@ fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
             // Text up to the next markup: between tags nearly always a short run of
             // white space, which the parser ignores outside a kept element.
             let rest = &input[i..];
-            let blank = rest
-                .iter()
-                .take(32)
-                .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+            let blank = rest.iter().take(32).position(|&b| !is_space(b));
             if let Some(len) = blank
                 && rest[len] == b'<'
                 && st.target.is_none()
@@ -951,7 +945,7 @@ fn fast_package(st: &mut ParseState, doc: Input<'_>) -> Option<usize> {
                 }
                 let name_len = content
                     .iter()
-                    .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .position(|&b| is_space(b))
                     .unwrap_or(content.len());
                 if name_len == 0 {
                     return None;
@@ -1455,11 +1449,6 @@ fn find_near(s: &[u8], b: u8) -> Option<usize> {
     const NEAR: usize = 32;
     let near = s.len().min(NEAR);
     find_any(&s[..near], [b]).or_else(|| memchr::memchr(b, &s[near..]).map(|at| near + at))
-}
-
-/// XML white space, as quick-xml reads it.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// The length of a start tag's content (after `<`, before `>`), `>` inside quoted

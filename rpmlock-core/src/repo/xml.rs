@@ -150,6 +150,12 @@ pub(crate) fn find_any<const N: usize>(s: &[u8], bytes: [u8; N]) -> Option<usize
         .map(|at| i + at)
 }
 
+/// XML white space, as quick-xml reads it.
+#[inline]
+pub(crate) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// The raw value of attribute `key` of `e`, if present.
 pub(crate) fn find_attr<'a>(
     e: &'a BytesStart<'_>,
@@ -199,7 +205,6 @@ impl<'a> Iterator for RawAttrs<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         use quick_xml::events::attributes::AttrError;
         let buf = self.buf;
-        let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
         let skip_space = |mut i: usize| {
             while i < buf.len() && is_space(buf[i]) {
                 i += 1;
