@@ -138,10 +138,10 @@ const FSETLOCKING_BYCALLER: c_int = 2;
 unsafe extern "C" {
     fn malloc_trim(pad: usize) -> c_int;
     fn mallopt(param: c_int, value: c_int) -> c_int;
-    fn malloc(size: usize) -> *mut std::ffi::c_void;
-    fn free(ptr: *mut std::ffi::c_void);
-    fn sbrk(increment: isize) -> *mut std::ffi::c_void;
-    fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: c_int) -> c_int;
+    fn malloc(size: usize) -> *mut c_void;
+    fn free(ptr: *mut c_void);
+    fn sbrk(increment: isize) -> *mut c_void;
+    fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
 }
 
 /// glibc's `mallopt` parameters.
@@ -196,7 +196,10 @@ pub fn tune_process_heap() {
                 // SAFETY: sbrk(0) only reads the program break: where the heap ends
                 // at the start of the program (where the advice starts).
                 let base = unsafe { sbrk(0) } as usize;
-                HEAP_BASE.store(base, std::sync::atomic::Ordering::Relaxed);
+                // (sbrk's failure value, -1, leaves nothing to advise.)
+                if base != usize::MAX {
+                    HEAP_BASE.store(base, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         }
     }
@@ -222,7 +225,7 @@ pub fn heap_for_cached_pools() {
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
         let base = HEAP_BASE.load(std::sync::atomic::Ordering::Relaxed);
-        if base != 0 && base != usize::MAX {
+        if base != 0 {
             ONCE.call_once(|| advise_heap_huge_pages(base));
         }
     }
@@ -265,11 +268,7 @@ fn advise_heap_huge_pages(base: usize) {
         let start = base.next_multiple_of(HUGE_PAGE);
         let end = after - after % HUGE_PAGE;
         if end > start {
-            madvise(
-                start as *mut std::ffi::c_void,
-                end - start,
-                m::MADV_HUGEPAGE,
-            );
+            madvise(start as *mut c_void, end - start, m::MADV_HUGEPAGE);
         }
     }
 }
