@@ -193,16 +193,23 @@ pub fn tune_process_heap() {
             let user_tuned =
                 std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("glibc.malloc."));
             if !user_tuned {
-                // SAFETY: sbrk(0) only reads the program break: where the heap ends
-                // at the start of the program (where the advice starts).
-                let base = unsafe { sbrk(0) } as usize;
-                // (sbrk's failure value, -1, leaves nothing to advise.)
-                if base != usize::MAX {
+                // Where the heap ends at the start of the program (where the advice
+                // starts); without one, nothing is advised.
+                if let Some(base) = program_break() {
                     HEAP_BASE.store(base, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
     }
+}
+
+/// Where the heap ends now (the program break); `None` when sbrk fails.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn program_break() -> Option<usize> {
+    // SAFETY: sbrk(0) only reads the program break.
+    let at = unsafe { sbrk(0) } as usize;
+    // sbrk's failure value is (void *) -1.
+    (at != usize::MAX).then_some(at)
 }
 
 /// The program break when [`tune_process_heap`] ran, where [`heap_for_cached_pools`]'s
@@ -248,28 +255,29 @@ fn advise_heap_huge_pages(base: usize) {
     if !set {
         return;
     }
-    // SAFETY: sbrk(0) only reads the program break. The malloc/free pair is a block
-    // this function owns alone; freed, it stays in the heap (below the trim
-    // threshold). Between `base` and the break is the heap (the heap keeps the top
-    // pad when trimmed). madvise(MADV_HUGEPAGE) changes how pages of the range are
-    // backed, never their content, and fails harmlessly where nothing is mapped.
-    unsafe {
-        // Usually more than the free top of the heap: glibc then grows the heap by
-        // it plus the top pad (if not, the advice covers the large free top).
-        // (black_box: the compiler knows malloc and would drop the pair.)
+    // Usually more than the free top of the heap: glibc then grows the heap by it
+    // plus the top pad (if not, the advice covers the large free top).
+    // (black_box: the compiler knows malloc and would drop the pair.)
+    // SAFETY: the malloc/free pair is a block this function owns alone; freed, it
+    // stays in the heap (below the trim threshold).
+    let after = unsafe {
         let probe = std::hint::black_box(malloc(1 << 20));
-        let after = sbrk(0) as usize;
+        let after = program_break();
         if !probe.is_null() {
             free(probe);
         }
-        if after == usize::MAX || after <= base {
-            return;
-        }
-        let start = base.next_multiple_of(HUGE_PAGE);
-        let end = after - after % HUGE_PAGE;
-        if end > start {
-            madvise(start as *mut c_void, end - start, m::MADV_HUGEPAGE);
-        }
+        after
+    };
+    let Some(after) = after.filter(|&after| after > base) else {
+        return;
+    };
+    let start = base.next_multiple_of(HUGE_PAGE);
+    let end = after - after % HUGE_PAGE;
+    if end > start {
+        // SAFETY: between `base` and the break is the heap (the heap keeps the top
+        // pad when trimmed). madvise(MADV_HUGEPAGE) changes how pages of the range are
+        // backed, never their content, and fails harmlessly where nothing is mapped.
+        unsafe { madvise(start as *mut c_void, end - start, m::MADV_HUGEPAGE) };
     }
 }
 
